@@ -1,0 +1,123 @@
+//! Code lists carried in the project (see `codelists/README.md` for sources and licences).
+//!
+//! The lists are compiled into the binary and parsed once, on first use, into sorted tables;
+//! lookups are binary searches over fixed-size keys and allocate nothing.
+
+use std::sync::LazyLock;
+
+/// The UN/LOCODE release carried in `codelists/`.
+pub const UNLOCODE_RELEASE: &str = "2023-2";
+
+const ISO3166: &str = include_str!("../codelists/iso3166-1.tsv");
+const ISO4217: &str = include_str!("../codelists/iso4217.tsv");
+const HS2022: &str = include_str!("../codelists/hs2022.tsv");
+const UNLOCODE: &str = include_str!("../codelists/unlocode-2023-2.txt");
+
+/// Incoterms 2020 (International Chamber of Commerce), the eleven rules.
+pub const INCOTERMS_2020: [&str; 11] = ["CFR", "CIF", "CIP", "CPT", "DAP", "DDP", "DPU", "EXW", "FAS", "FCA", "FOB"];
+
+/// Common UN/ECE Recommendation 20 units seen on customs declarations.
+const UNITS: [&str; 22] = [
+    "CMQ", "CMT", "DZN", "GRM", "HLT", "KGM", "KMT", "KWH", "LTR", "MTK", "MTQ", "MTR", "NAR", "NPR", "PCE", "SET", "TNE", "C62", "H87",
+    "GFI", "KNI", "MLT",
+];
+
+/// A parsed tab-separated list: sorted codes with their names.
+struct Table {
+    entries: Vec<(&'static str, &'static str)>,
+}
+
+impl Table {
+    fn parse(text: &'static str) -> Self {
+        let mut entries: Vec<(&str, &str)> = text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(|l| l.split_once('\t').unwrap_or((l, "")))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        Self { entries }
+    }
+
+    fn get(&self, code: &str) -> Option<&'static str> {
+        self.entries.binary_search_by(|e| e.0.cmp(code)).ok().map(|i| self.entries[i].1)
+    }
+}
+
+static COUNTRIES: LazyLock<Table> = LazyLock::new(|| Table::parse(ISO3166));
+static CURRENCIES: LazyLock<Table> = LazyLock::new(|| Table::parse(ISO4217));
+static HS: LazyLock<Table> = LazyLock::new(|| Table::parse(HS2022));
+static LOCODES: LazyLock<Vec<[u8; 5]>> = LazyLock::new(|| {
+    let mut v: Vec<[u8; 5]> = UNLOCODE
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.as_bytes().try_into().ok())
+        .collect();
+    v.sort_unstable();
+    v
+});
+
+/// Whether `code` is an ISO 3166-1 alpha-2 country code.
+pub fn is_country(code: &str) -> bool {
+    COUNTRIES.get(code).is_some()
+}
+
+/// The English short name of an ISO 3166-1 alpha-2 country.
+pub fn country_name(code: &str) -> Option<&'static str> {
+    COUNTRIES.get(code)
+}
+
+/// Whether `code` is an ISO 4217 currency code.
+pub fn is_currency(code: &str) -> bool {
+    CURRENCIES.get(code).is_some()
+}
+
+/// Whether `code` is one of the Incoterms 2020 rules.
+pub fn is_incoterm(code: &str) -> bool {
+    INCOTERMS_2020.binary_search(&code).is_ok()
+}
+
+/// Whether `code` is a common UN/ECE Recommendation 20 unit.
+pub fn is_unit(code: &str) -> bool {
+    UNITS.contains(&code)
+}
+
+/// The description of an HS 2022 six-digit subheading.
+pub fn hs_subheading(code6: &str) -> Option<&'static str> {
+    HS.get(code6)
+}
+
+/// How many HS 2022 six-digit subheadings are carried.
+pub fn hs_subheading_count() -> usize {
+    HS.entries.len()
+}
+
+/// Whether `code` has the shape of a UN/LOCODE: a country code then three letters or digits 2–9.
+pub fn has_locode_shape(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 5
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..].iter().all(|c| c.is_ascii_uppercase() || (b'2'..=b'9').contains(c))
+}
+
+/// Whether `code` is in the carried UN/LOCODE release.
+pub fn is_locode(code: &str) -> bool {
+    match <[u8; 5]>::try_from(code.as_bytes()) {
+        Ok(k) => LOCODES.binary_search(&k).is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_complete() {
+        assert!(is_country("GB") && is_country("CN") && !is_country("XX") && !is_country("gb"));
+        assert!(is_currency("USD") && is_currency("EUR") && !is_currency("ABC"));
+        assert_eq!(hs_subheading_count(), 5613);
+        assert!(hs_subheading("847130").is_some() && hs_subheading("847199").is_none());
+        assert!(is_locode("CNSGH") && is_locode("GBFXT") && !is_locode("ADXXX") && !is_locode("ZZZZZ"));
+        assert!(is_incoterm("FOB") && !is_incoterm("FOX"));
+    }
+}
