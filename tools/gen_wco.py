@@ -20,6 +20,7 @@ LINE = re.compile(r"^(\s*)(\w+) \[(\d+)\.\.(\d+|n)\](?: WCO (\w+))?(?: (an|a|n)(
 # Which code list a string attribute is checked against, by (class, attribute) or attribute name.
 CODE_LISTS = {
     "CountryCode": "country",
+    ("Origin", "CountryCode"): "origin",
     "RegistrationNationalityCode": "country",
     "RoutingCountryCode": "country",
     ("ExportCountry", "ID"): "country",
@@ -178,7 +179,7 @@ for cname, fields in classes.items():
             if cl:
                 call += f"; cx.code({key}, v, CodeList::{cl.capitalize()})"
         if f.hi > 1:
-            w(f"        for (i, v) in self.{rn}.iter().enumerate() {{ cx.at_index({key}, i, |cx| {{ {call.replace(key, 'None', 1) if False else call}; }}); }}")
+            sys.exit(f"repeated attribute {cname}.{f.name} is not supported")
         elif f.lo == 0:
             w(f"        if let Some(v) = &self.{rn} {{ {call}; }}")
         else:

@@ -46,6 +46,8 @@ pub enum CodeList {
     Incoterm,
     /// UN/LOCODE (checked when the value has the shape of a LOCODE).
     Locode,
+    /// Country of origin: ISO 3166-1 alpha-2, or `EU` (non-preferential origin in the Union).
+    Origin,
 }
 
 /// A typed part of a record that knows its own format checks.
@@ -190,6 +192,8 @@ impl Checker {
                     );
                 }
             }
+            CodeList::Origin if v == "EU" => {}
+            CodeList::Origin => self.code(key, v, CodeList::Country),
             CodeList::Currency => self.currency(key, v),
             CodeList::Incoterm => {
                 if !codelists::is_incoterm(v) {

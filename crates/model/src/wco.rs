@@ -1582,7 +1582,7 @@ pub struct Origin {
 
 impl Check for Origin {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.country_code { cx.text("CountryCode", v, b'x', 4, false); cx.code("CountryCode", v, CodeList::Country); }
+        if let Some(v) = &self.country_code { cx.text("CountryCode", v, b'x', 4, false); cx.code("CountryCode", v, CodeList::Origin); }
         if let Some(v) = &self.region_id { cx.text("RegionID", v, b'x', 9, false); }
         if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 3, false); }
     }
