@@ -1,0 +1,186 @@
+//! `borderlink`: the command line of a Borderlink node.
+//!
+//! Exit codes, in one place ([`ExitCode`]): 0 success, 1 a document is invalid, 2 usage error
+//! (clap's own), 3 an input could not be read, 4 the node failed.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode as ProcessExit;
+
+use anyhow::Context;
+use borderlink_model::{RecordType, Report, ValidateOptions, validate};
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod demo;
+
+#[derive(Parser)]
+#[command(name = "borderlink", version, about = "Borderlink: trustworthy border data shared by customs, agencies and AEOs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate records (JSON or WCO DM XML) against the standardized dataset.
+    Validate {
+        /// Files to validate; `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The record type; detected from each document when not given.
+        #[arg(long = "type", value_name = "TYPE", value_parser = parse_type)]
+        record_type: Option<RecordType>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Largest document accepted, in bytes.
+        #[arg(long, default_value_t = borderlink_model::validate::DEFAULT_MAX_BYTES)]
+        max_bytes: usize,
+    },
+    /// Print the JSON Schema of a record type (declaration, aeo-authorization, transport-movement, inspection-result).
+    Schema {
+        /// The record type.
+        #[arg(value_parser = parse_type)]
+        record_type: RecordType,
+    },
+    /// Run a node with the web console on the embedded default (local folder, loopback).
+    Demo(demo::DemoArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// Readable report.
+    Human,
+    /// One JSON report per file (an array).
+    Json,
+}
+
+fn parse_type(s: &str) -> Result<RecordType, String> {
+    RecordType::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = RecordType::ALL.iter().map(|t| t.name()).collect();
+        format!("unknown record type {s:?}; expected one of: {}", names.join(", "))
+    })
+}
+
+/// How the process ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExitCode {
+    Ok = 0,
+    Invalid = 1,
+    Input = 3,
+    Failure = 4,
+}
+
+fn main() -> ProcessExit {
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::Failure
+        }
+    };
+    ProcessExit::from(code as u8)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate { files, record_type, format, max_bytes } => {
+            Ok(validate_files(&files, &ValidateOptions { record_type, max_bytes }, format))
+        }
+        Command::Schema { record_type } => {
+            let schema = borderlink_model::json_schema(record_type);
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &schema)?;
+            writeln!(out)?;
+            Ok(ExitCode::Ok)
+        }
+        Command::Demo(args) => demo::run(args),
+    }
+}
+
+/// Reads a file without reading more than `max + 1` bytes, so that a 200 MB file is refused
+/// without loading it.
+fn read_limited(path: &Path, max: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let limit = max as u64 + 1;
+    if path.as_os_str() == "-" {
+        std::io::stdin().lock().take(limit).read_to_end(&mut buf)?;
+    } else {
+        std::fs::File::open(path)?.take(limit).read_to_end(&mut buf)?;
+    }
+    Ok(buf)
+}
+
+#[derive(serde::Serialize)]
+struct FileReport<'a> {
+    file: String,
+    #[serde(flatten)]
+    report: &'a Report,
+}
+
+fn validate_files(files: &[PathBuf], opts: &ValidateOptions, format: Format) -> ExitCode {
+    let mut reports = Vec::new();
+    let mut worst = ExitCode::Ok;
+    for path in files {
+        let name = path.display().to_string();
+        let bytes = match read_limited(path, opts.max_bytes).with_context(|| format!("cannot read {name}")) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                worst = ExitCode::Input;
+                continue;
+            }
+        };
+        let report = validate(&bytes, opts);
+        if !report.valid && worst == ExitCode::Ok {
+            worst = ExitCode::Invalid;
+        }
+        reports.push((name, report));
+    }
+    let mut out = std::io::stdout().lock();
+    let result = match format {
+        Format::Json => {
+            let list: Vec<FileReport<'_>> = reports.iter().map(|(f, r)| FileReport { file: f.clone(), report: r }).collect();
+            serde_json::to_writer_pretty(&mut out, &list).map_err(std::io::Error::from).and_then(|()| writeln!(out))
+        }
+        Format::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            reports.iter().try_for_each(|(f, r)| write_human(&mut out, f, r, color))
+        }
+    };
+    if let Err(e) = result {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the report: {e}");
+            return ExitCode::Failure;
+        }
+    }
+    worst
+}
+
+fn write_human(out: &mut impl Write, file: &str, r: &Report, color: bool) -> std::io::Result<()> {
+    let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_owned() };
+    let kind = r.record_type.map(|t| t.name()).unwrap_or("unknown record type");
+    let status = if r.valid { paint("32", "valid") } else { paint("31", "INVALID") };
+    let fmt = match r.format {
+        borderlink_model::InputFormat::Json => "JSON",
+        borderlink_model::InputFormat::Xml => "XML",
+    };
+    write!(out, "{file}: {status} {kind} ({fmt})")?;
+    if let Some(q) = &r.quality {
+        write!(out, ", data quality {:.0}% ({}/{})", q.score * 100.0, q.present, q.expected)?;
+    }
+    writeln!(out, ", {} error(s), {} warning(s)", r.errors.len(), r.warnings.len())?;
+    for e in &r.errors {
+        writeln!(out, "  {} {}  [{}]\n      {}", paint("31", "error"), e.path, e.rule, e.message)?;
+    }
+    for w in &r.warnings {
+        writeln!(out, "  {} {}  [{}]\n      {}", paint("33", "warning"), w.path, w.rule, w.message)?;
+    }
+    if let Some(q) = &r.quality {
+        if !q.missing.is_empty() && r.valid {
+            writeln!(out, "  missing for risk analysis: {}", q.missing.join(", "))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the standardized dataset, through the crate's public API.
+
+mod bad_input;
+mod broken;
+mod fixtures;
+mod never_panics;
+mod samples;
+mod schema;
+mod xml;
