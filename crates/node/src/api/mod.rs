@@ -1,0 +1,65 @@
+//! The JSON API under `/api`: validation, JSON Schemas, health and the OpenAPI document.
+//!
+//! Invariant: every response of this module is JSON, errors included (see [`crate::error`]).
+
+pub(crate) mod openapi;
+mod schemas;
+mod validate;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::server::SharedState;
+
+pub(crate) fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/api/v1/validate", post(validate::validate))
+        .route("/api/v1/schemas", get(schemas::list))
+        .route("/api/v1/schemas/{type}", get(schemas::get))
+        .route("/api/openapi.json", get(openapi::serve))
+        .route("/healthz", get(health))
+}
+
+/// The body of `GET /healthz`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// Always `ok` when the node answers.
+    #[schema(example = "ok")]
+    status: &'static str,
+}
+
+/// Liveness: the node is up and answering.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "The node is up", body = Health))
+)]
+pub(crate) async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Maps a body that could not be read: too large is `payload_too_large`, anything else is the
+/// client's broken request.
+pub(crate) fn body_rejection(status: StatusCode, text: String, limit: usize) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge { limit }
+    } else {
+        ApiError::BadRequest(text)
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::InvalidQuery(rejection.body_text())
+    }
+}
+
+pub(crate) fn bytes_rejection(rejection: BytesRejection, limit: usize) -> ApiError {
+    body_rejection(rejection.status(), rejection.body_text(), limit)
+}

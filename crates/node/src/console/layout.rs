@@ -1,0 +1,140 @@
+//! The frame every console page shares: header with the product name and navigation, a main
+//! area, a footer; and the security headers every page is sent with.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+/// The console's sections, one per navigation entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    Validate,
+    Schemas,
+    Api,
+    /// A page outside the navigation (e.g. "not found").
+    Other,
+}
+
+const NAV: [(Section, &str, &str); 3] = [
+    (Section::Validate, "/", "Validate"),
+    (Section::Schemas, "/schemas", "Schemas"),
+    (Section::Api, "/api", "API"),
+];
+
+/// Assets are referenced, never inlined, so that the policy can forbid inline script and style.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// A rendered console page and its status.
+#[derive(Debug)]
+pub(crate) struct Page {
+    status: StatusCode,
+    html: Markup,
+}
+
+impl Page {
+    /// The same page with another status (e.g. 400 for a form with an error).
+    pub(crate) fn with_status(self, status: StatusCode) -> Self {
+        Self { status, ..self }
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.html).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        response
+    }
+}
+
+/// Wraps a page body in the shared frame. `section` marks the current navigation entry.
+pub(crate) fn layout(title: &str, section: Section, body: Markup) -> Page {
+    let html = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Borderlink" }
+                link rel="stylesheet" href="/assets/console.css";
+                script type="module" src="/assets/console.js" {}
+            }
+            body {
+                a.skip-link href="#main" { "Skip to content" }
+                header.site-header {
+                    div.container.header-inner {
+                        a.brand href="/" {
+                            span.brand-mark aria-hidden="true" { "B" }
+                            span.brand-name { "Borderlink" }
+                        }
+                        nav.site-nav aria-label="Main" {
+                            ul {
+                                @for (entry, href, label) in NAV {
+                                    li {
+                                        a href=(href) aria-current=[(entry == section).then_some("page")] { (label) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                main #main .container {
+                    (body)
+                }
+                footer.site-footer {
+                    div.container {
+                        p {
+                            "Borderlink " (env!("CARGO_PKG_VERSION"))
+                            " · records aligned with the WCO Data Model · "
+                            a href="/api/openapi.json" { "OpenAPI" }
+                            " · "
+                            a href="/healthz" { "Health" }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Page {
+        status: StatusCode::OK,
+        html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(section: Section) -> String {
+        let page = layout("Title <x>", section, html! { p { "body" } });
+        page.html.into_string()
+    }
+
+    #[test]
+    fn current_section_is_marked_in_the_nav() {
+        let html = render(Section::Schemas);
+        assert!(
+            html.contains(r#"<a href="/schemas" aria-current="page">Schemas</a>"#),
+            "{html}"
+        );
+        assert_eq!(html.matches("aria-current").count(), 1);
+        assert_eq!(render(Section::Other).matches("aria-current").count(), 0);
+    }
+
+    #[test]
+    fn title_is_escaped() {
+        assert!(render(Section::Validate).contains("<title>Title &lt;x&gt; · Borderlink</title>"));
+    }
+}

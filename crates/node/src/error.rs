@@ -1,0 +1,287 @@
+//! Every error the node can return, mapped in **one table** to a stable machine code, an error
+//! type and an HTTP status.
+//!
+//! Invariant: every error that reaches a client — from a handler, an extractor rejection, an
+//! unknown route or the body limit — goes through [`ApiError`] and so has the same body shape,
+//! `{"code": "...", "type": "...", "message": "..."}`. Codes are part of the API: clients match on
+//! them, so a code, once published, is never renamed or reused for another meaning.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Something that maps to one entry of the [`Code`] table.
+pub trait ErrorCode {
+    /// The table entry for this error.
+    fn error_code(&self) -> Code;
+}
+
+/// The broad class of an error: whose fault it is, and whether retrying can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorType {
+    /// The request is wrong; retrying it unchanged gives the same error.
+    InvalidRequest,
+    /// A bug in the node; the request may be fine.
+    Internal,
+    /// The machine the node runs on refused something (a port, a directory).
+    System,
+}
+
+macro_rules! make_error_codes {
+    ($($(#[$doc:meta])* $variant:ident => $code:literal, $kind:ident, $status:ident;)*) => {
+        /// The table of every error code the node returns.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in table order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable machine code, e.g. `schema_not_found`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $code,)*
+                }
+            }
+
+            /// The class of the error.
+            pub fn error_type(self) -> ErrorType {
+                match self {
+                    $(Code::$variant => ErrorType::$kind,)*
+                }
+            }
+
+            /// The HTTP status the error is returned with.
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(Code::$variant => StatusCode::$status,)*
+                }
+            }
+        }
+    };
+}
+
+make_error_codes! {
+    /// The request is malformed in a way no more specific code describes.
+    BadRequest => "bad_request", InvalidRequest, BAD_REQUEST;
+    /// The query string could not be read.
+    InvalidQuery => "invalid_query", InvalidRequest, BAD_REQUEST;
+    /// A `type` names no record type.
+    UnknownRecordType => "unknown_record_type", InvalidRequest, BAD_REQUEST;
+    /// A multipart form could not be read.
+    InvalidMultipart => "invalid_multipart", InvalidRequest, BAD_REQUEST;
+    /// A form carried neither a pasted document nor a file.
+    MissingDocument => "missing_document", InvalidRequest, BAD_REQUEST;
+    /// The request body is larger than `max_body_bytes`.
+    PayloadTooLarge => "payload_too_large", InvalidRequest, PAYLOAD_TOO_LARGE;
+    /// No JSON Schema exists for the requested record type.
+    SchemaNotFound => "schema_not_found", InvalidRequest, NOT_FOUND;
+    /// No route matches the path.
+    RouteNotFound => "route_not_found", InvalidRequest, NOT_FOUND;
+    /// The route exists but not for this method.
+    MethodNotAllowed => "method_not_allowed", InvalidRequest, METHOD_NOT_ALLOWED;
+    /// A bug: the node failed while handling a request.
+    Internal => "internal", Internal, INTERNAL_SERVER_ERROR;
+    /// The data directory could not be created.
+    DataDirUnavailable => "data_dir_unavailable", System, INTERNAL_SERVER_ERROR;
+    /// The listen address could not be bound.
+    BindFailed => "bind_failed", System, INTERNAL_SERVER_ERROR;
+    /// The server stopped on an I/O error.
+    ServeFailed => "serve_failed", System, INTERNAL_SERVER_ERROR;
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine code, e.g. `schema_not_found`.
+    pub code: &'static str,
+    /// Error class: `invalid_request`, `internal` or `system`.
+    #[serde(rename = "type")]
+    pub error_type: ErrorType,
+    /// A plain-language explanation.
+    pub message: String,
+}
+
+/// An error returned by an HTTP handler.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The query string could not be read.
+    #[error("invalid query string: {0}")]
+    InvalidQuery(String),
+    /// A `type` names no record type.
+    #[error("unknown record type `{0}`; expected one of: {known}", known = known_types())]
+    UnknownRecordType(String),
+    /// A multipart form could not be read.
+    #[error("the form could not be read: {0}")]
+    InvalidMultipart(String),
+    /// A form carried no document.
+    #[error("no document: paste one in the text area or choose a file")]
+    MissingDocument,
+    /// The body is larger than the configured limit.
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The configured `max_body_bytes`.
+        limit: usize,
+    },
+    /// No JSON Schema for the requested type.
+    #[error("no JSON Schema for `{0}`; expected one of: {known}", known = known_types())]
+    SchemaNotFound(String),
+    /// No route matches.
+    #[error("no route for {method} {path}")]
+    RouteNotFound {
+        /// The request method.
+        method: String,
+        /// The request path.
+        path: String,
+    },
+    /// Wrong method for an existing route.
+    #[error("{method} is not allowed on {path}")]
+    MethodNotAllowed {
+        /// The request method.
+        method: String,
+        /// The request path.
+        path: String,
+    },
+    /// A bug; the message is logged and returned.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn known_types() -> String {
+    let names: Vec<&str> = borderlink_model::RecordType::ALL
+        .iter()
+        .map(|t| t.name())
+        .collect();
+    names.join(", ")
+}
+
+impl ErrorCode for ApiError {
+    fn error_code(&self) -> Code {
+        match self {
+            ApiError::BadRequest(_) => Code::BadRequest,
+            ApiError::InvalidQuery(_) => Code::InvalidQuery,
+            ApiError::UnknownRecordType(_) => Code::UnknownRecordType,
+            ApiError::InvalidMultipart(_) => Code::InvalidMultipart,
+            ApiError::MissingDocument => Code::MissingDocument,
+            ApiError::PayloadTooLarge { .. } => Code::PayloadTooLarge,
+            ApiError::SchemaNotFound(_) => Code::SchemaNotFound,
+            ApiError::RouteNotFound { .. } => Code::RouteNotFound,
+            ApiError::MethodNotAllowed { .. } => Code::MethodNotAllowed,
+            ApiError::Internal(_) => Code::Internal,
+        }
+    }
+}
+
+impl ApiError {
+    /// The status and body this error is returned with.
+    pub fn body(&self) -> ErrorBody {
+        let code = self.error_code();
+        ErrorBody {
+            code: code.name(),
+            error_type: code.error_type(),
+            message: self.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = self.error_code();
+        if code.error_type() == ErrorType::Internal {
+            tracing::error!(code = code.name(), error = %self, "request failed");
+        }
+        (code.status(), Json(self.body())).into_response()
+    }
+}
+
+/// An error that stops the node from starting or serving.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {}: {source}", path.display())]
+    DataDir {
+        /// The configured `data_dir`.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The configured `listen` address.
+        addr: SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+    /// The server stopped on an I/O error.
+    #[error("the server stopped: {0}")]
+    Serve(#[source] io::Error),
+}
+
+impl ErrorCode for NodeError {
+    fn error_code(&self) -> Code {
+        match self {
+            NodeError::DataDir { .. } => Code::DataDirUnavailable,
+            NodeError::Bind { .. } => Code::BindFailed,
+            NodeError::Serve(_) => Code::ServeFailed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = HashSet::new();
+        for code in Code::ALL {
+            let name = code.name();
+            assert!(seen.insert(name), "duplicate code {name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{name} is not snake_case"
+            );
+        }
+    }
+
+    #[test]
+    fn client_errors_are_4xx_and_others_5xx() {
+        for code in Code::ALL {
+            let status = code.status();
+            match code.error_type() {
+                ErrorType::InvalidRequest => assert!(status.is_client_error(), "{code:?}"),
+                ErrorType::Internal | ErrorType::System => {
+                    assert!(status.is_server_error(), "{code:?}")
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn error_body_has_code_type_and_message() {
+        let body = serde_json::to_value(ApiError::SchemaNotFound("nope".into()).body())
+            .unwrap_or_default();
+        assert_eq!(body["code"], "schema_not_found");
+        assert_eq!(body["type"], "invalid_request");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("`nope`")
+        );
+    }
+}

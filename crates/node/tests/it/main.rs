@@ -1,0 +1,8 @@
+//! Integration tests of the node, in one binary: the HTTP API and the console served on a real
+//! socket, and the console driven by a real browser.
+
+mod api;
+mod browser;
+mod console;
+mod samples;
+mod test_node;
