@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The one test command of Borderlink (locally and in CI): installs what the tests need when it
+# is missing, then checks formatting, lints with warnings denied, and runs every test of the
+# workspace. One cargo build directory is shared by all steps.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+section() {
+    printf '\n==> %s\n' "$*"
+}
+
+# Runs a command as root: directly when we are root, through sudo when it needs no password.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo -n "$@"
+    else
+        return 1
+    fi
+}
+
+section "Rust toolchain"
+cargo --version
+missing_components=()
+cargo fmt --version >/dev/null 2>&1 || missing_components+=(rustfmt)
+cargo clippy --version >/dev/null 2>&1 || missing_components+=(clippy)
+if [ "${#missing_components[@]}" -gt 0 ]; then
+    echo "installing missing components: ${missing_components[*]}"
+    rustup component add "${missing_components[@]}"
+fi
+cargo fmt --version
+cargo clippy --version
+
+section "Browser for the console tests (Debian chromium, chromium-driver)"
+# The browser test drives /usr/bin/chromium through /usr/bin/chromedriver; it fails (it never
+# skips) when they are missing, so install them here.
+if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    echo "found /usr/bin/chromium and /usr/bin/chromedriver"
+elif command -v apt-get >/dev/null 2>&1 \
+    && as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+    && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; then
+    echo "installed chromium and chromium-driver"
+else
+    echo "warning: cannot install chromium and chromium-driver (needs apt-get and root or sudo);" >&2
+    echo "         install them yourself or the browser test will fail" >&2
+fi
+/usr/bin/chromedriver --version 2>/dev/null || true
+
+section "Format (cargo fmt --all -- --check)"
+cargo fmt --all -- --check
+
+section "Lint (cargo clippy --workspace --all-targets -- -D warnings)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+section "Test (cargo test --workspace)"
+cargo test --workspace
+
+section "All checks passed"
