@@ -146,23 +146,25 @@ impl Checker {
     /// WCO text formats: `an..N` (up to N characters), `aN` (exactly N letters), `n..N` (digits).
     /// `kind` is `b'x'` for alphanumeric, `b'a'` for alphabetic, `b'n'` for numeric.
     pub fn text(&mut self, key: &'static str, v: &str, kind: u8, max: usize, exact: bool) {
-        let len = v.chars().count();
-        let shown = display_value(v);
-        if v.trim().is_empty() {
+        // Hot path: the checks below allocate only when they report something.
+        if v.bytes().all(|b| b == b' ' || b == b'\t' || b == b'\n' || b == b'\r') {
             self.error(Some(key), "format.empty", format!("{key} is empty; leave it out or give a value"));
             return;
         }
         if v.chars().any(char::is_control) {
             self.error(Some(key), "format.control_character", format!("{key} contains a control character"));
         }
-        let fmt = format_name(kind, max, exact);
+        // A string of at most `max` bytes has at most `max` characters: count only when needed.
+        let len = if v.len() <= max && !exact { v.len() } else { v.chars().count() };
         if exact && len != max {
+            let (fmt, shown) = (format_name(kind, max, exact), display_value(v));
             self.error(
                 Some(key),
                 "format.length",
                 format!("{key} must be exactly {max} characters (format {fmt}); {shown} has {len}"),
             );
         } else if len > max {
+            let (fmt, shown) = (format_name(kind, max, exact), display_value(v));
             self.error(
                 Some(key),
                 "format.length",
@@ -176,6 +178,7 @@ impl Checker {
         };
         if !ok {
             let what = if kind == b'a' { "letters" } else { "digits" };
+            let (fmt, shown) = (format_name(kind, max, exact), display_value(v));
             self.error(Some(key), "format.characters", format!("{key} must contain only {what} (format {fmt}); got {shown}"));
         }
     }

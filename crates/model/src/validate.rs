@@ -199,6 +199,12 @@ fn syntax_error(e: &serde_json::Error, opts: &ValidateOptions) -> Report {
 }
 
 fn validate_json(text: &str, opts: &ValidateOptions) -> Report {
+    // Fast path for the bulk of traffic: a valid record of the expected type (declarations when
+    // no type is given) is read in one pass, without first reading its keys.
+    let first_guess = opts.record_type.unwrap_or(RecordType::Declaration);
+    if let Ok(record) = deserialize_str(text, first_guess) {
+        return finish(record, Vec::new(), InputFormat::Json);
+    }
     let keys = match top_level_keys(text) {
         Some(k) => k,
         None => {
@@ -218,9 +224,10 @@ fn validate_json(text: &str, opts: &ValidateOptions) -> Report {
         Ok(t) => t,
         Err(r) => return r,
     };
-    // Fast path: straight into the types.
-    if let Ok(record) = deserialize_str(text, record_type) {
-        return finish(record, Vec::new(), InputFormat::Json);
+    if record_type != first_guess {
+        if let Ok(record) = deserialize_str(text, record_type) {
+            return finish(record, Vec::new(), InputFormat::Json);
+        }
     }
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v) => validate_typed_value(v, record_type, InputFormat::Json),
