@@ -1,1 +1,40 @@
+//! End-to-end tests of the `borderlink` binary: exit codes, reports and schemas as a user sees them.
 
+mod demo;
+mod schema;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+pub(crate) fn borderlink(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_borderlink")).args(args).output().expect("the borderlink binary runs")
+}
+
+pub(crate) fn sample(name: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/samples").join(name);
+    assert!(p.exists(), "shared sample missing: {}", p.display());
+    p.display().to_string()
+}
+
+pub(crate) fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A fresh temporary folder, removed on drop.
+pub(crate) struct TempDir(pub(crate) PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("borderlink-cli-{tag}-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        Self(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
