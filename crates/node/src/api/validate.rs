@@ -20,7 +20,7 @@ pub(super) struct ValidateQuery {
     record_type: Option<String>,
 }
 
-/// Validates a document (JSON, or WCO DM XML when it starts with `<`).
+/// Validates a document: JSON, or WCO DM XML when it starts with <.
 ///
 /// The answer is `200` with the report whether the document is valid or not: an invalid
 /// document is a successful validation. Errors of the request itself (unknown `type`, a body

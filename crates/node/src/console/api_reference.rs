@@ -1,6 +1,7 @@
 //! `GET /api`: the API's endpoints, listed from the OpenAPI document itself so the page cannot
 //! drift from what the node serves.
 
+use axum::http::{HeaderMap, header};
 use maud::html;
 use serde_json::Value;
 
@@ -37,8 +38,16 @@ fn endpoints(doc: &Value) -> Vec<Endpoint<'_>> {
     out
 }
 
-pub(super) async fn page() -> Page {
+pub(super) async fn page(headers: HeaderMap) -> Page {
     let doc = openapi::document();
+    // Only displayed (and escaped): the example works when pasted on the client's side.
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost:8080");
+    let example = format!(
+        "curl -s --data-binary @declaration.json 'http://{host}/api/v1/validate?type=declaration'"
+    );
     layout(
         "API",
         Section::Api,
@@ -66,7 +75,7 @@ pub(super) async fn page() -> Page {
                     }
                 }
                 h2 { "Example" }
-                pre.example { code { "curl -s --data-binary @declaration.json 'http://HOST/api/v1/validate?type=declaration'" } }
+                pre.example { code { (example) } }
             }
         },
     )

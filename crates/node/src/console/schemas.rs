@@ -29,7 +29,7 @@ pub(super) async fn page() -> Page {
                                 th scope="row" { (record_types::title(t)) }
                                 td { code { (t.name()) } }
                                 td { (record_types::summary(t)) }
-                                td { a.schema-link href=(record_types::schema_path(t)) { (record_types::schema_path(t)) } }
+                                td { a.schema-link href=(record_types::schema_path(t)) { "View JSON Schema" } }
                             }
                         }
                     }
