@@ -12,6 +12,7 @@ use borderlink_model::{RecordType, Report, ValidateOptions, validate};
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod demo;
+mod risk;
 
 #[derive(Parser)]
 #[command(name = "borderlink", version, about = "Borderlink: trustworthy border data shared by customs, agencies and AEOs")]
@@ -45,6 +46,8 @@ enum Command {
     },
     /// Run a node with the web console on the embedded default (local folder, loopback).
     Demo(demo::DemoArgs),
+    /// Risk management: train, evaluate and import (selectivity criteria and the learned model).
+    Risk(risk::RiskArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -96,6 +99,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::Ok)
         }
         Command::Demo(args) => demo::run(args),
+        Command::Risk(args) => risk::run(args),
     }
 }
 
