@@ -8,7 +8,7 @@ there, so that, e.g., `Consignment` serves both the header-level and the shipmen
 consignment. Every field keeps its WCO tag as its JSON key and carries its WCO ID and format in
 its doc comment; the format becomes a generated check.
 
-Run from the repository root: python3 tools/gen_wco.py && cargo fmt
+Run from the repository root: python3 tools/gen_wco.py && rustfmt --edition 2024 crates/model/src/wco.rs
 """
 import re, sys
 from collections import OrderedDict

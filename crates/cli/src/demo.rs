@@ -22,12 +22,10 @@ pub(crate) struct DemoArgs {
 
 pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
-    let config = Config {
-        listen: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
-        data_dir: args.data,
-        ..Config::default()
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    let config =
+        Config { listen: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)), data_dir: args.data, ..Config::default() };
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async move {
         let data = config.data_dir.clone();
         let node = borderlink_node::bind(config).await?;

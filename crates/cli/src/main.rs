@@ -15,7 +15,11 @@ mod demo;
 mod risk;
 
 #[derive(Parser)]
-#[command(name = "borderlink", version, about = "Borderlink: trustworthy border data shared by customs, agencies and AEOs")]
+#[command(
+    name = "borderlink",
+    version,
+    about = "Borderlink: trustworthy border data shared by customs, agencies and AEOs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -145,7 +149,8 @@ fn validate_files(files: &[PathBuf], opts: &ValidateOptions, format: Format) -> 
     let mut out = std::io::stdout().lock();
     let result = match format {
         Format::Json => {
-            let list: Vec<FileReport<'_>> = reports.iter().map(|(f, r)| FileReport { file: f.clone(), report: r }).collect();
+            let list: Vec<FileReport<'_>> =
+                reports.iter().map(|(f, r)| FileReport { file: f.clone(), report: r }).collect();
             serde_json::to_writer_pretty(&mut out, &list).map_err(std::io::Error::from).and_then(|()| writeln!(out))
         }
         Format::Human => {
@@ -153,12 +158,11 @@ fn validate_files(files: &[PathBuf], opts: &ValidateOptions, format: Format) -> 
             reports.iter().try_for_each(|(f, r)| write_human(&mut out, f, r, color))
         }
     };
-    if let Err(e) = result {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
+    if let Err(e) = result
+        && e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: cannot write the report: {e}");
             return ExitCode::Failure;
         }
-    }
     worst
 }
 
@@ -181,10 +185,9 @@ fn write_human(out: &mut impl Write, file: &str, r: &Report, color: bool) -> std
     for w in &r.warnings {
         writeln!(out, "  {} {}  [{}]\n      {}", paint("33", "warning"), w.path, w.rule, w.message)?;
     }
-    if let Some(q) = &r.quality {
-        if !q.missing.is_empty() && r.valid {
+    if let Some(q) = &r.quality
+        && !q.missing.is_empty() && r.valid {
             writeln!(out, "  missing for risk analysis: {}", q.missing.join(", "))?;
         }
-    }
     Ok(())
 }

@@ -56,7 +56,8 @@ fn corpus(n: usize) -> Vec<Vec<u8>> {
                 item["StatisticalValueAmount"]["value"] = json!(value);
                 item["Commodity"]["InvoiceLine"]["ItemChargeAmount"]["value"] = json!(value);
                 item["Commodity"]["GoodsMeasure"]["GrossMassMeasure"]["value"] = json!(gross);
-                item["Commodity"]["GoodsMeasure"]["NetNetWeightMeasure"]["value"] = json!((gross * 0.8 * 10.0).round() / 10.0);
+                item["Commodity"]["GoodsMeasure"]["NetNetWeightMeasure"]["value"] =
+                    json!((gross * 0.8 * 10.0).round() / 10.0);
                 item["Commodity"]["Classification"][0]["ID"] = json!(hs[rng.below(hs.len() as u64) as usize]);
                 item["Origin"][0]["CountryCode"] = json!(origins[rng.below(origins.len() as u64) as usize]);
             }
@@ -116,5 +117,9 @@ fn main() {
     println!("{:<62} {:>14.0}", "borderlink validate (formats, code lists, totals, quality)", ours);
     println!("{:<62} {:>14.0}", "jsonschema 0.61 on the generated schema (structure only)", theirs);
     println!("{:<62} {:>14.0}", "(serde_json parse to Value alone, for reference)", parse_only);
-    println!("ratio borderlink / jsonschema: {:.2}x; goal >= 50000 decl/s/core: {}", ours / theirs, if ours >= 50_000.0 { "met" } else { "NOT met" });
+    println!(
+        "ratio borderlink / jsonschema: {:.2}x; goal >= 50000 decl/s/core: {}",
+        ours / theirs,
+        if ours >= 50_000.0 { "met" } else { "NOT met" }
+    );
 }

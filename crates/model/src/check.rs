@@ -179,7 +179,11 @@ impl Checker {
         if !ok {
             let what = if kind == b'a' { "letters" } else { "digits" };
             let (fmt, shown) = (format_name(kind, max, exact), display_value(v));
-            self.error(Some(key), "format.characters", format!("{key} must contain only {what} (format {fmt}); got {shown}"));
+            self.error(
+                Some(key),
+                "format.characters",
+                format!("{key} must contain only {what} (format {fmt}); got {shown}"),
+            );
         }
     }
 
@@ -203,7 +207,10 @@ impl Checker {
                     self.error(
                         Some(key),
                         "codelist.incoterm",
-                        format!("{} is not an Incoterms 2020 rule (EXW, FCA, CPT, CIP, DAP, DPU, DDP, FAS, FOB, CFR, CIF)", display_value(v)),
+                        format!(
+                            "{} is not an Incoterms 2020 rule (EXW, FCA, CPT, CIP, DAP, DPU, DDP, FAS, FOB, CFR, CIF)",
+                            display_value(v)
+                        ),
                     );
                 }
             }
@@ -220,7 +227,10 @@ impl Checker {
                     self.warning(
                         Some(key),
                         "codelist.unlocode_shape",
-                        format!("{} is not a UN/LOCODE (two-letter country + three characters); it cannot be checked", display_value(v)),
+                        format!(
+                            "{} is not a UN/LOCODE (two-letter country + three characters); it cannot be checked",
+                            display_value(v)
+                        ),
                     );
                 }
             }
@@ -229,7 +239,11 @@ impl Checker {
 
     fn currency(&mut self, key: &'static str, v: &str) {
         if !codelists::is_currency(v) {
-            self.error(Some(key), "codelist.currency", format!("{} is not an ISO 4217 currency code", display_value(v)));
+            self.error(
+                Some(key),
+                "codelist.currency",
+                format!("{} is not an ISO 4217 currency code", display_value(v)),
+            );
         }
     }
 
@@ -252,14 +266,17 @@ impl Checker {
     pub fn measure(&mut self, key: &'static str, m: &Measure, digits: u32, frac: u32) {
         self.at(key, |cx| {
             cx.decimal("value", m.value, digits, frac);
-            if let Some(u) = &m.unit_code {
-                if !codelists::is_unit(u) {
-                    cx.warning(
-                        Some("unitCode"),
-                        "codelist.unit",
-                        format!("{} is not a common UN/ECE Recommendation 20 unit (e.g. KGM, TNE, LTR, MTQ)", display_value(u)),
-                    );
-                }
+            if let Some(u) = &m.unit_code
+                && !codelists::is_unit(u)
+            {
+                cx.warning(
+                    Some("unitCode"),
+                    "codelist.unit",
+                    format!(
+                        "{} is not a common UN/ECE Recommendation 20 unit (e.g. KGM, TNE, LTR, MTQ)",
+                        display_value(u)
+                    ),
+                );
             }
         });
     }
@@ -307,7 +324,10 @@ impl Checker {
             self.error(
                 Some(key),
                 "format.datetime",
-                format!("{key} must be an ISO 8601 date (2026-03-02) or date-time with zone (2026-03-02T09:30:00Z); got {}", display_value(v)),
+                format!(
+                    "{key} must be an ISO 8601 date (2026-03-02) or date-time with zone (2026-03-02T09:30:00Z); got {}",
+                    display_value(v)
+                ),
             );
         }
     }

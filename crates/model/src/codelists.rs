@@ -18,8 +18,8 @@ pub const INCOTERMS_2020: [&str; 11] = ["CFR", "CIF", "CIP", "CPT", "DAP", "DDP"
 
 /// Common UN/ECE Recommendation 20 units seen on customs declarations.
 const UNITS: [&str; 22] = [
-    "CMQ", "CMT", "DZN", "GRM", "HLT", "KGM", "KMT", "KWH", "LTR", "MTK", "MTQ", "MTR", "NAR", "NPR", "PCE", "SET", "TNE", "C62", "H87",
-    "GFI", "KNI", "MLT",
+    "CMQ", "CMT", "DZN", "GRM", "HLT", "KGM", "KMT", "KWH", "LTR", "MTK", "MTQ", "MTR", "NAR", "NPR", "PCE", "SET",
+    "TNE", "C62", "H87", "GFI", "KNI", "MLT",
 ];
 
 /// A parsed tab-separated list: sorted codes with their names.
@@ -47,11 +47,8 @@ static COUNTRIES: LazyLock<Table> = LazyLock::new(|| Table::parse(ISO3166));
 static CURRENCIES: LazyLock<Table> = LazyLock::new(|| Table::parse(ISO4217));
 static HS: LazyLock<Table> = LazyLock::new(|| Table::parse(HS2022));
 static LOCODES: LazyLock<Vec<[u8; 5]>> = LazyLock::new(|| {
-    let mut v: Vec<[u8; 5]> = UNLOCODE
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.as_bytes().try_into().ok())
-        .collect();
+    let mut v: Vec<[u8; 5]> =
+        UNLOCODE.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.as_bytes().try_into().ok()).collect();
     v.sort_unstable();
     v
 });

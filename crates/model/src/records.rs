@@ -29,8 +29,12 @@ pub enum RecordType {
 
 impl RecordType {
     /// Every record type, in documentation order.
-    pub const ALL: [RecordType; 4] =
-        [RecordType::Declaration, RecordType::AeoAuthorization, RecordType::TransportMovement, RecordType::InspectionResult];
+    pub const ALL: [RecordType; 4] = [
+        RecordType::Declaration,
+        RecordType::AeoAuthorization,
+        RecordType::TransportMovement,
+        RecordType::InspectionResult,
+    ];
 
     /// The name used on the command line, in URLs and in reports.
     pub fn name(self) -> &'static str {
@@ -501,7 +505,9 @@ impl Record {
             Record::Declaration(r) => r.declaration.id.as_deref().or(r.declaration.functional_reference_id.as_deref()),
             Record::AeoAuthorization(r) => r.additional_document.as_ref().and_then(|d| d.id.as_deref()),
             Record::TransportMovement(r) => r.consignment.ext.as_ref().and_then(|e| e.movement_reference.as_deref()),
-            Record::InspectionResult(r) => r.declaration.id.as_deref().or(r.declaration.functional_reference_id.as_deref()),
+            Record::InspectionResult(r) => {
+                r.declaration.id.as_deref().or(r.declaration.functional_reference_id.as_deref())
+            }
         }
     }
 }

@@ -26,14 +26,14 @@ pub(crate) fn check_record(record: &Record, cx: &mut Checker) {
 }
 
 fn check_version(v: &Option<String>, cx: &mut Checker) {
-    if let Some(v) = v {
-        if v != SCHEMA_VERSION {
-            cx.error(
-                Some("schemaVersion"),
-                "schema.version",
-                format!("schema version {} is not supported; this node reads version {SCHEMA_VERSION}", display_value(v)),
-            );
-        }
+    if let Some(v) = v
+        && v != SCHEMA_VERSION
+    {
+        cx.error(
+            Some("schemaVersion"),
+            "schema.version",
+            format!("schema version {} is not supported; this node reads version {SCHEMA_VERSION}", display_value(v)),
+        );
     }
 }
 
@@ -65,16 +65,15 @@ fn declaration_rules(d: &wco::Declaration, cx: &mut Checker) {
             );
         }
     }
-    if let (Some(issue), Some(acc)) = (&d.issue_date_time, &d.acceptance_date_time) {
-        if let (Some(i), Some(a)) = (datetime::parse(issue), datetime::parse(acc)) {
-            if a < i {
-                cx.error(
-                    Some("AcceptanceDateTime"),
-                    "dates.order",
-                    "the acceptance date is before the issuing date (IssueDateTime)".to_owned(),
-                );
-            }
-        }
+    if let (Some(issue), Some(acc)) = (&d.issue_date_time, &d.acceptance_date_time)
+        && let (Some(i), Some(a)) = (datetime::parse(issue), datetime::parse(acc))
+        && a < i
+    {
+        cx.error(
+            Some("AcceptanceDateTime"),
+            "dates.order",
+            "the acceptance date is before the issuing date (IssueDateTime)".to_owned(),
+        );
     }
     let Some(gs) = &d.goods_shipment else {
         cx.error(
@@ -94,14 +93,14 @@ fn declaration_rules(d: &wco::Declaration, cx: &mut Checker) {
             )
         });
     }
-    if let Some(n) = d.goods_item_quantity {
-        if n != items.len() as u64 {
-            cx.error(
-                Some("GoodsItemQuantity"),
-                "totals.item_count",
-                format!("GoodsItemQuantity says {n} goods items but {} are given", items.len()),
-            );
-        }
+    if let Some(n) = d.goods_item_quantity
+        && n != items.len() as u64
+    {
+        cx.error(
+            Some("GoodsItemQuantity"),
+            "totals.item_count",
+            format!("GoodsItemQuantity says {n} goods items but {} are given", items.len()),
+        );
     }
     // Sequence numbers 1, 2, 3… in order.
     cx.at("GoodsShipment", |cx| {
@@ -112,7 +111,10 @@ fn declaration_rules(d: &wco::Declaration, cx: &mut Checker) {
                     cx.error(
                         Some("SequenceNumeric"),
                         "items.sequence",
-                        format!("goods items must be numbered 1, 2, 3… in order; item {expected} has SequenceNumeric {}", item.sequence_numeric),
+                        format!(
+                            "goods items must be numbered 1, 2, 3… in order; item {expected} has SequenceNumeric {}",
+                            item.sequence_numeric
+                        ),
                     )
                 });
             }
@@ -134,7 +136,13 @@ fn declaration_rules(d: &wco::Declaration, cx: &mut Checker) {
     if let Some(total) = d.total_gross_mass_measure.as_ref().and_then(|m| m.kilograms()) {
         let masses: Vec<Option<f64>> = items
             .iter()
-            .map(|i| i.commodity.as_ref().and_then(|c| c.goods_measure.as_ref()).and_then(|g| g.gross_mass_measure.as_ref()).and_then(|m| m.kilograms()))
+            .map(|i| {
+                i.commodity
+                    .as_ref()
+                    .and_then(|c| c.goods_measure.as_ref())
+                    .and_then(|g| g.gross_mass_measure.as_ref())
+                    .and_then(|m| m.kilograms())
+            })
             .collect();
         if !masses.is_empty() && masses.iter().all(Option::is_some) {
             let sum: f64 = masses.iter().flatten().sum();
@@ -151,7 +159,9 @@ fn declaration_rules(d: &wco::Declaration, cx: &mut Checker) {
     if let Some(inv) = &d.invoice_amount {
         let lines: Vec<&crate::measure::Amount> = items
             .iter()
-            .filter_map(|i| i.commodity.as_ref().and_then(|c| c.invoice_line.as_ref()).and_then(|l| l.item_charge_amount.as_ref()))
+            .filter_map(|i| {
+                i.commodity.as_ref().and_then(|c| c.invoice_line.as_ref()).and_then(|l| l.item_charge_amount.as_ref())
+            })
             .collect();
         if !lines.is_empty() && lines.len() == items.len() {
             let currencies_agree = lines.iter().all(|a| a.currency_id.is_none() || a.currency_id == inv.currency_id);
@@ -220,36 +230,35 @@ fn item_rules(item: &wco::GovernmentAgencyGoodsItem, cx: &mut Checker) {
                     cx.at_index("Classification", j, |cx| hs_rule(id, cx));
                 }
             }
-            if let Some(m) = &c.goods_measure {
-                if let (Some(net), Some(gross)) = (
+            if let Some(m) = &c.goods_measure
+                && let (Some(net), Some(gross)) = (
                     m.net_net_weight_measure.as_ref().and_then(|x| x.kilograms()),
                     m.gross_mass_measure.as_ref().and_then(|x| x.kilograms()),
-                ) {
-                    if net > gross * (1.0 + TOTAL_TOLERANCE) {
-                        cx.at("GoodsMeasure", |cx| {
-                            cx.error(
-                                Some("NetNetWeightMeasure"),
-                                "mass.net_above_gross",
-                                format!("the net mass ({net} kg) is greater than the gross mass ({gross} kg)"),
-                            )
-                        });
-                    }
-                }
+                )
+                && net > gross * (1.0 + TOTAL_TOLERANCE)
+            {
+                cx.at("GoodsMeasure", |cx| {
+                    cx.error(
+                        Some("NetNetWeightMeasure"),
+                        "mass.net_above_gross",
+                        format!("the net mass ({net} kg) is greater than the gross mass ({gross} kg)"),
+                    )
+                });
             }
         });
     } else {
-        cx.error(Some("Commodity"), "item.commodity_missing", "each goods item needs a Commodity (description and HS code)".to_owned());
+        cx.error(
+            Some("Commodity"),
+            "item.commodity_missing",
+            "each goods item needs a Commodity (description and HS code)".to_owned(),
+        );
     }
 }
 
 fn hs_rule(id: &str, cx: &mut Checker) {
     let digits_only = id.bytes().all(|b| b.is_ascii_digit());
     if !digits_only || !matches!(id.len(), 6 | 8 | 10) {
-        cx.error(
-            Some("ID"),
-            "hs.format",
-            format!("an HS code has 6, 8 or 10 digits; got {}", display_value(id)),
-        );
+        cx.error(Some("ID"), "hs.format", format!("an HS code has 6, 8 or 10 digits; got {}", display_value(id)));
         return;
     }
     if codelists::hs_subheading(&id[..6]).is_none() {
@@ -284,7 +293,11 @@ fn equipment_rules(equipment: &[TransportEquipment], containerised: bool, cx: &m
                 if seen.contains(&sid) {
                     cx.at_index("TransportEquipment", i, |cx| {
                         cx.at_index("Seal", j, |cx| {
-                            cx.error(Some("ID"), "seal.duplicate", format!("seal {} is given twice", display_value(sid)))
+                            cx.error(
+                                Some("ID"),
+                                "seal.duplicate",
+                                format!("seal {} is given twice", display_value(sid)),
+                            )
                         })
                     });
                 }
@@ -320,16 +333,27 @@ fn check_aeo(r: &AeoAuthorizationRecord, cx: &mut Checker) {
             cx.error(
                 Some("CategoryCode"),
                 "aeo.category",
-                format!("{} is not an AEO category (AEOC customs simplifications, AEOS security and safety, AEOF full)", display_value(other)),
+                format!(
+                    "{} is not an AEO category (AEOC customs simplifications, AEOS security and safety, AEOF full)",
+                    display_value(other)
+                ),
             )
         }),
         None => cx.at("AuthorisationHolder", |cx| {
-            cx.error(Some("CategoryCode"), "aeo.category", "the AEO category (AEOC, AEOS or AEOF) is missing".to_owned())
+            cx.error(
+                Some("CategoryCode"),
+                "aeo.category",
+                "the AEO category (AEOC, AEOS or AEOF) is missing".to_owned(),
+            )
         }),
     }
     if r.authorisation_holder.id.is_none() {
         cx.at("AuthorisationHolder", |cx| {
-            cx.error(Some("ID"), "aeo.holder_id", "the authorisation holder's identification (EORI/TIN) is missing".to_owned())
+            cx.error(
+                Some("ID"),
+                "aeo.holder_id",
+                "the authorisation holder's identification (EORI/TIN) is missing".to_owned(),
+            )
         });
     }
     let e = &r.ext;
@@ -350,58 +374,75 @@ fn check_aeo(r: &AeoAuthorizationRecord, cx: &mut Checker) {
             let ok = p.split_once(':').is_some_and(|(c, name)| codelists::is_country(c) && !name.trim().is_empty());
             if !ok {
                 cx.at_index("mraPartnerProgrammes", i, |cx| {
-                    cx.error(None, "aeo.mra_programme", format!("{} must be COUNTRY:PROGRAMME, e.g. US:C-TPAT", display_value(p)))
+                    cx.error(
+                        None,
+                        "aeo.mra_programme",
+                        format!("{} must be COUNTRY:PROGRAMME, e.g. US:C-TPAT", display_value(p)),
+                    )
                 });
             }
         }
-        if let Some(id) = &r.authorisation_holder.id {
-            if id != &e.trader_identification_number {
-                cx.warning(
-                    Some("traderIdentificationNumber"),
-                    "aeo.holder_mismatch",
-                    "traderIdentificationNumber differs from AuthorisationHolder.ID".to_owned(),
-                );
-            }
+        if let Some(id) = &r.authorisation_holder.id
+            && id != &e.trader_identification_number
+        {
+            cx.warning(
+                Some("traderIdentificationNumber"),
+                "aeo.holder_mismatch",
+                "traderIdentificationNumber differs from AuthorisationHolder.ID".to_owned(),
+            );
         }
         // Validity: effective date ≤ status change ≤ …; valid until after effective date.
-        let effective = r.additional_document.as_ref().and_then(|d| d.effective_date_time.as_deref()).and_then(datetime::parse);
+        let effective =
+            r.additional_document.as_ref().and_then(|d| d.effective_date_time.as_deref()).and_then(datetime::parse);
         let until = e.valid_until.as_deref().and_then(datetime::parse);
-        if let (Some(from), Some(to)) = (effective, until) {
-            if to <= from {
-                cx.error(Some("validUntil"), "aeo.validity", "validUntil must be after the authorisation's EffectiveDateTime".to_owned());
-            }
+        if let (Some(from), Some(to)) = (effective, until)
+            && to <= from
+        {
+            cx.error(
+                Some("validUntil"),
+                "aeo.validity",
+                "validUntil must be after the authorisation's EffectiveDateTime".to_owned(),
+            );
         }
-        if let (Some(from), Some(changed)) = (effective, datetime::parse(&e.status_changed_at)) {
-            if changed < from {
-                cx.error(
-                    Some("statusChangedAt"),
-                    "aeo.validity",
-                    "statusChangedAt is before the authorisation's EffectiveDateTime".to_owned(),
-                );
-            }
+        if let (Some(from), Some(changed)) = (effective, datetime::parse(&e.status_changed_at))
+            && changed < from
+        {
+            cx.error(
+                Some("statusChangedAt"),
+                "aeo.validity",
+                "statusChangedAt is before the authorisation's EffectiveDateTime".to_owned(),
+            );
         }
         let mut last = None;
         for (i, h) in e.status_history.iter().enumerate() {
             cx.at_index("statusHistory", i, |cx| {
                 check_datetime(cx, "at", &h.at);
                 let at = datetime::parse(&h.at);
-                if let (Some(prev), Some(at)) = (last, at) {
-                    if at < prev {
-                        cx.error(Some("at"), "aeo.history_order", "status changes must be listed oldest first".to_owned());
-                    }
+                if let (Some(prev), Some(at)) = (last, at)
+                    && at < prev
+                {
+                    cx.error(Some("at"), "aeo.history_order", "status changes must be listed oldest first".to_owned());
                 }
                 if at.is_some() {
                     last = at;
                 }
                 if h.status != AeoStatus::Active && h.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-                    cx.error(Some("reason"), "aeo.reason_required", "a suspension or revocation must give its reason".to_owned());
+                    cx.error(
+                        Some("reason"),
+                        "aeo.reason_required",
+                        "a suspension or revocation must give its reason".to_owned(),
+                    );
                 }
             });
         }
-        if let Some(latest) = e.status_history.last() {
-            if latest.status != e.status {
-                cx.error(Some("status"), "aeo.status_history", "status differs from the last entry of statusHistory".to_owned());
-            }
+        if let Some(latest) = e.status_history.last()
+            && latest.status != e.status
+        {
+            cx.error(
+                Some("status"),
+                "aeo.status_history",
+                "status differs from the last entry of statusHistory".to_owned(),
+            );
         }
     });
 }
@@ -444,7 +485,11 @@ fn check_movement(r: &TransportMovementRecord, cx: &mut Checker) {
         for (i, it) in c.itinerary.iter().enumerate() {
             if it.sequence_numeric != i as u64 + 1 {
                 cx.at_index("Itinerary", i, |cx| {
-                    cx.error(Some("SequenceNumeric"), "itinerary.sequence", "itinerary stops must be numbered 1, 2, 3… in order".to_owned())
+                    cx.error(
+                        Some("SequenceNumeric"),
+                        "itinerary.sequence",
+                        "itinerary stops must be numbered 1, 2, 3… in order".to_owned(),
+                    )
                 });
             }
         }
@@ -466,10 +511,13 @@ fn check_movement(r: &TransportMovementRecord, cx: &mut Checker) {
                 if let (Some(d), Some(a)) = (
                     e.planned_departure.as_deref().and_then(datetime::parse),
                     e.planned_arrival.as_deref().and_then(datetime::parse),
-                ) {
-                    if a <= d {
-                        cx.error(Some("plannedArrival"), "dates.order", "the planned arrival is not after the planned departure".to_owned());
-                    }
+                ) && a <= d
+                {
+                    cx.error(
+                        Some("plannedArrival"),
+                        "dates.order",
+                        "the planned arrival is not after the planned departure".to_owned(),
+                    );
                 }
                 let seal_ids: Vec<&str> =
                     c.transport_equipment.iter().flat_map(|t| t.seal.iter()).filter_map(|s| s.id.as_deref()).collect();
@@ -483,7 +531,10 @@ fn check_movement(r: &TransportMovementRecord, cx: &mut Checker) {
                             cx.warning(
                                 Some("deviceId"),
                                 "seal.not_on_equipment",
-                                format!("e-seal {} is not listed among the transport equipment's seals", display_value(&s.device_id)),
+                                format!(
+                                    "e-seal {} is not listed among the transport equipment's seals",
+                                    display_value(&s.device_id)
+                                ),
                             );
                         }
                     });
@@ -501,9 +552,17 @@ fn check_inspection(r: &InspectionResultRecord, cx: &mut Checker) {
     let d = &r.declaration;
     cx.at("Declaration", |cx| {
         if d.id.is_none() && d.functional_reference_id.is_none() {
-            cx.error(None, "inspection.declaration_ref", "give the inspected declaration's ID (MRN) or FunctionalReferenceID (LRN)".to_owned());
+            cx.error(
+                None,
+                "inspection.declaration_ref",
+                "give the inspected declaration's ID (MRN) or FunctionalReferenceID (LRN)".to_owned(),
+            );
         }
-        for (key, v, max) in [("ID", &d.id, 70), ("FunctionalReferenceID", &d.functional_reference_id, 35), ("DeclarationOfficeID", &d.declaration_office_id, 17)] {
+        for (key, v, max) in [
+            ("ID", &d.id, 70),
+            ("FunctionalReferenceID", &d.functional_reference_id, 35),
+            ("DeclarationOfficeID", &d.declaration_office_id, 17),
+        ] {
             if let Some(v) = v {
                 cx.text(key, v, b'x', max, false);
             }

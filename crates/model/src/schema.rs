@@ -9,14 +9,19 @@ use std::sync::LazyLock;
 use schemars::JsonSchema;
 use serde_json::Value;
 
-use crate::records::{AeoAuthorizationRecord, DeclarationRecord, InspectionResultRecord, RecordType, TransportMovementRecord};
+use crate::records::{
+    AeoAuthorizationRecord, DeclarationRecord, InspectionResultRecord, RecordType, TransportMovementRecord,
+};
 
 fn generate<T: JsonSchema>(t: RecordType) -> Value {
     let schema = schemars::generate::SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>();
     let mut v = schema.to_value();
     if let Some(o) = v.as_object_mut() {
         o.insert("$id".into(), Value::String(format!("urn:borderlink:schema:{}:{}", t.name(), crate::SCHEMA_VERSION)));
-        o.insert("title".into(), Value::String(format!("Borderlink {} (schema version {})", t.name(), crate::SCHEMA_VERSION)));
+        o.insert(
+            "title".into(),
+            Value::String(format!("Borderlink {} (schema version {})", t.name(), crate::SCHEMA_VERSION)),
+        );
     }
     v
 }

@@ -93,10 +93,14 @@ impl<'a> Walker<'a> {
                 Verdict::Keep
             }
             (Some("array"), Value::Array(items)) => {
-                if let Some(max) = s.get("maxItems").and_then(Value::as_u64) {
-                    if items.len() as u64 > max {
-                        self.error(path, "format.max_occurs", format!("at most {max} occurrences are allowed; {} were given", items.len()));
-                    }
+                if let Some(max) = s.get("maxItems").and_then(Value::as_u64)
+                    && items.len() as u64 > max
+                {
+                    self.error(
+                        path,
+                        "format.max_occurs",
+                        format!("at most {max} occurrences are allowed; {} were given", items.len()),
+                    );
                 }
                 if let Some(item_schema) = s.get("items") {
                     let mut keep = Vec::with_capacity(items.len());
@@ -112,7 +116,9 @@ impl<'a> Walker<'a> {
                 Verdict::Keep
             }
             (Some("string"), Value::String(_)) => Verdict::Keep,
-            (Some("integer"), Value::Number(n)) if n.is_u64() || (n.is_i64() && s.get("minimum").is_none()) => Verdict::Keep,
+            (Some("integer"), Value::Number(n)) if n.is_u64() || (n.is_i64() && s.get("minimum").is_none()) => {
+                Verdict::Keep
+            }
             (Some("integer"), Value::Number(n)) => {
                 let msg = if n.as_f64().is_some_and(|f| f < 0.0) {
                     format!("must be a whole number of zero or more; got {n}")
@@ -167,7 +173,11 @@ impl<'a> Walker<'a> {
                 None if closed => {
                     let known: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
                     let hint = suggestion(k, &known).map(|s| format!("; did you mean {s}?")).unwrap_or_default();
-                    self.error(path, "structure.unknown_element", format!("{} is not an element here{hint}", display_value(k)));
+                    self.error(
+                        path,
+                        "structure.unknown_element",
+                        format!("{} is not an element here{hint}", display_value(k)),
+                    );
                     drop.push(k.clone());
                 }
                 None => {}

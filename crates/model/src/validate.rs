@@ -107,7 +107,9 @@ pub fn validate(bytes: &[u8], opts: &ValidateOptions) -> Report {
                 format,
                 opts.record_type,
                 "document.encoding",
-                format!("the document is not valid UTF-8: invalid byte at line {line}, column {col} (byte offset {at})"),
+                format!(
+                    "the document is not valid UTF-8: invalid byte at line {line}, column {col} (byte offset {at})"
+                ),
             );
         }
     };
@@ -145,7 +147,7 @@ pub fn parse_record(bytes: &[u8], opts: &ValidateOptions) -> Result<(Record, Rep
 }
 
 fn sniff(bytes: &[u8]) -> InputFormat {
-    let first = bytes.iter().copied().skip_while(|b| b.is_ascii_whitespace() || *b == 0xEF || *b == 0xBB || *b == 0xBF).next();
+    let first = bytes.iter().copied().find(|b| !(b.is_ascii_whitespace() || *b == 0xEF || *b == 0xBB || *b == 0xBF));
     if first == Some(b'<') { InputFormat::Xml } else { InputFormat::Json }
 }
 
@@ -224,10 +226,10 @@ fn validate_json(text: &str, opts: &ValidateOptions) -> Report {
         Ok(t) => t,
         Err(r) => return r,
     };
-    if record_type != first_guess {
-        if let Ok(record) = deserialize_str(text, record_type) {
-            return finish(record, Vec::new(), InputFormat::Json);
-        }
+    if record_type != first_guess
+        && let Ok(record) = deserialize_str(text, record_type)
+    {
+        return finish(record, Vec::new(), InputFormat::Json);
     }
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v) => validate_typed_value(v, record_type, InputFormat::Json),
@@ -287,7 +289,15 @@ fn validate_typed_value(mut value: serde_json::Value, record_type: RecordType, f
                 });
             }
             let (errors, warnings) = split(issues);
-            Report { valid: false, record_type: Some(record_type), format, errors, warnings, quality: None, record: None }
+            Report {
+                valid: false,
+                record_type: Some(record_type),
+                format,
+                errors,
+                warnings,
+                quality: None,
+                record: None,
+            }
         }
     }
 }
@@ -295,22 +305,30 @@ fn validate_typed_value(mut value: serde_json::Value, record_type: RecordType, f
 fn deserialize_str(text: &str, t: RecordType) -> Result<Record, serde_json::Error> {
     Ok(match t {
         RecordType::Declaration => Record::Declaration(Box::new(serde_json::from_str::<DeclarationRecord>(text)?)),
-        RecordType::AeoAuthorization => Record::AeoAuthorization(Box::new(serde_json::from_str::<AeoAuthorizationRecord>(text)?)),
+        RecordType::AeoAuthorization => {
+            Record::AeoAuthorization(Box::new(serde_json::from_str::<AeoAuthorizationRecord>(text)?))
+        }
         RecordType::TransportMovement => {
             Record::TransportMovement(Box::new(serde_json::from_str::<TransportMovementRecord>(text)?))
         }
-        RecordType::InspectionResult => Record::InspectionResult(Box::new(serde_json::from_str::<InspectionResultRecord>(text)?)),
+        RecordType::InspectionResult => {
+            Record::InspectionResult(Box::new(serde_json::from_str::<InspectionResultRecord>(text)?))
+        }
     })
 }
 
 fn deserialize_value(v: serde_json::Value, t: RecordType) -> Result<Record, serde_json::Error> {
     Ok(match t {
         RecordType::Declaration => Record::Declaration(Box::new(serde_json::from_value::<DeclarationRecord>(v)?)),
-        RecordType::AeoAuthorization => Record::AeoAuthorization(Box::new(serde_json::from_value::<AeoAuthorizationRecord>(v)?)),
+        RecordType::AeoAuthorization => {
+            Record::AeoAuthorization(Box::new(serde_json::from_value::<AeoAuthorizationRecord>(v)?))
+        }
         RecordType::TransportMovement => {
             Record::TransportMovement(Box::new(serde_json::from_value::<TransportMovementRecord>(v)?))
         }
-        RecordType::InspectionResult => Record::InspectionResult(Box::new(serde_json::from_value::<InspectionResultRecord>(v)?)),
+        RecordType::InspectionResult => {
+            Record::InspectionResult(Box::new(serde_json::from_value::<InspectionResultRecord>(v)?))
+        }
     })
 }
 

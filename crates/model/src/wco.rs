@@ -120,37 +120,88 @@ pub struct Declaration {
 
 impl Check for Declaration {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.acceptance_date_time { cx.datetime("AcceptanceDateTime", v, 35); }
-        { let v = &self.function_code; cx.text("FunctionCode", v, b'n', 2, false); }
-        if let Some(v) = &self.functional_reference_id { cx.text("FunctionalReferenceID", v, b'x', 35, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 70, false); }
-        if let Some(v) = &self.issue_date_time { cx.datetime("IssueDateTime", v, 35); }
-        if let Some(v) = &self.issue_location_id { cx.text("IssueLocationID", v, b'x', 5, false); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 3, false); }
-        if let Some(v) = &self.goods_item_quantity { cx.integer("GoodsItemQuantity", *v, 5); }
-        if let Some(v) = &self.declaration_office_id { cx.text("DeclarationOfficeID", v, b'x', 17, false); }
-        if let Some(v) = &self.invoice_amount { cx.amount("InvoiceAmount", v, 16, 3); }
-        if let Some(v) = &self.loading_list_quantity { cx.integer("LoadingListQuantity", *v, 5); }
-        if let Some(v) = &self.total_gross_mass_measure { cx.measure("TotalGrossMassMeasure", v, 16, 6); }
-        if let Some(v) = &self.total_package_quantity { cx.integer("TotalPackageQuantity", *v, 8); }
-        if let Some(v) = &self.specific_circumstances_code_code { cx.text("SpecificCircumstancesCodeCode", v, b'x', 3, false); }
-        if let Some(v) = &self.authentication { cx.nested("Authentication", v); }
-        if let Some(v) = &self.submitter { cx.nested("Submitter", v); }
+        if let Some(v) = &self.acceptance_date_time {
+            cx.datetime("AcceptanceDateTime", v, 35);
+        }
+        {
+            let v = &self.function_code;
+            cx.text("FunctionCode", v, b'n', 2, false);
+        }
+        if let Some(v) = &self.functional_reference_id {
+            cx.text("FunctionalReferenceID", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.issue_date_time {
+            cx.datetime("IssueDateTime", v, 35);
+        }
+        if let Some(v) = &self.issue_location_id {
+            cx.text("IssueLocationID", v, b'x', 5, false);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.goods_item_quantity {
+            cx.integer("GoodsItemQuantity", *v, 5);
+        }
+        if let Some(v) = &self.declaration_office_id {
+            cx.text("DeclarationOfficeID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.invoice_amount {
+            cx.amount("InvoiceAmount", v, 16, 3);
+        }
+        if let Some(v) = &self.loading_list_quantity {
+            cx.integer("LoadingListQuantity", *v, 5);
+        }
+        if let Some(v) = &self.total_gross_mass_measure {
+            cx.measure("TotalGrossMassMeasure", v, 16, 6);
+        }
+        if let Some(v) = &self.total_package_quantity {
+            cx.integer("TotalPackageQuantity", *v, 8);
+        }
+        if let Some(v) = &self.specific_circumstances_code_code {
+            cx.text("SpecificCircumstancesCodeCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.authentication {
+            cx.nested("Authentication", v);
+        }
+        if let Some(v) = &self.submitter {
+            cx.nested("Submitter", v);
+        }
         cx.each("AdditionalDocument", &self.additional_document, 1000000000);
         cx.each("AdditionalInformation", &self.additional_information, 1000000000);
-        if let Some(v) = &self.agent { cx.nested("Agent", v); }
+        if let Some(v) = &self.agent {
+            cx.nested("Agent", v);
+        }
         cx.each("Amendment", &self.amendment, 1000000000);
         cx.each("AuthorisationHolder", &self.authorisation_holder, 1000000000);
-        if let Some(v) = &self.border_transport_means { cx.nested("BorderTransportMeans", v); }
-        if let Some(v) = &self.consignment { cx.nested("Consignment", v); }
+        if let Some(v) = &self.border_transport_means {
+            cx.nested("BorderTransportMeans", v);
+        }
+        if let Some(v) = &self.consignment {
+            cx.nested("Consignment", v);
+        }
         cx.each("CurrencyExchange", &self.currency_exchange, 1000000000);
-        if let Some(v) = &self.declarant { cx.nested("Declarant", v); }
-        if let Some(v) = &self.exit_office { cx.nested("ExitOffice", v); }
-        if let Some(v) = &self.exporter { cx.nested("Exporter", v); }
-        if let Some(v) = &self.goods_shipment { cx.nested("GoodsShipment", v); }
+        if let Some(v) = &self.declarant {
+            cx.nested("Declarant", v);
+        }
+        if let Some(v) = &self.exit_office {
+            cx.nested("ExitOffice", v);
+        }
+        if let Some(v) = &self.exporter {
+            cx.nested("Exporter", v);
+        }
+        if let Some(v) = &self.goods_shipment {
+            cx.nested("GoodsShipment", v);
+        }
         cx.each("ObligationGuarantee", &self.obligation_guarantee, 1000000000);
-        if let Some(v) = &self.presentation_office { cx.nested("PresentationOffice", v); }
-        if let Some(v) = &self.supervising_office { cx.nested("SupervisingOffice", v); }
+        if let Some(v) = &self.presentation_office {
+            cx.nested("PresentationOffice", v);
+        }
+        if let Some(v) = &self.supervising_office {
+            cx.nested("SupervisingOffice", v);
+        }
     }
 }
 
@@ -169,8 +220,12 @@ pub struct Authentication {
 
 impl Check for Authentication {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.authentication { cx.text("Authentication", v, b'x', 256, false); }
-        if let Some(v) = &self.authenticator { cx.nested("Authenticator", v); }
+        if let Some(v) = &self.authentication {
+            cx.text("Authentication", v, b'x', 256, false);
+        }
+        if let Some(v) = &self.authenticator {
+            cx.nested("Authenticator", v);
+        }
     }
 }
 
@@ -186,7 +241,9 @@ pub struct Authenticator {
 
 impl Check for Authenticator {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
     }
 }
 
@@ -213,10 +270,18 @@ pub struct Submitter {
 
 impl Check for Submitter {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
-        if let Some(v) = &self.role_code { cx.text("RoleCode", v, b'x', 3, false); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
+        if let Some(v) = &self.role_code {
+            cx.text("RoleCode", v, b'x', 3, false);
+        }
     }
 }
 
@@ -256,13 +321,28 @@ pub struct Address {
 
 impl Check for Address {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.city_name { cx.text("CityName", v, b'x', 35, false); }
-        if let Some(v) = &self.country_code { cx.text("CountryCode", v, b'a', 2, true); cx.code("CountryCode", v, CodeList::Country); }
-        if let Some(v) = &self.country_sub_division_code { cx.text("CountrySubDivisionCode", v, b'x', 9, false); }
-        if let Some(v) = &self.country_sub_division_name { cx.text("CountrySubDivisionName", v, b'x', 35, false); }
-        if let Some(v) = &self.line { cx.text("Line", v, b'x', 70, false); }
-        if let Some(v) = &self.postcode_id { cx.text("PostcodeID", v, b'x', 9, false); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 3, false); }
+        if let Some(v) = &self.city_name {
+            cx.text("CityName", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.country_code {
+            cx.text("CountryCode", v, b'a', 2, true);
+            cx.code("CountryCode", v, CodeList::Country);
+        }
+        if let Some(v) = &self.country_sub_division_code {
+            cx.text("CountrySubDivisionCode", v, b'x', 9, false);
+        }
+        if let Some(v) = &self.country_sub_division_name {
+            cx.text("CountrySubDivisionName", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.line {
+            cx.text("Line", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.postcode_id {
+            cx.text("PostcodeID", v, b'x', 9, false);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 3, false);
+        }
     }
 }
 
@@ -304,14 +384,30 @@ pub struct AdditionalDocument {
 
 impl Check for AdditionalDocument {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.category_code { cx.text("CategoryCode", v, b'x', 3, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 70, false); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 3, false); }
-        if let Some(v) = &self.effective_date_time { cx.datetime("EffectiveDateTime", v, 35); }
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 35, false); }
-        if let Some(v) = &self.lpco_exemption_code { cx.text("LPCOExemptionCode", v, b'x', 3, false); }
-        if let Some(v) = &self.submitter { cx.nested("Submitter", v); }
-        if let Some(v) = &self.write_off { cx.nested("WriteOff", v); }
+        if let Some(v) = &self.category_code {
+            cx.text("CategoryCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.effective_date_time {
+            cx.datetime("EffectiveDateTime", v, 35);
+        }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.lpco_exemption_code {
+            cx.text("LPCOExemptionCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.submitter {
+            cx.nested("Submitter", v);
+        }
+        if let Some(v) = &self.write_off {
+            cx.nested("WriteOff", v);
+        }
     }
 }
 
@@ -338,9 +434,15 @@ pub struct AdditionalInformation {
 
 impl Check for AdditionalInformation {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.statement_code { cx.text("StatementCode", v, b'x', 17, false); }
-        if let Some(v) = &self.statement_description { cx.text("StatementDescription", v, b'x', 512, false); }
-        if let Some(v) = &self.statement_type_code { cx.text("StatementTypeCode", v, b'x', 3, false); }
+        if let Some(v) = &self.statement_code {
+            cx.text("StatementCode", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.statement_description {
+            cx.text("StatementDescription", v, b'x', 512, false);
+        }
+        if let Some(v) = &self.statement_type_code {
+            cx.text("StatementTypeCode", v, b'x', 3, false);
+        }
         cx.each("Pointer", &self.pointer, 1000000000);
     }
 }
@@ -364,9 +466,15 @@ pub struct Pointer {
 
 impl Check for Pointer {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.sequence_numeric { cx.integer("SequenceNumeric", *v, 5); }
-        if let Some(v) = &self.document_section_code { cx.text("DocumentSectionCode", v, b'x', 3, false); }
-        if let Some(v) = &self.tag_id { cx.text("TagID", v, b'x', 4, false); }
+        if let Some(v) = &self.sequence_numeric {
+            cx.integer("SequenceNumeric", *v, 5);
+        }
+        if let Some(v) = &self.document_section_code {
+            cx.text("DocumentSectionCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.tag_id {
+            cx.text("TagID", v, b'x', 4, false);
+        }
     }
 }
 
@@ -393,10 +501,18 @@ pub struct Agent {
 
 impl Check for Agent {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.function_code { cx.text("FunctionCode", v, b'x', 3, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.function_code {
+            cx.text("FunctionCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
     }
 }
 
@@ -415,7 +531,9 @@ pub struct Amendment {
 
 impl Check for Amendment {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.change_reason_code { cx.text("ChangeReasonCode", v, b'x', 3, false); }
+        if let Some(v) = &self.change_reason_code {
+            cx.text("ChangeReasonCode", v, b'x', 3, false);
+        }
         cx.each("Pointer", &self.pointer, 1000000000);
     }
 }
@@ -436,8 +554,12 @@ pub struct AuthorisationHolder {
 
 impl Check for AuthorisationHolder {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.category_code { cx.text("CategoryCode", v, b'x', 4, false); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.category_code {
+            cx.text("CategoryCode", v, b'x', 4, false);
+        }
     }
 }
 
@@ -473,12 +595,25 @@ pub struct BorderTransportMeans {
 
 impl Check for BorderTransportMeans {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 35, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 35, false); }
-        if let Some(v) = &self.identification_type_code { cx.text("IdentificationTypeCode", v, b'x', 17, false); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 4, false); }
-        if let Some(v) = &self.registration_nationality_code { cx.text("RegistrationNationalityCode", v, b'a', 2, true); cx.code("RegistrationNationalityCode", v, CodeList::Country); }
-        if let Some(v) = &self.mode_code { cx.text("ModeCode", v, b'n', 1, true); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.identification_type_code {
+            cx.text("IdentificationTypeCode", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 4, false);
+        }
+        if let Some(v) = &self.registration_nationality_code {
+            cx.text("RegistrationNationalityCode", v, b'a', 2, true);
+            cx.code("RegistrationNationalityCode", v, CodeList::Country);
+        }
+        if let Some(v) = &self.mode_code {
+            cx.text("ModeCode", v, b'n', 1, true);
+        }
     }
 }
 
@@ -525,16 +660,32 @@ pub struct Consignment {
 
 impl Check for Consignment {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.carrier { cx.nested("Carrier", v); }
+        if let Some(v) = &self.carrier {
+            cx.nested("Carrier", v);
+        }
         cx.each("ConsignmentItem", &self.consignment_item, 999);
-        if let Some(v) = &self.consignor { cx.nested("Consignor", v); }
-        if let Some(v) = &self.freight { cx.nested("Freight", v); }
+        if let Some(v) = &self.consignor {
+            cx.nested("Consignor", v);
+        }
+        if let Some(v) = &self.freight {
+            cx.nested("Freight", v);
+        }
         cx.each("Itinerary", &self.itinerary, 1000000000);
-        if let Some(v) = &self.container_code { cx.text("ContainerCode", v, b'x', 3, false); }
-        if let Some(v) = &self.arrival_transport_means { cx.nested("ArrivalTransportMeans", v); }
-        if let Some(v) = &self.departure_transport_means { cx.nested("DepartureTransportMeans", v); }
-        if let Some(v) = &self.goods_location { cx.nested("GoodsLocation", v); }
-        if let Some(v) = &self.loading_location { cx.nested("LoadingLocation", v); }
+        if let Some(v) = &self.container_code {
+            cx.text("ContainerCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.arrival_transport_means {
+            cx.nested("ArrivalTransportMeans", v);
+        }
+        if let Some(v) = &self.departure_transport_means {
+            cx.nested("DepartureTransportMeans", v);
+        }
+        if let Some(v) = &self.goods_location {
+            cx.nested("GoodsLocation", v);
+        }
+        if let Some(v) = &self.loading_location {
+            cx.nested("LoadingLocation", v);
+        }
         cx.each("TransportEquipment", &self.transport_equipment, 1000000000);
     }
 }
@@ -561,10 +712,18 @@ pub struct Carrier {
 
 impl Check for Carrier {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
-        if let Some(v) = &self.communication { cx.nested("Communication", v); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
+        if let Some(v) = &self.communication {
+            cx.nested("Communication", v);
+        }
     }
 }
 
@@ -584,8 +743,12 @@ pub struct Communication {
 
 impl Check for Communication {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 50, false); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 3, false); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 50, false);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 3, false);
+        }
     }
 }
 
@@ -606,9 +769,16 @@ pub struct ConsignmentItem {
 
 impl Check for ConsignmentItem {
     fn check(&self, cx: &mut Checker) {
-        { let v = &self.sequence_numeric; cx.integer("SequenceNumeric", *v, 5); }
-        if let Some(v) = &self.consignor { cx.nested("Consignor", v); }
-        if let Some(v) = &self.freight { cx.nested("Freight", v); }
+        {
+            let v = &self.sequence_numeric;
+            cx.integer("SequenceNumeric", *v, 5);
+        }
+        if let Some(v) = &self.consignor {
+            cx.nested("Consignor", v);
+        }
+        if let Some(v) = &self.freight {
+            cx.nested("Freight", v);
+        }
     }
 }
 
@@ -631,9 +801,15 @@ pub struct Consignor {
 
 impl Check for Consignor {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
     }
 }
 
@@ -649,7 +825,9 @@ pub struct Freight {
 
 impl Check for Freight {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.payment_method_code { cx.text("PaymentMethodCode", v, b'x', 3, false); }
+        if let Some(v) = &self.payment_method_code {
+            cx.text("PaymentMethodCode", v, b'x', 3, false);
+        }
     }
 }
 
@@ -668,8 +846,14 @@ pub struct Itinerary {
 
 impl Check for Itinerary {
     fn check(&self, cx: &mut Checker) {
-        { let v = &self.sequence_numeric; cx.integer("SequenceNumeric", *v, 5); }
-        if let Some(v) = &self.routing_country_code { cx.text("RoutingCountryCode", v, b'a', 2, true); cx.code("RoutingCountryCode", v, CodeList::Country); }
+        {
+            let v = &self.sequence_numeric;
+            cx.integer("SequenceNumeric", *v, 5);
+        }
+        if let Some(v) = &self.routing_country_code {
+            cx.text("RoutingCountryCode", v, b'a', 2, true);
+            cx.code("RoutingCountryCode", v, CodeList::Country);
+        }
     }
 }
 
@@ -688,8 +872,13 @@ pub struct CurrencyExchange {
 
 impl Check for CurrencyExchange {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.currency_type_code { cx.text("CurrencyTypeCode", v, b'a', 3, true); cx.code("CurrencyTypeCode", v, CodeList::Currency); }
-        if let Some(v) = &self.rate_numeric { cx.decimal("RateNumeric", *v, 12, 5); }
+        if let Some(v) = &self.currency_type_code {
+            cx.text("CurrencyTypeCode", v, b'a', 3, true);
+            cx.code("CurrencyTypeCode", v, CodeList::Currency);
+        }
+        if let Some(v) = &self.rate_numeric {
+            cx.decimal("RateNumeric", *v, 12, 5);
+        }
     }
 }
 
@@ -718,11 +907,21 @@ pub struct Declarant {
 
 impl Check for Declarant {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
-        if let Some(v) = &self.contact { cx.nested("Contact", v); }
-        if let Some(v) = &self.communication { cx.nested("Communication", v); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
+        if let Some(v) = &self.contact {
+            cx.nested("Contact", v);
+        }
+        if let Some(v) = &self.communication {
+            cx.nested("Communication", v);
+        }
     }
 }
 
@@ -738,7 +937,9 @@ pub struct Contact {
 
 impl Check for Contact {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
     }
 }
 
@@ -754,7 +955,9 @@ pub struct ExitOffice {
 
 impl Check for ExitOffice {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
     }
 }
 
@@ -783,11 +986,21 @@ pub struct Exporter {
 
 impl Check for Exporter {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
-        if let Some(v) = &self.contact { cx.nested("Contact", v); }
-        if let Some(v) = &self.communication { cx.nested("Communication", v); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
+        if let Some(v) = &self.contact {
+            cx.nested("Contact", v);
+        }
+        if let Some(v) = &self.communication {
+            cx.nested("Communication", v);
+        }
     }
 }
 
@@ -865,27 +1078,61 @@ pub struct GoodsShipment {
 
 impl Check for GoodsShipment {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.exit_date_time { cx.datetime("ExitDateTime", v, 35); }
-        if let Some(v) = &self.transaction_nature_code { cx.text("TransactionNatureCode", v, b'n', 2, false); }
+        if let Some(v) = &self.exit_date_time {
+            cx.datetime("ExitDateTime", v, 35);
+        }
+        if let Some(v) = &self.transaction_nature_code {
+            cx.text("TransactionNatureCode", v, b'n', 2, false);
+        }
         cx.each("AEOMutualRecognitionParty", &self.aeo_mutual_recognition_party, 1000000000);
-        if let Some(v) = &self.buyer { cx.nested("Buyer", v); }
-        if let Some(v) = &self.consignee { cx.nested("Consignee", v); }
-        if let Some(v) = &self.consignment { cx.nested("Consignment", v); }
-        if let Some(v) = &self.consignor { cx.nested("Consignor", v); }
-        if let Some(v) = &self.customs_valuation { cx.nested("CustomsValuation", v); }
-        if let Some(v) = &self.destination { cx.nested("Destination", v); }
+        if let Some(v) = &self.buyer {
+            cx.nested("Buyer", v);
+        }
+        if let Some(v) = &self.consignee {
+            cx.nested("Consignee", v);
+        }
+        if let Some(v) = &self.consignment {
+            cx.nested("Consignment", v);
+        }
+        if let Some(v) = &self.consignor {
+            cx.nested("Consignor", v);
+        }
+        if let Some(v) = &self.customs_valuation {
+            cx.nested("CustomsValuation", v);
+        }
+        if let Some(v) = &self.destination {
+            cx.nested("Destination", v);
+        }
         cx.each("DomesticDutyTaxParty", &self.domestic_duty_tax_party, 1000000000);
-        if let Some(v) = &self.export_country { cx.nested("ExportCountry", v); }
+        if let Some(v) = &self.export_country {
+            cx.nested("ExportCountry", v);
+        }
         cx.each("GovernmentAgencyGoodsItem", &self.government_agency_goods_item, 999);
-        if let Some(v) = &self.importer { cx.nested("Importer", v); }
-        if let Some(v) = &self.invoice { cx.nested("Invoice", v); }
-        if let Some(v) = &self.payer { cx.nested("Payer", v); }
+        if let Some(v) = &self.importer {
+            cx.nested("Importer", v);
+        }
+        if let Some(v) = &self.invoice {
+            cx.nested("Invoice", v);
+        }
+        if let Some(v) = &self.payer {
+            cx.nested("Payer", v);
+        }
         cx.each("PreviousDocument", &self.previous_document, 1000000000);
-        if let Some(v) = &self.seller { cx.nested("Seller", v); }
-        if let Some(v) = &self.surety { cx.nested("Surety", v); }
-        if let Some(v) = &self.trade_terms { cx.nested("TradeTerms", v); }
-        if let Some(v) = &self.ucr { cx.nested("UCR", v); }
-        if let Some(v) = &self.warehouse { cx.nested("Warehouse", v); }
+        if let Some(v) = &self.seller {
+            cx.nested("Seller", v);
+        }
+        if let Some(v) = &self.surety {
+            cx.nested("Surety", v);
+        }
+        if let Some(v) = &self.trade_terms {
+            cx.nested("TradeTerms", v);
+        }
+        if let Some(v) = &self.ucr {
+            cx.nested("UCR", v);
+        }
+        if let Some(v) = &self.warehouse {
+            cx.nested("Warehouse", v);
+        }
     }
 }
 
@@ -905,8 +1152,12 @@ pub struct AEOMutualRecognitionParty {
 
 impl Check for AEOMutualRecognitionParty {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.role_code { cx.text("RoleCode", v, b'x', 3, false); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.role_code {
+            cx.text("RoleCode", v, b'x', 3, false);
+        }
     }
 }
 
@@ -935,11 +1186,21 @@ pub struct Buyer {
 
 impl Check for Buyer {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
-        if let Some(v) = &self.contact { cx.nested("Contact", v); }
-        if let Some(v) = &self.communication { cx.nested("Communication", v); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
+        if let Some(v) = &self.contact {
+            cx.nested("Contact", v);
+        }
+        if let Some(v) = &self.communication {
+            cx.nested("Communication", v);
+        }
     }
 }
 
@@ -962,9 +1223,15 @@ pub struct Consignee {
 
 impl Check for Consignee {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
     }
 }
 
@@ -996,11 +1263,21 @@ pub struct ArrivalTransportMeans {
 
 impl Check for ArrivalTransportMeans {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 35, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 35, false); }
-        if let Some(v) = &self.identification_type_code { cx.text("IdentificationTypeCode", v, b'x', 17, false); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 4, false); }
-        if let Some(v) = &self.mode_code { cx.text("ModeCode", v, b'n', 1, true); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.identification_type_code {
+            cx.text("IdentificationTypeCode", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 4, false);
+        }
+        if let Some(v) = &self.mode_code {
+            cx.text("ModeCode", v, b'n', 1, true);
+        }
     }
 }
 
@@ -1032,11 +1309,21 @@ pub struct DepartureTransportMeans {
 
 impl Check for DepartureTransportMeans {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 35, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 35, false); }
-        if let Some(v) = &self.identification_type_code { cx.text("IdentificationTypeCode", v, b'x', 17, false); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 4, false); }
-        if let Some(v) = &self.mode_code { cx.text("ModeCode", v, b'n', 1, true); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.identification_type_code {
+            cx.text("IdentificationTypeCode", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 4, false);
+        }
+        if let Some(v) = &self.mode_code {
+            cx.text("ModeCode", v, b'n', 1, true);
+        }
     }
 }
 
@@ -1063,10 +1350,18 @@ pub struct GoodsLocation {
 
 impl Check for GoodsLocation {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 256, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 3, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 256, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
     }
 }
 
@@ -1086,8 +1381,13 @@ pub struct LoadingLocation {
 
 impl Check for LoadingLocation {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 256, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); cx.code("ID", v, CodeList::Locode); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 256, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+            cx.code("ID", v, CodeList::Locode);
+        }
     }
 }
 
@@ -1109,8 +1409,13 @@ pub struct TransportEquipment {
 
 impl Check for TransportEquipment {
     fn check(&self, cx: &mut Checker) {
-        { let v = &self.sequence_numeric; cx.integer("SequenceNumeric", *v, 5); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
+        {
+            let v = &self.sequence_numeric;
+            cx.integer("SequenceNumeric", *v, 5);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
         cx.each("Seal", &self.seal, 1000000000);
     }
 }
@@ -1130,8 +1435,13 @@ pub struct Seal {
 
 impl Check for Seal {
     fn check(&self, cx: &mut Checker) {
-        { let v = &self.sequence_numeric; cx.integer("SequenceNumeric", *v, 5); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 35, false); }
+        {
+            let v = &self.sequence_numeric;
+            cx.integer("SequenceNumeric", *v, 5);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 35, false);
+        }
     }
 }
 
@@ -1153,9 +1463,13 @@ pub struct CustomsValuation {
 
 impl Check for CustomsValuation {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.freight_charge_amount { cx.amount("FreightChargeAmount", v, 16, 3); }
+        if let Some(v) = &self.freight_charge_amount {
+            cx.amount("FreightChargeAmount", v, 16, 3);
+        }
         cx.each("ChargeDeduction", &self.charge_deduction, 1000000000);
-        if let Some(v) = &self.method_code { cx.text("MethodCode", v, b'x', 3, false); }
+        if let Some(v) = &self.method_code {
+            cx.text("MethodCode", v, b'x', 3, false);
+        }
     }
 }
 
@@ -1174,8 +1488,12 @@ pub struct ChargeDeduction {
 
 impl Check for ChargeDeduction {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.charges_type_code { cx.text("ChargesTypeCode", v, b'x', 3, false); }
-        if let Some(v) = &self.other_charge_deduction_amount { cx.amount("OtherChargeDeductionAmount", v, 16, 3); }
+        if let Some(v) = &self.charges_type_code {
+            cx.text("ChargesTypeCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.other_charge_deduction_amount {
+            cx.amount("OtherChargeDeductionAmount", v, 16, 3);
+        }
     }
 }
 
@@ -1195,8 +1513,13 @@ pub struct Destination {
 
 impl Check for Destination {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.country_code { cx.text("CountryCode", v, b'a', 2, true); cx.code("CountryCode", v, CodeList::Country); }
-        if let Some(v) = &self.region_id { cx.text("RegionID", v, b'x', 9, false); }
+        if let Some(v) = &self.country_code {
+            cx.text("CountryCode", v, b'a', 2, true);
+            cx.code("CountryCode", v, CodeList::Country);
+        }
+        if let Some(v) = &self.region_id {
+            cx.text("RegionID", v, b'x', 9, false);
+        }
     }
 }
 
@@ -1216,8 +1539,12 @@ pub struct DomesticDutyTaxParty {
 
 impl Check for DomesticDutyTaxParty {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.role_code { cx.text("RoleCode", v, b'x', 3, false); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.role_code {
+            cx.text("RoleCode", v, b'x', 3, false);
+        }
     }
 }
 
@@ -1233,7 +1560,10 @@ pub struct ExportCountry {
 
 impl Check for ExportCountry {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'a', 2, true); cx.code("ID", v, CodeList::Country); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'a', 2, true);
+            cx.code("ID", v, CodeList::Country);
+        }
     }
 }
 
@@ -1312,28 +1642,57 @@ pub struct GovernmentAgencyGoodsItem {
 
 impl Check for GovernmentAgencyGoodsItem {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.customs_value_amount { cx.amount("CustomsValueAmount", v, 16, 3); }
-        { let v = &self.sequence_numeric; cx.integer("SequenceNumeric", *v, 5); }
-        if let Some(v) = &self.statistical_value_amount { cx.amount("StatisticalValueAmount", v, 16, 3); }
-        if let Some(v) = &self.transaction_nature_code { cx.text("TransactionNatureCode", v, b'n', 2, false); }
+        if let Some(v) = &self.customs_value_amount {
+            cx.amount("CustomsValueAmount", v, 16, 3);
+        }
+        {
+            let v = &self.sequence_numeric;
+            cx.integer("SequenceNumeric", *v, 5);
+        }
+        if let Some(v) = &self.statistical_value_amount {
+            cx.amount("StatisticalValueAmount", v, 16, 3);
+        }
+        if let Some(v) = &self.transaction_nature_code {
+            cx.text("TransactionNatureCode", v, b'n', 2, false);
+        }
         cx.each("AdditionalDocument", &self.additional_document, 1000000000);
         cx.each("AdditionalInformation", &self.additional_information, 1000000000);
         cx.each("AEOMutualRecognitionParty", &self.aeo_mutual_recognition_party, 1000000000);
-        if let Some(v) = &self.buyer { cx.nested("Buyer", v); }
-        if let Some(v) = &self.commodity { cx.nested("Commodity", v); }
-        if let Some(v) = &self.consignee { cx.nested("Consignee", v); }
-        if let Some(v) = &self.consignor { cx.nested("Consignor", v); }
-        if let Some(v) = &self.customs_valuation { cx.nested("CustomsValuation", v); }
-        if let Some(v) = &self.destination { cx.nested("Destination", v); }
+        if let Some(v) = &self.buyer {
+            cx.nested("Buyer", v);
+        }
+        if let Some(v) = &self.commodity {
+            cx.nested("Commodity", v);
+        }
+        if let Some(v) = &self.consignee {
+            cx.nested("Consignee", v);
+        }
+        if let Some(v) = &self.consignor {
+            cx.nested("Consignor", v);
+        }
+        if let Some(v) = &self.customs_valuation {
+            cx.nested("CustomsValuation", v);
+        }
+        if let Some(v) = &self.destination {
+            cx.nested("Destination", v);
+        }
         cx.each("DomesticDutyTaxParty", &self.domestic_duty_tax_party, 1000000000);
-        if let Some(v) = &self.export_country { cx.nested("ExportCountry", v); }
+        if let Some(v) = &self.export_country {
+            cx.nested("ExportCountry", v);
+        }
         cx.each("GovernmentProcedure", &self.government_procedure, 1000000000);
         cx.each("Origin", &self.origin, 1000000000);
         cx.each("Packaging", &self.packaging, 1000000000);
         cx.each("PreviousDocument", &self.previous_document, 1000000000);
-        if let Some(v) = &self.seller { cx.nested("Seller", v); }
-        if let Some(v) = &self.ucr { cx.nested("UCR", v); }
-        if let Some(v) = &self.valuation_adjustment { cx.nested("ValuationAdjustment", v); }
+        if let Some(v) = &self.seller {
+            cx.nested("Seller", v);
+        }
+        if let Some(v) = &self.ucr {
+            cx.nested("UCR", v);
+        }
+        if let Some(v) = &self.valuation_adjustment {
+            cx.nested("ValuationAdjustment", v);
+        }
     }
 }
 
@@ -1351,8 +1710,12 @@ pub struct WriteOff {
 
 impl Check for WriteOff {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.quantity_quantity { cx.decimal("QuantityQuantity", *v, 16, 6); }
-        if let Some(v) = &self.amount_amount { cx.amount("AmountAmount", v, 16, 3); }
+        if let Some(v) = &self.quantity_quantity {
+            cx.decimal("QuantityQuantity", *v, 16, 6);
+        }
+        if let Some(v) = &self.amount_amount {
+            cx.amount("AmountAmount", v, 16, 3);
+        }
     }
 }
 
@@ -1386,12 +1749,18 @@ pub struct Commodity {
 
 impl Check for Commodity {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.description { cx.text("Description", v, b'x', 512, false); }
+        if let Some(v) = &self.description {
+            cx.text("Description", v, b'x', 512, false);
+        }
         cx.each("Classification", &self.classification, 1000000000);
         cx.each("DangerousGoods", &self.dangerous_goods, 1000000000);
         cx.each("DutyTaxFee", &self.duty_tax_fee, 1000000000);
-        if let Some(v) = &self.goods_measure { cx.nested("GoodsMeasure", v); }
-        if let Some(v) = &self.invoice_line { cx.nested("InvoiceLine", v); }
+        if let Some(v) = &self.goods_measure {
+            cx.nested("GoodsMeasure", v);
+        }
+        if let Some(v) = &self.invoice_line {
+            cx.nested("InvoiceLine", v);
+        }
         cx.each("TransportEquipment", &self.transport_equipment, 1000000000);
     }
 }
@@ -1412,8 +1781,12 @@ pub struct Classification {
 
 impl Check for Classification {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 18, false); }
-        if let Some(v) = &self.identification_type_code { cx.text("IdentificationTypeCode", v, b'x', 3, false); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 18, false);
+        }
+        if let Some(v) = &self.identification_type_code {
+            cx.text("IdentificationTypeCode", v, b'x', 3, false);
+        }
     }
 }
 
@@ -1429,7 +1802,9 @@ pub struct DangerousGoods {
 
 impl Check for DangerousGoods {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.undgid { cx.text("UNDGID", v, b'n', 4, false); }
+        if let Some(v) = &self.undgid {
+            cx.text("UNDGID", v, b'n', 4, false);
+        }
     }
 }
 
@@ -1468,14 +1843,30 @@ pub struct DutyTaxFee {
 
 impl Check for DutyTaxFee {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.ad_valorem_tax_base_amount { cx.amount("AdValoremTaxBaseAmount", v, 16, 3); }
-        if let Some(v) = &self.deduct_amount { cx.amount("DeductAmount", v, 16, 3); }
-        if let Some(v) = &self.duty_regime_code { cx.text("DutyRegimeCode", v, b'x', 3, false); }
-        if let Some(v) = &self.specific_tax_base_quantity { cx.decimal("SpecificTaxBaseQuantity", *v, 16, 6); }
-        if let Some(v) = &self.tax_rate_numeric { cx.decimal("TaxRateNumeric", *v, 17, 3); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 3, false); }
-        if let Some(v) = &self.quota_order_id { cx.text("QuotaOrderID", v, b'x', 17, false); }
-        if let Some(v) = &self.payment { cx.nested("Payment", v); }
+        if let Some(v) = &self.ad_valorem_tax_base_amount {
+            cx.amount("AdValoremTaxBaseAmount", v, 16, 3);
+        }
+        if let Some(v) = &self.deduct_amount {
+            cx.amount("DeductAmount", v, 16, 3);
+        }
+        if let Some(v) = &self.duty_regime_code {
+            cx.text("DutyRegimeCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.specific_tax_base_quantity {
+            cx.decimal("SpecificTaxBaseQuantity", *v, 16, 6);
+        }
+        if let Some(v) = &self.tax_rate_numeric {
+            cx.decimal("TaxRateNumeric", *v, 17, 3);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.quota_order_id {
+            cx.text("QuotaOrderID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.payment {
+            cx.nested("Payment", v);
+        }
     }
 }
 
@@ -1497,9 +1888,15 @@ pub struct Payment {
 
 impl Check for Payment {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.method_code { cx.text("MethodCode", v, b'a', 1, true); }
-        if let Some(v) = &self.tax_assessed_amount { cx.amount("TaxAssessedAmount", v, 16, 3); }
-        if let Some(v) = &self.payment_amount { cx.amount("PaymentAmount", v, 16, 3); }
+        if let Some(v) = &self.method_code {
+            cx.text("MethodCode", v, b'a', 1, true);
+        }
+        if let Some(v) = &self.tax_assessed_amount {
+            cx.amount("TaxAssessedAmount", v, 16, 3);
+        }
+        if let Some(v) = &self.payment_amount {
+            cx.amount("PaymentAmount", v, 16, 3);
+        }
     }
 }
 
@@ -1520,9 +1917,15 @@ pub struct GoodsMeasure {
 
 impl Check for GoodsMeasure {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.gross_mass_measure { cx.measure("GrossMassMeasure", v, 16, 6); }
-        if let Some(v) = &self.net_net_weight_measure { cx.measure("NetNetWeightMeasure", v, 16, 6); }
-        if let Some(v) = &self.tariff_quantity { cx.decimal("TariffQuantity", *v, 16, 6); }
+        if let Some(v) = &self.gross_mass_measure {
+            cx.measure("GrossMassMeasure", v, 16, 6);
+        }
+        if let Some(v) = &self.net_net_weight_measure {
+            cx.measure("NetNetWeightMeasure", v, 16, 6);
+        }
+        if let Some(v) = &self.tariff_quantity {
+            cx.decimal("TariffQuantity", *v, 16, 6);
+        }
     }
 }
 
@@ -1537,7 +1940,9 @@ pub struct InvoiceLine {
 
 impl Check for InvoiceLine {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.item_charge_amount { cx.amount("ItemChargeAmount", v, 16, 3); }
+        if let Some(v) = &self.item_charge_amount {
+            cx.amount("ItemChargeAmount", v, 16, 3);
+        }
     }
 }
 
@@ -1557,8 +1962,12 @@ pub struct GovernmentProcedure {
 
 impl Check for GovernmentProcedure {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.current_code { cx.text("CurrentCode", v, b'x', 7, false); }
-        if let Some(v) = &self.previous_code { cx.text("PreviousCode", v, b'x', 7, false); }
+        if let Some(v) = &self.current_code {
+            cx.text("CurrentCode", v, b'x', 7, false);
+        }
+        if let Some(v) = &self.previous_code {
+            cx.text("PreviousCode", v, b'x', 7, false);
+        }
     }
 }
 
@@ -1582,9 +1991,16 @@ pub struct Origin {
 
 impl Check for Origin {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.country_code { cx.text("CountryCode", v, b'x', 4, false); cx.code("CountryCode", v, CodeList::Origin); }
-        if let Some(v) = &self.region_id { cx.text("RegionID", v, b'x', 9, false); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 3, false); }
+        if let Some(v) = &self.country_code {
+            cx.text("CountryCode", v, b'x', 4, false);
+            cx.code("CountryCode", v, CodeList::Origin);
+        }
+        if let Some(v) = &self.region_id {
+            cx.text("RegionID", v, b'x', 9, false);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 3, false);
+        }
     }
 }
 
@@ -1626,15 +2042,34 @@ pub struct Packaging {
 
 impl Check for Packaging {
     fn check(&self, cx: &mut Checker) {
-        { let v = &self.sequence_numeric; cx.integer("SequenceNumeric", *v, 5); }
-        if let Some(v) = &self.marks_numbers_id { cx.text("MarksNumbersID", v, b'x', 512, false); }
-        if let Some(v) = &self.quantity_quantity { cx.integer("QuantityQuantity", *v, 8); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 2, false); }
-        if let Some(v) = &self.packing_material_description { cx.text("PackingMaterialDescription", v, b'x', 256, false); }
-        if let Some(v) = &self.length_measure { cx.measure("LengthMeasure", v, 15, 0); }
-        if let Some(v) = &self.width_measure { cx.measure("WidthMeasure", v, 15, 0); }
-        if let Some(v) = &self.height_measure { cx.measure("HeightMeasure", v, 15, 0); }
-        if let Some(v) = &self.volume_measure { cx.measure("VolumeMeasure", v, 16, 6); }
+        {
+            let v = &self.sequence_numeric;
+            cx.integer("SequenceNumeric", *v, 5);
+        }
+        if let Some(v) = &self.marks_numbers_id {
+            cx.text("MarksNumbersID", v, b'x', 512, false);
+        }
+        if let Some(v) = &self.quantity_quantity {
+            cx.integer("QuantityQuantity", *v, 8);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 2, false);
+        }
+        if let Some(v) = &self.packing_material_description {
+            cx.text("PackingMaterialDescription", v, b'x', 256, false);
+        }
+        if let Some(v) = &self.length_measure {
+            cx.measure("LengthMeasure", v, 15, 0);
+        }
+        if let Some(v) = &self.width_measure {
+            cx.measure("WidthMeasure", v, 15, 0);
+        }
+        if let Some(v) = &self.height_measure {
+            cx.measure("HeightMeasure", v, 15, 0);
+        }
+        if let Some(v) = &self.volume_measure {
+            cx.measure("VolumeMeasure", v, 16, 6);
+        }
     }
 }
 
@@ -1661,10 +2096,18 @@ pub struct PreviousDocument {
 
 impl Check for PreviousDocument {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.category_code { cx.text("CategoryCode", v, b'x', 3, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 70, false); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 3, false); }
-        if let Some(v) = &self.line_numeric { cx.integer("LineNumeric", *v, 5); }
+        if let Some(v) = &self.category_code {
+            cx.text("CategoryCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.line_numeric {
+            cx.integer("LineNumeric", *v, 5);
+        }
     }
 }
 
@@ -1693,11 +2136,21 @@ pub struct Seller {
 
 impl Check for Seller {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
-        if let Some(v) = &self.contact { cx.nested("Contact", v); }
-        if let Some(v) = &self.communication { cx.nested("Communication", v); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
+        if let Some(v) = &self.contact {
+            cx.nested("Contact", v);
+        }
+        if let Some(v) = &self.communication {
+            cx.nested("Communication", v);
+        }
     }
 }
 
@@ -1717,8 +2170,12 @@ pub struct UCR {
 
 impl Check for UCR {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 35, false); }
-        if let Some(v) = &self.trader_assigned_reference_id { cx.text("TraderAssignedReferenceID", v, b'x', 35, false); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.trader_assigned_reference_id {
+            cx.text("TraderAssignedReferenceID", v, b'x', 35, false);
+        }
     }
 }
 
@@ -1734,7 +2191,9 @@ pub struct ValuationAdjustment {
 
 impl Check for ValuationAdjustment {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.addition_code { cx.text("AdditionCode", v, b'x', 4, false); }
+        if let Some(v) = &self.addition_code {
+            cx.text("AdditionCode", v, b'x', 4, false);
+        }
     }
 }
 
@@ -1763,11 +2222,21 @@ pub struct Importer {
 
 impl Check for Importer {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
-        if let Some(v) = &self.contact { cx.nested("Contact", v); }
-        if let Some(v) = &self.communication { cx.nested("Communication", v); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
+        if let Some(v) = &self.contact {
+            cx.nested("Contact", v);
+        }
+        if let Some(v) = &self.communication {
+            cx.nested("Communication", v);
+        }
     }
 }
 
@@ -1787,8 +2256,12 @@ pub struct Invoice {
 
 impl Check for Invoice {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 70, false); }
-        if let Some(v) = &self.issue_date_time { cx.datetime("IssueDateTime", v, 35); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.issue_date_time {
+            cx.datetime("IssueDateTime", v, 35);
+        }
     }
 }
 
@@ -1811,9 +2284,15 @@ pub struct Payer {
 
 impl Check for Payer {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
     }
 }
 
@@ -1836,9 +2315,15 @@ pub struct Surety {
 
 impl Check for Surety {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.name { cx.text("Name", v, b'x', 70, false); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
-        if let Some(v) = &self.address { cx.nested("Address", v); }
+        if let Some(v) = &self.name {
+            cx.text("Name", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
+        if let Some(v) = &self.address {
+            cx.nested("Address", v);
+        }
     }
 }
 
@@ -1870,11 +2355,23 @@ pub struct TradeTerms {
 
 impl Check for TradeTerms {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.condition_code { cx.text("ConditionCode", v, b'a', 3, true); cx.code("ConditionCode", v, CodeList::Incoterm); }
-        if let Some(v) = &self.country_relationship_code { cx.text("CountryRelationshipCode", v, b'x', 3, false); }
-        if let Some(v) = &self.description { cx.text("Description", v, b'x', 70, false); }
-        if let Some(v) = &self.location_id { cx.text("LocationID", v, b'x', 17, false); cx.code("LocationID", v, CodeList::Locode); }
-        if let Some(v) = &self.location_name { cx.text("LocationName", v, b'x', 256, false); }
+        if let Some(v) = &self.condition_code {
+            cx.text("ConditionCode", v, b'a', 3, true);
+            cx.code("ConditionCode", v, CodeList::Incoterm);
+        }
+        if let Some(v) = &self.country_relationship_code {
+            cx.text("CountryRelationshipCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.description {
+            cx.text("Description", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.location_id {
+            cx.text("LocationID", v, b'x', 17, false);
+            cx.code("LocationID", v, CodeList::Locode);
+        }
+        if let Some(v) = &self.location_name {
+            cx.text("LocationName", v, b'x', 256, false);
+        }
     }
 }
 
@@ -1894,8 +2391,12 @@ pub struct Warehouse {
 
 impl Check for Warehouse {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 35, false); }
-        if let Some(v) = &self.type_code { cx.text("TypeCode", v, b'x', 3, false); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.type_code {
+            cx.text("TypeCode", v, b'x', 3, false);
+        }
     }
 }
 
@@ -1929,12 +2430,24 @@ pub struct ObligationGuarantee {
 
 impl Check for ObligationGuarantee {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.amount_amount { cx.amount("AmountAmount", v, 16, 3); }
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 70, false); }
-        if let Some(v) = &self.reference_id { cx.text("ReferenceID", v, b'x', 35, false); }
-        if let Some(v) = &self.security_details_code { cx.text("SecurityDetailsCode", v, b'x', 3, false); }
-        if let Some(v) = &self.access_code { cx.text("AccessCode", v, b'x', 4, false); }
-        if let Some(v) = &self.guarantee_office { cx.nested("GuaranteeOffice", v); }
+        if let Some(v) = &self.amount_amount {
+            cx.amount("AmountAmount", v, 16, 3);
+        }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 70, false);
+        }
+        if let Some(v) = &self.reference_id {
+            cx.text("ReferenceID", v, b'x', 35, false);
+        }
+        if let Some(v) = &self.security_details_code {
+            cx.text("SecurityDetailsCode", v, b'x', 3, false);
+        }
+        if let Some(v) = &self.access_code {
+            cx.text("AccessCode", v, b'x', 4, false);
+        }
+        if let Some(v) = &self.guarantee_office {
+            cx.nested("GuaranteeOffice", v);
+        }
     }
 }
 
@@ -1950,7 +2463,9 @@ pub struct GuaranteeOffice {
 
 impl Check for GuaranteeOffice {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
     }
 }
 
@@ -1966,7 +2481,9 @@ pub struct PresentationOffice {
 
 impl Check for PresentationOffice {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
     }
 }
 
@@ -1982,7 +2499,8 @@ pub struct SupervisingOffice {
 
 impl Check for SupervisingOffice {
     fn check(&self, cx: &mut Checker) {
-        if let Some(v) = &self.id { cx.text("ID", v, b'x', 17, false); }
+        if let Some(v) = &self.id {
+            cx.text("ID", v, b'x', 17, false);
+        }
     }
 }
-

@@ -82,10 +82,18 @@ fn parse_tree(text: &str) -> Result<(Element, Option<String>), Vec<Issue>> {
         match event {
             Event::Start(ref s) | Event::Empty(ref s) => {
                 if root.is_some() {
-                    return Err(vec![issue("/", "document.syntax", "the document has more than one root element".into())]);
+                    return Err(vec![issue(
+                        "/",
+                        "document.syntax",
+                        "the document has more than one root element".into(),
+                    )]);
                 }
                 if stack.len() >= MAX_DEPTH {
-                    return Err(vec![issue(&xml_path(&stack), "document.too_deep", "the document is nested too deeply here".into())]);
+                    return Err(vec![issue(
+                        &xml_path(&stack),
+                        "document.too_deep",
+                        "the document is nested too deeply here".into(),
+                    )]);
                 }
                 let mut el = Element { name: local(s.name().as_ref()), ..Default::default() };
                 let prefix = s.name().prefix().map(|p| p.as_ref().to_owned());
@@ -101,7 +109,10 @@ fn parse_tree(text: &str) -> Result<(Element, Option<String>), Vec<Issue>> {
                         }
                     };
                     let key = a.key.as_ref().to_owned();
-                    let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map(|v| v.into_owned()).unwrap_or_default();
+                    let value = a
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map(|v| v.into_owned())
+                        .unwrap_or_default();
                     if stack.is_empty() {
                         let ns_key = match &prefix {
                             Some(p) => format!("xmlns:{p}"),
@@ -159,14 +170,21 @@ fn parse_tree(text: &str) -> Result<(Element, Option<String>), Vec<Issue>> {
                         return Err(vec![issue(
                             &xml_path(&stack),
                             "document.syntax",
-                            format!("unknown entity &{name}; at {} (only the predefined XML entities are accepted)", at(&reader, reader.buffer_position())),
+                            format!(
+                                "unknown entity &{name}; at {} (only the predefined XML entities are accepted)",
+                                at(&reader, reader.buffer_position())
+                            ),
                         )]);
                     }
                     (Some(_), None) => {}
                 }
             }
             Event::DocType(_) => {
-                return Err(vec![issue("/", "document.dtd", "document type declarations (DTDs) are not accepted".into())]);
+                return Err(vec![issue(
+                    "/",
+                    "document.dtd",
+                    "document type declarations (DTDs) are not accepted".into(),
+                )]);
             }
             Event::Eof => break,
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
@@ -234,11 +252,11 @@ impl<'a> Mapper<'a> {
                     None => return s,
                 }
             }
-            if let Some(alts) = s.get("anyOf").and_then(Value::as_array) {
-                if let Some(non_null) = alts.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null")) {
-                    s = non_null;
-                    continue;
-                }
+            if let Some(alts) = s.get("anyOf").and_then(Value::as_array)
+                && let Some(non_null) = alts.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+            {
+                s = non_null;
+                continue;
             }
             return s;
         }
@@ -301,11 +319,11 @@ impl<'a> Mapper<'a> {
             Some("number") => number_or_text(&el.text, false),
             Some("string") | None if !el.children.is_empty() => {
                 // A date as <DateTimeString formatCode="102|304">…</DateTimeString>.
-                if let [only] = el.children.as_slice() {
-                    if only.name == "DateTimeString" {
-                        let code = only.attrs.iter().find(|(k, _)| k == "formatCode").map(|(_, v)| v.as_str());
-                        return Value::String(wco_date(only.text.trim(), code));
-                    }
+                if let [only] = el.children.as_slice()
+                    && only.name == "DateTimeString"
+                {
+                    let code = only.attrs.iter().find(|(k, _)| k == "formatCode").map(|(_, v)| v.as_str());
+                    return Value::String(wco_date(only.text.trim(), code));
                 }
                 let mut map = Map::new();
                 for child in &el.children {
@@ -339,10 +357,11 @@ fn number_or_text(text: &str, integer: bool) -> Value {
         if let Ok(n) = t.parse::<u64>() {
             return Value::Number(n.into());
         }
-    } else if let Some(n) = t.parse::<f64>().ok().and_then(Number::from_f64) {
-        if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+') {
-            return Value::Number(n);
-        }
+    } else if let Some(n) = t.parse::<f64>().ok().and_then(Number::from_f64)
+        && !t.is_empty()
+        && t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+')
+    {
+        return Value::Number(n);
     }
     Value::String(t.to_owned())
 }
@@ -402,7 +421,9 @@ mod tests {
     #[test]
     fn paths_convert_to_xml() {
         assert_eq!(
-            json_path_to_xml("$.Declaration.GoodsShipment.GovernmentAgencyGoodsItem[0].StatisticalValueAmount.currencyID"),
+            json_path_to_xml(
+                "$.Declaration.GoodsShipment.GovernmentAgencyGoodsItem[0].StatisticalValueAmount.currencyID"
+            ),
             "/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/StatisticalValueAmount/@currencyID"
         );
         assert_eq!(json_path_to_xml("$.Declaration.InvoiceAmount.value"), "/Declaration/InvoiceAmount");
@@ -418,7 +439,8 @@ mod tests {
 
     #[test]
     fn truncated_and_dtd_are_refused() {
-        let e = declaration_from_xml("<Declaration xmlns=\"urn:wco:datamodel:WCO:DEC-DMS:2\"><FunctionCode>9").unwrap_err();
+        let e =
+            declaration_from_xml("<Declaration xmlns=\"urn:wco:datamodel:WCO:DEC-DMS:2\"><FunctionCode>9").unwrap_err();
         assert_eq!(e[0].rule, "document.truncated");
         assert_eq!(e[0].path, "/Declaration/FunctionCode");
         let e = declaration_from_xml("<!DOCTYPE x [<!ENTITY a \"b\">]><Declaration/>").unwrap_err();

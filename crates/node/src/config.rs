@@ -49,8 +49,7 @@ mod tests {
 
     #[test]
     fn missing_keys_take_defaults() {
-        let config: Config =
-            serde_json::from_str(r#"{"listen": "0.0.0.0:9000"}"#).unwrap_or_default();
+        let config: Config = serde_json::from_str(r#"{"listen": "0.0.0.0:9000"}"#).unwrap_or_default();
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
     }

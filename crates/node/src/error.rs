@@ -159,10 +159,7 @@ pub enum ApiError {
 }
 
 fn known_types() -> String {
-    let names: Vec<&str> = borderlink_model::RecordType::ALL
-        .iter()
-        .map(|t| t.name())
-        .collect();
+    let names: Vec<&str> = borderlink_model::RecordType::ALL.iter().map(|t| t.name()).collect();
     names.join(", ")
 }
 
@@ -187,11 +184,7 @@ impl ApiError {
     /// The status and body this error is returned with.
     pub fn body(&self) -> ErrorBody {
         let code = self.error_code();
-        ErrorBody {
-            code: code.name(),
-            error_type: code.error_type(),
-            message: self.to_string(),
-        }
+        ErrorBody { code: code.name(), error_type: code.error_type(), message: self.to_string() }
     }
 }
 
@@ -251,10 +244,7 @@ mod tests {
         for code in Code::ALL {
             let name = code.name();
             assert!(seen.insert(name), "duplicate code {name}");
-            assert!(
-                name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
-                "{name} is not snake_case"
-            );
+            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name} is not snake_case");
         }
     }
 
@@ -273,15 +263,9 @@ mod tests {
 
     #[test]
     fn error_body_has_code_type_and_message() {
-        let body = serde_json::to_value(ApiError::SchemaNotFound("nope".into()).body())
-            .unwrap_or_default();
+        let body = serde_json::to_value(ApiError::SchemaNotFound("nope".into()).body()).unwrap_or_default();
         assert_eq!(body["code"], "schema_not_found");
         assert_eq!(body["type"], "invalid_request");
-        assert!(
-            body["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("`nope`")
-        );
+        assert!(body["message"].as_str().unwrap_or_default().contains("`nope`"));
     }
 }

@@ -12,9 +12,7 @@ pub(crate) const AUTO: &str = "auto";
 pub(crate) fn parse(name: Option<&str>) -> Result<Option<RecordType>, ApiError> {
     match name.map(str::trim) {
         None | Some("") | Some(AUTO) => Ok(None),
-        Some(name) => RecordType::from_name(name)
-            .map(Some)
-            .ok_or_else(|| ApiError::UnknownRecordType(name.to_owned())),
+        Some(name) => RecordType::from_name(name).map(Some).ok_or_else(|| ApiError::UnknownRecordType(name.to_owned())),
     }
 }
 

@@ -29,9 +29,7 @@ pub(crate) type SharedState = Arc<AppState>;
 ///
 /// Public so that tests and embedders can drive it in-process; [`bind`] uses it.
 pub fn router(config: &Config) -> Router {
-    let state = Arc::new(AppState {
-        max_body_bytes: config.max_body_bytes,
-    });
+    let state = Arc::new(AppState { max_body_bytes: config.max_body_bytes });
     Router::new()
         .merge(api::routes())
         .merge(console::routes())
@@ -53,11 +51,7 @@ pub fn router(config: &Config) -> Router {
 async fn not_found(method: Method, uri: Uri) -> Response {
     let path = uri.path().to_owned();
     if is_api(&path) {
-        ApiError::RouteNotFound {
-            method: method.to_string(),
-            path,
-        }
-        .into_response()
+        ApiError::RouteNotFound { method: method.to_string(), path }.into_response()
     } else {
         console::not_found(&path).into_response()
     }
@@ -66,11 +60,7 @@ async fn not_found(method: Method, uri: Uri) -> Response {
 async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     let path = uri.path().to_owned();
     if is_api(&path) {
-        ApiError::MethodNotAllowed {
-            method: method.to_string(),
-            path,
-        }
-        .into_response()
+        ApiError::MethodNotAllowed { method: method.to_string(), path }.into_response()
     } else {
         console::method_not_allowed(method.as_str(), &path).into_response()
     }
@@ -98,15 +88,9 @@ impl Node {
     }
 
     /// Serves requests until `shutdown` completes, then finishes the requests in flight.
-    pub async fn serve(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), NodeError> {
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), NodeError> {
         tracing::info!(addr = %self.local_addr, "serving");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(NodeError::Serve)?;
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.map_err(NodeError::Serve)?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -116,32 +100,15 @@ impl Node {
 pub async fn bind(config: Config) -> Result<Node, NodeError> {
     tokio::fs::create_dir_all(&config.data_dir)
         .await
-        .map_err(|source| NodeError::DataDir {
-            path: config.data_dir.clone(),
-            source,
-        })?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| NodeError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let local_addr = listener.local_addr().map_err(|source| NodeError::Bind {
-        addr: config.listen,
-        source,
-    })?;
+        .map_err(|source| NodeError::DataDir { path: config.data_dir.clone(), source })?;
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| NodeError::Bind { addr: config.listen, source })?;
+    let local_addr = listener.local_addr().map_err(|source| NodeError::Bind { addr: config.listen, source })?;
     tracing::info!(addr = %local_addr, data_dir = %config.data_dir.display(), "bound");
-    Ok(Node {
-        listener,
-        local_addr,
-        router: router(&config),
-    })
+    Ok(Node { listener, local_addr, router: router(&config) })
 }
 
 /// Binds and serves until `shutdown` completes: [`bind`] then [`Node::serve`].
-pub async fn serve(
-    config: Config,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), NodeError> {
+pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), NodeError> {
     bind(config).await?.serve(shutdown).await
 }

@@ -14,10 +14,7 @@ pub(crate) async fn validate(
     record_type: Option<RecordType>,
     max_bytes: usize,
 ) -> Result<Report, ApiError> {
-    let opts = ValidateOptions {
-        record_type,
-        max_bytes,
-    };
+    let opts = ValidateOptions { record_type, max_bytes };
     let report = tokio::task::spawn_blocking(move || borderlink_model::validate(&document, &opts))
         .await
         .map_err(|e| ApiError::Internal(format!("validation task failed: {e}")))?;

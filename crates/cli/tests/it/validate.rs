@@ -4,7 +4,12 @@ use crate::{TempDir, borderlink, sample, stdout};
 
 #[test]
 fn samples_are_valid_and_exit_zero() {
-    let o = borderlink(&["validate", &sample("declaration.json"), &sample("aeo-authorisation.json"), &sample("transport-movement.json")]);
+    let o = borderlink(&[
+        "validate",
+        &sample("declaration.json"),
+        &sample("aeo-authorisation.json"),
+        &sample("transport-movement.json"),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let out = stdout(&o);
     assert_eq!(out.matches(": valid ").count(), 3, "{out}");
@@ -30,7 +35,10 @@ fn a_broken_copy_exits_one_with_paths_and_rules() {
     // Human output names the same place.
     let o = borderlink(&["validate", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("$.Declaration.GoodsShipment.Consignment.TransportEquipment[0].ID  [container.check_digit]"));
+    assert!(
+        stdout(&o)
+            .contains("$.Declaration.GoodsShipment.Consignment.TransportEquipment[0].ID  [container.check_digit]")
+    );
 }
 
 #[test]

@@ -11,7 +11,11 @@ fn declaration_errors_are_all_reported_at_once() {
     let mut d = sample("declaration.json");
     set(&mut d, "/Declaration/GoodsShipment/GovernmentAgencyGoodsItem/0/Origin/0/CountryCode", json!("XX"));
     set(&mut d, "/Declaration/GoodsShipment/Consignment/TransportEquipment/0/ID", json!("MSKU1234566"));
-    set(&mut d, "/Declaration/GoodsShipment/GovernmentAgencyGoodsItem/1/Commodity/Classification/0/ID", json!("84719900"));
+    set(
+        &mut d,
+        "/Declaration/GoodsShipment/GovernmentAgencyGoodsItem/1/Commodity/Classification/0/ID",
+        json!("84719900"),
+    );
     set(&mut d, "/Declaration/InvoiceAmount/currencyID", json!("USX"));
     set(&mut d, "/Declaration/GoodsItemQuantity", json!(3));
     set(&mut d, "/Declaration/GoodsShipment/TradeTerms/ConditionCode", json!("FOX"));
@@ -59,7 +63,11 @@ fn formats_are_checked_with_the_wco_format_in_the_message() {
     let long = r.errors.iter().find(|i| i.path == "$.Declaration.FunctionalReferenceID").expect("length error");
     assert_eq!(long.rule, "format.length");
     assert!(long.message.contains("an..35"), "{}", long.message);
-    assert!(has_error(&r, "$.Declaration.BorderTransportMeans.RegistrationNationalityCode", "format.length"), "{:#?}", errors(&r));
+    assert!(
+        has_error(&r, "$.Declaration.BorderTransportMeans.RegistrationNationalityCode", "format.length"),
+        "{:#?}",
+        errors(&r)
+    );
     assert!(has_error(&r, "$.Declaration.CurrencyExchange[0].RateNumeric", "format.decimals"), "{:#?}", errors(&r));
     assert!(has_error(&r, "$.Declaration.IssueDateTime", "format.datetime"), "{:#?}", errors(&r));
 }
@@ -78,7 +86,11 @@ fn structural_errors_are_all_reported_and_the_rest_is_still_checked() {
     assert_eq!(unknown.path, "$.Declaration.GoodsShipment.Importer.Nmae");
     assert!(unknown.message.contains("did you mean Name"), "{}", unknown.message);
     assert!(
-        has_error(&r, "$.Declaration.GoodsShipment.GovernmentAgencyGoodsItem[1].Packaging[0].QuantityQuantity", "type.integer"),
+        has_error(
+            &r,
+            "$.Declaration.GoodsShipment.GovernmentAgencyGoodsItem[1].Packaging[0].QuantityQuantity",
+            "type.integer"
+        ),
         "{:#?}",
         errors(&r)
     );
@@ -90,11 +102,18 @@ fn structural_errors_are_all_reported_and_the_rest_is_still_checked() {
 fn missing_required_elements_are_named() {
     let mut d = sample("declaration.json");
     d["Declaration"].as_object_mut().unwrap().remove("FunctionCode");
-    d["Declaration"]["GoodsShipment"]["GovernmentAgencyGoodsItem"][1].as_object_mut().unwrap().remove("SequenceNumeric");
+    d["Declaration"]["GoodsShipment"]["GovernmentAgencyGoodsItem"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("SequenceNumeric");
     let r = check(&d);
     assert!(has_error(&r, "$.Declaration.FunctionCode", "structure.missing_element"), "{:#?}", errors(&r));
     assert!(
-        has_error(&r, "$.Declaration.GoodsShipment.GovernmentAgencyGoodsItem[1].SequenceNumeric", "structure.missing_element"),
+        has_error(
+            &r,
+            "$.Declaration.GoodsShipment.GovernmentAgencyGoodsItem[1].SequenceNumeric",
+            "structure.missing_element"
+        ),
         "{:#?}",
         errors(&r)
     );

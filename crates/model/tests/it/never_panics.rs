@@ -7,10 +7,11 @@ use proptest::prelude::*;
 use crate::fixtures::sample_bytes;
 
 fn samples() -> Vec<Vec<u8>> {
-    let mut v: Vec<Vec<u8>> = ["declaration.json", "aeo-authorisation.json", "transport-movement.json", "eseal-mqtt-payload.json"]
-        .iter()
-        .map(|f| sample_bytes(f))
-        .collect();
+    let mut v: Vec<Vec<u8>> =
+        ["declaration.json", "aeo-authorisation.json", "transport-movement.json", "eseal-mqtt-payload.json"]
+            .iter()
+            .map(|f| sample_bytes(f))
+            .collect();
     v.push(std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/declaration.xml")).unwrap());
     v
 }
@@ -28,7 +29,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
         any::<usize>().prop_map(Mutation::Truncate),
-        (any::<usize>(), prop::collection::vec(prop::sample::select(b"{}[]\":,0123456789-.eE<>/ axZ\\".to_vec()), 1..8))
+        (
+            any::<usize>(),
+            prop::collection::vec(prop::sample::select(b"{}[]\":,0123456789-.eE<>/ axZ\\".to_vec()), 1..8)
+        )
             .prop_map(|(i, b)| Mutation::Insert(i, b)),
         (any::<usize>(), 1usize..64).prop_map(|(i, n)| Mutation::Delete(i, n)),
     ]
@@ -94,8 +98,21 @@ fn arb_json() -> impl Strategy<Value = serde_json::Value> {
         "[A-Za-z0-9 ]{0,12}".prop_map(serde_json::Value::String),
     ];
     let keys = prop::sample::select(vec![
-        "FunctionCode", "TypeCode", "GoodsShipment", "GovernmentAgencyGoodsItem", "Commodity", "Classification", "ID",
-        "InvoiceAmount", "value", "currencyID", "SequenceNumeric", "Origin", "CountryCode", "Consignment", "TransportEquipment",
+        "FunctionCode",
+        "TypeCode",
+        "GoodsShipment",
+        "GovernmentAgencyGoodsItem",
+        "Commodity",
+        "Classification",
+        "ID",
+        "InvoiceAmount",
+        "value",
+        "currencyID",
+        "SequenceNumeric",
+        "Origin",
+        "CountryCode",
+        "Consignment",
+        "TransportEquipment",
     ]);
     leaf.prop_recursive(5, 64, 6, move |inner| {
         prop_oneof![

@@ -21,13 +21,22 @@ fn xml_and_json_forms_give_equal_records() {
 #[test]
 fn xml_errors_carry_xml_element_paths() {
     let doc = xml_sample()
-        .replace("<md:CountryCode>CN</md:CountryCode>\n        <md:TypeCode>1</md:TypeCode>", "<md:CountryCode>XX</md:CountryCode>\n        <md:TypeCode>1</md:TypeCode>")
+        .replace(
+            "<md:CountryCode>CN</md:CountryCode>\n        <md:TypeCode>1</md:TypeCode>",
+            "<md:CountryCode>XX</md:CountryCode>\n        <md:TypeCode>1</md:TypeCode>",
+        )
         .replace("<md:ItemChargeAmount currencyID=\"USD\">57400", "<md:ItemChargeAmount currencyID=\"ZZZ\">57400")
         .replace("<md:GoodsItemQuantity>2<", "<md:GoodsItemQuantity>two<");
     let r = validate(doc.as_bytes(), &ValidateOptions::default());
     assert!(!r.valid);
     let paths: Vec<(&str, &str)> = r.errors.iter().map(|i| (i.path.as_str(), i.rule.as_str())).collect();
-    assert!(paths.contains(&("/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Origin[1]/CountryCode", "codelist.country")), "{paths:#?}");
+    assert!(
+        paths.contains(&(
+            "/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Origin[1]/CountryCode",
+            "codelist.country"
+        )),
+        "{paths:#?}"
+    );
     assert!(
         paths.contains(&("/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[2]/Commodity/InvoiceLine/ItemChargeAmount/@currencyID", "codelist.currency")),
         "{paths:#?}"
@@ -37,7 +46,8 @@ fn xml_errors_carry_xml_element_paths() {
 
 #[test]
 fn unknown_xml_elements_are_reported() {
-    let doc = xml_sample().replace("<md:TypeCode>IMA</md:TypeCode>", "<md:TypeCode>IMA</md:TypeCode><md:Colour>red</md:Colour>");
+    let doc = xml_sample()
+        .replace("<md:TypeCode>IMA</md:TypeCode>", "<md:TypeCode>IMA</md:TypeCode><md:Colour>red</md:Colour>");
     let r = validate(doc.as_bytes(), &ValidateOptions::default());
     assert_eq!(r.errors.len(), 1, "{:#?}", r.errors);
     assert_eq!(r.errors[0].path, "/Declaration/Colour");
@@ -51,5 +61,9 @@ fn truncated_xml_names_the_open_element() {
     let r = validate(cut.as_bytes(), &ValidateOptions::default());
     assert!(!r.valid);
     assert_eq!(r.errors[0].rule, "document.truncated");
-    assert!(r.errors[0].path.starts_with("/Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity"), "{}", r.errors[0].path);
+    assert!(
+        r.errors[0].path.starts_with("/Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity"),
+        "{}",
+        r.errors[0].path
+    );
 }

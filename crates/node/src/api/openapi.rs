@@ -56,13 +56,9 @@ fn build() -> Value {
     let _report_ref = generator.subschema_for::<Report>();
     let definitions = generator.take_definitions(true);
     if let Some(root) = doc.as_object_mut() {
-        let components = root
-            .entry("components")
-            .or_insert_with(|| Value::Object(Map::new()));
+        let components = root.entry("components").or_insert_with(|| Value::Object(Map::new()));
         if let Some(components) = components.as_object_mut() {
-            let schemas = components
-                .entry("schemas")
-                .or_insert_with(|| Value::Object(Map::new()));
+            let schemas = components.entry("schemas").or_insert_with(|| Value::Object(Map::new()));
             if let Some(schemas) = schemas.as_object_mut() {
                 schemas.extend(definitions);
             }

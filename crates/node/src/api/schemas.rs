@@ -64,9 +64,7 @@ pub(super) async fn list() -> Json<SchemaList> {
         (status = 404, description = "No such record type", body = crate::error::ErrorBody),
     )
 )]
-pub(super) async fn get(
-    name: Result<Path<String>, PathRejection>,
-) -> Result<Json<&'static Value>, ApiError> {
+pub(super) async fn get(name: Result<Path<String>, PathRejection>) -> Result<Json<&'static Value>, ApiError> {
     let Path(name) = name.map_err(|r| ApiError::BadRequest(r.body_text()))?;
     let t = RecordType::from_name(&name).ok_or(ApiError::SchemaNotFound(name))?;
     Ok(Json(borderlink_model::schema::schema_ref(t)))

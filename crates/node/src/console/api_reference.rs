@@ -22,15 +22,8 @@ fn endpoints(doc: &Value) -> Vec<Endpoint<'_>> {
         for (path, item) in paths {
             for method in METHODS {
                 if let Some(op) = item.get(method) {
-                    let summary = op
-                        .get("summary")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    out.push(Endpoint {
-                        method,
-                        path,
-                        summary,
-                    });
+                    let summary = op.get("summary").and_then(Value::as_str).unwrap_or_default();
+                    out.push(Endpoint { method, path, summary });
                 }
             }
         }
@@ -41,13 +34,8 @@ fn endpoints(doc: &Value) -> Vec<Endpoint<'_>> {
 pub(super) async fn page(headers: HeaderMap) -> Page {
     let doc = openapi::document();
     // Only displayed (and escaped): the example works when pasted on the client's side.
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost:8080");
-    let example = format!(
-        "curl -s --data-binary @declaration.json 'http://{host}/api/v1/validate?type=declaration'"
-    );
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:8080");
+    let example = format!("curl -s --data-binary @declaration.json 'http://{host}/api/v1/validate?type=declaration'");
     layout(
         "API",
         Section::Api,
@@ -89,10 +77,6 @@ mod tests {
     fn lists_the_validate_endpoint() {
         let doc = openapi::document();
         let found = endpoints(doc);
-        assert!(
-            found
-                .iter()
-                .any(|e| e.method == "post" && e.path == "/api/v1/validate")
-        );
+        assert!(found.iter().any(|e| e.method == "post" && e.path == "/api/v1/validate"));
     }
 }

@@ -15,11 +15,8 @@ pub(crate) enum Section {
     Other,
 }
 
-const NAV: [(Section, &str, &str); 3] = [
-    (Section::Validate, "/", "Validate"),
-    (Section::Schemas, "/schemas", "Schemas"),
-    (Section::Api, "/api", "API"),
-];
+const NAV: [(Section, &str, &str); 3] =
+    [(Section::Validate, "/", "Validate"), (Section::Schemas, "/schemas", "Schemas"), (Section::Api, "/api", "API")];
 
 /// Assets are referenced, never inlined, so that the policy can forbid inline script and style.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -43,18 +40,9 @@ impl IntoResponse for Page {
     fn into_response(self) -> Response {
         let mut response = (self.status, self.html).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        );
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
         response
     }
 }
@@ -107,10 +95,7 @@ pub(crate) fn layout(title: &str, section: Section, body: Markup) -> Page {
             }
         }
     };
-    Page {
-        status: StatusCode::OK,
-        html,
-    }
+    Page { status: StatusCode::OK, html }
 }
 
 #[cfg(test)]
@@ -125,10 +110,7 @@ mod tests {
     #[test]
     fn current_section_is_marked_in_the_nav() {
         let html = render(Section::Schemas);
-        assert!(
-            html.contains(r#"<a href="/schemas" aria-current="page">Schemas</a>"#),
-            "{html}"
-        );
+        assert!(html.contains(r#"<a href="/schemas" aria-current="page">Schemas</a>"#), "{html}");
         assert_eq!(html.matches("aria-current").count(), 1);
         assert_eq!(render(Section::Other).matches("aria-current").count(), 0);
     }

@@ -29,17 +29,13 @@ pub(crate) fn routes() -> Router<SharedState> {
 
 /// The page for a path that matches no route.
 pub(crate) fn not_found(path: &str) -> Page {
-    message_page("Page not found", &format!("There is no page at {path}."))
-        .with_status(StatusCode::NOT_FOUND)
+    message_page("Page not found", &format!("There is no page at {path}.")).with_status(StatusCode::NOT_FOUND)
 }
 
 /// The page for a method a route does not accept.
 pub(crate) fn method_not_allowed(method: &str, path: &str) -> Page {
-    message_page(
-        "Method not allowed",
-        &format!("{path} does not accept {method} requests."),
-    )
-    .with_status(StatusCode::METHOD_NOT_ALLOWED)
+    message_page("Method not allowed", &format!("{path} does not accept {method} requests."))
+        .with_status(StatusCode::METHOD_NOT_ALLOWED)
 }
 
 fn message_page(title: &str, message: &str) -> Page {

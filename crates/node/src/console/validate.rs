@@ -39,10 +39,7 @@ pub(super) async fn page() -> Page {
     render(&Form::default(), None, None)
 }
 
-pub(super) async fn submit(
-    State(state): State<SharedState>,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Page {
+pub(super) async fn submit(State(state): State<SharedState>, multipart: Result<Multipart, MultipartRejection>) -> Page {
     let limit = state.max_body_bytes;
     let mut form = Form::default();
     let read = match multipart {
@@ -73,11 +70,7 @@ fn error_page(form: &Form, error: &ApiError) -> Page {
 }
 
 /// Reads the form's fields into `form`, keeping what was read so far when a later part fails.
-async fn read_form(
-    mut multipart: Multipart,
-    form: &mut Form,
-    limit: usize,
-) -> Result<(), ApiError> {
+async fn read_form(mut multipart: Multipart, form: &mut Form, limit: usize) -> Result<(), ApiError> {
     let field_error = |e: MultipartError| {
         let text = e.body_text();
         match api::body_rejection(e.status(), text, limit) {
@@ -104,11 +97,7 @@ async fn read_form(
     Ok(())
 }
 
-fn render(
-    form: &Form,
-    error: Option<&ApiError>,
-    report: Option<(&Report, &Source<'_>, usize)>,
-) -> Page {
+fn render(form: &Form, error: Option<&ApiError>, report: Option<(&Report, &Source<'_>, usize)>) -> Page {
     let title = match report {
         Some((r, _, _)) if r.valid => "Valid document",
         Some(_) => "Invalid document",
@@ -271,11 +260,7 @@ fn format_name(format: InputFormat) -> &'static str {
 }
 
 fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 #[cfg(test)]
@@ -295,8 +280,7 @@ mod tests {
 
     #[test]
     fn issues_render_one_row_each_and_escape_text() {
-        let html =
-            issues_table("errors", "No errors.", &[issue("$.a"), issue("$.b[0]")]).into_string();
+        let html = issues_table("errors", "No errors.", &[issue("$.a"), issue("$.b[0]")]).into_string();
         assert_eq!(html.matches("<td class=\"issue-path\">").count(), 2);
         assert!(html.contains("&lt;b&gt;bad&lt;/b&gt;"));
         assert!(!html.contains("<b>bad</b>"));

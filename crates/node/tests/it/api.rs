@@ -6,11 +6,7 @@ use serde_json::Value;
 use crate::samples::{self, CONTAINER_ID_PATH, ORIGIN_COUNTRY_PATH, XML_DECLARATION};
 use crate::test_node::{TestNode, client};
 
-async fn validate(
-    node: &TestNode,
-    query: &str,
-    body: impl Into<reqwest::Body>,
-) -> (StatusCode, Value) {
+async fn validate(node: &TestNode, query: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
     let response = client()
         .post(node.url(&format!("/api/v1/validate{query}")))
         .body(body)
@@ -28,24 +24,14 @@ async fn get_json(node: &TestNode, path: &str) -> (StatusCode, Value) {
 }
 
 fn issues<'a>(report: &'a Value, kind: &str) -> &'a [Value] {
-    report[kind]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    report[kind].as_array().map(Vec::as_slice).unwrap_or_default()
 }
 
 fn assert_error_body(body: &Value, code: &str, error_type: &str) {
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["type"], error_type, "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    assert_eq!(
-        body.as_object().map(|o| o.len()),
-        Some(3),
-        "only code, type and message: {body}"
-    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert_eq!(body.as_object().map(|o| o.len()), Some(3), "only code, type and message: {body}");
 }
 
 #[tokio::test]
@@ -66,18 +52,14 @@ async fn unknown_origin_country_is_reported_with_its_path_and_rule() {
     let node = TestNode::start().await;
     let body = samples::declaration_with_unknown_origin().to_string();
     let (status, report) = validate(&node, "?type=declaration", body).await;
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "an invalid document is still a successful validation"
-    );
+    assert_eq!(status, StatusCode::OK, "an invalid document is still a successful validation");
     assert_eq!(report["valid"], false);
     assert_eq!(report["record_type"], "declaration");
     let errors = issues(&report, "errors");
     assert!(
-        errors.iter().any(|e| e["path"] == ORIGIN_COUNTRY_PATH
-            && e["rule"] == "codelist.country"
-            && e["severity"] == "error"),
+        errors
+            .iter()
+            .any(|e| e["path"] == ORIGIN_COUNTRY_PATH && e["rule"] == "codelist.country" && e["severity"] == "error"),
         "{report:#}"
     );
 }
@@ -91,9 +73,7 @@ async fn wrong_container_check_digit_is_reported() {
     assert_eq!(report["valid"], false);
     let errors = issues(&report, "errors");
     assert!(
-        errors
-            .iter()
-            .any(|e| e["path"] == CONTAINER_ID_PATH && e["rule"] == "container.check_digit"),
+        errors.iter().any(|e| e["path"] == CONTAINER_ID_PATH && e["rule"] == "container.check_digit"),
         "{report:#}"
     );
 }
@@ -104,12 +84,7 @@ async fn non_json_body_is_a_syntax_error() {
     let (status, report) = validate(&node, "", "this is not JSON").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(report["valid"], false);
-    assert!(
-        issues(&report, "errors")
-            .iter()
-            .any(|e| e["rule"] == "document.syntax"),
-        "{report:#}"
-    );
+    assert!(issues(&report, "errors").iter().any(|e| e["rule"] == "document.syntax"), "{report:#}");
 }
 
 #[tokio::test]
@@ -126,10 +101,9 @@ async fn xml_declaration_is_validated_as_a_declaration() {
 #[tokio::test]
 async fn other_samples_are_detected_as_their_record_types() {
     let node = TestNode::start().await;
-    for (file, expected) in [
-        ("aeo-authorisation.json", "aeo-authorization"),
-        ("transport-movement.json", "transport-movement"),
-    ] {
+    for (file, expected) in
+        [("aeo-authorisation.json", "aeo-authorization"), ("transport-movement.json", "transport-movement")]
+    {
         let (status, report) = validate(&node, "", samples::sample_bytes(file)).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(report["record_type"], expected, "{file}: {report:#}");
@@ -139,12 +113,7 @@ async fn other_samples_are_detected_as_their_record_types() {
 #[tokio::test]
 async fn unknown_record_type_is_a_bad_request() {
     let node = TestNode::start().await;
-    let (status, body) = validate(
-        &node,
-        "?type=invoice",
-        samples::sample_bytes("declaration.json"),
-    )
-    .await;
+    let (status, body) = validate(&node, "?type=invoice", samples::sample_bytes("declaration.json")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_error_body(&body, "unknown_record_type", "invalid_request");
 }
@@ -174,22 +143,11 @@ async fn every_record_type_has_a_json_schema() {
         .as_array()
         .map(|a| a.iter().filter_map(|t| t["name"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(
-        listed,
-        [
-            "declaration",
-            "aeo-authorization",
-            "transport-movement",
-            "inspection-result"
-        ]
-    );
+    assert_eq!(listed, ["declaration", "aeo-authorization", "transport-movement", "inspection-result"]);
     for name in listed {
         let (status, schema) = get_json(&node, &format!("/api/v1/schemas/{name}")).await;
         assert_eq!(status, StatusCode::OK, "{name}");
-        assert!(
-            schema.get("$schema").is_some() || schema.get("properties").is_some(),
-            "{name}: {schema}"
-        );
+        assert!(schema.get("$schema").is_some() || schema.get("properties").is_some(), "{name}: {schema}");
     }
 }
 
@@ -222,19 +180,8 @@ async fn openapi_document_describes_the_endpoints() {
     let node = TestNode::start().await;
     let (status, doc) = get_json(&node, "/api/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        doc["openapi"]
-            .as_str()
-            .is_some_and(|v| v.starts_with("3.1")),
-        "{}",
-        doc["openapi"]
-    );
-    for path in [
-        "/api/v1/validate",
-        "/api/v1/schemas",
-        "/api/v1/schemas/{type}",
-        "/healthz",
-    ] {
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", doc["openapi"]);
+    for path in ["/api/v1/validate", "/api/v1/schemas", "/api/v1/schemas/{type}", "/healthz"] {
         assert!(doc["paths"].get(path).is_some(), "missing {path}");
     }
     assert!(doc["components"]["schemas"].get("Report").is_some());

@@ -75,19 +75,15 @@ impl Chromedriver {
         let http = client();
         loop {
             let ready = match http.get(format!("{}/status", self.url())).send().await {
-                Ok(response) => response
-                    .json::<serde_json::Value>()
-                    .await
-                    .is_ok_and(|status| status["value"]["ready"] == true),
+                Ok(response) => {
+                    response.json::<serde_json::Value>().await.is_ok_and(|status| status["value"]["ready"] == true)
+                }
                 Err(_) => false,
             };
             if ready {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver was not ready within {TIMEOUT:?}"
-            );
+            assert!(Instant::now() < deadline, "chromedriver was not ready within {TIMEOUT:?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -147,39 +143,18 @@ async fn upload_and_read_report(
     file: &Path,
 ) -> Result<Shown, fantoccini::error::CmdError> {
     browser.goto(&format!("{base}/")).await?;
-    let input = browser
-        .find(Locator::Css("input[type=file][name=document]"))
-        .await?;
+    let input = browser.find(Locator::Css("input[type=file][name=document]")).await?;
     input.send_keys(&file.display().to_string()).await?;
-    browser
-        .find(Locator::Id("validate-submit"))
-        .await?
-        .click()
-        .await?;
-    let status = browser
-        .wait()
-        .at_most(TIMEOUT)
-        .for_element(Locator::Id("report-status"))
-        .await?;
+    browser.find(Locator::Id("validate-submit")).await?.click().await?;
+    let status = browser.wait().at_most(TIMEOUT).for_element(Locator::Id("report-status")).await?;
     let status_class = status.attr("class").await?.unwrap_or_default();
     let mut errors = Vec::new();
     for row in browser.find_all(Locator::Css("#errors tbody tr")).await? {
-        let path = row
-            .find(Locator::Css("td.issue-path"))
-            .await?
-            .text()
-            .await?;
-        let rule = row
-            .find(Locator::Css("td.issue-rule"))
-            .await?
-            .text()
-            .await?;
+        let path = row.find(Locator::Css("td.issue-path")).await?.text().await?;
+        let rule = row.find(Locator::Css("td.issue-rule")).await?.text().await?;
         errors.push((path, rule));
     }
-    Ok(Shown {
-        status_class,
-        errors,
-    })
+    Ok(Shown { status_class, errors })
 }
 
 #[tokio::test]
@@ -190,8 +165,7 @@ async fn uploaded_invalid_declaration_shows_the_country_error() {
 
     let scratch = tempfile::tempdir().expect("temporary directory");
     let file = scratch.path().join("invalid-declaration.json");
-    let document =
-        serde_json::to_vec_pretty(&samples::declaration_with_unknown_origin()).expect("JSON");
+    let document = serde_json::to_vec_pretty(&samples::declaration_with_unknown_origin()).expect("JSON");
     std::fs::write(&file, document).expect("write the document");
     let profile = scratch.path().join("chromium-profile");
 
@@ -202,15 +176,9 @@ async fn uploaded_invalid_declaration_shows_the_country_error() {
     let shown = shown.unwrap_or_else(|e| panic!("driving the console failed: {e}"));
 
     let classes: Vec<&str> = shown.status_class.split_whitespace().collect();
+    assert!(classes.contains(&"invalid") && !classes.contains(&"valid"), "status classes: {classes:?}");
     assert!(
-        classes.contains(&"invalid") && !classes.contains(&"valid"),
-        "status classes: {classes:?}"
-    );
-    assert!(
-        shown
-            .errors
-            .iter()
-            .any(|(path, rule)| path == ORIGIN_COUNTRY_PATH && rule == "codelist.country"),
+        shown.errors.iter().any(|(path, rule)| path == ORIGIN_COUNTRY_PATH && rule == "codelist.country"),
         "errors shown: {:#?}",
         shown.errors
     );
@@ -219,9 +187,6 @@ async fn uploaded_invalid_declaration_shows_the_country_error() {
 
 #[test]
 fn banner_port_is_read() {
-    assert_eq!(
-        banner_port("ChromeDriver was started successfully on port 39315."),
-        Some(39315)
-    );
+    assert_eq!(banner_port("ChromeDriver was started successfully on port 39315."), Some(39315));
     assert_eq!(banner_port("Only local connections are allowed."), None);
 }

@@ -21,9 +21,9 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
                 )
                 .as_bytes(),
             ),
-            None => body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-            ),
+            None => {
+                body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes())
+            }
         }
         body.extend_from_slice(content);
         body.extend_from_slice(b"\r\n");
@@ -34,9 +34,7 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
 
 /// The start tag of the element with `id`, e.g. `<div class="status valid" id="report-status" …>`.
 fn start_tag<'a>(html: &'a str, id: &str) -> &'a str {
-    let at = html
-        .find(&format!(r#"id="{id}""#))
-        .unwrap_or_else(|| panic!("no element #{id} in {html}"));
+    let at = html.find(&format!(r#"id="{id}""#)).unwrap_or_else(|| panic!("no element #{id} in {html}"));
     let start = html[..at].rfind('<').unwrap_or(0);
     let end = html[at..].find('>').map_or(html.len(), |e| at + e + 1);
     &html[start..end]
@@ -45,10 +43,7 @@ fn start_tag<'a>(html: &'a str, id: &str) -> &'a str {
 async fn post_form(node: &TestNode, body: Vec<u8>) -> (StatusCode, String) {
     let response = client()
         .post(node.url("/validate"))
-        .header(
-            CONTENT_TYPE,
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
+        .header(CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
         .body(body)
         .send()
         .await
@@ -69,11 +64,7 @@ async fn home_page_offers_paste_and_upload() {
     let node = TestNode::start().await;
     let (status, headers, html) = get_page(&node, "/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        headers[CONTENT_TYPE]
-            .to_str()
-            .is_ok_and(|t| t.starts_with("text/html"))
-    );
+    assert!(headers[CONTENT_TYPE].to_str().is_ok_and(|t| t.starts_with("text/html")));
     assert!(headers.contains_key(CONTENT_SECURITY_POLICY));
     for needle in [
         r#"id="validate-form""#,
@@ -87,30 +78,18 @@ async fn home_page_offers_paste_and_upload() {
     ] {
         assert!(html.contains(needle), "missing {needle}");
     }
-    assert!(
-        !html.contains("report-status"),
-        "no report before a submission"
-    );
+    assert!(!html.contains("report-status"), "no report before a submission");
 }
 
 #[tokio::test]
 async fn pasted_invalid_declaration_shows_its_errors() {
     let node = TestNode::start().await;
     let document = samples::declaration_with_unknown_origin().to_string();
-    let body = multipart(&[
-        ("type", None, b"auto"),
-        ("text", None, document.as_bytes()),
-        ("document", Some(""), b""),
-    ]);
+    let body = multipart(&[("type", None, b"auto"), ("text", None, document.as_bytes()), ("document", Some(""), b"")]);
     let (status, html) = post_form(&node, body).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        start_tag(&html, "report-status").contains(r#"class="status invalid""#),
-        "{html}"
-    );
-    assert!(html.contains(&format!(
-        r#"<td class="issue-path"><code>{ORIGIN_COUNTRY_PATH}</code></td>"#
-    )));
+    assert!(start_tag(&html, "report-status").contains(r#"class="status invalid""#), "{html}");
+    assert!(html.contains(&format!(r#"<td class="issue-path"><code>{ORIGIN_COUNTRY_PATH}</code></td>"#)));
     assert!(html.contains(r#"<td class="issue-rule"><code>codelist.country</code></td>"#));
     // The pasted text is kept (escaped) so that the user can fix it in place.
     assert!(html.contains("&quot;Declaration&quot;"));
@@ -120,17 +99,11 @@ async fn pasted_invalid_declaration_shows_its_errors() {
 async fn uploaded_valid_declaration_is_valid() {
     let node = TestNode::start().await;
     let document = samples::sample_bytes("declaration.json");
-    let body = multipart(&[
-        ("type", None, b"declaration"),
-        ("text", None, b""),
-        ("document", Some("dec.json"), &document),
-    ]);
+    let body =
+        multipart(&[("type", None, b"declaration"), ("text", None, b""), ("document", Some("dec.json"), &document)]);
     let (status, html) = post_form(&node, body).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        start_tag(&html, "report-status").contains(r#"class="status valid""#),
-        "{html}"
-    );
+    assert!(start_tag(&html, "report-status").contains(r#"class="status valid""#), "{html}");
     assert!(html.contains("<code>dec.json</code>"));
     assert!(html.contains(r#"id="quality""#));
 }
@@ -138,11 +111,7 @@ async fn uploaded_valid_declaration_is_valid() {
 #[tokio::test]
 async fn empty_form_is_a_bad_request_with_a_message() {
     let node = TestNode::start().await;
-    let body = multipart(&[
-        ("type", None, b"auto"),
-        ("text", None, b"  "),
-        ("document", Some(""), b""),
-    ]);
+    let body = multipart(&[("type", None, b"auto"), ("text", None, b"  "), ("document", Some(""), b"")]);
     let (status, html) = post_form(&node, body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains(r#"id="form-error""#));
@@ -163,16 +132,8 @@ async fn schemas_page_links_every_schema() {
     let node = TestNode::start().await;
     let (status, _, html) = get_page(&node, "/schemas").await;
     assert_eq!(status, StatusCode::OK);
-    for name in [
-        "declaration",
-        "aeo-authorization",
-        "transport-movement",
-        "inspection-result",
-    ] {
-        assert!(
-            html.contains(&format!(r#"href="/api/v1/schemas/{name}""#)),
-            "{name}"
-        );
+    for name in ["declaration", "aeo-authorization", "transport-movement", "inspection-result"] {
+        assert!(html.contains(&format!(r#"href="/api/v1/schemas/{name}""#)), "{name}");
     }
     assert!(html.contains(r#"<a href="/schemas" aria-current="page">"#));
 }
@@ -188,18 +149,10 @@ async fn api_page_lists_the_endpoints() {
 #[tokio::test]
 async fn assets_are_served_with_their_types() {
     let node = TestNode::start().await;
-    for (path, content_type) in [
-        ("/assets/console.css", "text/css"),
-        ("/assets/console.js", "text/javascript"),
-    ] {
+    for (path, content_type) in [("/assets/console.css", "text/css"), ("/assets/console.js", "text/javascript")] {
         let (status, headers, body) = get_page(&node, path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert!(
-            headers[CONTENT_TYPE]
-                .to_str()
-                .is_ok_and(|t| t.starts_with(content_type)),
-            "{path}"
-        );
+        assert!(headers[CONTENT_TYPE].to_str().is_ok_and(|t| t.starts_with(content_type)), "{path}");
         assert!(!body.is_empty());
     }
     let (status, _, _) = get_page(&node, "/assets/missing.css").await;
@@ -211,10 +164,6 @@ async fn unknown_page_is_an_html_404() {
     let node = TestNode::start().await;
     let (status, headers, html) = get_page(&node, "/no-such-page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(
-        headers[CONTENT_TYPE]
-            .to_str()
-            .is_ok_and(|t| t.starts_with("text/html"))
-    );
+    assert!(headers[CONTENT_TYPE].to_str().is_ok_and(|t| t.starts_with("text/html")));
     assert!(html.contains("Page not found"));
 }

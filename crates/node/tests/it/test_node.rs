@@ -34,12 +34,7 @@ impl TestNode {
             let _ = stopped.await;
         }));
         // bind() returned, so the socket already accepts connections: no readiness wait needed.
-        Self {
-            base,
-            stop: Some(stop),
-            task: Some(task),
-            _data_dir: data_dir,
-        }
+        Self { base, stop: Some(stop), task: Some(task), _data_dir: data_dir }
     }
 
     /// The absolute URL of `path` on this node.
@@ -53,9 +48,7 @@ impl TestNode {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
-            task.await
-                .expect("node task")
-                .expect("node served without error");
+            task.await.expect("node task").expect("node served without error");
         }
     }
 }
@@ -70,8 +63,5 @@ impl Drop for TestNode {
 
 /// An HTTP client that never goes through a proxy (CI machines may set one).
 pub(crate) fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("HTTP client")
+    reqwest::Client::builder().no_proxy().build().expect("HTTP client")
 }
