@@ -1,0 +1,224 @@
+//! `network new`: a whole consortium from one command — a root CA, and for each organisation an
+//! Ed25519 signing key with its X.509 certificate (organisation, role, country), an X25519 key
+//! for private records, a node TLS certificate, and the genesis file. Nothing to edit by hand.
+//!
+//! Layout of the folder:
+//! ```text
+//! DIR/genesis.json            the genesis (public)
+//! DIR/ca.pem, DIR/ca.key      the consortium CA (key 0600)
+//! DIR/orgs/ID/member.key      the member's signing and encryption keys (0600)
+//! DIR/orgs/ID/member.pem      the member's signing certificate
+//! DIR/orgs/ID/node.pem, node.key   the node's TLS certificate and key (key 0600)
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::SigningKey;
+use rand_core::OsRng;
+use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+
+use crate::LedgerError;
+use crate::genesis::{DEFAULT_POLICY, GENESIS_FORMAT, Genesis, Governance, Limits};
+use crate::identity::{Member, MemberKeys, MemberStatus, Role, write_secret};
+
+/// An organisation to create, as given by `--org "NAME:ROLE:COUNTRY"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSpec {
+    /// Legal name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// ISO 3166-1 alpha-2 country.
+    pub country: String,
+    /// Trader ids it declares under (AEOs).
+    pub trader_ids: Vec<String>,
+}
+
+impl OrgSpec {
+    /// Parses `NAME:ROLE:COUNTRY[:TRADER_ID,…]`.
+    pub fn parse(s: &str) -> Result<Self, LedgerError> {
+        let parts: Vec<&str> = s.split(':').collect();
+        if !(3..=4).contains(&parts.len()) {
+            return Err(LedgerError::Usage(format!(
+                "--org {s:?}: expected NAME:ROLE:COUNTRY (e.g. \"HM Revenue & Customs:customs:GB\")"
+            )));
+        }
+        let name = parts[0].trim();
+        if name.is_empty() {
+            return Err(LedgerError::Usage(format!("--org {s:?}: the name is empty")));
+        }
+        let role = Role::parse(parts[1].trim()).ok_or_else(|| {
+            LedgerError::Usage(format!(
+                "--org {s:?}: role {:?} is not one of customs, oga, aeo, carrier, port",
+                parts[1]
+            ))
+        })?;
+        let country = parts[2].trim().to_ascii_uppercase();
+        if !borderlink_model::codelists::is_country(&country) {
+            return Err(LedgerError::Usage(format!(
+                "--org {s:?}: {country:?} is not an ISO 3166-1 alpha-2 country code"
+            )));
+        }
+        let trader_ids = parts
+            .get(3)
+            .map(|t| t.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect())
+            .unwrap_or_default();
+        Ok(Self { name: name.to_owned(), role, country, trader_ids })
+    }
+
+    /// A short identifier: country, role and the name's initials, e.g. `gb-customs-hmrc`.
+    fn slug(&self, taken: &[String]) -> String {
+        let words: String = self
+            .name
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| {
+                !w.is_empty()
+                    && !["of", "and", "the", "for", "de", "la", "ltd", "co"].contains(&w.to_ascii_lowercase().as_str())
+            })
+            .map(|w| w.chars().next().unwrap_or('x').to_ascii_lowercase())
+            .collect();
+        let base = format!(
+            "{}-{}-{}",
+            self.country.to_ascii_lowercase(),
+            self.role.name(),
+            if words.is_empty() { "org".into() } else { words }
+        );
+        let mut id = base.clone();
+        let mut n = 2;
+        while taken.contains(&id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        id
+    }
+}
+
+/// What `network new` created.
+#[derive(Debug)]
+pub struct Created {
+    /// The genesis.
+    pub genesis: Genesis,
+    /// Path of genesis.json.
+    pub genesis_path: PathBuf,
+    /// Each member's id and key file.
+    pub key_files: Vec<(String, PathBuf)>,
+}
+
+fn rc(e: rcgen::Error) -> LedgerError {
+    LedgerError::Io(format!("certificate generation failed: {e}"))
+}
+
+/// The Ed25519 seed inside a PKCS#8 document produced by rcgen/ring (v1 or v2 layout: the
+/// 32-byte seed follows the `04 20` octet-string header at offset 14).
+fn seed_of(key: &KeyPair) -> Result<SigningKey, LedgerError> {
+    let der = key.serialize_der();
+    let seed: [u8; 32] = der
+        .get(16..48)
+        .filter(|_| der.get(14..16) == Some(&[0x04, 0x20]))
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| LedgerError::Io("unexpected PKCS#8 layout for an Ed25519 key".into()))?;
+    let sk = SigningKey::from_bytes(&seed);
+    if sk.verifying_key().as_bytes() != key.public_key_raw() {
+        return Err(LedgerError::Io("the extracted Ed25519 key does not match its certificate key".into()));
+    }
+    Ok(sk)
+}
+
+/// Creates a consortium in `dir` (which must be empty or absent).
+pub fn create(dir: &Path, consortium: &str, orgs: &[OrgSpec], created_at: &str) -> Result<Created, LedgerError> {
+    if orgs.is_empty() {
+        return Err(LedgerError::Usage("give at least one --org NAME:ROLE:COUNTRY".into()));
+    }
+    if dir.join("genesis.json").exists() {
+        return Err(LedgerError::Usage(format!(
+            "{} already holds a consortium (genesis.json); choose an empty folder",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir.join("orgs"))
+        .map_err(|e| LedgerError::Io(format!("cannot create {}: {e}", dir.display())))?;
+    // The CA.
+    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(rc)?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(rc)?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, format!("{consortium} consortium CA"));
+    dn.push(DnType::OrganizationName, consortium.to_owned());
+    ca_params.distinguished_name = dn;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca_params.key_usages =
+        vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    let ca_cert = ca_params.self_signed(&ca_key).map_err(rc)?;
+    std::fs::write(dir.join("ca.pem"), ca_cert.pem()).map_err(|e| LedgerError::Io(e.to_string()))?;
+    write_secret(&dir.join("ca.key"), ca_key.serialize_pem().as_bytes())?;
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let mut members = Vec::new();
+    let mut key_files = Vec::new();
+    let mut taken = Vec::new();
+    for org in orgs {
+        let id = org.slug(&taken);
+        taken.push(id.clone());
+        let org_dir = dir.join("orgs").join(&id);
+        std::fs::create_dir_all(&org_dir).map_err(|e| LedgerError::Io(e.to_string()))?;
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, id.clone());
+        dn.push(DnType::OrganizationName, org.name.clone());
+        dn.push(DnType::OrganizationalUnitName, org.role.name());
+        dn.push(DnType::CountryName, org.country.clone());
+        // Signing identity.
+        let sign_key = KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(rc)?;
+        let mut p = CertificateParams::new(Vec::<String>::new()).map_err(rc)?;
+        p.distinguished_name = dn.clone();
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let sign_cert = p.signed_by(&sign_key, &issuer).map_err(rc)?;
+        std::fs::write(org_dir.join("member.pem"), sign_cert.pem()).map_err(|e| LedgerError::Io(e.to_string()))?;
+        let keys = MemberKeys {
+            member: id.clone(),
+            signing: seed_of(&sign_key)?,
+            encryption: x25519_dalek::StaticSecret::random_from_rng(OsRng),
+        };
+        let key_path = org_dir.join("member.key");
+        keys.save(&key_path)?;
+        // Node TLS identity.
+        let tls_key = KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(rc)?;
+        let mut p =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned(), format!("{id}.borderlink")])
+                .map_err(rc)?;
+        p.distinguished_name = dn;
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.extended_key_usages =
+            vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let tls_cert = p.signed_by(&tls_key, &issuer).map_err(rc)?;
+        std::fs::write(org_dir.join("node.pem"), tls_cert.pem()).map_err(|e| LedgerError::Io(e.to_string()))?;
+        write_secret(&org_dir.join("node.key"), tls_key.serialize_pem().as_bytes())?;
+        members.push(Member {
+            id: id.clone(),
+            name: org.name.clone(),
+            role: org.role,
+            country: org.country.clone(),
+            trader_ids: org.trader_ids.clone(),
+            signing_key: keys.signing_public_hex(),
+            encryption_key: keys.encryption_public_hex(),
+            certificate: sign_cert.pem(),
+            status: MemberStatus::Active,
+        });
+        key_files.push((id, key_path));
+    }
+    let customs = members.iter().filter(|m| m.role == Role::Customs).count() as u32;
+    let genesis = Genesis {
+        format: GENESIS_FORMAT.into(),
+        consortium: consortium.to_owned(),
+        created_at: created_at.to_owned(),
+        ca_certificate: ca_cert.pem(),
+        members,
+        policy: DEFAULT_POLICY.to_owned(),
+        // A majority of the customs administrations (at least one) approves changes.
+        governance: Governance { approvals_required: (customs / 2 + 1).max(1), eligible_roles: vec![Role::Customs] },
+        limits: Limits::default(),
+    };
+    let genesis_path = dir.join("genesis.json");
+    let text = serde_json::to_string_pretty(&genesis).map_err(|e| LedgerError::Io(e.to_string()))?;
+    std::fs::write(&genesis_path, text)
+        .map_err(|e| LedgerError::Io(format!("cannot write {}: {e}", genesis_path.display())))?;
+    Ok(Created { genesis, genesis_path, key_files })
+}

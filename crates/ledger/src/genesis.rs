@@ -1,0 +1,172 @@
+//! The genesis file: the founding members, their keys and certificates, the write policy, the
+//! governance rule and the ledger's limits. Its SHA-256 (over its canonical JSON) is the chain id
+//! every transaction, block and checkpoint is bound to.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::identity::{Member, Role};
+use crate::{Hash, LedgerError};
+
+/// The genesis format written by this release.
+pub const GENESIS_FORMAT: &str = "borderlink-genesis/1";
+
+/// The write policy every new consortium starts with (Cedar). Entities: `Member` (attributes
+/// `id`, `role`, `country`, `status`, `trader_ids`), `Record` (attributes `type`, `country`,
+/// `declarant`, `issuer`, `owner`); actions `create`, `update`, `erase`.
+pub const DEFAULT_POLICY: &str = r#"// A declaration is written by its declarant (a member trading under the declarant's id)
+// or by the customs administration of the declaration's country.
+@id("declaration-write")
+permit (principal, action in [Action::"create", Action::"update"], resource)
+when {
+  resource.type == "declaration" &&
+  (principal.trader_ids.contains(resource.declarant) ||
+   (principal.role == "customs" && principal.country == resource.country))
+};
+
+// An AEO authorisation, and every change of its status (suspend, revoke, reinstate),
+// only by the administration that issued it.
+@id("aeo-issuer-only")
+permit (principal, action in [Action::"create", Action::"update"], resource)
+when {
+  resource.type == "aeo-authorization" &&
+  principal.role == "customs" && principal.country == resource.issuer
+};
+
+// An inspection result only by customs of the declaration's country.
+@id("inspection-by-customs")
+permit (principal, action in [Action::"create", Action::"update"], resource)
+when {
+  resource.type == "inspection-result" &&
+  principal.role == "customs" && principal.country == resource.country
+};
+
+// Transport movements by carriers, ports and customs administrations.
+@id("movement-write")
+permit (principal, action in [Action::"create", Action::"update"], resource)
+when {
+  resource.type == "transport-movement" &&
+  ["carrier", "port", "customs"].contains(principal.role)
+};
+
+// Off-chain documents (scans, certificates) by any member; updates by their owner.
+@id("document-write")
+permit (principal, action == Action::"create", resource)
+when { resource.type == "document" };
+@id("document-update")
+permit (principal, action == Action::"update", resource)
+when { resource.type == "document" && resource.owner == principal.id };
+
+// Erasure (crypto-shredding) by the record's owner or the customs administration of its country.
+@id("erasure")
+permit (principal, action == Action::"erase", resource)
+when { resource.owner == principal.id || (principal.role == "customs" && principal.country == resource.country) };
+
+// A suspended member can do nothing.
+@id("suspended-members")
+forbid (principal, action, resource)
+when { principal.status != "active" };
+"#;
+
+/// Who approves governance changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Governance {
+    /// How many distinct eligible members must sign a change (the submitter counts).
+    pub approvals_required: u32,
+    /// The roles whose members may approve.
+    pub eligible_roles: Vec<Role>,
+}
+
+/// Limits every node enforces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest payload carried on the ledger, in bytes (larger objects go off-chain).
+    pub max_payload_bytes: u64,
+    /// Most transactions in one block.
+    pub max_block_txs: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_payload_bytes: 1024 * 1024, max_block_txs: 4096 }
+    }
+}
+
+/// The genesis of a consortium.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    /// `borderlink-genesis/1`.
+    pub format: String,
+    /// The consortium's name.
+    pub consortium: String,
+    /// When it was created (ISO 8601).
+    pub created_at: String,
+    /// The consortium CA certificate (PEM) that issued every member certificate.
+    pub ca_certificate: String,
+    /// The founding members.
+    pub members: Vec<Member>,
+    /// The write policy (Cedar).
+    pub policy: String,
+    /// Who approves governance changes.
+    pub governance: Governance,
+    /// Limits.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+impl Genesis {
+    /// Reads and checks a genesis file.
+    pub fn load(path: &Path) -> Result<Self, LedgerError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| LedgerError::Io(format!("cannot read genesis {}: {e}", path.display())))?;
+        Self::from_json(&text).map_err(|e| match e {
+            LedgerError::Genesis(m) => LedgerError::Genesis(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+
+    /// Parses and checks a genesis document.
+    pub fn from_json(text: &str) -> Result<Self, LedgerError> {
+        let g: Genesis = serde_json::from_str(text).map_err(|e| LedgerError::Genesis(e.to_string()))?;
+        g.check()?;
+        Ok(g)
+    }
+
+    fn check(&self) -> Result<(), LedgerError> {
+        if self.format != GENESIS_FORMAT {
+            return Err(LedgerError::Genesis(format!("format {:?} is not {GENESIS_FORMAT}", self.format)));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for m in &self.members {
+            if !ids.insert(m.id.as_str()) {
+                return Err(LedgerError::Genesis(format!("member {} is listed twice", m.id)));
+            }
+            m.verifying_key()?;
+            m.encryption_public()?;
+        }
+        if self.members.is_empty() {
+            return Err(LedgerError::Genesis("a consortium needs at least one member".into()));
+        }
+        if self.governance.approvals_required == 0 {
+            return Err(LedgerError::Genesis("governance.approvals_required must be at least 1".into()));
+        }
+        crate::policy::Policy::new(&self.policy)?;
+        Ok(())
+    }
+
+    /// The chain id: SHA-256 of the canonical JSON of this genesis.
+    pub fn chain_id(&self) -> Hash {
+        // Struct fields serialize in declaration order and every collection is a Vec: the
+        // bytes are canonical.
+        Hash::of(&serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// The member with this id.
+    pub fn member(&self, id: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.id == id)
+    }
+}

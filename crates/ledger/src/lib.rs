@@ -1,0 +1,187 @@
+//! The Borderlink permissioned ledger: customs administrations, other agencies and AEOs share
+//! the standardized dataset with immutability, transparency to those entitled and
+//! confidentiality to everyone else.
+//!
+//! - [`consortium::create`]: a consortium from one command (CA, keys, certificates, genesis);
+//! - [`Transaction`]: signed canonical bytes ([`tx`]), clear or private ([`private`]);
+//! - [`Ledger`]: deterministic validation (batch signature verification, Cedar write
+//!   [`policy`], versions, replay), blocks with Merkle roots and per-transaction outcomes
+//!   ([`block`]), state, history and indexes in redb, checkpoints, integrity checks;
+//! - [`proof::Proof`]: offline-verifiable proofs;
+//! - [`governance`]: membership and policy changes approved k-of-n;
+//! - [`ordering`]: the `Ordering` trait the node submits through (solo today, Raft next).
+
+pub mod blobs;
+pub mod block;
+pub mod codec;
+pub mod consortium;
+pub mod genesis;
+pub mod governance;
+mod hash;
+pub mod identity;
+mod ledger;
+pub mod merkle;
+pub mod meta;
+pub mod policy;
+pub mod private;
+pub mod proof;
+pub mod tx;
+
+pub use hash::Hash;
+pub use ledger::{
+    Committed, IntegrityReport, Ledger, Problem, Receipt, RecordState, RecordVersion, clear_put_body, next_version,
+};
+pub use tx::{Transaction, TxBody, WireTransaction};
+
+/// Errors of the ledger's operations (storage, keys, configuration).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    /// Reading or writing a file failed.
+    #[error("{0}")]
+    Io(String),
+    /// The database failed.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// Stored data does not check out.
+    #[error("corrupt ledger data{}: {detail}", height.map(|h| format!(" at block {h}")).unwrap_or_default())]
+    Corrupt {
+        /// The block concerned, when known.
+        height: Option<u64>,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The genesis file is wrong.
+    #[error("genesis: {0}")]
+    Genesis(String),
+    /// A key file is wrong.
+    #[error("key: {0}")]
+    Key(String),
+    /// The policy does not compile or evaluate.
+    #[error("policy: {0}")]
+    Policy(String),
+    /// A private payload cannot be sealed or opened.
+    #[error("private record: {0}")]
+    Private(String),
+    /// This node's member is not a recipient of the record.
+    #[error("{member} is not a recipient of private record {record}")]
+    NotRecipient {
+        /// Record id.
+        record: String,
+        /// This node's member.
+        member: String,
+    },
+    /// The record's keys were erased.
+    #[error("record {0} was erased: its data can no longer be read")]
+    Erased(String),
+    /// Something asked for does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Bytes that should be a transaction are not one.
+    #[error("malformed transaction: {0}")]
+    Malformed(String),
+    /// A governance change does not apply.
+    #[error("governance: {0}")]
+    Governance(String),
+    /// A command was used wrongly.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Why a transaction is refused (each with a stable code, see [`TxError::code`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    /// The transaction does not decode or breaks a format rule.
+    #[error("malformed transaction: {0}")]
+    Malformed(String),
+    /// It is for another consortium.
+    #[error("the transaction is for another chain")]
+    WrongChain,
+    /// The signature does not verify with the submitter's key.
+    #[error("the signature does not verify with the submitter's key")]
+    BadSignature,
+    /// The submitter is not a member.
+    #[error("{0} is not a member of this consortium")]
+    UnknownSubmitter(String),
+    /// The submitter is suspended.
+    #[error("{0} is suspended")]
+    SuspendedSubmitter(String),
+    /// The write policy refuses it.
+    #[error("the write policy refuses this: {0}")]
+    PolicyDenied(String),
+    /// The same transaction was already committed.
+    #[error("this transaction was already committed (replay)")]
+    Replay,
+    /// The version is not the next one.
+    #[error("version {got} is stale: the next version of this record is {expected}")]
+    StaleVersion {
+        /// The version expected.
+        expected: u64,
+        /// The version given.
+        got: u64,
+    },
+    /// The payload is larger than the consortium allows.
+    #[error("the payload is {len} bytes; at most {max} are allowed on the ledger (store larger objects off-chain)")]
+    PayloadTooLarge {
+        /// Its length.
+        len: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// The payload does not match what was signed.
+    #[error("payload mismatch: {0}")]
+    PayloadMismatch(String),
+    /// The record is not a valid record of the dataset.
+    #[error("invalid record: {0}")]
+    InvalidRecord(String),
+    /// The signed policy attributes differ from the record's.
+    #[error("the signed attributes differ from the record: {0}")]
+    MetaMismatch(String),
+    /// A private record cannot be decrypted by its recipients.
+    #[error("undecryptable private record: {0}")]
+    Undecryptable(String),
+    /// The record does not exist.
+    #[error("record {0} does not exist")]
+    UnknownRecord(String),
+    /// The record was erased.
+    #[error("record {0} was erased")]
+    Erased(String),
+    /// A governance change is not approved or does not apply.
+    #[error("governance: {0}")]
+    Governance(String),
+    /// Another transaction changed the record first.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Recorded as invalid in a block.
+    #[error("{0}")]
+    Rejected(String),
+    /// The node failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl TxError {
+    /// A stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TxError::Malformed(_) => "malformed_transaction",
+            TxError::WrongChain => "wrong_chain",
+            TxError::BadSignature => "bad_signature",
+            TxError::UnknownSubmitter(_) => "unknown_submitter",
+            TxError::SuspendedSubmitter(_) => "suspended_submitter",
+            TxError::PolicyDenied(_) => "policy_denied",
+            TxError::Replay => "replay",
+            TxError::StaleVersion { .. } => "stale_version",
+            TxError::PayloadTooLarge { .. } => "payload_too_large",
+            TxError::PayloadMismatch(_) => "payload_mismatch",
+            TxError::InvalidRecord(_) => "invalid_record",
+            TxError::MetaMismatch(_) => "meta_mismatch",
+            TxError::Undecryptable(_) => "undecryptable",
+            TxError::UnknownRecord(_) => "unknown_record",
+            TxError::Erased(_) => "erased_record",
+            TxError::Governance(_) => "governance_refused",
+            TxError::Conflict(_) => "version_conflict",
+            TxError::Rejected(_) => "rejected",
+            TxError::Internal(_) => "internal",
+        }
+    }
+}

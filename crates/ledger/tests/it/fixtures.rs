@@ -1,0 +1,146 @@
+//! A consortium in a temporary folder and helpers to sign transactions for it.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use borderlink_ledger::consortium::{self, OrgSpec};
+use borderlink_ledger::genesis::Genesis;
+use borderlink_ledger::identity::{MemberKeys, Role};
+use borderlink_ledger::tx::{PayloadKind, TxBody, TxKind};
+use borderlink_ledger::{Hash, Ledger, Transaction, clear_put_body};
+use borderlink_model::{ValidateOptions, validate};
+use serde_json::Value;
+
+pub(crate) struct TempDir(pub(crate) PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(tag: &str) -> Self {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "bl-ledger-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The demo consortium: two customs administrations, an OGA, two AEOs.
+pub(crate) struct Net {
+    pub(crate) dir: TempDir,
+    pub(crate) genesis: Genesis,
+    pub(crate) keys: Vec<MemberKeys>,
+}
+
+pub(crate) const GB_CUSTOMS: usize = 0;
+pub(crate) const NL_CUSTOMS: usize = 1;
+pub(crate) const GB_OGA: usize = 2;
+pub(crate) const GB_AEO: usize = 3;
+pub(crate) const NL_AEO: usize = 4;
+
+impl Net {
+    pub(crate) fn new(tag: &str) -> Self {
+        let dir = TempDir::new(tag);
+        let orgs = vec![
+            OrgSpec {
+                name: "HM Revenue & Customs".into(),
+                role: Role::Customs,
+                country: "GB".into(),
+                trader_ids: vec![],
+            },
+            OrgSpec { name: "Douane Nederland".into(), role: Role::Customs, country: "NL".into(), trader_ids: vec![] },
+            OrgSpec {
+                name: "Animal and Plant Health Agency".into(),
+                role: Role::Oga,
+                country: "GB".into(),
+                trader_ids: vec![],
+            },
+            OrgSpec {
+                name: "Example Imports Ltd".into(),
+                role: Role::Aeo,
+                country: "GB".into(),
+                trader_ids: vec!["GB553202734852".into()],
+            },
+            OrgSpec {
+                name: "Voorbeeld Logistiek BV".into(),
+                role: Role::Aeo,
+                country: "NL".into(),
+                trader_ids: vec!["NL123456789".into()],
+            },
+        ];
+        let created = consortium::create(&dir.0.join("net"), "Test border", &orgs, "2026-11-26T00:00:00Z").unwrap();
+        let keys = created.key_files.iter().map(|(_, p)| MemberKeys::load(p).unwrap()).collect();
+        Self { genesis: created.genesis, keys, dir }
+    }
+
+    pub(crate) fn ledger(&self, node: usize, sub: &str) -> Ledger {
+        Ledger::open(&self.dir.0.join(sub), self.genesis.clone(), Some(self.keys[node].clone())).unwrap()
+    }
+
+    pub(crate) fn chain(&self) -> Hash {
+        self.genesis.chain_id()
+    }
+}
+
+pub(crate) fn sample(name: &str) -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/samples").join(name);
+    serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+}
+
+pub(crate) fn nonce() -> u64 {
+    static N: AtomicU64 = AtomicU64::new(1);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A signed put of a record of the dataset, in clear.
+pub(crate) fn put(net: &Net, signer: usize, doc: &Value, record_id: &str, version: u64) -> Transaction {
+    let payload = serde_json::to_vec(doc).unwrap();
+    let report = validate(&payload, &ValidateOptions::default());
+    let record = report.record.unwrap_or_else(|| panic!("fixture record invalid: {:#?}", report.errors));
+    let keys = &net.keys[signer];
+    let body =
+        clear_put_body(net.chain(), &record, record_id, version, &payload, &keys.member, nonce(), 1_772_443_800_000);
+    Transaction::sign(body, payload, vec![], keys)
+}
+
+/// A signed transaction from an arbitrary body.
+pub(crate) fn signed(net: &Net, signer: usize, body: TxBody, payload: Vec<u8>) -> Transaction {
+    Transaction::sign(body, payload, vec![], &net.keys[signer])
+}
+
+pub(crate) fn erase(net: &Net, signer: usize, record_id: &str, version: u64) -> Transaction {
+    let keys = &net.keys[signer];
+    let body = TxBody {
+        chain: net.chain(),
+        kind: TxKind::Erase,
+        record_type: "declaration".into(),
+        record_id: record_id.into(),
+        version,
+        meta: Default::default(),
+        payload_kind: PayloadKind::Empty,
+        payload_digest: Hash::of(&[]),
+        payload_len: 0,
+        media_type: String::new(),
+        private: None,
+        submitter: keys.member.clone(),
+        nonce: nonce(),
+        timestamp_ms: 1_772_443_900_000,
+    };
+    Transaction::sign(body, vec![], vec![], keys)
+}
+
+/// Submits one transaction and returns its result.
+pub(crate) fn submit_one(
+    l: &Ledger,
+    tx: Transaction,
+) -> Result<borderlink_ledger::Receipt, borderlink_ledger::TxError> {
+    l.submit(vec![tx], 1_772_444_000_000).unwrap().results.remove(0)
+}

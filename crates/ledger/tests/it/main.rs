@@ -1,0 +1,8 @@
+//! Integration tests of the ledger through its public API.
+
+mod fixtures;
+mod integrity;
+mod policy;
+mod private;
+mod proofs;
+mod rejections;
