@@ -12,6 +12,7 @@
 //! - [`ordering`]: the `Ordering` trait the node submits through (solo today, Raft next).
 
 pub mod blobs;
+pub mod auth;
 pub mod block;
 pub mod codec;
 pub mod consortium;
