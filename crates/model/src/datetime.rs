@@ -111,3 +111,34 @@ mod tests {
         }
     }
 }
+
+/// Formats milliseconds since the Unix epoch as an ISO 8601 UTC date-time (`2026-03-02T09:30:00Z`).
+pub fn format_unix_ms(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    #[test]
+    fn formatting_round_trips_with_parsing() {
+        for ms in [0i64, 1_772_443_800_000, 951_782_400_000, 4_102_444_799_000] {
+            let s = format_unix_ms(ms);
+            assert_eq!(parse(&s), Some(ms / 1000), "{s}");
+        }
+        assert_eq!(format_unix_ms(1_772_443_800_000), "2026-03-02T09:30:00Z");
+    }
+}

@@ -23,6 +23,18 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The largest request body accepted, in bytes (8 MiB); larger ones get `413`.
     pub max_body_bytes: usize,
+    /// The ledger this node keeps, when it is a member node of a consortium.
+    pub ledger: Option<LedgerConfig>,
+}
+
+/// Where a member node finds its consortium and its keys.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    /// The consortium's genesis file.
+    pub genesis: PathBuf,
+    /// This node's member key file (`orgs/ID/member.key`, mode 0600).
+    pub key: PathBuf,
 }
 
 impl Default for Config {
@@ -31,6 +43,7 @@ impl Default for Config {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
             data_dir: PathBuf::from("./borderlink-data"),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            ledger: None,
         }
     }
 }

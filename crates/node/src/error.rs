@@ -88,8 +88,54 @@ make_error_codes! {
     RouteNotFound => "route_not_found", InvalidRequest, NOT_FOUND;
     /// The route exists but not for this method.
     MethodNotAllowed => "method_not_allowed", InvalidRequest, METHOD_NOT_ALLOWED;
+    /// The request carries no valid member signature (`Authorization: Borderlink …`).
+    Unauthenticated => "unauthenticated", InvalidRequest, UNAUTHORIZED;
+    /// This node runs without a ledger.
+    LedgerDisabled => "ledger_disabled", InvalidRequest, NOT_FOUND;
+    /// No record with this id.
+    RecordNotFound => "record_not_found", InvalidRequest, NOT_FOUND;
+    /// No block at this height.
+    BlockNotFound => "block_not_found", InvalidRequest, NOT_FOUND;
+    /// The caller's organisation is not a recipient of the private record.
+    NotRecipient => "not_recipient", InvalidRequest, FORBIDDEN;
+    /// The record was erased (crypto-shredded).
+    ErasedRecord => "erased_record", InvalidRequest, GONE;
+    /// Transaction: does not decode or breaks a format rule.
+    MalformedTransaction => "malformed_transaction", InvalidRequest, BAD_REQUEST;
+    /// Transaction: for another consortium.
+    WrongChain => "wrong_chain", InvalidRequest, BAD_REQUEST;
+    /// Transaction: the signature does not verify.
+    BadSignature => "bad_signature", InvalidRequest, UNAUTHORIZED;
+    /// Transaction: the submitter is not a member.
+    UnknownSubmitter => "unknown_submitter", InvalidRequest, FORBIDDEN;
+    /// Transaction: the submitter is suspended.
+    SuspendedSubmitter => "suspended_submitter", InvalidRequest, FORBIDDEN;
+    /// Transaction: refused by the write policy.
+    PolicyDenied => "policy_denied", InvalidRequest, FORBIDDEN;
+    /// Transaction: already committed.
+    Replay => "replay", InvalidRequest, CONFLICT;
+    /// Transaction: the version is not the next one.
+    StaleVersion => "stale_version", InvalidRequest, CONFLICT;
+    /// Transaction: another transaction changed the record first.
+    VersionConflict => "version_conflict", InvalidRequest, CONFLICT;
+    /// Transaction: payload over the consortium's limit.
+    TxPayloadTooLarge => "tx_payload_too_large", InvalidRequest, PAYLOAD_TOO_LARGE;
+    /// Transaction: payload differs from its signed digest.
+    PayloadMismatch => "payload_mismatch", InvalidRequest, BAD_REQUEST;
+    /// Transaction: the record is not valid.
+    InvalidRecord => "invalid_record", InvalidRequest, UNPROCESSABLE_ENTITY;
+    /// Transaction: the signed attributes differ from the record.
+    MetaMismatch => "meta_mismatch", InvalidRequest, UNPROCESSABLE_ENTITY;
+    /// Transaction: a private record its recipients could not open.
+    Undecryptable => "undecryptable", InvalidRequest, UNPROCESSABLE_ENTITY;
+    /// Transaction: erasure of a record that does not exist.
+    UnknownRecord => "unknown_record", InvalidRequest, NOT_FOUND;
+    /// Transaction: a governance change not approved or not applicable.
+    GovernanceRefused => "governance_refused", InvalidRequest, FORBIDDEN;
     /// A bug: the node failed while handling a request.
     Internal => "internal", Internal, INTERNAL_SERVER_ERROR;
+    /// The ledger could not be opened (wrong genesis, corrupt data, unreadable key).
+    LedgerUnavailable => "ledger_unavailable", System, INTERNAL_SERVER_ERROR;
     /// The data directory could not be created.
     DataDirUnavailable => "data_dir_unavailable", System, INTERNAL_SERVER_ERROR;
     /// The listen address could not be bound.
@@ -156,6 +202,71 @@ pub enum ApiError {
     /// A bug; the message is logged and returned.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Missing or invalid request signature.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The node has no ledger.
+    #[error("this node runs without a ledger")]
+    LedgerDisabled,
+    /// No such record.
+    #[error("no record {0}")]
+    RecordNotFound(String),
+    /// No such block.
+    #[error("no block at height {0}")]
+    BlockNotFound(u64),
+    /// A ledger error on read.
+    #[error("{0}")]
+    Ledger(borderlink_ledger::LedgerError),
+    /// A transaction refused.
+    #[error("{0}")]
+    Tx(borderlink_ledger::TxError),
+}
+
+impl From<borderlink_ledger::LedgerError> for ApiError {
+    fn from(e: borderlink_ledger::LedgerError) -> Self {
+        ApiError::Ledger(e)
+    }
+}
+
+impl From<borderlink_ledger::TxError> for ApiError {
+    fn from(e: borderlink_ledger::TxError) -> Self {
+        ApiError::Tx(e)
+    }
+}
+
+fn tx_code(e: &borderlink_ledger::TxError) -> Code {
+    use borderlink_ledger::TxError as T;
+    match e {
+        T::Malformed(_) => Code::MalformedTransaction,
+        T::WrongChain => Code::WrongChain,
+        T::BadSignature => Code::BadSignature,
+        T::UnknownSubmitter(_) => Code::UnknownSubmitter,
+        T::SuspendedSubmitter(_) => Code::SuspendedSubmitter,
+        T::PolicyDenied(_) => Code::PolicyDenied,
+        T::Replay => Code::Replay,
+        T::StaleVersion { .. } => Code::StaleVersion,
+        T::Conflict(_) | T::Rejected(_) => Code::VersionConflict,
+        T::PayloadTooLarge { .. } => Code::TxPayloadTooLarge,
+        T::PayloadMismatch(_) => Code::PayloadMismatch,
+        T::InvalidRecord(_) => Code::InvalidRecord,
+        T::MetaMismatch(_) => Code::MetaMismatch,
+        T::Undecryptable(_) => Code::Undecryptable,
+        T::UnknownRecord(_) => Code::UnknownRecord,
+        T::Erased(_) => Code::ErasedRecord,
+        T::Governance(_) => Code::GovernanceRefused,
+        T::Internal(_) => Code::Internal,
+    }
+}
+
+fn ledger_code(e: &borderlink_ledger::LedgerError) -> Code {
+    use borderlink_ledger::LedgerError as L;
+    match e {
+        L::NotFound(_) => Code::RecordNotFound,
+        L::NotRecipient { .. } => Code::NotRecipient,
+        L::Erased(_) => Code::ErasedRecord,
+        L::Private(_) | L::Malformed(_) | L::Usage(_) => Code::BadRequest,
+        _ => Code::Internal,
+    }
 }
 
 fn known_types() -> String {
@@ -176,6 +287,12 @@ impl ErrorCode for ApiError {
             ApiError::RouteNotFound { .. } => Code::RouteNotFound,
             ApiError::MethodNotAllowed { .. } => Code::MethodNotAllowed,
             ApiError::Internal(_) => Code::Internal,
+            ApiError::Unauthenticated(_) => Code::Unauthenticated,
+            ApiError::LedgerDisabled => Code::LedgerDisabled,
+            ApiError::RecordNotFound(_) => Code::RecordNotFound,
+            ApiError::BlockNotFound(_) => Code::BlockNotFound,
+            ApiError::Ledger(e) => ledger_code(e),
+            ApiError::Tx(e) => tx_code(e),
         }
     }
 }
@@ -220,6 +337,9 @@ pub enum NodeError {
     /// The server stopped on an I/O error.
     #[error("the server stopped: {0}")]
     Serve(#[source] io::Error),
+    /// The ledger could not be opened.
+    #[error("cannot open the ledger: {0}")]
+    Ledger(borderlink_ledger::LedgerError),
 }
 
 impl ErrorCode for NodeError {
@@ -228,6 +348,7 @@ impl ErrorCode for NodeError {
             NodeError::DataDir { .. } => Code::DataDirUnavailable,
             NodeError::Bind { .. } => Code::BindFailed,
             NodeError::Serve(_) => Code::ServeFailed,
+            NodeError::Ledger(_) => Code::LedgerUnavailable,
         }
     }
 }

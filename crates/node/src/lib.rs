@@ -16,10 +16,14 @@ mod api;
 mod config;
 mod console;
 pub mod error;
+mod metrics;
+pub mod ordering;
 mod record_types;
 mod server;
+mod session;
 mod validation;
 
-pub use config::{Config, DEFAULT_MAX_BODY_BYTES};
+pub use config::{Config, DEFAULT_MAX_BODY_BYTES, LedgerConfig};
 pub use error::{ErrorCode, NodeError};
+pub use ordering::{CommitEvent, LedgerService, Ordering, SoloOrderer};
 pub use server::{Node, bind, router, serve};

@@ -14,6 +14,7 @@ use tracing::Level;
 
 use crate::config::Config;
 use crate::error::{ApiError, NodeError};
+use crate::ordering::LedgerService;
 use crate::{api, console};
 
 /// What every handler can see. Cheap to clone: handlers get an `Arc`.
@@ -21,6 +22,10 @@ use crate::{api, console};
 pub(crate) struct AppState {
     /// The largest request body, also the model's document limit.
     pub(crate) max_body_bytes: usize,
+    /// The ledger, when this node is a member node of a consortium.
+    pub(crate) ledger: Option<Arc<LedgerService>>,
+    /// The console session secret: whoever presents it acts as this node's member in the console.
+    pub(crate) console_token: Option<String>,
 }
 
 pub(crate) type SharedState = Arc<AppState>;
@@ -29,7 +34,12 @@ pub(crate) type SharedState = Arc<AppState>;
 ///
 /// Public so that tests and embedders can drive it in-process; [`bind`] uses it.
 pub fn router(config: &Config) -> Router {
-    let state = Arc::new(AppState { max_body_bytes: config.max_body_bytes });
+    router_with(Arc::new(AppState { max_body_bytes: config.max_body_bytes, ledger: None, console_token: None }))
+}
+
+fn router_with(state: SharedState) -> Router {
+    let max_body_bytes = state.max_body_bytes;
+    crate::metrics::install();
     Router::new()
         .merge(api::routes())
         .merge(console::routes())
@@ -37,7 +47,7 @@ pub fn router(config: &Config) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // The limit is enforced by the body extractors, which turn it into our own 413 body
         // (`payload_too_large`) rather than a bare status.
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
         // Spans carry method, URI and status; bodies are never logged (they hold trade data).
         .layer(
             TraceLayer::new_for_http()
@@ -79,12 +89,23 @@ pub struct Node {
     listener: TcpListener,
     local_addr: SocketAddr,
     router: Router,
+    state: SharedState,
 }
 
 impl Node {
     /// The address the node listens on, with the real port.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The ledger service, when the node keeps a ledger.
+    pub fn ledger(&self) -> Option<&Arc<LedgerService>> {
+        self.state.ledger.as_ref()
+    }
+
+    /// The console token that opens the console as this node's member (`/login?token=…`).
+    pub fn console_token(&self) -> Option<&str> {
+        self.state.console_token.as_deref()
     }
 
     /// Serves requests until `shutdown` completes, then finishes the requests in flight.
@@ -105,7 +126,45 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
         TcpListener::bind(config.listen).await.map_err(|source| NodeError::Bind { addr: config.listen, source })?;
     let local_addr = listener.local_addr().map_err(|source| NodeError::Bind { addr: config.listen, source })?;
     tracing::info!(addr = %local_addr, data_dir = %config.data_dir.display(), "bound");
-    Ok(Node { listener, local_addr, router: router(&config) })
+    let (ledger, console_token) = match &config.ledger {
+        Some(lc) => {
+            let (service, token) = open_ledger(&config, lc).await?;
+            (Some(service), Some(token))
+        }
+        None => (None, None),
+    };
+    let state = Arc::new(AppState { max_body_bytes: config.max_body_bytes, ledger, console_token });
+    Ok(Node { listener, local_addr, router: router_with(Arc::clone(&state)), state })
+}
+
+/// Opens the ledger (checking the chain's integrity), starts its ordering service, and reads or
+/// creates the console token (`console.token`, mode 0600, in the data directory).
+async fn open_ledger(
+    config: &Config,
+    lc: &crate::config::LedgerConfig,
+) -> Result<(Arc<LedgerService>, String), NodeError> {
+    let dir = config.data_dir.join("ledger");
+    let lc = lc.clone();
+    let token_path = config.data_dir.join("console.token");
+    let (ledger, token) = tokio::task::spawn_blocking(move || {
+        let genesis = borderlink_ledger::genesis::Genesis::load(&lc.genesis)?;
+        let keys = borderlink_ledger::identity::MemberKeys::load(&lc.key)?;
+        let ledger = borderlink_ledger::Ledger::open(&dir, genesis, Some(keys))?;
+        let token = match std::fs::read_to_string(&token_path) {
+            Ok(t) if t.trim().len() >= 32 => t.trim().to_owned(),
+            _ => {
+                let t = crate::session::new_token();
+                borderlink_ledger::identity::write_secret(&token_path, t.as_bytes())?;
+                t
+            }
+        };
+        Ok::<_, borderlink_ledger::LedgerError>((ledger, token))
+    })
+    .await
+    .map_err(|e| NodeError::Ledger(borderlink_ledger::LedgerError::Io(e.to_string())))?
+    .map_err(NodeError::Ledger)?;
+    tracing::info!(member = ledger.local_member().unwrap_or("-"), chain = %ledger.chain_id(), height = ledger.head().map_or(0, |h| h.height), "ledger open");
+    Ok((LedgerService::start_solo(Arc::new(ledger)), token))
 }
 
 /// Binds and serves until `shutdown` completes: [`bind`] then [`Node::serve`].

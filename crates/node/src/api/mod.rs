@@ -2,6 +2,7 @@
 //!
 //! Invariant: every response of this module is JSON, errors included (see [`crate::error`]).
 
+pub(crate) mod ledger;
 pub(crate) mod openapi;
 mod schemas;
 mod validate;
@@ -23,6 +24,16 @@ pub(crate) fn routes() -> Router<SharedState> {
         .route("/api/v1/schemas/{type}", get(schemas::get))
         .route("/api/openapi.json", get(openapi::serve))
         .route("/healthz", get(health))
+        .route("/metrics", get(ledger::metrics))
+        .route("/api/v1/network", get(ledger::network))
+        .route("/api/v1/transactions", post(ledger::submit))
+        .route("/api/v1/records", get(ledger::list))
+        .route("/api/v1/records/{id}", get(ledger::record))
+        .route("/api/v1/records/{id}/history", get(ledger::history))
+        .route("/api/v1/records/{id}/private", get(ledger::private))
+        .route("/api/v1/blocks/{height}", get(ledger::block))
+        .route("/api/v1/proofs/{id}", get(ledger::proof))
+        .route("/api/v1/events", get(ledger::events))
 }
 
 /// The body of `GET /healthz`.

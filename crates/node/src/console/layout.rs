@@ -9,14 +9,21 @@ use maud::{DOCTYPE, Markup, html};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {
     Validate,
+    Ledger,
+    Aeo,
     Schemas,
     Api,
     /// A page outside the navigation (e.g. "not found").
     Other,
 }
 
-const NAV: [(Section, &str, &str); 3] =
-    [(Section::Validate, "/", "Validate"), (Section::Schemas, "/schemas", "Schemas"), (Section::Api, "/api", "API")];
+const NAV: [(Section, &str, &str); 5] = [
+    (Section::Validate, "/", "Validate"),
+    (Section::Ledger, "/ledger", "Ledger"),
+    (Section::Aeo, "/aeo", "AEO status"),
+    (Section::Schemas, "/schemas", "Schemas"),
+    (Section::Api, "/api", "API"),
+];
 
 /// Assets are referenced, never inlined, so that the policy can forbid inline script and style.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

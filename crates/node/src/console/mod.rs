@@ -6,6 +6,7 @@
 mod api_reference;
 mod assets;
 mod layout;
+mod ledger;
 mod schemas;
 mod validate;
 
@@ -24,6 +25,11 @@ pub(crate) fn routes() -> Router<SharedState> {
         .route("/validate", get(validate::page).post(validate::submit))
         .route("/schemas", get(schemas::page))
         .route("/api", get(api_reference::page))
+        .route("/login", get(ledger::login_page).post(ledger::login_submit))
+        .route("/ledger", get(ledger::explorer))
+        .route("/ledger/blocks/{height}", get(ledger::block))
+        .route("/ledger/records/{id}", get(ledger::record))
+        .route("/aeo", get(ledger::aeo))
         .route("/assets/{*path}", get(assets::serve))
 }
 

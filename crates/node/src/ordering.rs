@@ -1,0 +1,190 @@
+//! Ordering: how submitted transactions become blocks.
+//!
+//! The node submits through the [`Ordering`] trait so that the engine can change without the
+//! API noticing: [`SoloOrderer`] (one node orders and validates, batching concurrent
+//! submissions into one block and one durable commit — group commit) today; a replicated
+//! engine (Raft, then BFT for multi-administration networks) next.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use borderlink_ledger::{Ledger, Receipt, Transaction, TxError};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// A block just committed, as the event stream carries it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CommitEvent {
+    /// Height.
+    pub height: u64,
+    /// Block hash.
+    pub block_hash: String,
+    /// The records written by the block's valid transactions.
+    pub records: Vec<CommittedRecord>,
+}
+
+/// A record written by a committed transaction.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CommittedRecord {
+    /// Record id.
+    pub record_id: String,
+    /// Record type.
+    pub record_type: String,
+    /// Version written.
+    pub version: u64,
+    /// Submitter.
+    pub submitter: String,
+    /// Transaction id.
+    pub tx_id: String,
+}
+
+/// Future returned by [`Ordering::order`].
+pub type OrderFuture<'a> = Pin<Box<dyn Future<Output = Result<Receipt, TxError>> + Send + 'a>>;
+
+/// Orders a transaction and resolves once it is committed (or refused).
+pub trait Ordering: Send + Sync {
+    /// Submits one transaction; the future resolves with its receipt after the durable commit.
+    fn order(&self, tx: Transaction) -> OrderFuture<'_>;
+}
+
+type Job = (Transaction, Instant, oneshot::Sender<Result<Receipt, TxError>>);
+
+/// One node orders: concurrent submissions are batched into blocks.
+#[derive(Debug)]
+pub struct SoloOrderer {
+    queue: mpsc::Sender<Job>,
+}
+
+/// Most transactions in one block cut by the solo orderer.
+pub const MAX_BATCH: usize = 4096;
+
+impl SoloOrderer {
+    /// Starts the batching task on the current tokio runtime.
+    pub fn start(ledger: Arc<Ledger>, events: broadcast::Sender<CommitEvent>) -> Self {
+        let (queue, mut rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(j) => batch.push(j),
+                        Err(_) => break,
+                    }
+                }
+                let (txs, waiters): (Vec<Transaction>, Vec<(Instant, oneshot::Sender<_>)>) =
+                    batch.into_iter().map(|(t, at, w)| (t, (at, w))).unzip();
+                let records: Vec<CommittedRecord> = txs
+                    .iter()
+                    .map(|t| CommittedRecord {
+                        record_id: t.body.record_id.clone(),
+                        record_type: t.body.record_type.clone(),
+                        version: t.body.version,
+                        submitter: t.body.submitter.clone(),
+                        tx_id: t.id().to_hex(),
+                    })
+                    .collect();
+                let l = Arc::clone(&ledger);
+                let now = now_ms();
+                let n = txs.len();
+                let outcome = tokio::task::spawn_blocking(move || l.submit(txs, now)).await;
+                let results: Vec<Result<Receipt, TxError>> = match outcome {
+                    Ok(Ok(c)) => {
+                        if let Some(h) = &c.header {
+                            let valid: Vec<CommittedRecord> = records
+                                .into_iter()
+                                .zip(&c.results)
+                                .filter(|(_, r)| r.is_ok())
+                                .map(|(rec, _)| rec)
+                                .collect();
+                            metrics::counter!("borderlink_ledger_transactions_committed_total")
+                                .increment(valid.len() as u64);
+                            metrics::counter!("borderlink_ledger_blocks_total").increment(1);
+                            metrics::gauge!("borderlink_ledger_height").set(h.height as f64);
+                            let _ = events.send(CommitEvent {
+                                height: h.height,
+                                block_hash: h.hash().to_hex(),
+                                records: valid,
+                            });
+                        }
+                        c.results
+                    }
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "block commit failed");
+                        (0..n).map(|_| Err(TxError::Internal(e.to_string()))).collect()
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "block commit task failed");
+                        (0..n).map(|_| Err(TxError::Internal("the commit task failed".into()))).collect()
+                    }
+                };
+                for ((at, w), r) in waiters.into_iter().zip(results) {
+                    if let Err(e) = &r {
+                        metrics::counter!("borderlink_ledger_transactions_rejected_total", "reason" => e.code())
+                            .increment(1);
+                    } else {
+                        metrics::histogram!("borderlink_ledger_commit_seconds").record(at.elapsed().as_secs_f64());
+                    }
+                    let _ = w.send(r);
+                }
+            }
+        });
+        Self { queue }
+    }
+}
+
+impl Ordering for SoloOrderer {
+    fn order(&self, tx: Transaction) -> OrderFuture<'_> {
+        Box::pin(async move {
+            let (w, r) = oneshot::channel();
+            self.queue
+                .send((tx, Instant::now(), w))
+                .await
+                .map_err(|_| TxError::Internal("the orderer stopped".into()))?;
+            r.await.map_err(|_| TxError::Internal("the orderer dropped the transaction".into()))?
+        })
+    }
+}
+
+/// Milliseconds since the Unix epoch, from the node's clock (block timestamps only: validation
+/// never reads a clock).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// The node's ledger: the store, its ordering engine and the stream of commits.
+pub struct LedgerService {
+    ledger: Arc<Ledger>,
+    orderer: Box<dyn Ordering>,
+    events: broadcast::Sender<CommitEvent>,
+}
+
+impl std::fmt::Debug for LedgerService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerService").field("ledger", &self.ledger).finish_non_exhaustive()
+    }
+}
+
+impl LedgerService {
+    /// Starts a single-node (solo) ledger service on the current tokio runtime.
+    pub fn start_solo(ledger: Arc<Ledger>) -> Arc<Self> {
+        let (events, _) = broadcast::channel(1024);
+        let orderer = SoloOrderer::start(Arc::clone(&ledger), events.clone());
+        Arc::new(Self { ledger, orderer: Box::new(orderer), events })
+    }
+
+    /// Submits a transaction; resolves after its block is durably committed.
+    pub async fn submit(&self, tx: Transaction) -> Result<Receipt, TxError> {
+        self.orderer.order(tx).await
+    }
+
+    /// The ledger, for reads.
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
+    }
+
+    /// A receiver of commit events.
+    pub fn subscribe(&self) -> broadcast::Receiver<CommitEvent> {
+        self.events.subscribe()
+    }
+}
