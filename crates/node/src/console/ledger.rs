@@ -40,6 +40,19 @@ pub(crate) fn fmt_ms(ms: i64) -> String {
     borderlink_model::datetime::format_unix_ms(ms).replace('T', " ").replace('Z', " UTC")
 }
 
+/// Percent-encodes a record id for a URL path segment (ids may hold spaces and slashes).
+pub(crate) fn enc(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn short(h: &str) -> &str {
     &h[..h.len().min(12)]
 }
@@ -114,7 +127,7 @@ fn records_table(records: &[RecordVersion]) -> Markup {
             tbody {
                 @for r in records {
                     tr {
-                        td { a href={"/ledger/records/" (r.record_id)} { (r.record_id) } }
+                        td { a href={"/ledger/records/" (enc(&r.record_id))} { (r.record_id) } }
                         td { (r.record_type) }
                         td { (r.version) }
                         td { (r.submitter) }
@@ -252,7 +265,7 @@ pub(super) async fn block(State(state): State<SharedState>, headers: HeaderMap, 
                         @for (i, t) in v["transactions"].as_array().into_iter().flatten().enumerate() {
                             tr {
                                 td { (i) }
-                                td { a href={"/ledger/records/" (t["record_id"].as_str().unwrap_or_default())} { (t["record_id"].as_str().unwrap_or_default()) } }
+                                td { a href={"/ledger/records/" (enc(t["record_id"].as_str().unwrap_or_default()))} { (t["record_id"].as_str().unwrap_or_default()) } }
                                 td { (t["record_type"].as_str().unwrap_or_default()) }
                                 td { (t["version"]) }
                                 td { (t["kind"].as_str().unwrap_or_default()) }
@@ -289,7 +302,7 @@ pub(super) async fn record(State(state): State<SharedState>, headers: HeaderMap,
         html! {
             section.panel {
                 h1 { "Record " (id) }
-                p { a href={"/api/v1/proofs/" (id)} download={(id) ".proof.json"} { "Download an offline-verifiable proof" } " (check it with " code { "borderlink verify FILE --genesis genesis.json" } ")" }
+                p { a href={"/api/v1/proofs/" (enc(&id))} download={(id) ".proof.json"} { "Download an offline-verifiable proof" } " (check it with " code { "borderlink verify FILE --genesis genesis.json" } ")" }
                 h2 { "History" }
                 table.data #history {
                     thead { tr { th { "Version" } th { "Change" } th { "By" } th { "Signed at" } th { "Block" } th { "Transaction" } th { "Carried" } } }
@@ -357,7 +370,7 @@ pub(super) async fn aeo(State(state): State<SharedState>, headers: HeaderMap) ->
                                 @let e = &p["ext"];
                                 @let status = e["status"].as_str().unwrap_or("private");
                                 tr {
-                                    td { a href={"/ledger/records/" (r.record_id)} { (r.record_id) } }
+                                    td { a href={"/ledger/records/" (enc(&r.record_id))} { (r.record_id) } }
                                     td { (e["holder"]["Name"].as_str().unwrap_or("—")) }
                                     td { (p["AuthorisationHolder"]["ID"].as_str().unwrap_or("—")) }
                                     td { (p["AuthorisationHolder"]["CategoryCode"].as_str().unwrap_or("—")) }
@@ -381,6 +394,12 @@ pub(super) async fn aeo(State(state): State<SharedState>, headers: HeaderMap) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_ids_are_encoded_for_links() {
+        assert_eq!(enc("GB AEOC 14274/19"), "GB%20AEOC%2014274%2F19");
+        assert_eq!(enc("LRN-2026-000123"), "LRN-2026-000123");
+    }
 
     #[test]
     fn times_are_rendered_in_utc() {

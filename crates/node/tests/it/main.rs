@@ -4,5 +4,6 @@
 mod api;
 mod browser;
 mod console;
+mod ledger;
 mod samples;
 mod test_node;

@@ -1,0 +1,192 @@
+//! The ledger through HTTP: signed submissions, authenticated reads, specific refusals, the
+//! event stream, metrics and the console pages.
+
+use borderlink_ledger::consortium::{self, OrgSpec};
+use borderlink_ledger::identity::{MemberKeys, Role};
+use borderlink_ledger::{Transaction, clear_put_body};
+use borderlink_model::{ValidateOptions, validate};
+use borderlink_node::{Config, LedgerConfig};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::samples::sample_bytes;
+use crate::test_node::client;
+
+struct LedgerNode {
+    base: String,
+    token: String,
+    keys: Vec<MemberKeys>,
+    chain: borderlink_ledger::Hash,
+    _stop: oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> LedgerNode {
+    let dir = tempfile::tempdir().unwrap();
+    let orgs = vec![
+        OrgSpec { name: "HM Revenue & Customs".into(), role: Role::Customs, country: "GB".into(), trader_ids: vec![] },
+        OrgSpec { name: "Douane Nederland".into(), role: Role::Customs, country: "NL".into(), trader_ids: vec![] },
+        OrgSpec {
+            name: "Example Imports Ltd".into(),
+            role: Role::Aeo,
+            country: "GB".into(),
+            trader_ids: vec!["GB553202734852".into()],
+        },
+    ];
+    let created = consortium::create(&dir.path().join("net"), "Test", &orgs, "2026-11-26T00:00:00Z").unwrap();
+    let keys: Vec<MemberKeys> = created.key_files.iter().map(|(_, p)| MemberKeys::load(p).unwrap()).collect();
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        ledger: Some(LedgerConfig { genesis: created.genesis_path.clone(), key: created.key_files[0].1.clone() }),
+        ..Config::default()
+    };
+    let node = borderlink_node::bind(config).await.unwrap();
+    let base = format!("http://{}", node.local_addr());
+    let token = node.console_token().unwrap().to_owned();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(node.serve(async move {
+        let _ = stopped.await;
+    }));
+    LedgerNode { base, token, keys, chain: created.genesis.chain_id(), _stop: stop, _dir: dir }
+}
+
+impl LedgerNode {
+    fn put(&self, signer: usize, file: &str, id: &str, version: u64, nonce: u64) -> Transaction {
+        let payload = sample_bytes(file);
+        let record = validate(&payload, &ValidateOptions::default()).record.unwrap();
+        let k = &self.keys[signer];
+        let body = clear_put_body(self.chain, &record, id, version, &payload, &k.member, nonce, 1);
+        Transaction::sign(body, payload, vec![], k)
+    }
+
+    async fn post(&self, tx: &Transaction) -> (u16, Value) {
+        let r = client().post(format!("{}/api/v1/transactions", self.base)).json(&tx.to_wire()).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn get_signed(&self, signer: usize, path: &str) -> (u16, Value) {
+        let ts = borderlink_node::ordering::now_ms();
+        let auth = borderlink_ledger::auth::authorization(&self.keys[signer], "GET", path, ts, b"");
+        let r = client().get(format!("{}{path}", self.base)).header("authorization", auth).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn submissions_are_committed_and_read_back_by_authenticated_members() {
+    let n = start().await;
+    let (status, body) = n.post(&n.put(2, "declaration.json", "LRN-2026-000123", 1, 1)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["height"], 1);
+    let (status, body) = n.get_signed(1, "/api/v1/records/LRN-2026-000123").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["version"], 1);
+    assert_eq!(body["payload"]["Declaration"]["FunctionalReferenceID"], "LRN-2026-000123");
+    let (status, body) = n.get_signed(0, "/api/v1/records?type=declaration&limit=10").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["records"].as_array().unwrap().len(), 1);
+    let (status, proof) = n.get_signed(0, "/api/v1/proofs/LRN-2026-000123").await;
+    assert_eq!(status, 200);
+    let genesis = borderlink_ledger::genesis::Genesis::load(&n._dir.path().join("net/genesis.json")).unwrap();
+    let proof: borderlink_ledger::proof::Proof = serde_json::from_value(proof).unwrap();
+    assert_eq!(proof.verify(&genesis).unwrap().record_id, "LRN-2026-000123");
+    let (status, block) = n.get_signed(0, "/api/v1/blocks/1").await;
+    assert_eq!(status, 200);
+    assert_eq!(block["transactions"][0]["outcome"]["status"], "valid");
+}
+
+#[tokio::test]
+async fn reads_without_a_valid_member_signature_are_refused() {
+    let n = start().await;
+    let r = client().get(format!("{}/api/v1/records", n.base)).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "unauthenticated");
+    // A signature over another path does not open this one.
+    let ts = borderlink_node::ordering::now_ms();
+    let auth = borderlink_ledger::auth::authorization(&n.keys[0], "GET", "/api/v1/network", ts, b"");
+    let r = client().get(format!("{}/api/v1/records", n.base)).header("authorization", auth).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn refused_transactions_get_their_codes_and_are_counted() {
+    let n = start().await;
+    // NL customs may not write a GB declaration.
+    let (status, body) = n.post(&n.put(1, "declaration.json", "LRN-X", 1, 10)).await;
+    assert_eq!((status, body["code"].as_str().unwrap()), (403, "policy_denied"), "{body}");
+    let tx = n.put(2, "declaration.json", "LRN-Y", 1, 11);
+    assert_eq!(n.post(&tx).await.0, 201);
+    let (status, body) = n.post(&tx).await;
+    assert_eq!((status, body["code"].as_str().unwrap()), (409, "replay"));
+    let (status, body) = n.post(&n.put(2, "declaration.json", "LRN-Y", 1, 12)).await;
+    assert_eq!((status, body["code"].as_str().unwrap()), (409, "stale_version"));
+    let mut bad = n.put(2, "declaration.json", "LRN-Z", 1, 13);
+    bad.signature[3] ^= 1;
+    let (status, body) = n.post(&bad).await;
+    assert_eq!((status, body["code"].as_str().unwrap()), (401, "bad_signature"));
+    let r = client().post(format!("{}/api/v1/transactions", n.base)).body("{\"body\": 5}").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let metrics = client().get(format!("{}/metrics", n.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("borderlink_ledger_transactions_rejected_total{reason=\"policy_denied\"}"), "{metrics}");
+    // Nothing refused was stored.
+    assert_eq!(n.get_signed(0, "/api/v1/records/LRN-X").await.0, 404);
+    assert_eq!(n.get_signed(0, "/api/v1/records/LRN-Z").await.0, 404);
+}
+
+#[tokio::test]
+async fn committed_blocks_stream_as_server_sent_events() {
+    let n = start().await;
+    let ts = borderlink_node::ordering::now_ms();
+    let auth = borderlink_ledger::auth::authorization(&n.keys[0], "GET", "/api/v1/events", ts, b"");
+    let mut r = client().get(format!("{}/api/v1/events", n.base)).header("authorization", auth).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(n.post(&n.put(0, "aeo-authorisation.json", "AEO-1", 1, 20)).await.0, 201);
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !seen.contains("AEO-1") {
+        let chunk =
+            tokio::time::timeout_at(deadline, r.chunk()).await.expect("an event before the deadline").unwrap().unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: block"), "{seen}");
+}
+
+#[tokio::test]
+async fn console_pages_need_the_session_and_show_the_ledger() {
+    let n = start().await;
+    assert_eq!(n.post(&n.put(0, "aeo-authorisation.json", "GB AEOC 14274/19", 1, 30)).await.0, 201);
+    let no_redirect =
+        reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = no_redirect.get(format!("{}/ledger", n.base)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login");
+    let r = no_redirect.get(format!("{}/login?token=wrong", n.base)).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = no_redirect.get(format!("{}/login?token={}", n.base, n.token)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
+    let page = |path: String| {
+        let c = no_redirect.clone();
+        let cookie = cookie.clone();
+        async move { c.get(path).header("cookie", cookie).send().await.unwrap().text().await.unwrap() }
+    };
+    let explorer = page(format!("{}/ledger", n.base)).await;
+    assert!(explorer.contains("GB%20AEOC%2014274%2F19"), "record linked");
+    let aeo = page(format!("{}/aeo", n.base)).await;
+    assert!(aeo.contains("Example Imports Ltd") && aeo.contains("ACTIVE"), "{aeo}");
+    let history = page(format!("{}/ledger/records/GB%20AEOC%2014274%2F19", n.base)).await;
+    assert!(history.contains("id=\"history\"") && history.contains(&n.keys[0].member), "{history}");
+    let block = page(format!("{}/ledger/blocks/1", n.base)).await;
+    assert!(block.contains("id=\"transactions\"") && block.contains("valid"));
+    // The session also opens the API (the console's proof download link).
+    let r = no_redirect
+        .get(format!("{}/api/v1/proofs/GB%20AEOC%2014274%2F19", n.base))
+        .header("cookie", cookie.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
