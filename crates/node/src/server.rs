@@ -26,6 +26,8 @@ pub(crate) struct AppState {
     pub(crate) ledger: Option<Arc<LedgerService>>,
     /// The console session secret: whoever presents it acts as this node's member in the console.
     pub(crate) console_token: Option<String>,
+    /// The content-addressed store of off-chain objects (with a ledger only).
+    pub(crate) blobs: Option<borderlink_ledger::blobs::BlobStore>,
 }
 
 pub(crate) type SharedState = Arc<AppState>;
@@ -34,7 +36,12 @@ pub(crate) type SharedState = Arc<AppState>;
 ///
 /// Public so that tests and embedders can drive it in-process; [`bind`] uses it.
 pub fn router(config: &Config) -> Router {
-    router_with(Arc::new(AppState { max_body_bytes: config.max_body_bytes, ledger: None, console_token: None }))
+    router_with(Arc::new(AppState {
+        max_body_bytes: config.max_body_bytes,
+        ledger: None,
+        console_token: None,
+        blobs: None,
+    }))
 }
 
 fn router_with(state: SharedState) -> Router {
@@ -133,7 +140,11 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
         }
         None => (None, None),
     };
-    let state = Arc::new(AppState { max_body_bytes: config.max_body_bytes, ledger, console_token });
+    let blobs = match &ledger {
+        Some(_) => Some(borderlink_ledger::blobs::BlobStore::open(&config.data_dir).map_err(NodeError::Ledger)?),
+        None => None,
+    };
+    let state = Arc::new(AppState { max_body_bytes: config.max_body_bytes, ledger, console_token, blobs });
     Ok(Node { listener, local_addr, router: router_with(Arc::clone(&state)), state })
 }
 

@@ -340,6 +340,49 @@ pub(crate) async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
+/// Where an off-chain object was stored.
+#[derive(Debug, Serialize)]
+pub(crate) struct BlobReply {
+    sha256: String,
+    size: usize,
+}
+
+/// `PUT /api/v1/blobs`: stores a large object (scan, document) off-chain; the ledger then
+/// carries only its SHA-256 (an `off-chain` transaction whose digest is this hash).
+pub(crate) async fn put_blob(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> Result<(StatusCode, Json<BlobReply>), ApiError> {
+    authenticate(&state, &headers, &method, &uri, &body)?;
+    let store = state.blobs.clone().ok_or(ApiError::LedgerDisabled)?;
+    let size = body.len();
+    let h = tokio::task::spawn_blocking(move || store.put(&body))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok((StatusCode::CREATED, Json(BlobReply { sha256: h.to_hex(), size })))
+}
+
+/// `GET /api/v1/blobs/{sha256}`: an off-chain object, checked against its hash before it is sent.
+pub(crate) async fn get_blob(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    method: Method,
+    uri: Uri,
+    Path(hash): Path<String>,
+) -> Result<Vec<u8>, ApiError> {
+    authenticate(&state, &headers, &method, &uri, b"")?;
+    let store = state.blobs.clone().ok_or(ApiError::LedgerDisabled)?;
+    let h = borderlink_ledger::Hash::from_hex(&hash)
+        .ok_or_else(|| ApiError::BadRequest(format!("{hash} is not a SHA-256 in hex")))?;
+    tokio::task::spawn_blocking(move || store.get(&h))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??
+        .ok_or(ApiError::RecordNotFound(format!("blob {hash}")))
+}
+
 /// `GET /metrics`: Prometheus text format.
 pub(crate) async fn metrics() -> String {
     crate::metrics::render().await

@@ -34,6 +34,8 @@ pub(crate) fn routes() -> Router<SharedState> {
         .route("/api/v1/blocks/{height}", get(ledger::block))
         .route("/api/v1/proofs/{id}", get(ledger::proof))
         .route("/api/v1/events", get(ledger::events))
+        .route("/api/v1/blobs", axum::routing::put(ledger::put_blob))
+        .route("/api/v1/blobs/{sha256}", get(ledger::get_blob))
 }
 
 /// The body of `GET /healthz`.

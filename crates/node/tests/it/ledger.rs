@@ -190,3 +190,60 @@ async fn console_pages_need_the_session_and_show_the_ledger() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn large_objects_go_off_chain_and_the_ledger_holds_their_hash() {
+    use borderlink_ledger::tx::{PayloadKind, TxBody, TxKind};
+    let n = start().await;
+    // A 3 MiB object: over the 1 MiB on-ledger payload limit, fine off-chain.
+    let object: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let path = "/api/v1/blobs";
+    let ts = borderlink_node::ordering::now_ms();
+    let auth = borderlink_ledger::auth::authorization(&n.keys[0], "PUT", path, ts, &object);
+    let r = client()
+        .put(format!("{}{path}", n.base))
+        .header("authorization", auth)
+        .body(object.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let reply: Value = r.json().await.unwrap();
+    let hash = borderlink_ledger::Hash::of(&object);
+    assert_eq!(reply["sha256"], hash.to_hex());
+    let k = &n.keys[0];
+    let body = TxBody {
+        chain: n.chain,
+        kind: TxKind::Put,
+        record_type: "document".into(),
+        record_id: "SCAN-GBFXT-0001".into(),
+        version: 1,
+        meta: borderlink_ledger::tx::RecordMeta { country: "GB".into(), ..Default::default() },
+        payload_kind: PayloadKind::OffChain,
+        payload_digest: hash,
+        payload_len: object.len() as u64,
+        media_type: "image/tiff".into(),
+        private: None,
+        submitter: k.member.clone(),
+        nonce: 40,
+        timestamp_ms: 1,
+    };
+    let (status, body) = n.post(&Transaction::sign(body, vec![], vec![], k)).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, rec) = n.get_signed(1, "/api/v1/records/SCAN-GBFXT-0001").await;
+    assert_eq!(status, 200);
+    assert_eq!(rec["payload_digest"], hash.to_hex());
+    let p = format!("/api/v1/blobs/{}", hash.to_hex());
+    let ts = borderlink_node::ordering::now_ms();
+    let auth = borderlink_ledger::auth::authorization(&n.keys[1], "GET", &p, ts, b"");
+    let fetched = client()
+        .get(format!("{}{p}", n.base))
+        .header("authorization", auth)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(borderlink_ledger::Hash::of(&fetched), hash, "the object fetched matches the ledger's hash");
+}
