@@ -18,7 +18,8 @@ pub const MAX_SKEW_MS: i64 = 5 * 60 * 1000;
 
 /// The bytes a request signature covers.
 pub fn request_message(method: &str, path_and_query: &str, ts_ms: i64, body: &[u8]) -> Vec<u8> {
-    format!("BLRQ\n{}\n{}\n{}\n{}", method.to_ascii_uppercase(), path_and_query, ts_ms, Hash::of(body).to_hex()).into_bytes()
+    format!("BLRQ\n{}\n{}\n{}\n{}", method.to_ascii_uppercase(), path_and_query, ts_ms, Hash::of(body).to_hex())
+        .into_bytes()
 }
 
 /// The `Authorization` header value for a request.
@@ -69,16 +70,30 @@ impl SignedRequest {
                 _ => return Err(AuthError::Malformed),
             }
         }
-        Ok(Self { member: member.ok_or(AuthError::Malformed)?, ts_ms: ts.ok_or(AuthError::Malformed)?, signature: sig.ok_or(AuthError::Malformed)? })
+        Ok(Self {
+            member: member.ok_or(AuthError::Malformed)?,
+            ts_ms: ts.ok_or(AuthError::Malformed)?,
+            signature: sig.ok_or(AuthError::Malformed)?,
+        })
     }
 
     /// Verifies the request against the member's key and the node's clock.
-    pub fn verify(&self, key: &VerifyingKey, method: &str, path_and_query: &str, body: &[u8], now_ms: i64) -> Result<(), AuthError> {
+    pub fn verify(
+        &self,
+        key: &VerifyingKey,
+        method: &str,
+        path_and_query: &str,
+        body: &[u8],
+        now_ms: i64,
+    ) -> Result<(), AuthError> {
         if (now_ms - self.ts_ms).abs() > MAX_SKEW_MS {
             return Err(AuthError::Skew);
         }
-        key.verify_strict(&request_message(method, path_and_query, self.ts_ms, body), &Signature::from_bytes(&self.signature))
-            .map_err(|_| AuthError::BadSignature)
+        key.verify_strict(
+            &request_message(method, path_and_query, self.ts_ms, body),
+            &Signature::from_bytes(&self.signature),
+        )
+        .map_err(|_| AuthError::BadSignature)
     }
 }
 
@@ -99,7 +114,10 @@ mod tests {
         assert_eq!(r.member, "gb-customs-hrc");
         assert_eq!(r.verify(&vk, "GET", "/api/v1/records?limit=5", b"", 1_000_500), Ok(()));
         assert_eq!(r.verify(&vk, "GET", "/api/v1/records?limit=6", b"", 1_000_500), Err(AuthError::BadSignature));
-        assert_eq!(r.verify(&vk, "GET", "/api/v1/records?limit=5", b"", 1_000_000 + MAX_SKEW_MS + 1), Err(AuthError::Skew));
+        assert_eq!(
+            r.verify(&vk, "GET", "/api/v1/records?limit=5", b"", 1_000_000 + MAX_SKEW_MS + 1),
+            Err(AuthError::Skew)
+        );
         assert_eq!(SignedRequest::parse("Bearer x"), Err(AuthError::Malformed));
     }
 }

@@ -11,8 +11,8 @@
 //! - [`governance`]: membership and policy changes approved k-of-n;
 //! - [`ordering`]: the `Ordering` trait the node submits through (solo today, Raft next).
 
-pub mod blobs;
 pub mod auth;
+pub mod blobs;
 pub mod block;
 pub mod codec;
 pub mod consortium;

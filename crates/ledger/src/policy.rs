@@ -88,10 +88,10 @@ impl Policy {
     /// Whether `member` may perform `action` on the record.
     pub fn allows(&self, member: &Member, action: Action, resource: &ResourceAttrs) -> Result<bool, LedgerError> {
         let key: CacheKey = (member.id.clone(), member.status, action, resource.clone());
-        if let Ok(cache) = self.cache.lock() {
-            if let Some(d) = cache.get(&key) {
-                return Ok(*d);
-            }
+        if let Ok(cache) = self.cache.lock()
+            && let Some(d) = cache.get(&key)
+        {
+            return Ok(*d);
         }
         let decision = self.evaluate(member, action, resource)?;
         if let Ok(mut cache) = self.cache.lock() {

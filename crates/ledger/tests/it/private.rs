@@ -73,7 +73,7 @@ fn a_recipient_reads_a_private_record_and_a_non_recipient_cannot() {
     let oga = net.ledger(GB_OGA, "oga");
     let (tx, clear) = private_put(&net, GB_AEO, &[GB_CUSTOMS, GB_OGA], "LRN-P1");
     submit_one(&gb, tx.clone()).unwrap();
-    replicate(&gb, &nl, &[tx.clone()]);
+    replicate(&gb, &nl, std::slice::from_ref(&tx));
     replicate(&gb, &oga, &[tx]);
     assert_eq!(gb.read_private("LRN-P1", None).unwrap(), clear);
     assert_eq!(oga.read_private("LRN-P1", None).unwrap(), clear);

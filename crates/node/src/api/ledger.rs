@@ -35,10 +35,10 @@ pub(crate) fn authenticate(
     body: &[u8],
 ) -> Result<String, ApiError> {
     let svc = service(state)?;
-    if let (Some(token), Some(expected)) = (crate::session::token(headers), state.console_token.as_deref()) {
-        if crate::session::same(&token, expected) {
-            return Ok(svc.ledger().local_member().unwrap_or_default().to_owned());
-        }
+    if let (Some(token), Some(expected)) = (crate::session::token(headers), state.console_token.as_deref())
+        && crate::session::same(&token, expected)
+    {
+        return Ok(svc.ledger().local_member().unwrap_or_default().to_owned());
     }
     let header = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
         ApiError::Unauthenticated(
@@ -324,17 +324,15 @@ pub(crate) async fn events(
     authenticate(&state, &headers, &method, &uri, b"")?;
     let rx = service(&state)?.subscribe();
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(ev) => {
-                    let data = serde_json::to_string(&ev).unwrap_or_default();
-                    return Some((Ok(Event::default().event("block").id(ev.height.to_string()).data(data)), rx));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    return Some((Ok(Event::default().event("lagged").data(n.to_string())), rx));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        match rx.recv().await {
+            Ok(ev) => {
+                let data = serde_json::to_string(&ev).unwrap_or_default();
+                Some((Ok(Event::default().event("block").id(ev.height.to_string()).data(data)), rx))
             }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                Some((Ok(Event::default().event("lagged").data(n.to_string())), rx))
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

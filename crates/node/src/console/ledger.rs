@@ -18,21 +18,21 @@ use crate::server::SharedState;
 use crate::session;
 
 /// The ledger, when the browser holds the console session; otherwise the response to send.
-fn guard(state: &SharedState, headers: &HeaderMap) -> Result<Arc<Ledger>, Response> {
+fn guard(state: &SharedState, headers: &HeaderMap) -> Result<Arc<Ledger>, Box<Response>> {
     let Some(svc) = state.ledger.as_ref() else {
-        return Err(layout(
+        return Err(Box::new(layout(
             "No ledger",
             Section::Other,
             html! { section.panel { h1 { "No ledger" } p { "This node runs without a ledger (validation only)." } } },
         )
         .with_status(StatusCode::NOT_FOUND)
-        .into_response());
+        .into_response()));
     };
     let ok = match (session::token(headers), state.console_token.as_deref()) {
         (Some(t), Some(expected)) => session::same(&t, expected),
         _ => false,
     };
-    if ok { Ok(Arc::clone(svc.ledger())) } else { Err(Redirect::to("/login").into_response()) }
+    if ok { Ok(Arc::clone(svc.ledger())) } else { Err(Box::new(Redirect::to("/login").into_response())) }
 }
 
 /// Milliseconds since the epoch as `YYYY-MM-DD hh:mm:ss UTC`.
@@ -144,7 +144,7 @@ fn records_table(records: &[RecordVersion]) -> Markup {
 pub(super) async fn explorer(State(state): State<SharedState>, headers: HeaderMap) -> Response {
     let l = match guard(&state, &headers) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let data = tokio::task::spawn_blocking(move || {
         let head = l.head();
@@ -230,7 +230,7 @@ pub(super) async fn explorer(State(state): State<SharedState>, headers: HeaderMa
 pub(super) async fn block(State(state): State<SharedState>, headers: HeaderMap, Path(height): Path<u64>) -> Response {
     let l = match guard(&state, &headers) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let view = match crate::api::ledger::block_view(&l, height) {
         Ok(v) => v,
@@ -288,7 +288,7 @@ pub(super) async fn block(State(state): State<SharedState>, headers: HeaderMap, 
 pub(super) async fn record(State(state): State<SharedState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let l = match guard(&state, &headers) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let id2 = id.clone();
     let versions = match tokio::task::spawn_blocking(move || l.history(&id2)).await {
@@ -347,7 +347,7 @@ pub(super) async fn record(State(state): State<SharedState>, headers: HeaderMap,
 pub(super) async fn aeo(State(state): State<SharedState>, headers: HeaderMap) -> Response {
     let l = match guard(&state, &headers) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let records = tokio::task::spawn_blocking(move || l.list(Some("aeo-authorization"), 1000))
         .await
