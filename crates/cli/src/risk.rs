@@ -1,11 +1,581 @@
-//! `borderlink risk …`: train, evaluate and import for risk management.
+//! `borderlink risk …`: import, features, train, evaluate, export and benchmark the risk model.
+//!
+//! Data files are CSV read through a column mapping (the KCS benchmark mapping is built in).
+//! History features are computed by replaying the files in time order (`--history` files
+//! first), with inspection outcomes known `--label-delay` days after their declaration.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use borderlink_risk::features::{self, Example, FeatureVector, N_FEATURES};
+use borderlink_risk::import::{self, ImportedRow};
+use borderlink_risk::item::{Day, format_day};
+use borderlink_risk::mapping::Mapping;
+use borderlink_risk::model::{self, Grid, TrainParams};
+use borderlink_risk::{History, Outcome, Replay, RiskEngine, RiskError, RiskModel, drift, eval};
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::ExitCode;
 
 /// Options of `borderlink risk`.
 #[derive(clap::Args)]
-pub(crate) struct RiskArgs {}
+pub(crate) struct RiskArgs {
+    #[command(subcommand)]
+    command: RiskCommand,
+}
 
-pub(crate) fn run(_args: RiskArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("risk management is not built yet")
+/// Where data comes from: CSV files and how to read them.
+#[derive(clap::Args, Clone)]
+struct DataArgs {
+    /// Column mapping file (`field = Column name` lines); the KCS mapping when absent.
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// Earlier data replayed first, so that history features of the data start from it.
+    #[arg(long, value_name = "CSV")]
+    history: Vec<PathBuf>,
+    /// Days after a declaration its inspection outcome is known to the history.
+    #[arg(long, default_value_t = 7, value_name = "DAYS")]
+    label_delay: Day,
+}
+
+#[derive(Subcommand)]
+enum RiskCommand {
+    /// Read a CSV into standardized declarations (JSON lines) and inspection outcomes.
+    Import {
+        /// The CSV file.
+        #[arg(long)]
+        data: PathBuf,
+        /// Column mapping file; the KCS mapping when absent.
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Where to write the declarations (JSON lines); standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the mapping in use and stop.
+        #[arg(long)]
+        show_mapping: bool,
+    },
+    /// Write the feature matrix of a CSV (for other tools; the peer benchmark reads it).
+    Features {
+        /// The CSV file.
+        #[arg(long)]
+        data: PathBuf,
+        #[command(flatten)]
+        src: DataArgs,
+        /// Output CSV: day, fraud, revenue, then one column per feature (empty = missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Train a model on labelled declarations.
+    Train {
+        /// Training CSV (labelled).
+        #[arg(long)]
+        data: PathBuf,
+        /// Validation CSV (later than the training data): metrics and drift are reported on it.
+        #[arg(long)]
+        valid: Option<PathBuf>,
+        #[command(flatten)]
+        src: DataArgs,
+        /// Where to write the model.
+        #[arg(long)]
+        out: PathBuf,
+        /// Model name (the version is `name@hash`).
+        #[arg(long, default_value = "risk")]
+        name: String,
+        /// Choose depth, learning rate and rounds on the last `--tune-days` of the training
+        /// data (never on the validation data).
+        #[arg(long)]
+        tune: bool,
+        /// Days at the end of the training data used to choose the parameters.
+        #[arg(long, default_value_t = 92)]
+        tune_days: Day,
+        /// Tree depth.
+        #[arg(long, default_value_t = TrainParams::default().max_depth)]
+        depth: usize,
+        /// Boosting rounds.
+        #[arg(long, default_value_t = TrainParams::default().rounds)]
+        rounds: usize,
+        /// Learning rate.
+        #[arg(long, default_value_t = TrainParams::default().eta)]
+        eta: f64,
+        /// Members of the bagged ensemble.
+        #[arg(long, default_value_t = TrainParams::default().bag)]
+        bag: usize,
+        /// Row subsample per tree.
+        #[arg(long, default_value_t = TrainParams::default().subsample)]
+        subsample: f64,
+        /// Column subsample per tree.
+        #[arg(long, default_value_t = TrainParams::default().colsample)]
+        colsample: f64,
+        /// Extra weight of a fraud per decade of duty at stake.
+        #[arg(long, default_value_t = 0.0)]
+        revenue_weight: f64,
+        /// Write the tuning grid's points as JSON here.
+        #[arg(long)]
+        grid_out: Option<PathBuf>,
+    },
+    /// Evaluate a model on labelled declarations: AUC, precision, recall and revenue at k %.
+    Eval {
+        /// The model file.
+        #[arg(long)]
+        model: PathBuf,
+        /// Test CSV (labelled, later than the training data).
+        #[arg(long)]
+        data: PathBuf,
+        #[command(flatten)]
+        src: DataArgs,
+        /// Write each item's score here (CSV: score).
+        #[arg(long)]
+        scores_out: Option<PathBuf>,
+        /// Print the metrics as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a model's trees as an XGBoost JSON model (XGBoost loads it).
+    Export {
+        /// The model file.
+        #[arg(long)]
+        model: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        xgboost_json: PathBuf,
+    },
+    /// Measure scoring speed: batch throughput and one-declaration latency, in-process.
+    Bench {
+        /// The model file.
+        #[arg(long)]
+        model: PathBuf,
+        /// Declarations to score (CSV).
+        #[arg(long)]
+        data: PathBuf,
+        #[command(flatten)]
+        src: DataArgs,
+        /// Seconds to spend per measurement.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Print the numbers as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
+    let result = match args.command {
+        RiskCommand::Import { data, mapping, out, show_mapping } => {
+            import_cmd(&data, mapping.as_deref(), out.as_deref(), show_mapping)
+        }
+        RiskCommand::Features { data, src, out } => features_cmd(&data, &src, &out),
+        RiskCommand::Train {
+            data,
+            valid,
+            src,
+            out,
+            name,
+            tune,
+            tune_days,
+            depth,
+            rounds,
+            eta,
+            bag,
+            subsample,
+            colsample,
+            revenue_weight,
+            grid_out,
+        } => {
+            let params = TrainParams {
+                max_depth: depth,
+                rounds,
+                eta,
+                bag,
+                subsample,
+                colsample,
+                revenue_weight,
+                ..TrainParams::default()
+            };
+            let opts = TrainOpts { tune, tune_days, grid_out };
+            train_cmd(&data, valid.as_deref(), &src, &out, &name, params, &opts)
+        }
+        RiskCommand::Eval { model, data, src, scores_out, json } => {
+            eval_cmd(&model, &data, &src, scores_out.as_deref(), json)
+        }
+        RiskCommand::Export { model, xgboost_json } => export_cmd(&model, &xgboost_json),
+        RiskCommand::Bench { model, data, src, seconds, json } => bench_cmd(&model, &data, &src, seconds, json),
+    };
+    match result {
+        Ok(()) => Ok(ExitCode::Ok),
+        Err(e) => {
+            // Bad input (a malformed CSV, mapping or model file, an unreadable file) is exit 3;
+            // anything else is a failure.
+            let input = e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some()
+                    || matches!(
+                        c.downcast_ref::<RiskError>(),
+                        Some(
+                            RiskError::Csv { .. }
+                                | RiskError::Mapping { .. }
+                                | RiskError::Model(_)
+                                | RiskError::Criteria(_)
+                                | RiskError::Io(_)
+                        )
+                    )
+            });
+            eprintln!("error: {e:#}");
+            Ok(if input { ExitCode::Input } else { ExitCode::Failure })
+        }
+    }
+}
+
+fn load_mapping(path: Option<&Path>) -> anyhow::Result<Mapping> {
+    match path {
+        None => Ok(Mapping::kcs()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Mapping::parse(&text).with_context(|| format!("in {}", p.display()))
+        }
+    }
+}
+
+fn read_rows(path: &Path, mapping: &Mapping) -> anyhow::Result<Vec<ImportedRow>> {
+    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    import::read_csv(std::io::BufReader::new(file), mapping).with_context(|| format!("in {}", path.display()))
+}
+
+fn read_examples(path: &Path, mapping: &Mapping) -> anyhow::Result<Vec<Example>> {
+    Ok(import::examples(&read_rows(path, mapping)?))
+}
+
+fn labelled(examples: &[Example], path: &Path) -> anyhow::Result<Vec<Outcome>> {
+    examples
+        .iter()
+        .map(|e| e.outcome)
+        .collect::<Option<Vec<_>>>()
+        .with_context(|| format!("{} has no labels: its mapping needs a `fraud` column", path.display()))
+}
+
+fn progress_bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} ({elapsed})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+type Featurized = Vec<(Vec<Example>, Vec<FeatureVector>)>;
+
+/// Replays the history files, then returns the features of `data` (and its examples).
+fn replay(src: &DataArgs, mapping: &Mapping, data: &[&Path]) -> anyhow::Result<Featurized> {
+    Ok(replay_with_history(src, mapping, data)?.0)
+}
+
+/// [`replay`], also returning the history at the end (every outcome released).
+fn replay_with_history(src: &DataArgs, mapping: &Mapping, data: &[&Path]) -> anyhow::Result<(Featurized, History)> {
+    let mut r = Replay::new(History::new(), src.label_delay);
+    for h in &src.history {
+        let ex = read_examples(h, mapping)?;
+        features::replay_features(&ex, &mut r);
+        eprintln!("history: {} items from {}", ex.len(), h.display());
+    }
+    let sets = data
+        .iter()
+        .map(|p| {
+            let ex = read_examples(p, mapping)?;
+            let x = features::replay_features(&ex, &mut r);
+            Ok((ex, x))
+        })
+        .collect::<anyhow::Result<Featurized>>()?;
+    r.flush();
+    Ok((sets, r.history))
+}
+
+fn import_cmd(data: &Path, mapping: Option<&Path>, out: Option<&Path>, show: bool) -> anyhow::Result<()> {
+    let mapping = load_mapping(mapping)?;
+    if show {
+        print!("{}", mapping.to_text());
+        return Ok(());
+    }
+    let rows = read_rows(data, &mapping)?;
+    let mut w: Box<dyn Write> = match out {
+        Some(p) => Box::new(BufWriter::new(File::create(p).with_context(|| format!("cannot write {}", p.display()))?)),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let labelled = rows.iter().filter(|r| r.outcome.is_some()).count();
+    for r in &rows {
+        serde_json::to_writer(&mut w, &r.record)?;
+        writeln!(w)?;
+    }
+    w.flush()?;
+    eprintln!("imported {} declarations ({labelled} with inspection outcomes) from {}", rows.len(), data.display());
+    Ok(())
+}
+
+fn write_features(path: &Path, examples: &[Example], x: &[FeatureVector]) -> anyhow::Result<()> {
+    let mut w = BufWriter::new(File::create(path).with_context(|| format!("cannot write {}", path.display()))?);
+    write!(w, "day,fraud,revenue")?;
+    for f in &features::FEATURES {
+        write!(w, ",{}", f.name)?;
+    }
+    writeln!(w)?;
+    for (e, row) in examples.iter().zip(x) {
+        let (fraud, revenue) = e
+            .outcome
+            .map_or((String::new(), String::new()), |o| (u8::from(o.fraud).to_string(), o.revenue.to_string()));
+        write!(w, "{},{fraud},{revenue}", e.item.day.map(|d| d.to_string()).unwrap_or_default())?;
+        for v in row {
+            if v.is_nan() {
+                write!(w, ",")?;
+            } else {
+                write!(w, ",{v}")?;
+            }
+        }
+        writeln!(w)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn features_cmd(data: &Path, src: &DataArgs, out: &Path) -> anyhow::Result<()> {
+    let mapping = load_mapping(src.mapping.as_deref())?;
+    let mut sets = replay(src, &mapping, &[data])?;
+    let (ex, x) = sets.pop().context("no data")?;
+    write_features(out, &ex, &x)?;
+    eprintln!("wrote {} rows × {N_FEATURES} features to {}", x.len(), out.display());
+    Ok(())
+}
+
+struct TrainOpts {
+    tune: bool,
+    tune_days: Day,
+    grid_out: Option<PathBuf>,
+}
+
+fn period(examples: &[Example]) -> Option<(String, String)> {
+    let days = examples.iter().filter_map(|e| e.item.day);
+    let (min, max) = days.clone().min().zip(days.max())?;
+    Some((format_day(min), format_day(max)))
+}
+
+fn print_metrics(label: &str, m: &eval::Metrics) {
+    eprintln!("{label}: {} items, {} frauds, AUC {:.4}", m.n, m.frauds, m.auc);
+    for a in &m.at_k {
+        eprintln!(
+            "  top {:>4}% ({:>5} items): precision {:.3}  recall {:.3}  revenue {:.3}",
+            a.k, a.n, a.precision, a.recall, a.revenue
+        );
+    }
+}
+
+fn train_cmd(
+    data: &Path,
+    valid: Option<&Path>,
+    src: &DataArgs,
+    out: &Path,
+    name: &str,
+    mut params: TrainParams,
+    opts: &TrainOpts,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mapping = load_mapping(src.mapping.as_deref())?;
+    let mut paths = vec![data];
+    paths.extend(valid);
+    let mut sets = replay(src, &mapping, &paths)?;
+    let validation = if valid.is_some() { sets.pop() } else { None };
+    let (train_ex, train_x) = sets.pop().context("no training data")?;
+    let outcomes = labelled(&train_ex, data)?;
+    eprintln!("features: {} training items in {:.1?}", train_x.len(), started.elapsed());
+    if opts.tune {
+        let last = train_ex.iter().filter_map(|e| e.item.day).max().context("the training data has no dates")?;
+        let cut = last - opts.tune_days + 1;
+        let (fit, check): (Vec<usize>, Vec<usize>) =
+            (0..train_ex.len()).partition(|&i| train_ex[i].item.day.is_some_and(|d| d < cut));
+        let pick = |idx: &[usize]| -> (Vec<FeatureVector>, Vec<Outcome>) {
+            (idx.iter().map(|&i| train_x[i]).collect(), idx.iter().map(|&i| outcomes[i]).collect())
+        };
+        let ((xf, of), (xc, oc)) = (pick(&fit), pick(&check));
+        eprintln!("tuning on {} items, choosing on the {} items from {}", xf.len(), xc.len(), format_day(cut));
+        let grid = Grid::default();
+        let bar = progress_bar(0, "tuning");
+        let (chosen, points) = model::tune(&xf, &of, &xc, &oc, &params, &grid, |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })?;
+        bar.finish_and_clear();
+        for p in &points {
+            eprintln!("  depth {:>2}  eta {:<5} rounds {:>3}  AUC {:.4}", p.depth, p.eta, p.rounds, p.auc);
+        }
+        eprintln!("chosen: depth {}, eta {}, rounds {}", chosen.max_depth, chosen.eta, chosen.rounds);
+        if let Some(g) = &opts.grid_out {
+            std::fs::write(g, serde_json::to_vec_pretty(&points)?)
+                .with_context(|| format!("cannot write {}", g.display()))?;
+        }
+        params = chosen;
+    }
+    let bar = progress_bar((params.rounds * params.bag) as u64, "training");
+    let fit_started = Instant::now();
+    let mut model =
+        model::train(name, &train_x, &outcomes, &params, period(&train_ex), |done, _| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    let fit_time = fit_started.elapsed();
+    eprintln!(
+        "model {}: {} trees of depth ≤ {}, eta {}, bag {} — trained in {:.1?}",
+        model.version(),
+        model.num_trees(),
+        params.max_depth,
+        params.eta,
+        params.bag,
+        fit_time
+    );
+    if let Some((ex, x)) = &validation {
+        let outcomes = labelled(ex, valid.unwrap_or(data))?;
+        let flat: Vec<f32> = x.iter().flatten().copied().collect();
+        let scores = model.predict_batch(&flat)?;
+        let fraud: Vec<bool> = outcomes.iter().map(|o| o.fraud).collect();
+        let revenue: Vec<f64> = outcomes.iter().map(|o| o.revenue).collect();
+        let m = eval::evaluate(&scores, &fraud, &revenue);
+        eprintln!("report before activation:");
+        print_metrics("  validation", &m);
+        let d = drift::drift(&train_x, x);
+        let moved: Vec<String> =
+            d.iter().filter(|f| f.psi > 0.1).take(8).map(|f| format!("{} {:.2}", f.feature, f.psi)).collect();
+        eprintln!(
+            "  drift (PSI, training → validation): {}",
+            if moved.is_empty() { "no feature above 0.1".to_owned() } else { moved.join(", ") }
+        );
+        model.set_validation(m);
+    }
+    let file = File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
+    model.write(BufWriter::new(file))?;
+    let auc = model.meta().validation.as_ref().map(|m| format!(", validation AUC {:.4}", m.auc)).unwrap_or_default();
+    println!(
+        "trained {} on {} items ({} frauds){auc}; wrote {} in {:.1?}",
+        model.version(),
+        train_x.len(),
+        model.meta().positives,
+        out.display(),
+        started.elapsed()
+    );
+    Ok(())
+}
+
+fn load_model(path: &Path) -> anyhow::Result<RiskModel> {
+    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    RiskModel::read(std::io::BufReader::new(file)).with_context(|| format!("cannot load the model {}", path.display()))
+}
+
+fn eval_cmd(model: &Path, data: &Path, src: &DataArgs, scores_out: Option<&Path>, json: bool) -> anyhow::Result<()> {
+    let model = load_model(model)?;
+    let mapping = load_mapping(src.mapping.as_deref())?;
+    let mut sets = replay(src, &mapping, &[data])?;
+    let (ex, x) = sets.pop().context("no data")?;
+    let outcomes = labelled(&ex, data)?;
+    let flat: Vec<f32> = x.iter().flatten().copied().collect();
+    let scores = model.predict_batch(&flat)?;
+    if let Some(p) = scores_out {
+        let mut w = BufWriter::new(File::create(p).with_context(|| format!("cannot write {}", p.display()))?);
+        writeln!(w, "score")?;
+        for s in &scores {
+            writeln!(w, "{s}")?;
+        }
+        w.flush()?;
+    }
+    let fraud: Vec<bool> = outcomes.iter().map(|o| o.fraud).collect();
+    let revenue: Vec<f64> = outcomes.iter().map(|o| o.revenue).collect();
+    let m = eval::evaluate(&scores, &fraud, &revenue);
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "model": model.version(), "metrics": m }))?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "model {} on {} ({} items, {} frauds)", model.version(), data.display(), m.n, m.frauds)?;
+        writeln!(out, "AUC {:.4}", m.auc)?;
+        writeln!(out, "{:>6} {:>7} {:>10} {:>8} {:>8}", "top k%", "items", "precision", "recall", "revenue")?;
+        for a in &m.at_k {
+            writeln!(out, "{:>6} {:>7} {:>10.3} {:>8.3} {:>8.3}", a.k, a.n, a.precision, a.recall, a.revenue)?;
+        }
+    }
+    Ok(())
+}
+
+fn export_cmd(model: &Path, out: &Path) -> anyhow::Result<()> {
+    let model = load_model(model)?;
+    let bytes = model.xgboost_json()?;
+    std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+    println!(
+        "wrote {} ({} trees, {} bytes) as an XGBoost JSON model to {}",
+        model.version(),
+        model.num_trees(),
+        bytes.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted.get(i).copied().unwrap_or_default()
+}
+
+fn bench_cmd(model_path: &Path, data: &Path, src: &DataArgs, seconds: f64, json: bool) -> anyhow::Result<()> {
+    let model = load_model(model_path)?;
+    let mapping = load_mapping(src.mapping.as_deref())?;
+    // The history is the one the declarations were featurized against (every outcome known).
+    let only_history = DataArgs { history: Vec::new(), ..src.clone() };
+    let history_files: Vec<&Path> = src.history.iter().map(PathBuf::as_path).collect();
+    let (_, history) = replay_with_history(&only_history, &mapping, &history_files)?;
+    let mut sets = replay(src, &mapping, &[data])?;
+    let (_, x) = sets.pop().context("no data")?;
+    let flat: Vec<f32> = x.iter().flatten().copied().collect();
+    let budget = Duration::from_secs_f64(seconds.max(0.1));
+    // Batch: the whole file per call, as many calls as fit in the budget.
+    let started = Instant::now();
+    let mut rows = 0usize;
+    while started.elapsed() < budget {
+        let s = model.predict_batch(&flat)?;
+        rows += s.len();
+    }
+    let batch_rate = rows as f64 / started.elapsed().as_secs_f64();
+    // One declaration in-process: parse nothing, but build its items, features, score,
+    // explanations and criteria from the standardized record, as the node does.
+    let rows = read_rows(data, &mapping)?;
+    let mut engine = RiskEngine::new(Default::default())?;
+    *engine.history_mut() = history;
+    engine.set_model(model);
+    let mut lat = Vec::new();
+    let started = Instant::now();
+    let mut i = 0usize;
+    while started.elapsed() < budget && !rows.is_empty() {
+        let r = &rows[i % rows.len()];
+        let t = Instant::now();
+        let scored = engine.score_items(&r.record, 0);
+        lat.push(t.elapsed());
+        std::hint::black_box(scored);
+        i += 1;
+    }
+    lat.sort_unstable();
+    let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(
+            &mut out,
+            &serde_json::json!({
+                "batch_rows_per_s": batch_rate,
+                "single_p50_us": p50.as_secs_f64() * 1e6,
+                "single_p99_us": p99.as_secs_f64() * 1e6,
+                "single_samples": lat.len(),
+            }),
+        )?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "batch predict: {batch_rate:.0} rows/s")?;
+        writeln!(
+            out,
+            "one declaration in-process (features, score, reasons, criteria): p50 {p50:.1?}, p99 {p99:.1?} over {} runs",
+            lat.len()
+        )?;
+    }
+    Ok(())
 }

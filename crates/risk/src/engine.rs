@@ -1,0 +1,410 @@
+//! The risk engine: criteria + model + lanes + history + feedback, for one node.
+//!
+//! [`RiskEngine::assess`] scores a declaration (each goods item: features from the history
+//! known so far, the model's probability and the features that pushed it, the criteria that
+//! fired), decides its lane, puts it in the risk queue and adds it to the history.
+//! [`RiskEngine::record_inspection`] feeds an inspection result back: trader history,
+//! criteria hit rates and the training set. [`RiskEngine::overrule`] records an officer's
+//! override, which needs a reason.
+//!
+//! The engine is plain data with `&mut self` methods; the node serialises access to it.
+
+use std::collections::{HashMap, VecDeque};
+
+use borderlink_model::records::InspectionOutcome;
+use borderlink_model::{DeclarationRecord, InspectionResultRecord, Lane};
+use serde::{Deserialize, Serialize};
+
+use crate::criterion::{CriteriaSet, Fired};
+use crate::error::RiskError;
+use crate::features::{self, FeatureVector};
+use crate::history::{History, Keys, Outcome};
+use crate::item::{Day, Item, format_day};
+use crate::lane::{LaneDecision, LanePolicy, LaneSource, Override, Selector, severity, stricter};
+use crate::model::RiskModel;
+
+/// How many reasons a score lists.
+pub const REASONS: usize = 5;
+
+/// One feature that pushed a score, in words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reason {
+    /// The feature's machine name.
+    pub feature: String,
+    /// The item's value, as an officer reads it.
+    pub value: String,
+    /// Contribution to the log-odds of fraud (positive raises the risk).
+    pub effect: f32,
+    /// The whole reason in one sentence.
+    pub text: String,
+}
+
+/// The assessment of one goods item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemAssessment {
+    /// The item's sequence number.
+    pub sequence: u64,
+    /// Probability of fraud from the model (`None` without a model).
+    pub score: Option<f32>,
+    /// The features that pushed the score most, strongest first.
+    pub reasons: Vec<Reason>,
+    /// The criteria that fired on this item.
+    pub criteria: Vec<Fired>,
+    /// Fields the model uses that the item lacks (it is still scored: trees route missing
+    /// values).
+    pub missing: Vec<String>,
+}
+
+/// The assessment of a declaration: its lane, score and reasons.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assessment {
+    /// The declaration's reference.
+    pub declaration_id: String,
+    /// Office of declaration (empty when unknown).
+    pub office: String,
+    /// The declaration's day (`YYYY-MM-DD`).
+    pub day: String,
+    /// The lane.
+    pub lane: Lane,
+    /// What decided the lane.
+    pub lane_source: LaneSource,
+    /// Drawn by the random selection.
+    pub random: bool,
+    /// The highest item probability of fraud (0 without a model).
+    pub score: f32,
+    /// The model that produced the score (`None` when criteria alone decided).
+    pub model_version: Option<String>,
+    /// Reasons of the riskiest item.
+    pub reasons: Vec<Reason>,
+    /// Every criterion that fired, once each.
+    pub criteria: Vec<Fired>,
+    /// Fields missing on any item.
+    pub missing: Vec<String>,
+    /// Per item.
+    pub items: Vec<ItemAssessment>,
+    /// The officer's override, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overridden: Option<Override>,
+}
+
+impl Assessment {
+    /// The lane in force: the officer's when overruled.
+    pub fn effective_lane(&self) -> Lane {
+        self.overridden.as_ref().map_or(self.lane, |o| o.to)
+    }
+}
+
+/// A training row produced by feedback: the features as they were when the item was scored,
+/// and what the inspection found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedbackRow {
+    /// The day the item was declared.
+    pub day: Day,
+    /// The item's features at scoring time.
+    pub features: FeatureVector,
+    /// The inspection outcome.
+    pub outcome: Outcome,
+    /// Whether the declaration was drawn at random (an unbiased label).
+    pub random: bool,
+}
+
+struct Pending {
+    items: Vec<(Item, Keys, FeatureVector)>,
+    fired: Vec<String>,
+    random: bool,
+}
+
+/// Engine settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Lane policy.
+    #[serde(default)]
+    pub lanes: LanePolicy,
+    /// Assessments kept in the queue (oldest dropped first); 0 means 10,000.
+    #[serde(default)]
+    pub queue_capacity: usize,
+}
+
+/// Criteria, model, lanes, history and feedback.
+pub struct RiskEngine {
+    model: Option<RiskModel>,
+    criteria: CriteriaSet,
+    history: History,
+    selector: Selector,
+    queue: VecDeque<Assessment>,
+    index: HashMap<String, Pending>,
+    capacity: usize,
+    feedback: Vec<FeedbackRow>,
+}
+
+impl std::fmt::Debug for RiskEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RiskEngine")
+            .field("model", &self.model.as_ref().map(|m| m.version().to_owned()))
+            .field("criteria", &self.criteria.criteria.len())
+            .field("queue", &self.queue.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The reasons of one prediction: the features with the largest contributions, in words.
+pub fn reasons(item: &Item, x: &FeatureVector, contributions: &[f32], n: usize) -> Vec<Reason> {
+    let mut idx: Vec<usize> = (0..contributions.len()).filter(|&i| contributions[i] != 0.0).collect();
+    idx.sort_by(|&a, &b| contributions[b].abs().total_cmp(&contributions[a].abs()).then(a.cmp(&b)));
+    idx.into_iter()
+        .take(n)
+        .map(|i| {
+            let effect = contributions[i];
+            let value = features::describe_value(i, x[i], item);
+            let words = features::words(i);
+            let direction = if effect > 0.0 { "raises" } else { "lowers" };
+            Reason {
+                feature: features::FEATURES[i].name.to_owned(),
+                text: format!("{words}: {value} — {direction} the risk"),
+                value,
+                effect,
+            }
+        })
+        .collect()
+}
+
+impl RiskEngine {
+    /// An engine with no model and no criteria (every declaration goes green but for the
+    /// random selection).
+    pub fn new(config: EngineConfig) -> Result<Self, RiskError> {
+        config.lanes.check()?;
+        Ok(RiskEngine {
+            model: None,
+            criteria: CriteriaSet::default(),
+            history: History::new(),
+            selector: Selector::new(config.lanes),
+            queue: VecDeque::new(),
+            index: HashMap::new(),
+            capacity: if config.queue_capacity == 0 { 10_000 } else { config.queue_capacity },
+            feedback: Vec::new(),
+        })
+    }
+
+    /// Activates a model.
+    pub fn set_model(&mut self, model: RiskModel) {
+        self.model = Some(model);
+    }
+
+    /// The active model.
+    pub fn model(&self) -> Option<&RiskModel> {
+        self.model.as_ref()
+    }
+
+    /// Replaces the criteria (checked first).
+    pub fn set_criteria(&mut self, criteria: CriteriaSet) -> Result<(), RiskError> {
+        criteria.check()?;
+        self.criteria = criteria;
+        Ok(())
+    }
+
+    /// The criteria with their running hit rates.
+    pub fn criteria(&self) -> &CriteriaSet {
+        &self.criteria
+    }
+
+    /// The history (for inspection and tests).
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// The history, to seed it (e.g. from a replay of past data or the AEO register).
+    pub fn history_mut(&mut self) -> &mut History {
+        &mut self.history
+    }
+
+    /// The lane policy in force.
+    pub fn lane_policy(&self) -> &LanePolicy {
+        self.selector.policy()
+    }
+
+    /// Scores the items of a declaration without deciding a lane or changing any state.
+    /// `today` is used for criteria validity when the declaration carries no date.
+    pub fn score_items(
+        &self,
+        record: &DeclarationRecord,
+        today: Day,
+    ) -> Vec<(ItemAssessment, Item, Keys, FeatureVector)> {
+        Item::from_declaration(record)
+            .into_iter()
+            .map(|item| {
+                let keys = Keys::of(&item);
+                let x = features::extract(&item, &keys, &self.history);
+                let (score, reasons) = match &self.model {
+                    Some(m) => {
+                        let p = m.predict(&x);
+                        (Some(p.probability), reasons(&item, &x, &p.contributions, REASONS))
+                    }
+                    None => (None, Vec::new()),
+                };
+                let criteria = self.criteria.fire(&item, &x, item.day.unwrap_or(today));
+                let missing = item.missing().into_iter().map(str::to_owned).collect();
+                (ItemAssessment { sequence: item.sequence, score, reasons, criteria, missing }, item, keys, x)
+            })
+            .collect()
+    }
+
+    /// Scores a declaration, decides its lane, queues it and adds it to the history. A
+    /// declaration already assessed is returned as it was (the history counts it once).
+    pub fn assess(&mut self, record: &DeclarationRecord, today: Day) -> Assessment {
+        let scored = self.score_items(record, today);
+        let declaration_id = scored.first().map(|s| s.1.declaration_id.clone()).unwrap_or_default();
+        if !declaration_id.is_empty()
+            && let Some(prev) = self.queue.iter().find(|a| a.declaration_id == declaration_id)
+        {
+            return prev.clone();
+        }
+        let office = scored.first().and_then(|s| s.1.office.clone()).unwrap_or_default();
+        let day = scored.first().and_then(|s| s.1.day).unwrap_or(today);
+        let riskiest = scored
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.0.score.unwrap_or(0.0).total_cmp(&b.1.0.score.unwrap_or(0.0)).then(b.0.cmp(&a.0)))
+            .map(|(i, _)| i);
+        let score = riskiest.and_then(|i| scored[i].0.score).unwrap_or(0.0);
+        let mut criteria: Vec<Fired> = Vec::new();
+        let mut missing: Vec<String> = Vec::new();
+        let mut criteria_lane = Lane::Green;
+        for (a, ..) in &scored {
+            for f in &a.criteria {
+                criteria_lane = stricter(criteria_lane, f.lane);
+                if !criteria.iter().any(|c| c.id == f.id) {
+                    criteria.push(f.clone());
+                }
+            }
+            for m in &a.missing {
+                if !missing.contains(m) {
+                    missing.push(m.clone());
+                }
+            }
+        }
+        let reference = if declaration_id.is_empty() {
+            format!("{office}/{day}/{}", self.queue.len())
+        } else {
+            declaration_id.clone()
+        };
+        let LaneDecision { lane, source, random } = self.selector.decide(&reference, &office, score, criteria_lane);
+        let assessment = Assessment {
+            declaration_id: declaration_id.clone(),
+            office,
+            day: format_day(day),
+            lane,
+            lane_source: source,
+            random,
+            score,
+            model_version: self.model.as_ref().map(|m| m.version().to_owned()),
+            reasons: riskiest.map(|i| scored[i].0.reasons.clone()).unwrap_or_default(),
+            criteria,
+            missing,
+            items: scored.iter().map(|s| s.0.clone()).collect(),
+            overridden: None,
+        };
+        let mut pending = Pending { items: Vec::with_capacity(scored.len()), fired: Vec::new(), random };
+        pending.fired = assessment.criteria.iter().map(|c| c.id.clone()).collect();
+        for (_, item, keys, x) in scored {
+            self.history.observe(&item, &keys);
+            pending.items.push((item, keys, x));
+        }
+        if !declaration_id.is_empty() {
+            self.index.insert(declaration_id, pending);
+        }
+        self.queue.push_back(assessment.clone());
+        while self.queue.len() > self.capacity {
+            if let Some(old) = self.queue.pop_front() {
+                self.index.remove(&old.declaration_id);
+            }
+        }
+        assessment
+    }
+
+    /// The risk queue: assessments by lane (red first) then score (highest first).
+    pub fn queue(&self) -> Vec<&Assessment> {
+        let mut q: Vec<&Assessment> = self.queue.iter().collect();
+        q.sort_by(|a, b| {
+            severity(b.effective_lane())
+                .cmp(&severity(a.effective_lane()))
+                .then(b.score.total_cmp(&a.score))
+                .then(a.declaration_id.cmp(&b.declaration_id))
+        });
+        q
+    }
+
+    /// One assessment by declaration reference.
+    pub fn assessment(&self, declaration_id: &str) -> Option<&Assessment> {
+        self.queue.iter().find(|a| a.declaration_id == declaration_id)
+    }
+
+    /// An officer overrules a declaration's lane; refused without a reason (see
+    /// [`Override::new`]) or for a declaration not in the queue.
+    pub fn overrule(
+        &mut self,
+        declaration_id: &str,
+        to: Lane,
+        reason: &str,
+        officer: &str,
+        at: &str,
+    ) -> Result<Override, RiskError> {
+        let Some(a) = self.queue.iter_mut().find(|a| a.declaration_id == declaration_id) else {
+            return Err(RiskError::Override(format!("declaration {declaration_id:?} is not in the risk queue")));
+        };
+        let o = Override::new(declaration_id, a.effective_lane(), to, reason, officer, at)?;
+        a.overridden = Some(o.clone());
+        Ok(o)
+    }
+
+    /// Feeds back an inspection result for an assessed declaration: the same outcome for
+    /// every item. Updates trader history, criteria hit rates and the training set.
+    pub fn record_outcome(&mut self, declaration_id: &str, outcome: Outcome) -> Result<(), RiskError> {
+        let Some(p) = self.index.remove(declaration_id) else {
+            return Err(RiskError::Override(format!("declaration {declaration_id:?} was not assessed here")));
+        };
+        for id in &p.fired {
+            self.criteria.record_result(id, outcome.fraud);
+        }
+        let n = p.items.len().max(1) as f64;
+        for (item, keys, x) in &p.items {
+            let o = Outcome { revenue: outcome.revenue / n, ..outcome };
+            self.history.record(keys, &o);
+            self.feedback.push(FeedbackRow { day: item.day.unwrap_or(0), features: *x, outcome: o, random: p.random });
+        }
+        Ok(())
+    }
+
+    /// Feeds back an inspection result record (fraud when the outcome is not conform;
+    /// critical on seizure; revenue is the extra duty assessed).
+    pub fn record_inspection(&mut self, result: &InspectionResultRecord) -> Result<(), RiskError> {
+        let id = result
+            .declaration
+            .id
+            .as_deref()
+            .or(result.declaration.functional_reference_id.as_deref())
+            .ok_or_else(|| RiskError::Override("the inspection result names no declaration".into()))?;
+        let revenue = result
+            .duty_tax_fee
+            .iter()
+            .filter_map(|d| d.payment.as_ref())
+            .filter_map(|p| p.tax_assessed_amount.as_ref().or(p.payment_amount.as_ref()))
+            .map(|a| a.value)
+            .filter(|v| v.is_finite())
+            .sum();
+        let outcome = Outcome {
+            fraud: result.inspection.outcome != InspectionOutcome::Conform,
+            critical: result.inspection.outcome == InspectionOutcome::Seizure,
+            revenue,
+        };
+        self.record_outcome(id, outcome)
+    }
+
+    /// The training rows collected from feedback so far.
+    pub fn feedback(&self) -> &[FeedbackRow] {
+        &self.feedback
+    }
+}

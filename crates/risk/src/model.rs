@@ -1,0 +1,540 @@
+//! The learned fraud model: gradient-boosted trees (the `hessboost` crate, XGBoost-compatible)
+//! trained on inspection outcomes, saved with the feature set it was trained on and a version
+//! that every score carries.
+//!
+//! File format (`.blrm`): one line of JSON ([`ModelMeta`], with `format` and `formatVersion`),
+//! a newline, then the booster in hessboost's native binary encoding. **Invariant:** a model
+//! whose feature names differ from this release's [`crate::features::FEATURES`] is refused at
+//! load, so a score never silently reads columns in another order.
+
+use std::io::{BufRead, Read, Write};
+use std::ops::ControlFlow;
+
+use hessboost::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::RiskError;
+use crate::eval::Metrics;
+use crate::features::{self, FeatureVector, N_FEATURES};
+use crate::history::Outcome;
+
+/// The `format` written in model files.
+pub const FORMAT: &str = "borderlink-risk-model";
+/// The version of the file layout.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// How a model is trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrainParams {
+    /// Maximum tree depth.
+    pub max_depth: usize,
+    /// Boosting rounds per member.
+    pub rounds: usize,
+    /// Learning rate.
+    pub eta: f64,
+    /// Row subsample per tree.
+    pub subsample: f64,
+    /// Column subsample per tree.
+    pub colsample: f64,
+    /// Minimum hessian in a child.
+    pub min_child_weight: f64,
+    /// L2 regularisation.
+    pub lambda: f64,
+    /// Members of the bagged ensemble (models with different seeds, averaged into one).
+    pub bag: usize,
+    /// Extra weight of a fraudulent item per decade of duty at stake (0: fraud counts alone).
+    pub revenue_weight: f64,
+    /// Random seed of the first member.
+    pub seed: u64,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            max_depth: 10,
+            rounds: 300,
+            eta: 0.1,
+            subsample: 0.9,
+            colsample: 0.8,
+            min_child_weight: 1.0,
+            lambda: 1.0,
+            bag: 3,
+            revenue_weight: 0.0,
+            seed: 7,
+        }
+    }
+}
+
+/// What a model file says about its model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelMeta {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`FORMAT_VERSION`] for files this release writes.
+    pub format_version: u32,
+    /// `name@hash`: what every score names as the model that produced it.
+    pub version: String,
+    /// Identity of the feature set ([`features::feature_set_id`]).
+    pub feature_set: String,
+    /// Feature names, in column order.
+    pub features: Vec<String>,
+    /// Training parameters.
+    pub params: TrainParams,
+    /// Training rows and frauds among them.
+    pub rows: usize,
+    /// Frauds in the training rows.
+    pub positives: usize,
+    /// First and last day of the training data (`YYYY-MM-DD`).
+    pub period: Option<(String, String)>,
+    /// Metrics on the validation data, when some was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Metrics>,
+}
+
+/// One node of a tree, laid out for path explanations.
+#[derive(Debug, Clone, Copy)]
+struct PathNode {
+    feature: u32,
+    threshold: f32,
+    default_left: bool,
+    left: u32,
+    right: u32,
+    /// The leaf value, or the cover-weighted mean of the leaves below an internal node.
+    value: f32,
+    leaf: bool,
+}
+
+/// A trained model with its metadata.
+#[derive(Debug, Clone)]
+pub struct RiskModel {
+    meta: ModelMeta,
+    booster: BoostedModel,
+    trees: Vec<Vec<PathNode>>,
+    /// The margin of a row before any tree: the booster's intercept, measured at load.
+    base_margin: f32,
+}
+
+/// A model's view of one item: the fraud probability and each feature's contribution to the
+/// log-odds (positive raises the risk).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Probability of fraud.
+    pub probability: f32,
+    /// Log-odds contribution of each feature (path attribution, summed over trees).
+    pub contributions: Vec<f32>,
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn model_err(e: impl std::fmt::Display) -> RiskError {
+    RiskError::Model(e.to_string())
+}
+
+fn train_err(e: impl std::fmt::Display) -> RiskError {
+    RiskError::Training(e.to_string())
+}
+
+/// Sample weights: a fraudulent item weighs more the more duty is at stake.
+fn weights(outcomes: &[Outcome], revenue_weight: f64) -> Vec<f32> {
+    outcomes
+        .iter()
+        .map(|o| if o.fraud { (1.0 + revenue_weight * (1.0 + o.revenue.max(0.0)).log10()) as f32 } else { 1.0 })
+        .collect()
+}
+
+fn check_training(x: &[FeatureVector], outcomes: &[Outcome], params: &TrainParams) -> Result<usize, RiskError> {
+    if x.len() != outcomes.len() {
+        return Err(RiskError::Training(format!("{} feature rows for {} outcomes", x.len(), outcomes.len())));
+    }
+    let positives = outcomes.iter().filter(|o| o.fraud).count();
+    if positives == 0 || positives == outcomes.len() {
+        return Err(RiskError::Training("the training data needs both frauds and clean inspections".into()));
+    }
+    if params.bag == 0 || params.rounds == 0 || params.max_depth == 0 {
+        return Err(RiskError::Training("bag, rounds and max depth must be at least 1".into()));
+    }
+    if !(params.eta > 0.0
+        && params.subsample > 0.0
+        && params.subsample <= 1.0
+        && params.colsample > 0.0
+        && params.colsample <= 1.0)
+    {
+        return Err(RiskError::Training("eta must be positive and subsample and colsample in (0, 1]".into()));
+    }
+    Ok(positives)
+}
+
+/// Trains the members of the bagged ensemble (not yet averaged).
+fn train_members(
+    x: &[FeatureVector],
+    outcomes: &[Outcome],
+    params: &TrainParams,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> Result<Vec<BoostedModel>, RiskError> {
+    check_training(x, outcomes, params)?;
+    let flat: Vec<f32> = x.iter().flat_map(|r| r.iter().map(|v| if v.is_infinite() { f32::NAN } else { *v })).collect();
+    let labels: Vec<f32> = outcomes.iter().map(|o| f32::from(u8::from(o.fraud))).collect();
+    let mut data =
+        DMatrix::from_dense(&flat, x.len(), N_FEATURES).map_err(train_err)?.with_labels(&labels).map_err(train_err)?;
+    if params.revenue_weight > 0.0 {
+        data = data.with_weights(&weights(outcomes, params.revenue_weight)).map_err(train_err)?;
+    }
+    let total = params.rounds * params.bag;
+    let mut members = Vec::with_capacity(params.bag);
+    for m in 0..params.bag {
+        let hp = TrainingParams::builder()
+            .objective(Objective::BinaryLogistic(RegLoss::default()))
+            .tree_method(TreeMethod::Hist)
+            .max_depth(params.max_depth)
+            .eta(params.eta)
+            .subsample(params.subsample)
+            .colsample_bytree(params.colsample)
+            .min_child_weight(params.min_child_weight)
+            .lambda(params.lambda)
+            .seed(params.seed.wrapping_add(m as u64 * 7919))
+            .build()
+            .map_err(train_err)?;
+        let done = m * params.rounds;
+        let result = Trainer::new(&hp, &data, params.rounds)
+            .on_round(|r| {
+                progress(done + r.iteration() + 1, total);
+                ControlFlow::Continue(())
+            })
+            .train()
+            .map_err(train_err)?;
+        members.push(result.model);
+    }
+    Ok(members)
+}
+
+/// The members' first `rounds` iterations, averaged into one booster.
+fn combine(members: &[BoostedModel], rounds: usize) -> Result<BoostedModel, RiskError> {
+    let sliced = members.iter().map(|m| m.slice(..rounds, 1)).collect::<Result<Vec<_>, _>>().map_err(train_err)?;
+    match sliced.as_slice() {
+        [one] => Ok(one.clone()),
+        many => BoostedModel::average(many).map_err(train_err),
+    }
+}
+
+/// Trains a model on feature rows and their inspection outcomes. `progress(done, total)` is
+/// called after every boosting round.
+pub fn train(
+    name: &str,
+    x: &[FeatureVector],
+    outcomes: &[Outcome],
+    params: &TrainParams,
+    period: Option<(String, String)>,
+    mut progress: impl FnMut(usize, usize) + Send,
+) -> Result<RiskModel, RiskError> {
+    let positives = check_training(x, outcomes, params)?;
+    let members = train_members(x, outcomes, params, &mut progress)?;
+    let booster = combine(&members, params.rounds)?;
+    let bytes = booster.encode(ModelFormat::Binary).map_err(train_err)?;
+    let meta = ModelMeta {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        version: format!("{name}@{:08x}", fnv(&bytes) as u32),
+        feature_set: features::feature_set_id(),
+        features: features::names().into_iter().map(str::to_owned).collect(),
+        params: params.clone(),
+        rows: x.len(),
+        positives,
+        period,
+        validation: None,
+    };
+    RiskModel::new(meta, booster)
+}
+
+/// The hyper-parameter grid searched by [`tune`]: every depth × learning rate is trained
+/// once with the most rounds, and evaluated at each round count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grid {
+    /// Tree depths.
+    pub depths: Vec<usize>,
+    /// Learning rates.
+    pub etas: Vec<f64>,
+    /// Round counts.
+    pub rounds: Vec<usize>,
+}
+
+impl Default for Grid {
+    fn default() -> Self {
+        Grid { depths: vec![6, 8, 10, 12], etas: vec![0.05, 0.1, 0.2], rounds: vec![100, 200, 300] }
+    }
+}
+
+/// One point of the grid and its AUC on the tuning data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridPoint {
+    /// Depth.
+    pub depth: usize,
+    /// Learning rate.
+    pub eta: f64,
+    /// Rounds.
+    pub rounds: usize,
+    /// AUC on the tuning data.
+    pub auc: f64,
+}
+
+/// Chooses depth, learning rate and rounds by AUC on `(x_check, o_check)` — data later than
+/// `(x_fit, o_fit)`, never the data reported on — and returns the chosen parameters with every
+/// point tried. `progress(done, total)` counts boosting rounds.
+pub fn tune(
+    x_fit: &[FeatureVector],
+    o_fit: &[Outcome],
+    x_check: &[FeatureVector],
+    o_check: &[Outcome],
+    base: &TrainParams,
+    grid: &Grid,
+    mut progress: impl FnMut(usize, usize) + Send,
+) -> Result<(TrainParams, Vec<GridPoint>), RiskError> {
+    let max_rounds = grid.rounds.iter().copied().max().unwrap_or(0);
+    if grid.depths.is_empty() || grid.etas.is_empty() || max_rounds == 0 || x_check.is_empty() {
+        return Err(RiskError::Training("the grid and the tuning data must not be empty".into()));
+    }
+    let flat: Vec<f32> =
+        x_check.iter().flat_map(|r| r.iter().map(|v| if v.is_infinite() { f32::NAN } else { *v })).collect();
+    let labels: Vec<bool> = o_check.iter().map(|o| o.fraud).collect();
+    let fits = grid.depths.len() * grid.etas.len();
+    let per_fit = max_rounds * base.bag;
+    let mut points = Vec::new();
+    let mut best: Option<(f64, TrainParams)> = None;
+    for (i, (&depth, &eta)) in grid.depths.iter().flat_map(|d| grid.etas.iter().map(move |e| (d, e))).enumerate() {
+        let params = TrainParams { max_depth: depth, eta, rounds: max_rounds, ..base.clone() };
+        let mut inner = |d: usize, _t: usize| progress(i * per_fit + d, fits * per_fit);
+        let members = train_members(x_fit, o_fit, &params, &mut inner)?;
+        for &rounds in &grid.rounds {
+            let booster = combine(&members, rounds)?;
+            let scores = booster.predict_rows(&flat, Iterations::Best).map_err(train_err)?;
+            let auc = crate::eval::auc(scores.as_slice(), &labels);
+            points.push(GridPoint { depth, eta, rounds, auc });
+            if best.as_ref().is_none_or(|(b, _)| auc > *b) {
+                best = Some((auc, TrainParams { rounds, ..params.clone() }));
+            }
+        }
+    }
+    let (_, chosen) = best.ok_or_else(|| RiskError::Training("no grid point".into()))?;
+    Ok((chosen, points))
+}
+
+impl RiskModel {
+    fn new(meta: ModelMeta, booster: BoostedModel) -> Result<Self, RiskError> {
+        let current = features::names();
+        if meta.features.len() != current.len() || meta.features.iter().zip(&current).any(|(a, b)| a != b) {
+            let missing: Vec<&str> =
+                current.iter().filter(|c| !meta.features.iter().any(|f| f == *c)).copied().collect();
+            return Err(RiskError::Model(format!(
+                "the model was trained on feature set {} ({} features) but this release computes {} ({} features){}",
+                meta.feature_set,
+                meta.features.len(),
+                features::feature_set_id(),
+                current.len(),
+                if missing.is_empty() { String::new() } else { format!("; the model lacks: {}", missing.join(", ")) }
+            )));
+        }
+        if booster.n_features() != N_FEATURES || booster.n_outputs() != 1 {
+            return Err(RiskError::Model(format!(
+                "the booster reads {} features with {} outputs; expected {N_FEATURES} and 1",
+                booster.n_features(),
+                booster.n_outputs()
+            )));
+        }
+        let trees = booster.trees().iter().map(path_nodes).collect::<Result<Vec<_>, _>>()?;
+        // The intercept is whatever the booster adds beyond its leaves: measure it on a row
+        // of missing values rather than depend on how the format stores it.
+        let probe = [f32::NAN; N_FEATURES];
+        let margin = booster.predict_margin_row(&probe, Iterations::Best).map_err(model_err)?;
+        let leaves: f32 = trees.iter().map(|t| walk(t, &probe, None)).sum();
+        Ok(RiskModel { meta, booster, trees, base_margin: margin - leaves })
+    }
+
+    /// The model's metadata.
+    pub fn meta(&self) -> &ModelMeta {
+        &self.meta
+    }
+
+    /// Records metrics measured on validation data (written with the model).
+    pub fn set_validation(&mut self, metrics: Metrics) {
+        self.meta.validation = Some(metrics);
+    }
+
+    /// The version every score names.
+    pub fn version(&self) -> &str {
+        &self.meta.version
+    }
+
+    /// The underlying booster (for export and benchmarks).
+    pub fn booster(&self) -> &BoostedModel {
+        &self.booster
+    }
+
+    /// Number of trees.
+    pub fn num_trees(&self) -> usize {
+        self.trees.len()
+    }
+
+    /// Writes the model file.
+    pub fn write<W: Write>(&self, mut w: W) -> Result<(), RiskError> {
+        let header = serde_json::to_string(&self.meta).map_err(model_err)?;
+        w.write_all(header.as_bytes())?;
+        w.write_all(b"\n")?;
+        w.write_all(&self.booster.encode(ModelFormat::Binary).map_err(model_err)?)?;
+        w.flush()?;
+        Ok(())
+    }
+
+    /// Reads a model file, refusing one written for another feature set.
+    pub fn read<R: Read>(r: R) -> Result<Self, RiskError> {
+        let mut r = std::io::BufReader::new(r);
+        let mut header = Vec::new();
+        // The header is one JSON line; bound it so that a wrong file is not read whole.
+        (&mut r).take(1 << 20).read_until(b'\n', &mut header)?;
+        let meta: ModelMeta = serde_json::from_slice(&header)
+            .map_err(|e| RiskError::Model(format!("not a Borderlink risk model (header: {e})")))?;
+        if meta.format != FORMAT {
+            return Err(RiskError::Model(format!("not a Borderlink risk model (format {:?})", meta.format)));
+        }
+        if meta.format_version != FORMAT_VERSION {
+            return Err(RiskError::Model(format!(
+                "model file format {} is not supported (this release reads {FORMAT_VERSION})",
+                meta.format_version
+            )));
+        }
+        let mut body = Vec::new();
+        r.read_to_end(&mut body)?;
+        let booster = BoostedModel::decode(&body, ModelFormat::Binary).map_err(model_err)?;
+        RiskModel::new(meta, booster)
+    }
+
+    /// The booster as an XGBoost JSON model (for XGBoost and other tools).
+    pub fn xgboost_json(&self) -> Result<Vec<u8>, RiskError> {
+        self.booster.encode(ModelFormat::XgboostJson).map_err(model_err)
+    }
+
+    /// Fraud probabilities of many rows (row-major, [`N_FEATURES`] per row).
+    pub fn predict_batch(&self, rows: &[f32]) -> Result<Vec<f32>, RiskError> {
+        Ok(self.booster.predict_rows(rows, Iterations::Best).map_err(model_err)?.as_slice().to_vec())
+    }
+
+    /// The fraud probability of one row, without allocating.
+    pub fn probability(&self, row: &FeatureVector) -> Result<f32, RiskError> {
+        let safe = sanitize(row);
+        self.booster.predict_row(&safe, Iterations::Best).map_err(model_err)
+    }
+
+    /// The probability and the per-feature log-odds contributions of one row: each split on
+    /// the row's path moves the expected value from the parent's to the child's, and that
+    /// move is credited to the split's feature (the tree-path attribution of Saabas, which
+    /// TreeSHAP refines; it costs one walk per tree).
+    pub fn predict(&self, row: &FeatureVector) -> Prediction {
+        let safe = sanitize(row);
+        let mut contributions = vec![0f32; N_FEATURES];
+        let mut margin = self.base_margin;
+        for tree in &self.trees {
+            margin += walk(tree, &safe, Some(&mut contributions));
+        }
+        Prediction { probability: sigmoid(margin), contributions }
+    }
+
+    /// The fraud probability of one row from the same walk as [`Self::predict`], without the
+    /// contributions.
+    pub fn probability_fast(&self, row: &FeatureVector) -> f32 {
+        let safe = sanitize(row);
+        sigmoid(self.base_margin + self.trees.iter().map(|t| walk(t, &safe, None)).sum::<f32>())
+    }
+}
+
+fn sigmoid(m: f32) -> f32 {
+    1.0 / (1.0 + (-m).exp())
+}
+
+/// Walks one tree for a row; returns the leaf value and, when asked, credits each split's
+/// change of expected value to the split's feature.
+fn walk(tree: &[PathNode], row: &FeatureVector, mut contributions: Option<&mut Vec<f32>>) -> f32 {
+    let mut i = 0usize;
+    loop {
+        let Some(node) = tree.get(i) else { return 0.0 };
+        if node.leaf {
+            return node.value;
+        }
+        let v = row.get(node.feature as usize).copied().unwrap_or(f32::NAN);
+        let left = if v.is_nan() { node.default_left } else { v < node.threshold };
+        let child = if left { node.left } else { node.right } as usize;
+        if let (Some(c), Some(out)) = (tree.get(child), contributions.as_deref_mut())
+            && let Some(slot) = out.get_mut(node.feature as usize)
+        {
+            *slot += c.value - node.value;
+        }
+        i = child;
+    }
+}
+
+/// Infinite values are not features: they become missing.
+fn sanitize(row: &FeatureVector) -> FeatureVector {
+    let mut out = *row;
+    for v in &mut out {
+        if v.is_infinite() {
+            *v = f32::NAN;
+        }
+    }
+    out
+}
+
+fn path_nodes(tree: &hessboost::tree::RegTree) -> Result<Vec<PathNode>, RiskError> {
+    let nodes = tree.nodes();
+    if tree.has_categorical_splits() || tree.is_vector_leaf() || tree.linear_leaves().is_some() {
+        return Err(RiskError::Model("the model uses categorical splits, vector or linear leaves".into()));
+    }
+    let mut out: Vec<PathNode> = nodes
+        .iter()
+        .map(|n| PathNode {
+            feature: n.split_feature,
+            threshold: n.split_cond,
+            default_left: n.default_left,
+            left: n.left.max(0) as u32,
+            right: n.right.max(0) as u32,
+            value: n.leaf_value,
+            leaf: n.is_leaf(),
+        })
+        .collect();
+    for n in out.iter().filter(|n| !n.leaf) {
+        if n.left as usize >= nodes.len() || n.right as usize >= nodes.len() || n.feature as usize >= N_FEATURES {
+            return Err(RiskError::Model("a tree node points outside its tree or feature set".into()));
+        }
+    }
+    // Children come after their parent in hessboost's layout only by convention; compute the
+    // means bottom-up by an explicit post-order instead of relying on it.
+    let mut cover: Vec<f64> = nodes.iter().map(|n| f64::from(n.sum_hess.max(0.0))).collect();
+    let mut stack = vec![(0usize, false)];
+    let mut guard = 0usize;
+    while let Some((i, expanded)) = stack.pop() {
+        guard += 1;
+        if guard > 4 * nodes.len() + 4 {
+            return Err(RiskError::Model("a tree is not a tree (cycle)".into()));
+        }
+        let n = out[i];
+        if n.leaf {
+            continue;
+        }
+        if expanded {
+            let (l, r) = (n.left as usize, n.right as usize);
+            let (cl, cr) = (cover[l], cover[r]);
+            let total = cl + cr;
+            out[i].value = if total > 0.0 {
+                ((f64::from(out[l].value) * cl + f64::from(out[r].value) * cr) / total) as f32
+            } else {
+                (out[l].value + out[r].value) / 2.0
+            };
+            cover[i] = total;
+        } else {
+            stack.push((i, true));
+            stack.push((n.left as usize, false));
+            stack.push((n.right as usize, false));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,99 @@
+use borderlink_model::{DeclarationRecord, Lane};
+use borderlink_risk::criterion::{Condition, CriteriaSet, Criterion};
+use borderlink_risk::engine::EngineConfig;
+use borderlink_risk::history::{Entity, Outcome};
+use borderlink_risk::import::read_csv;
+use borderlink_risk::lane::LanePolicy;
+use borderlink_risk::mapping::Mapping;
+use borderlink_risk::{RiskEngine, RiskError};
+
+use crate::model::trained;
+
+const HEAD: &str = "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,Tax Type,Country of Origin Indicator,Net Mass,Item Price,Fraud,Critical Fraud\n";
+
+fn declarations(rows: &str) -> Vec<DeclarationRecord> {
+    read_csv(format!("{HEAD}{rows}").as_bytes(), &Mapping::kcs()).unwrap().into_iter().map(|r| r.record).collect()
+}
+
+fn engine() -> RiskEngine {
+    let config = EngineConfig { lanes: LanePolicy { random_rate: 0.0, ..LanePolicy::default() }, queue_capacity: 0 };
+    let mut e = RiskEngine::new(config).unwrap();
+    e.set_model(trained(1500).0);
+    e
+}
+
+#[test]
+fn a_declaration_missing_fields_is_scored_and_says_what_is_missing() {
+    let mut e = engine();
+    let d = declarations("D1,2021-01-05,30,,,,,,,IMP1,,,,AE,CN,,,,,,0,0\n");
+    let a = e.assess(&d[0], 0);
+    assert!(a.score > 0.0 && a.score < 1.0);
+    assert!(a.model_version.as_deref().is_some_and(|v| v.starts_with("test@")));
+    for m in ["declarant", "commodity code", "value", "net mass", "tax rate"] {
+        assert!(a.missing.iter().any(|x| x == m), "{m} not in {:?}", a.missing);
+    }
+    assert!(!a.reasons.is_empty());
+    assert_eq!(a.day, "2021-01-05");
+}
+
+#[test]
+fn assessments_carry_lane_reasons_and_criteria_and_feed_back() {
+    let mut e = engine();
+    let mut set = CriteriaSet::default();
+    set.criteria.push(Criterion {
+        id: "ROUTE".into(),
+        name: "transhipment".into(),
+        condition: Condition::RouteDiffers,
+        lane: Lane::Yellow,
+        weight: 2.0,
+        valid_from: None,
+        valid_until: None,
+        instructions: "ask for the through bill of lading".into(),
+        inspected: 0,
+        hits: 0,
+    });
+    e.set_criteria(set).unwrap();
+    let d = declarations(
+        "R1,2021-01-05,30,B,11,21,11,10,DEC1,IMP1,S1,,610910,AE,CN,8,A,G,100,2000,1,0\n\
+         G1,2021-01-05,30,B,11,21,11,10,DEC1,IMP2,S1,,610910,CN,CN,8,A,G,100,2000,0,0\n",
+    );
+    let routed = e.assess(&d[0], 0);
+    assert!(routed.criteria.iter().any(|c| c.id == "ROUTE" && c.because.contains("depart from AE")));
+    assert!(matches!(routed.lane, Lane::Yellow | Lane::Red), "{:?}", routed.lane);
+    assert_eq!(routed.reasons[0].feature, "route_differs");
+    let direct = e.assess(&d[1], 0);
+    assert!(direct.criteria.is_empty());
+    assert!(routed.score > direct.score);
+    // Assessing again returns the same assessment and does not count the declaration twice.
+    let again = e.assess(&d[0], 0);
+    assert_eq!(again, routed);
+    assert_eq!(e.history().stats(Entity::Importer, "IMP1").map(|s| s.seen), Some(1));
+    // The queue: stricter lanes first.
+    let q = e.queue();
+    assert_eq!(q[0].declaration_id, "R1");
+    // Feedback: trader history, criterion hit rate, training set.
+    e.record_outcome("R1", Outcome { fraud: true, critical: false, revenue: 160.0 }).unwrap();
+    let s = e.history().stats(Entity::Importer, "IMP1").unwrap();
+    assert_eq!((s.inspected, s.frauds), (1, 1));
+    assert_eq!(e.criteria().criteria[0].hits, 1);
+    assert_eq!(e.feedback().len(), 1);
+    assert!(e.feedback()[0].outcome.fraud);
+    assert!(e.record_outcome("R1", Outcome { fraud: true, critical: false, revenue: 0.0 }).is_err());
+}
+
+#[test]
+fn an_override_is_recorded_only_with_a_reason() {
+    let mut e = engine();
+    let d = declarations("O1,2021-01-05,30,B,11,21,11,10,DEC1,IMP1,S1,,610910,CN,CN,8,A,G,100,2000,0,0\n");
+    let a = e.assess(&d[0], 0);
+    let to = if a.lane == Lane::Red { Lane::Green } else { Lane::Red };
+    let err = e.overrule("O1", to, "", "officer-1", "2021-01-05T10:00:00Z").unwrap_err();
+    assert!(matches!(err, RiskError::Override(_)));
+    assert!(e.assessment("O1").unwrap().overridden.is_none());
+    let o = e
+        .overrule("O1", to, "intelligence report 2021/17 on this consignee", "officer-1", "2021-01-05T10:00:00Z")
+        .unwrap();
+    assert_eq!(o.from, a.lane);
+    assert_eq!(e.assessment("O1").unwrap().effective_lane(), to);
+    assert!(e.overrule("nope", to, "intelligence report 2021/17", "officer-1", "t").is_err());
+}
