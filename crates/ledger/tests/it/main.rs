@@ -1,6 +1,7 @@
 //! Integration tests of the ledger through its public API.
 
 mod fixtures;
+mod formats;
 mod integrity;
 mod policy;
 mod private;
