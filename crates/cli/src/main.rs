@@ -11,7 +11,10 @@ use anyhow::Context;
 use borderlink_model::{RecordType, Report, ValidateOptions, validate};
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod bench;
 mod demo;
+mod ledger_cmd;
+mod network;
 mod risk;
 
 #[derive(Parser)]
@@ -52,6 +55,18 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Risk management: train, evaluate and import (selectivity criteria and the learned model).
     Risk(risk::RiskArgs),
+    /// The consortium: `network new` creates its CA, member keys and genesis.
+    Network(network::NetworkArgs),
+    /// Sign a record and submit it to a node's ledger (clear, or private to some members).
+    Submit(ledger_cmd::SubmitArgs),
+    /// Export an offline-verifiable proof of a record (from a node, or a stopped node's folder).
+    Proof(ledger_cmd::ProofArgs),
+    /// Verify a proof offline against the consortium's genesis.
+    Verify(ledger_cmd::VerifyArgs),
+    /// Ledger maintenance: `ledger verify` checks a whole ledger.
+    Ledger(ledger_cmd::LedgerArgs),
+    /// Benchmarks: `bench ledger` measures committed tx/s against the signature-verification limit.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -104,6 +119,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo(args) => demo::run(args),
         Command::Risk(args) => risk::run(args),
+        Command::Network(args) => network::run(args),
+        Command::Submit(args) => ledger_cmd::submit(args),
+        Command::Proof(args) => ledger_cmd::proof(args),
+        Command::Verify(args) => ledger_cmd::verify(args),
+        Command::Ledger(args) => ledger_cmd::ledger(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
 

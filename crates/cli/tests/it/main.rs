@@ -1,6 +1,8 @@
 //! End-to-end tests of the `borderlink` binary: exit codes, reports and schemas as a user sees them.
 
+mod crash;
 mod demo;
+mod ledger;
 mod schema;
 mod validate;
 

@@ -1,0 +1,392 @@
+//! `borderlink bench ledger`: committed signed transactions per second on one node, with durable
+//! commits, next to the machine's own limit measured in the same run — the rate at which it can
+//! verify the very same Ed25519 signatures with batch verification — and a published peer.
+//!
+//! One node runs in-process on a temporary folder: a fresh consortium of customs
+//! administrations, N pre-signed AEO authorisations (valid records, distinct ids, each issued by
+//! the administration of its country as the write policy demands), submitted through
+//! [`LedgerService::submit`] by C concurrent clients. Each submission resolves after its block
+//! is durably committed; its latency is submit → commit.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use borderlink_ledger::consortium::{self, OrgSpec};
+use borderlink_ledger::identity::{MemberKeys, Role};
+use borderlink_ledger::{Ledger, Transaction, clear_put_body};
+use borderlink_model::{ValidateOptions, validate};
+use borderlink_node::LedgerService;
+use ed25519_dalek::{Signature, VerifyingKey};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::ExitCode;
+
+/// Options of `borderlink bench`.
+#[derive(clap::Args)]
+pub(crate) struct BenchArgs {
+    #[command(subcommand)]
+    what: BenchWhat,
+}
+
+#[derive(clap::Subcommand)]
+enum BenchWhat {
+    /// Committed signed transactions per second on one node (durable), p50/p99 commit latency,
+    /// and the machine's Ed25519 batch-verification rate as the limit.
+    Ledger(LedgerBench),
+}
+
+#[derive(clap::Args)]
+struct LedgerBench {
+    /// Transactions to commit.
+    #[arg(long, default_value_t = 50_000)]
+    txs: usize,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 256)]
+    clients: usize,
+}
+
+/// The published peer shown beside the results (Hyperledger Fabric 2.5, 3 × 40-core servers).
+const FABRIC: &str = "Fabric 2.5: ~2,950 tps on 3×40-core servers (published)";
+
+/// The issuing administrations: AEO authorisations of a country are written by its customs.
+const ISSUERS: [(&str, &str); 4] = [
+    ("HM Revenue & Customs", "GB"),
+    ("Douane Nederland", "NL"),
+    ("Generalzolldirektion", "DE"),
+    ("Direction generale des douanes", "FR"),
+];
+
+pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    match args.what {
+        BenchWhat::Ledger(b) => ledger(b),
+    }
+}
+
+fn progress(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} ({elapsed})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// An AEO authorisation issued by `country`'s administration, number `n`.
+fn aeo_record(country: &str, authority: &str, n: usize) -> Vec<u8> {
+    let trader = format!("{country}{:012}", 100_000_000_000 + n);
+    let doc = serde_json::json!({
+        "AuthorisationHolder": { "ID": trader, "CategoryCode": "AEOC" },
+        "AdditionalDocument": {
+            "CategoryCode": "C",
+            "TypeCode": "501",
+            "ID": format!("{country} AEOC {n:07}/26"),
+            "Name": "AEO - Customs simplifications",
+            "EffectiveDateTime": "2026-01-05T00:00:00Z"
+        },
+        "ext": {
+            "issuingAuthority": { "countryCode": country, "name": authority },
+            "status": "ACTIVE",
+            "statusChangedAt": "2026-01-05T00:00:00Z",
+            "validUntil": null,
+            "traderIdentificationNumber": trader,
+            "holder": { "Name": format!("Bench Trader {n}") }
+        }
+    });
+    serde_json::to_vec(&doc).unwrap_or_default()
+}
+
+/// Signs `n` valid puts, spread over the issuers, on every core.
+fn presign(
+    chain: borderlink_ledger::Hash,
+    keys: &[MemberKeys],
+    n: usize,
+    bar: &ProgressBar,
+) -> anyhow::Result<Vec<Transaction>> {
+    let threads = std::thread::available_parallelism().map_or(2, |p| p.get()).max(1);
+    let per = n.div_ceil(threads);
+    let nonce_base = rand_core::RngCore::next_u64(&mut rand_core::OsRng) >> 1;
+    let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    let parts: Vec<anyhow::Result<Vec<Transaction>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut out = Vec::with_capacity(per);
+                    for i in (t * per)..((t + 1) * per).min(n) {
+                        let k = i % keys.len();
+                        let (authority, country) = ISSUERS[k % ISSUERS.len()];
+                        let payload = aeo_record(country, authority, i);
+                        let report = validate(&payload, &ValidateOptions::default());
+                        let Some(record) = report.record.filter(|_| report.valid) else {
+                            bail!("the generated record {i} is invalid: {:?}", report.errors.first());
+                        };
+                        let id = record.business_id().unwrap_or_default().to_owned();
+                        let body = clear_put_body(
+                            chain,
+                            &record,
+                            &id,
+                            1,
+                            &payload,
+                            &keys[k].member,
+                            nonce_base + i as u64,
+                            ts,
+                        );
+                        out.push(Transaction::sign(body, payload, Vec::new(), &keys[k]));
+                        if out.len() % 256 == 0 {
+                            bar.inc(256);
+                        }
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a signing thread panicked"))))
+            .collect()
+    });
+    let mut txs = Vec::with_capacity(n);
+    for p in parts {
+        txs.extend(p?);
+    }
+    bar.finish_and_clear();
+    Ok(txs)
+}
+
+/// What the clients measured.
+struct Run {
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    refused: Vec<String>,
+    blocks: u64,
+}
+
+fn submit_all(ledger: Ledger, txs: Vec<Transaction>, clients: usize) -> anyhow::Result<Run> {
+    let n = txs.len() as u64;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    let ledger = Arc::new(ledger);
+    let done = Arc::new(AtomicU64::new(0));
+    let finished = Arc::new(AtomicBool::new(false));
+    // The bar is drawn from its own thread so that the clients only bump a counter.
+    let ticker = {
+        let done = Arc::clone(&done);
+        let finished = Arc::clone(&finished);
+        let bar = progress(n, "commit");
+        std::thread::spawn(move || {
+            while !finished.load(Ordering::Relaxed) {
+                bar.set_position(done.load(Ordering::Relaxed));
+                std::thread::park_timeout(Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        })
+    };
+    let mut queues: Vec<Vec<Transaction>> = (0..clients).map(|_| Vec::with_capacity(txs.len() / clients + 1)).collect();
+    for (i, tx) in txs.into_iter().enumerate() {
+        queues[i % clients].push(tx);
+    }
+    let result = runtime.block_on(async {
+        let service = LedgerService::start_solo(Arc::clone(&ledger));
+        let start = Instant::now();
+        let tasks: Vec<_> = queues
+            .into_iter()
+            .map(|queue| {
+                let service = Arc::clone(&service);
+                let done = Arc::clone(&done);
+                tokio::spawn(async move {
+                    let mut latencies = Vec::with_capacity(queue.len());
+                    let mut refused = Vec::new();
+                    for tx in queue {
+                        let t0 = Instant::now();
+                        match service.submit(tx).await {
+                            Ok(_) => latencies.push(t0.elapsed()),
+                            Err(e) => refused.push(format!("[{}] {e}", e.code())),
+                        }
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    (latencies, refused)
+                })
+            })
+            .collect();
+        let mut latencies = Vec::with_capacity(n as usize);
+        let mut refused = Vec::new();
+        for t in tasks {
+            let (l, r) = t.await.context("a client task failed")?;
+            latencies.extend(l);
+            refused.extend(r);
+        }
+        let elapsed = start.elapsed();
+        Ok::<_, anyhow::Error>(Run { elapsed, latencies, refused, blocks: ledger.head().map_or(0, |h| h.height) })
+    });
+    finished.store(true, Ordering::Relaxed);
+    ticker.thread().unpark();
+    let _ = ticker.join();
+    result
+}
+
+/// Verifies every signature with `verify_batch` in chunks of `chunk`, on `threads` threads;
+/// returns signatures per second.
+fn verify_rate(
+    msgs: &[Vec<u8>],
+    sigs: &[Signature],
+    keys: &[VerifyingKey],
+    chunk: usize,
+    threads: usize,
+) -> anyhow::Result<f64> {
+    let n = msgs.len();
+    let per = n.div_ceil(threads);
+    let start = Instant::now();
+    let ok = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let (from, to) = ((t * per).min(n), ((t + 1) * per).min(n));
+                    let mut ok = true;
+                    let mut i = from;
+                    while i < to {
+                        let j = (i + chunk).min(to);
+                        let m: Vec<&[u8]> = msgs[i..j].iter().map(Vec::as_slice).collect();
+                        ok &= ed25519_dalek::verify_batch(&m, &sigs[i..j], &keys[i..j]).is_ok();
+                        i = j;
+                    }
+                    ok
+                })
+            })
+            .collect();
+        handles.into_iter().all(|h| h.join().unwrap_or(false))
+    });
+    let elapsed = start.elapsed();
+    if !ok {
+        bail!("a signature batch did not verify");
+    }
+    Ok(n as f64 / elapsed.as_secs_f64())
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |p| p.get());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    // Other work on the machine skews every number here: say how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().map(|l| format!(", load average {l} at start")))
+        .unwrap_or_default();
+    format!("{cores} cores, {cpu}{load}")
+}
+
+fn thousands(v: f64) -> String {
+    let s = format!("{:.0}", v.max(0.0));
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn ledger(b: LedgerBench) -> anyhow::Result<ExitCode> {
+    if b.txs == 0 || b.clients == 0 {
+        bail!("--txs and --clients must be at least 1");
+    }
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; measure with `cargo run --release -p borderlink-cli -- bench ledger`"
+        );
+    }
+    let machine = machine();
+    let tmp =
+        tempfile::Builder::new().prefix("borderlink-bench-").tempdir().context("cannot create a temporary folder")?;
+    let orgs: Vec<OrgSpec> = ISSUERS
+        .iter()
+        .map(|(name, country)| OrgSpec {
+            name: (*name).into(),
+            role: Role::Customs,
+            country: (*country).into(),
+            trader_ids: vec![],
+        })
+        .collect();
+    let created = consortium::create(&tmp.path().join("consortium"), "Bench border", &orgs, "2026-01-01T00:00:00Z")?;
+    let keys: Vec<MemberKeys> = created.key_files.iter().map(|(_, p)| MemberKeys::load(p)).collect::<Result<_, _>>()?;
+    let chain = created.genesis.chain_id();
+    eprintln!("signing {} AEO authorisations from {} customs administrations…", b.txs, keys.len());
+    let txs = presign(chain, &keys, b.txs, &progress(b.txs as u64, "sign"))?;
+    // The same signatures, kept for the verification limit.
+    let by_member: std::collections::HashMap<&str, VerifyingKey> =
+        keys.iter().map(|k| (k.member.as_str(), k.signing.verifying_key())).collect();
+    let msgs: Vec<Vec<u8>> = txs.iter().map(|t| t.body_bytes.clone()).collect();
+    let sigs: Vec<Signature> = txs.iter().map(|t| Signature::from_bytes(&t.signature)).collect();
+    let vks: Vec<VerifyingKey> = txs
+        .iter()
+        .map(|t| by_member.get(t.body.submitter.as_str()).copied().context("unknown submitter"))
+        .collect::<anyhow::Result<_>>()?;
+
+    let ledger = Ledger::open(&tmp.path().join("ledger"), created.genesis.clone(), Some(keys[0].clone()))?;
+    eprintln!("submitting from {} concurrent clients to one node (durable commits)…", b.clients);
+    let run = submit_all(ledger, txs, b.clients)?;
+    let committed = run.latencies.len();
+    let tps = committed as f64 / run.elapsed.as_secs_f64();
+    let mut lat = run.latencies;
+    lat.sort_unstable();
+    let pct = |p: usize| lat.get((lat.len() * p / 100).min(lat.len().saturating_sub(1))).copied().unwrap_or_default();
+    let (p50, p99) = (pct(50), pct(99));
+
+    eprintln!("measuring Ed25519 batch verification of the same {} signatures…", msgs.len());
+    let chunk = borderlink_node::ordering::MAX_BATCH;
+    let one = verify_rate(&msgs, &sigs, &vks, chunk, 1)?;
+    let two = verify_rate(&msgs, &sigs, &vks, chunk, 2)?;
+    let limit = one.max(two);
+
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "borderlink bench ledger --txs {} --clients {}", b.txs, b.clients)?;
+    writeln!(out, "machine: {machine}{}", if cfg!(debug_assertions) { " (DEBUG build)" } else { "" })?;
+    writeln!(out)?;
+    let rows = [
+        ("committed signed tx/s, one node, durable", format!("{} tx/s", thousands(tps))),
+        ("transactions committed / refused", format!("{committed} / {}", run.refused.len())),
+        (
+            "blocks (mean transactions per block)",
+            format!("{} ({:.0})", run.blocks, committed as f64 / run.blocks.max(1) as f64),
+        ),
+        ("submit → commit latency p50 / p99", format!("{} / {}", ms(p50), ms(p99))),
+        ("Ed25519 verify_batch, 1 thread", format!("{} sig/s", thousands(one))),
+        ("Ed25519 verify_batch, 2 threads (the limit)", format!("{} sig/s", thousands(two))),
+        ("committed / verification limit", format!("{:.0} %", 100.0 * tps / limit)),
+        ("reference", FABRIC.to_owned()),
+    ];
+    let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    writeln!(out, "| {:<width$} | result |", "what")?;
+    writeln!(out, "|{}|---|", "-".repeat(width + 2))?;
+    for (k, v) in &rows {
+        writeln!(out, "| {k:<width$} | {v} |")?;
+    }
+    writeln!(out)?;
+    if let Some(first) = run.refused.first() {
+        writeln!(out, "{} transaction(s) refused, first: {first}", run.refused.len())?;
+    }
+    writeln!(
+        out,
+        "bench ledger: {committed} tx committed in {:.2} s = {} tx/s (p50 {}, p99 {}), {:.0} % of the Ed25519 verification limit ({} sig/s); {FABRIC}",
+        run.elapsed.as_secs_f64(),
+        thousands(tps),
+        ms(p50),
+        ms(p99),
+        100.0 * tps / limit,
+        thousands(limit)
+    )?;
+    Ok(if run.refused.is_empty() { ExitCode::Ok } else { ExitCode::Failure })
+}

@@ -1,0 +1,702 @@
+//! The ledger from the command line: `submit` a record to a node, export a `proof` of it (from a
+//! node, or offline from a ledger folder), `verify` a proof offline, and check a whole ledger
+//! with `ledger verify`.
+//!
+//! Exit codes: 0 done; 1 the record is invalid, the node refused the transaction, the proof or
+//! the ledger does not verify; 2 usage; 3 an input (file, key, genesis) cannot be read; 4 the
+//! node cannot be reached or failed.
+
+use std::fmt::Display;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use borderlink_ledger::genesis::Genesis;
+use borderlink_ledger::identity::MemberKeys;
+use borderlink_ledger::proof::Proof;
+use borderlink_ledger::tx::{PayloadKind, TxBody, TxKind};
+use borderlink_ledger::{Hash, Ledger, LedgerError, Transaction, clear_put_body};
+use borderlink_model::{ValidateOptions, validate};
+use rand_core::{OsRng, RngCore};
+use serde::Deserialize;
+
+use crate::ExitCode;
+
+/// Options of `borderlink submit`.
+#[derive(clap::Args)]
+pub(crate) struct SubmitArgs {
+    /// The record to submit (JSON or WCO DM XML).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// The submitting member's key file (`orgs/ID/member.key`).
+    #[arg(long, value_name = "KEY")]
+    key: PathBuf,
+    /// The node's URL, e.g. `http://127.0.0.1:8080`.
+    #[arg(long, value_name = "URL")]
+    node: String,
+    /// The record id on the ledger; by default the record's business id (a declaration's
+    /// FunctionalReferenceID, an AEO authorisation's document id…).
+    #[arg(long, value_name = "RECORD_ID")]
+    id: Option<String>,
+    /// Make the record private to these members (comma-separated ids): it is encrypted to them
+    /// (and to the submitter), other members only see its digest.
+    #[arg(long = "private-to", value_name = "MEMBER_ID,…", value_delimiter = ',')]
+    private_to: Vec<String>,
+}
+
+/// Options of `borderlink proof`.
+#[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["node", "data"]))]
+pub(crate) struct ProofArgs {
+    /// The record whose current version to prove.
+    #[arg(value_name = "RECORD_ID")]
+    record_id: String,
+    /// Ask this node (signed request; needs --key).
+    #[arg(long, value_name = "URL", requires = "key")]
+    node: Option<String>,
+    /// The member key that signs the request to the node.
+    #[arg(long, value_name = "KEY", requires = "node")]
+    key: Option<PathBuf>,
+    /// Read a ledger folder directly instead (the node's data folder, or its `ledger` folder);
+    /// the node must be stopped.
+    #[arg(long, value_name = "DIR", conflicts_with = "node")]
+    data: Option<PathBuf>,
+    /// The consortium's genesis (with --data; default DIR/consortium/genesis.json).
+    #[arg(long, value_name = "GENESIS", requires = "data")]
+    genesis: Option<PathBuf>,
+}
+
+/// Options of `borderlink verify`.
+#[derive(clap::Args)]
+pub(crate) struct VerifyArgs {
+    /// The proof file (from `borderlink proof`).
+    #[arg(value_name = "PROOF")]
+    proof: PathBuf,
+    /// The consortium's genesis file: the only thing trusted.
+    #[arg(long, value_name = "GENESIS")]
+    genesis: PathBuf,
+}
+
+/// Options of `borderlink ledger`.
+#[derive(clap::Args)]
+pub(crate) struct LedgerArgs {
+    #[command(subcommand)]
+    command: LedgerCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum LedgerCommand {
+    /// Check a whole ledger: hash chain, Merkle roots, signatures, checkpoints and state.
+    Verify {
+        /// The node's data folder (holding `ledger/`), or the ledger folder itself; the node must
+        /// be stopped.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The consortium's genesis (default DIR/consortium/genesis.json).
+        #[arg(long, value_name = "GENESIS")]
+        genesis: Option<PathBuf>,
+    },
+}
+
+/// Why a command stops: the message the user reads and the exit code.
+struct Failed {
+    code: ExitCode,
+    message: String,
+}
+
+impl Failed {
+    fn new(code: ExitCode, e: impl Display) -> Self {
+        Self { code, message: format!("error: {e}") }
+    }
+    fn input(e: anyhow::Error) -> Self {
+        Self { code: ExitCode::Input, message: format!("error: {e:#}") }
+    }
+    fn node(e: anyhow::Error) -> Self {
+        Self { code: ExitCode::Failure, message: format!("error: {e:#}") }
+    }
+}
+
+type Outcome<T> = Result<T, Failed>;
+
+fn finish(r: Outcome<ExitCode>) -> anyhow::Result<ExitCode> {
+    match r {
+        Ok(code) => Ok(code),
+        Err(f) => {
+            eprintln!("{}", f.message);
+            Ok(f.code)
+        }
+    }
+}
+
+/// A usage error found after parsing (exit 2, clap's format, with the usage of the subcommand
+/// at `path`, e.g. `["ledger", "verify"]`).
+fn usage_error(path: &[&str], kind: clap::error::ErrorKind, message: impl Display) -> ! {
+    use clap::CommandFactory;
+    let mut cmd = crate::Cli::command();
+    cmd.build();
+    let mut at = cmd;
+    for name in path {
+        match at.find_subcommand(name).cloned() {
+            Some(sub) => at = sub,
+            None => break,
+        }
+    }
+    at.error(kind, message).exit()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn load_keys(path: &Path) -> Outcome<MemberKeys> {
+    MemberKeys::load(path).map_err(|e| Failed::new(ExitCode::Input, e))
+}
+
+fn load_genesis(path: &Path) -> Outcome<Genesis> {
+    Genesis::load(path).map_err(|e| Failed::new(ExitCode::Input, e))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Talking to a node
+
+/// A node's error body.
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    code: String,
+    message: String,
+}
+
+/// A member's signed client of one node.
+struct NodeClient {
+    base: reqwest::Url,
+    http: reqwest::blocking::Client,
+    keys: MemberKeys,
+}
+
+/// A reply: status and body.
+struct Reply {
+    status: reqwest::StatusCode,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Outcome<T> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Failed::new(ExitCode::Failure, format!("the node's {what} reply is not understood: {e}")))
+    }
+
+    fn error_body(&self) -> Option<ErrorBody> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// A refusal as the user reads it: `error [code]: message`; the node's fault (5xx) is a
+    /// failure, anything else a refusal.
+    fn refused(&self) -> Failed {
+        let code = if self.status.is_server_error() { ExitCode::Failure } else { ExitCode::Invalid };
+        let message = match self.error_body() {
+            Some(b) => format!("error [{}]: {}", b.code, b.message),
+            None => format!(
+                "error: the node answered {} {}",
+                self.status,
+                String::from_utf8_lossy(&self.body).chars().take(200).collect::<String>()
+            ),
+        };
+        Failed { code, message }
+    }
+}
+
+/// Percent-encodes a path segment (everything but RFC 3986 unreserved characters), so that a
+/// record id such as `GB AEOC 14274/19` stays one segment and the signed path is the path sent.
+fn segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl NodeClient {
+    fn new(node: &str, keys: MemberKeys) -> Outcome<Self> {
+        let mut text = node.trim().to_owned();
+        if !text.contains("://") {
+            text = format!("http://{text}");
+        }
+        if !text.ends_with('/') {
+            text.push('/');
+        }
+        let base = reqwest::Url::parse(&text)
+            .map_err(|e| Failed::new(ExitCode::Input, format!("--node {node:?} is not a URL: {e}")))?;
+        let mut builder = reqwest::blocking::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            // A submission returns after the durable commit: allow for a busy node.
+            .timeout(Duration::from_secs(120));
+        // A node on this machine is never reached through a proxy.
+        let loopback = match base.host_str() {
+            Some("localhost") => true,
+            Some(h) => h
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|a| a.is_loopback()),
+            None => false,
+        };
+        if loopback {
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(|e| Failed::new(ExitCode::Failure, format!("HTTP client: {e}")))?;
+        Ok(Self { base, http, keys })
+    }
+
+    fn url(&self, path: &str) -> Outcome<reqwest::Url> {
+        self.base.join(path).map_err(|e| Failed::new(ExitCode::Input, format!("{path}: {e}")))
+    }
+
+    /// A signed request (the Authorization header covers method, path and query, time and body).
+    fn send(&self, method: reqwest::Method, path: &str, body: Vec<u8>) -> Outcome<Reply> {
+        let url = self.url(path)?;
+        let pq = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let auth = borderlink_ledger::auth::authorization(&self.keys, method.as_str(), &pq, now_ms(), &body);
+        let mut req = self.http.request(method, url.clone()).header(reqwest::header::AUTHORIZATION, auth);
+        if !body.is_empty() {
+            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        }
+        let resp = req.send().map_err(|e| {
+            Failed::node(anyhow::Error::new(e).context(format!("cannot reach the node at {}", self.base)))
+        })?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .map_err(|e| Failed::node(anyhow::Error::new(e).context(format!("reading the reply from {url}"))))?
+            .to_vec();
+        Ok(Reply { status, body })
+    }
+
+    fn get(&self, path: &str) -> Outcome<Reply> {
+        self.send(reqwest::Method::GET, path, Vec::new())
+    }
+}
+
+/// What `GET /api/v1/network` says (the parts a client needs).
+#[derive(Debug, Deserialize)]
+struct NetworkView {
+    consortium: String,
+    chain_id: String,
+    members: Vec<MemberView>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MemberView {
+    id: String,
+    status: String,
+    encryption_key: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RecordView {
+    version: u64,
+    record_type: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct SubmitReply {
+    tx_id: String,
+    height: u64,
+    index: u32,
+}
+
+// ---------------------------------------------------------------------------------------------
+// submit
+
+pub(crate) fn submit(a: SubmitArgs) -> anyhow::Result<ExitCode> {
+    finish(submit_record(a))
+}
+
+fn submit_record(a: SubmitArgs) -> Outcome<ExitCode> {
+    let keys = load_keys(&a.key)?;
+    let name = a.file.display().to_string();
+    let max = borderlink_model::validate::DEFAULT_MAX_BYTES;
+    let bytes =
+        crate::read_limited(&a.file, max).with_context(|| format!("cannot read {name}")).map_err(Failed::input)?;
+    // Refuse invalid records here, with the full report, rather than spend a round trip.
+    let report = validate(&bytes, &ValidateOptions::default());
+    let Some(record) = report.record.clone().filter(|_| report.valid) else {
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let mut out = std::io::stdout().lock();
+        let _ = crate::write_human(&mut out, &name, &report, color);
+        return Err(Failed::new(ExitCode::Invalid, format!("{name} is not a valid record: nothing was submitted")));
+    };
+    let record_id = match a.id.clone().or_else(|| record.business_id().map(str::to_owned)) {
+        Some(id) if !id.trim().is_empty() => id,
+        _ => usage_error(
+            &["submit"],
+            clap::error::ErrorKind::MissingRequiredArgument,
+            format!("{name} has no business id to use as record id: give one with --id RECORD_ID"),
+        ),
+    };
+    // The canonical form is what the ledger stores (XML input becomes the same JSON).
+    let payload = serde_json::to_vec(&record).map_err(|e| Failed::new(ExitCode::Failure, e))?;
+    let node = NodeClient::new(&a.node, keys)?;
+
+    let reply = node.get("api/v1/network")?;
+    if !reply.status.is_success() {
+        return Err(reply.refused());
+    }
+    let network: NetworkView = reply.json("network")?;
+    let chain = Hash::from_hex(&network.chain_id)
+        .ok_or_else(|| Failed::new(ExitCode::Failure, "the node's chain id is not a SHA-256 digest"))?;
+    let me = node.keys.member.clone();
+    if !network.members.iter().any(|m| m.id == me) {
+        return Err(Failed::new(
+            ExitCode::Invalid,
+            format!("{me} (from {}) is not a member of {:?}", a.key.display(), network.consortium),
+        ));
+    }
+
+    let reply = node.get(&format!("api/v1/records/{}", segment(&record_id)))?;
+    let version = match reply.status.as_u16() {
+        200 => {
+            let current: RecordView = reply.json("record")?;
+            if current.record_type != record.record_type().name() {
+                return Err(Failed::new(
+                    ExitCode::Invalid,
+                    format!(
+                        "record {record_id} on the ledger is a {}, not a {}: choose another id with --id",
+                        current.record_type,
+                        record.record_type().name()
+                    ),
+                ));
+            }
+            current.version + 1
+        }
+        404 if reply.error_body().is_some_and(|b| b.code == "record_not_found") => 1,
+        _ => return Err(reply.refused()),
+    };
+
+    let nonce = OsRng.next_u64();
+    let ts = now_ms();
+    let private = !a.private_to.is_empty();
+    let tx = if private {
+        let mut ids: Vec<String> = Vec::new();
+        for id in a.private_to.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            if !ids.iter().any(|x| x == id) {
+                ids.push(id.to_owned());
+            }
+        }
+        // The submitter can read back what it wrote.
+        if !ids.contains(&me) {
+            ids.push(me.clone());
+        }
+        let mut recipients = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let m = network.members.iter().find(|m| &m.id == id).ok_or_else(|| {
+                Failed::new(
+                    ExitCode::Invalid,
+                    format!(
+                        "--private-to: {id} is not a member of {:?} (members: {})",
+                        network.consortium,
+                        network.members.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })?;
+            if m.status != "active" {
+                return Err(Failed::new(ExitCode::Invalid, format!("--private-to: {id} is {}", m.status)));
+            }
+            let mut k = [0u8; 32];
+            hex::decode_to_slice(&m.encryption_key, &mut k).map_err(|_| {
+                Failed::new(ExitCode::Failure, format!("the node gives no valid encryption key for {id}"))
+            })?;
+            recipients.push((id.clone(), x25519_dalek::PublicKey::from(k)));
+        }
+        let (header, ciphertext, wrapped) = borderlink_ledger::private::seal(&payload, &record_id, &recipients)
+            .map_err(|e| Failed::new(ExitCode::Failure, e))?;
+        let body = TxBody {
+            chain,
+            kind: TxKind::Put,
+            record_type: record.record_type().name().to_owned(),
+            record_id: record_id.clone(),
+            version,
+            meta: borderlink_ledger::meta::derive(&record),
+            payload_kind: PayloadKind::Private,
+            payload_digest: Hash::of(&ciphertext),
+            payload_len: ciphertext.len() as u64,
+            media_type: "application/json".into(),
+            private: Some(header),
+            submitter: me.clone(),
+            nonce,
+            timestamp_ms: ts,
+        };
+        Transaction::sign(body, ciphertext, wrapped, &node.keys)
+    } else {
+        let body = clear_put_body(chain, &record, &record_id, version, &payload, &me, nonce, ts);
+        Transaction::sign(body, payload, Vec::new(), &node.keys)
+    };
+
+    let wire = serde_json::to_vec(&tx.to_wire()).map_err(|e| Failed::new(ExitCode::Failure, e))?;
+    let reply = node.send(reqwest::Method::POST, "api/v1/transactions", wire)?;
+    if !reply.status.is_success() {
+        return Err(reply.refused());
+    }
+    let r: SubmitReply = reply.json("submission")?;
+    let mut out = std::io::stdout().lock();
+    let shown = (|| {
+        writeln!(
+            out,
+            "committed {} {record_id} version {version}{} at height {} (index {})",
+            record.record_type().name(),
+            if private { " (private)" } else { "" },
+            r.height,
+            r.index
+        )?;
+        writeln!(out, "tx id: {}", r.tx_id)?;
+        if let Some(h) = &tx.body.private {
+            writeln!(out, "readable by: {}", h.recipients.join(", "))?;
+        }
+        Ok::<_, std::io::Error>(())
+    })();
+    if let Err(e) = shown
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(Failed::new(ExitCode::Failure, e));
+    }
+    Ok(ExitCode::Ok)
+}
+
+// ---------------------------------------------------------------------------------------------
+// proof
+
+pub(crate) fn proof(a: ProofArgs) -> anyhow::Result<ExitCode> {
+    finish(export_proof(a))
+}
+
+fn export_proof(a: ProofArgs) -> Outcome<ExitCode> {
+    let proof = match (&a.node, &a.key, &a.data) {
+        (Some(node), Some(key), _) => {
+            let node = NodeClient::new(node, load_keys(key)?)?;
+            let reply = node.get(&format!("api/v1/proofs/{}", segment(&a.record_id)))?;
+            if !reply.status.is_success() {
+                return Err(reply.refused());
+            }
+            reply.json::<Proof>("proof")?
+        }
+        (_, _, Some(data)) => {
+            let local = locate(&["proof"], data, a.genesis.as_deref())?;
+            let ledger = local.open().map_err(|e| e.into_failed(&local))?;
+            match ledger.proof(&a.record_id) {
+                Ok(p) => p,
+                Err(LedgerError::NotFound(_)) => {
+                    return Err(Failed::new(
+                        ExitCode::Invalid,
+                        format!("record {} is not on the ledger in {}", a.record_id, local.dir.display()),
+                    ));
+                }
+                Err(e) => return Err(Failed::new(ExitCode::Failure, e)),
+            }
+        }
+        _ => usage_error(
+            &["proof"],
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "give --node URL --key KEY or --data DIR",
+        ),
+    };
+    let mut out = std::io::stdout().lock();
+    let written =
+        serde_json::to_writer_pretty(&mut out, &proof).map_err(std::io::Error::from).and_then(|()| writeln!(out));
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(Failed::new(ExitCode::Failure, format!("cannot write the proof: {e}")));
+    }
+    eprintln!(
+        "proof of {} {} version {} (block {}, {} checkpoint signature(s))",
+        proof.record_type,
+        proof.record_id,
+        proof.version,
+        proof.header.height,
+        proof.checkpoints.len()
+    );
+    Ok(ExitCode::Ok)
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify
+
+pub(crate) fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
+    finish(verify_proof(a))
+}
+
+fn verify_proof(a: VerifyArgs) -> Outcome<ExitCode> {
+    let genesis = load_genesis(&a.genesis)?;
+    let name = a.proof.display().to_string();
+    let bytes = crate::read_limited(&a.proof, borderlink_model::validate::DEFAULT_MAX_BYTES)
+        .with_context(|| format!("cannot read {name}"))
+        .map_err(Failed::input)?;
+    let mut out = std::io::stdout().lock();
+    let verdict = match serde_json::from_slice::<Proof>(&bytes) {
+        Ok(p) => p.verify(&genesis).map(|v| (p, v)),
+        Err(e) => Err(borderlink_ledger::proof::ProofError::Malformed(format!("{name} is not a proof: {e}"))),
+    };
+    let written = match verdict {
+        Ok((p, v)) => (|| {
+            writeln!(out, "verified: {} {} version {}", p.record_type, v.record_id, v.version)?;
+            writeln!(out, "  consortium: {} (chain {})", genesis.consortium, genesis.chain_id())?;
+            writeln!(out, "  block:      {} (hash {}), transaction {}", v.height, v.block_hash, p.index)?;
+            writeln!(out, "  signed by:  {} (transaction)", v.submitter)?;
+            writeln!(out, "  block signed by: {}", v.signed_by.join(", "))?;
+            Ok::<_, std::io::Error>(ExitCode::Ok)
+        })(),
+        Err(e) => writeln!(out, "NOT verified: {e}").map(|()| ExitCode::Invalid),
+    };
+    match written {
+        Ok(code) => Ok(code),
+        Err(e) => Err(Failed::new(ExitCode::Failure, e)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ledger verify
+
+pub(crate) fn ledger(a: LedgerArgs) -> anyhow::Result<ExitCode> {
+    match a.command {
+        LedgerCommand::Verify { data, genesis } => finish(verify_ledger(&data, genesis.as_deref())),
+    }
+}
+
+/// A ledger folder on this machine and the genesis to open it with.
+struct LocalLedger {
+    dir: PathBuf,
+    genesis_path: PathBuf,
+    genesis: Genesis,
+}
+
+/// Why a local ledger does not open.
+enum OpenError {
+    /// The quick check at open found a broken block.
+    Corrupt {
+        height: Option<u64>,
+        detail: String,
+    },
+    Other(LedgerError),
+}
+
+impl OpenError {
+    fn into_failed(self, local: &LocalLedger) -> Failed {
+        match self {
+            OpenError::Corrupt { height, detail } => Failed::new(
+                ExitCode::Invalid,
+                format!(
+                    "the ledger in {} is corrupt{}: {detail} (run `borderlink ledger verify`)",
+                    local.dir.display(),
+                    height.map(|h| format!(" at block {h}")).unwrap_or_default()
+                ),
+            ),
+            OpenError::Other(e) => Failed::new(ExitCode::Failure, e),
+        }
+    }
+}
+
+impl LocalLedger {
+    fn file(&self) -> PathBuf {
+        self.dir.join("ledger.redb")
+    }
+
+    fn open(&self) -> Result<Ledger, OpenError> {
+        match Ledger::open(&self.dir, self.genesis.clone(), None) {
+            Ok(l) => Ok(l),
+            Err(LedgerError::Corrupt { height, detail }) => Err(OpenError::Corrupt { height, detail }),
+            Err(LedgerError::Storage(s)) if s.contains("already open") || s.contains("lock") => {
+                Err(OpenError::Other(LedgerError::Storage(format!(
+                    "{}: {s} (is a node running on it? stop it first, or ask the node with --node)",
+                    self.file().display()
+                ))))
+            }
+            Err(e) => Err(OpenError::Other(e)),
+        }
+    }
+}
+
+/// Finds the ledger under `data` (a node's data folder holding `ledger/`, or the ledger folder
+/// itself) and its genesis (`--genesis`, else the consortium the demo writes in
+/// `DATA/consortium/genesis.json`).
+fn locate(subcommand: &[&str], data: &Path, genesis: Option<&Path>) -> Outcome<LocalLedger> {
+    let (dir, node_data) = if data.join("ledger").join("ledger.redb").is_file() {
+        (data.join("ledger"), data.to_path_buf())
+    } else if data.join("ledger.redb").is_file() {
+        (data.to_path_buf(), data.parent().map(Path::to_path_buf).unwrap_or_default())
+    } else {
+        return Err(Failed::new(
+            ExitCode::Input,
+            format!(
+                "no ledger in {}: expected {} or {}",
+                data.display(),
+                data.join("ledger").join("ledger.redb").display(),
+                data.join("ledger.redb").display()
+            ),
+        ));
+    };
+    let genesis_path = match genesis {
+        Some(g) => g.to_path_buf(),
+        None => {
+            let g = node_data.join("consortium").join("genesis.json");
+            if !g.is_file() {
+                usage_error(
+                    subcommand,
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    format!("no consortium genesis at {}: give the genesis with --genesis GENESIS", g.display()),
+                );
+            }
+            g
+        }
+    };
+    let genesis = load_genesis(&genesis_path)?;
+    Ok(LocalLedger { dir, genesis_path, genesis })
+}
+
+fn verify_ledger(data: &Path, genesis: Option<&Path>) -> Outcome<ExitCode> {
+    let local = locate(&["ledger", "verify"], data, genesis)?;
+    let mut out = std::io::stdout().lock();
+    let w = |e: std::io::Error| Failed::new(ExitCode::Failure, e);
+    writeln!(out, "ledger {}", local.file().display()).map_err(w)?;
+    writeln!(
+        out,
+        "consortium {} (chain {}), genesis {}",
+        local.genesis.consortium,
+        local.genesis.chain_id(),
+        local.genesis_path.display()
+    )
+    .map_err(w)?;
+    let report = match local.open() {
+        Ok(ledger) => ledger.verify_all().map_err(|e| Failed::new(ExitCode::Failure, e))?,
+        // Opening re-checks the newest blocks and refuses a broken tail: that is a finding.
+        Err(OpenError::Corrupt { height, detail }) => {
+            let at = height.map_or_else(|| "block ?".to_owned(), |h| format!("block {h}"));
+            writeln!(out, "problem at {at}: {detail}").map_err(w)?;
+            writeln!(out, "the ledger does NOT verify: the check at opening found a corrupted block").map_err(w)?;
+            return Ok(ExitCode::Invalid);
+        }
+        Err(e) => return Err(e.into_failed(&local)),
+    };
+    writeln!(
+        out,
+        "checked {} block(s), {} transaction(s), {} checkpoint signature(s)",
+        report.blocks, report.transactions, report.checkpoints
+    )
+    .map_err(w)?;
+    for p in &report.problems {
+        writeln!(out, "problem at block {}: {}", p.height, p.detail).map_err(w)?;
+    }
+    if report.problems.is_empty() {
+        writeln!(out, "the ledger verifies: no problem found").map_err(w)?;
+        Ok(ExitCode::Ok)
+    } else {
+        writeln!(out, "the ledger does NOT verify: {} problem(s)", report.problems.len()).map_err(w)?;
+        Ok(ExitCode::Invalid)
+    }
+}

@@ -1,0 +1,382 @@
+//! The ledger from the command line, as a user drives it: `network new`, then `submit`, `proof`
+//! and `verify` against a running node (`borderlink demo`), and `ledger verify` on its folder.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::{TempDir, borderlink, sample, stdout};
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A node started as `borderlink demo --port 0 --data DIR`: the consortium under
+/// `DIR/consortium`, the node acting as the British customs administration.
+pub(crate) struct DemoNode {
+    child: Option<Child>,
+    /// `http://127.0.0.1:PORT/`.
+    pub(crate) url: String,
+    pub(crate) data: PathBuf,
+}
+
+impl DemoNode {
+    /// Starts the node and waits (with a deadline, no fixed sleep) for the line that says where
+    /// it serves: it is printed once the node is bound and its ledger open.
+    pub(crate) fn start(data: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_borderlink"))
+            .args(["demo", "--port", "0", "--data"])
+            .arg(data)
+            .env("BORDERLINK_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the demo starts");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        // Drains stdout for the node's whole life.
+        std::thread::spawn(move || {
+            // Never stops reading: a closed pipe would fail the node's own output.
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let url = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(u) = line.strip_prefix("Borderlink console: ") {
+                        break u.trim().to_owned();
+                    }
+                }
+                Err(e) => {
+                    let _ = child.kill();
+                    panic!("the node did not print its address: {e}");
+                }
+            }
+        };
+        Self { child: Some(child), url, data: data.to_path_buf() }
+    }
+
+    pub(crate) fn genesis(&self) -> PathBuf {
+        self.data.join("consortium/genesis.json")
+    }
+
+    /// The key file of the first member whose id starts with `prefix` (e.g. `gb-customs`).
+    pub(crate) fn key(&self, prefix: &str) -> PathBuf {
+        let orgs = self.data.join("consortium/orgs");
+        let mut ids: Vec<String> = std::fs::read_dir(&orgs)
+            .expect("orgs folder")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect();
+        ids.sort();
+        let id = ids.into_iter().find(|id| id.starts_with(prefix)).unwrap_or_else(|| panic!("no member {prefix}*"));
+        orgs.join(id).join("member.key")
+    }
+
+    /// `kill -9`: no chance to flush or close anything.
+    pub(crate) fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().expect("SIGKILL");
+            c.wait().expect("reaped");
+        }
+    }
+
+    /// Ctrl-C, then waits for a clean exit.
+    pub(crate) fn stop(&mut self) {
+        let Some(mut c) = self.child.take() else { return };
+        let pid = c.id().to_string();
+        assert!(Command::new("kill").args(["-INT", &pid]).status().expect("kill runs").success());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = c.try_wait().expect("try_wait") {
+                assert_eq!(status.code(), Some(0), "the node stops cleanly");
+                return;
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                panic!("the node did not stop after SIGINT");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for DemoNode {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// A declaration with its own LRN (FunctionalReferenceID), written to `dir`.
+fn declaration(dir: &Path, lrn: &str) -> PathBuf {
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sample("declaration.json")).expect("sample")).expect("JSON");
+    doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(lrn);
+    let p = dir.join(format!("{lrn}.json"));
+    std::fs::write(&p, serde_json::to_vec_pretty(&doc).expect("JSON")).expect("write");
+    p
+}
+
+/// The height printed by a successful `submit`.
+fn committed_height(out: &str) -> u64 {
+    out.lines()
+        .find_map(|l| l.strip_prefix("committed ").and_then(|l| l.split(" at height ").nth(1)))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|h| h.parse().ok())
+        .unwrap_or_else(|| panic!("no height in {out:?}"))
+}
+
+#[test]
+fn network_new_creates_a_genesis_and_owner_only_keys_and_prints_no_secret() {
+    let dir = TempDir::new("network-new");
+    let net = dir.0.join("net");
+    let o = borderlink(&[
+        "network",
+        "new",
+        "--dir",
+        s(&net),
+        "--name",
+        "Channel border",
+        "--org",
+        "HM Revenue & Customs:customs:GB",
+        "--org",
+        "Douane Nederland:customs:NL",
+        "--org",
+        "Example Imports Ltd:aeo:GB:GB553202734852",
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    let genesis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(net.join("genesis.json")).expect("genesis written")).expect("JSON");
+    assert_eq!(genesis["consortium"], "Channel border");
+    let members = genesis["members"].as_array().expect("members");
+    assert_eq!(members.len(), 3);
+    assert!(out.contains(s(&net.join("genesis.json"))), "{out}");
+    for m in members {
+        let id = m["id"].as_str().expect("id");
+        assert!(out.contains(id), "the member {id} is listed: {out}");
+        let key = net.join("orgs").join(id).join("member.key");
+        assert!(out.contains(s(&key)), "its key file is named: {out}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key).expect("key file").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} is readable by its owner only", key.display());
+        }
+        let secrets: serde_json::Value = serde_json::from_slice(&std::fs::read(&key).expect("key")).expect("JSON");
+        for field in ["signing_key", "encryption_key"] {
+            let secret = secrets[field].as_str().expect("hex");
+            assert!(!out.contains(secret) && !stderr(&o).contains(secret), "{field} of {id} is never printed");
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(net.join("ca.key")).expect("CA key").permissions().mode() & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn network_new_refuses_bad_orgs_and_a_non_empty_folder_as_usage_errors() {
+    let dir = TempDir::new("network-usage");
+    let o = borderlink(&["network", "new", "--dir", s(&dir.0.join("a")), "--org", "Acme:pirate:GB"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("role \"pirate\" is not one of customs, oga, aeo, carrier, port"), "{}", stderr(&o));
+    let o = borderlink(&["network", "new", "--dir", s(&dir.0.join("b")), "--org", "HMRC-GB"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("expected NAME:ROLE:COUNTRY"), "{}", stderr(&o));
+    std::fs::write(dir.0.join("notes.txt"), "x").expect("write");
+    let o = borderlink(&["network", "new", "--dir", s(&dir.0), "--org", "HMRC:customs:GB"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not empty"), "{}", stderr(&o));
+    assert!(!dir.0.join("genesis.json").exists(), "nothing was written");
+}
+
+#[test]
+fn submit_proof_and_verify_round_trip_against_a_running_node() {
+    let dir = TempDir::new("round-trip");
+    let mut node = DemoNode::start(&dir.0.join("data"));
+    let customs = node.key("gb-customs");
+    let aeo = node.key("gb-aeo");
+    let file = declaration(&dir.0, "LRN-CLI-ROUND-1");
+
+    // The declarant submits its declaration; the record id defaults to the LRN.
+    let o = borderlink(&["submit", s(&file), "--key", s(&aeo), "--node", &node.url]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert!(out.contains("committed declaration LRN-CLI-ROUND-1 version 1 at height"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("tx id: ") && l.len() == "tx id: ".len() + 64), "{out}");
+    // Customs of the declaration's country amends it: version 2.
+    let o = borderlink(&["submit", s(&file), "--key", s(&customs), "--node", &node.url]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let height = committed_height(&stdout(&o));
+    assert!(stdout(&o).contains("version 2"), "{}", stdout(&o));
+
+    // The write policy: an AEO does not issue AEO authorisations.
+    let o = borderlink(&["submit", &sample("aeo-authorisation.json"), "--key", s(&aeo), "--node", &node.url]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error [policy_denied]: "), "{}", stderr(&o));
+    // An invalid record never leaves the machine.
+    let broken = dir.0.join("broken.json");
+    std::fs::write(&broken, r#"{"Declaration": {"FunctionCode": "9", "TypeCode": "XYZ"}}"#).expect("write");
+    let o = borderlink(&["submit", s(&broken), "--key", s(&customs), "--node", &node.url, "--id", "X-1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("INVALID"), "the report is shown: {}", stdout(&o));
+    assert!(stderr(&o).contains("nothing was submitted"), "{}", stderr(&o));
+    // A private record, sealed to the Dutch administration (and the submitter).
+    let o = borderlink(&[
+        "submit",
+        &sample("aeo-authorisation.json"),
+        "--key",
+        s(&customs),
+        "--node",
+        &node.url,
+        "--id",
+        "AEO-PRIVATE-1",
+        "--private-to",
+        "nl-customs-dn",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("(private)") && stdout(&o).contains("readable by: nl-customs-dn, gb-customs"));
+
+    // Proof from the node, verified offline with the genesis alone.
+    let o = borderlink(&["proof", "LRN-CLI-ROUND-1", "--node", &node.url, "--key", s(&customs)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let proof = dir.0.join("p.json");
+    std::fs::write(&proof, &o.stdout).expect("write proof");
+    let o = borderlink(&["verify", s(&proof), "--genesis", s(&node.genesis())]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert!(out.contains("verified: declaration LRN-CLI-ROUND-1 version 2"), "{out}");
+    assert!(out.contains(&format!("block:      {height} (hash ")), "{out}");
+    assert!(out.contains("block signed by: gb-customs-"), "{out}");
+    // A record that is not there.
+    let o = borderlink(&["proof", "NO-SUCH-RECORD", "--node", &node.url, "--key", s(&customs)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error [record_not_found]"), "{}", stderr(&o));
+
+    // Offline export from the stopped node's folder gives the same proof.
+    node.stop();
+    let o = borderlink(&["proof", "LRN-CLI-ROUND-1", "--data", s(&node.data)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.stdout, std::fs::read(&proof).expect("proof"));
+}
+
+#[test]
+fn a_tampered_proof_fails_verify_with_the_reason() {
+    let dir = TempDir::new("tampered");
+    let node = DemoNode::start(&dir.0.join("data"));
+    let customs = node.key("gb-customs");
+    // The demo's AEO authorisation; its id has a space and a slash.
+    let o = borderlink(&["proof", "GB AEOC 14274/19", "--node", &node.url, "--key", s(&customs)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let good_file = dir.0.join("good.json");
+    std::fs::write(&good_file, &o.stdout).expect("write");
+    let good: serde_json::Value = serde_json::from_slice(&o.stdout).expect("proof JSON");
+    let verify = |p: &serde_json::Value| {
+        let path = dir.0.join("t.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(p).expect("JSON")).expect("write");
+        borderlink(&["verify", s(&path), "--genesis", s(&node.genesis())])
+    };
+    assert_eq!(verify(&good).status.code(), Some(0));
+
+    let mut p = good.clone();
+    p["record"]["ext"]["status"] = serde_json::json!("REVOKED");
+    let o = verify(&p);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("NOT verified: altered record: the record shown differs from the signed payload"));
+
+    let mut p = good.clone();
+    p["header"]["timestamp_ms"] = serde_json::json!(p["header"]["timestamp_ms"].as_i64().expect("ts") + 1);
+    let o = verify(&p);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("NOT verified: wrong checkpoint signature by gb-customs-"), "{}", stdout(&o));
+
+    let mut p = good.clone();
+    p["index"] = serde_json::json!(1);
+    let o = verify(&p);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("NOT verified: wrong Merkle path"), "{}", stdout(&o));
+
+    let mut p = good;
+    p["checkpoints"] = serde_json::json!([]);
+    let o = verify(&p);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("NOT verified: no checkpoint"), "{}", stdout(&o));
+
+    // Another consortium's genesis does not vouch for it.
+    let other = dir.0.join("other");
+    let o = borderlink(&["network", "new", "--dir", s(&other), "--org", "Douane Nederland:customs:NL"]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = borderlink(&["verify", s(&good_file), "--genesis", s(&other.join("genesis.json"))]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("NOT verified: wrong chain"), "{}", stdout(&o));
+}
+
+#[test]
+fn ledger_verify_catches_a_flipped_byte_with_its_height() {
+    let dir = TempDir::new("flip");
+    let mut node = DemoNode::start(&dir.0.join("data"));
+    let customs = node.key("gb-customs");
+    let mut heights = Vec::new();
+    for i in 0..3 {
+        let file = declaration(&dir.0, &format!("LRN-FLIP-{i}-MARKER"));
+        let id = format!("FLIP-{i}");
+        let o = borderlink(&["submit", s(&file), "--key", s(&customs), "--node", &node.url, "--id", &id]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        heights.push(committed_height(&stdout(&o)));
+    }
+    node.stop();
+    let o = borderlink(&["ledger", "verify", "--data", s(&node.data)]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains(&format!("checked {} block(s)", heights[2])), "{}", stdout(&o));
+    assert!(stdout(&o).contains("no problem found"), "{}", stdout(&o));
+
+    // Flip one bit of the middle declaration's payload, wherever the file holds it.
+    let file = node.data.join("ledger/ledger.redb");
+    let mut bytes = std::fs::read(&file).expect("ledger file");
+    let needle = b"LRN-FLIP-1-MARKER";
+    let at: Vec<usize> = bytes.windows(needle.len()).enumerate().filter(|(_, w)| w == needle).map(|(i, _)| i).collect();
+    assert!(!at.is_empty(), "the payload is in the file");
+    for i in at {
+        bytes[i + 4] ^= 0x01;
+    }
+    std::fs::write(&file, &bytes).expect("write");
+    // The ledger folder itself is accepted too, with the genesis given explicitly.
+    let o = borderlink(&[
+        "ledger",
+        "verify",
+        "--data",
+        s(&node.data.join("ledger")),
+        "--genesis",
+        s(&node.data.join("consortium/genesis.json")),
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    assert!(out.contains(&format!("problem at block {}: ", heights[1])), "{out}");
+    assert!(out.contains("does NOT verify"), "{out}");
+}
+
+#[test]
+fn ledger_verify_without_a_ledger_or_a_genesis_says_what_is_missing() {
+    let dir = TempDir::new("no-ledger");
+    let o = borderlink(&["ledger", "verify", "--data", s(&dir.0)]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("no ledger in"), "{}", stderr(&o));
+    std::fs::create_dir_all(dir.0.join("ledger")).expect("mkdir");
+    std::fs::write(dir.0.join("ledger/ledger.redb"), b"").expect("write");
+    let o = borderlink(&["ledger", "verify", "--data", s(&dir.0)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("give the genesis with --genesis"), "{}", stderr(&o));
+}
