@@ -429,9 +429,7 @@ impl Ledger {
             let live = self.live.read().unwrap_or_else(|e| e.into_inner());
             (Arc::clone(&live.members), Arc::clone(&live.policy), live.head.clone())
         };
-        let __t0 = std::time::Instant::now();
         let sig_ok = self.verify_signatures(&txs, &members);
-        let __t1 = std::time::Instant::now();
         let w = self.db.begin_write().map_err(db)?;
         let mut outcomes: Vec<Result<Effect, TxError>> = Vec::with_capacity(txs.len());
         {
@@ -470,7 +468,6 @@ impl Ledger {
                 outcomes.push(r);
             }
         }
-        let __t2 = std::time::Instant::now();
         // Assemble the block.
         let mut block_txs = Vec::new();
         let mut results = Vec::new();
@@ -620,12 +617,7 @@ impl Ledger {
                 w.open_table(CHECKPOINTS).map_err(db)?.insert(height, j.as_slice()).map_err(db)?;
             }
         }
-        let __t3 = std::time::Instant::now();
         w.commit().map_err(db)?;
-        let __t4 = std::time::Instant::now();
-        if std::env::var_os("BL_TRACE").is_some() {
-            eprintln!("TRACE n={} verify={:?} validate={:?} write={:?} commit={:?}", txs.len(), __t1 - __t0, __t2 - __t1, __t3 - __t2, __t4 - __t3);
-        }
         {
             let mut live = self.live.write().unwrap_or_else(|e| e.into_inner());
             live.head = Some(header.clone());
