@@ -180,10 +180,11 @@ fn validate_files(files: &[PathBuf], opts: &ValidateOptions, format: Format) -> 
         }
     };
     if let Err(e) = result
-        && e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write the report: {e}");
-            return ExitCode::Failure;
-        }
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write the report: {e}");
+        return ExitCode::Failure;
+    }
     worst
 }
 
@@ -207,8 +208,10 @@ fn write_human(out: &mut impl Write, file: &str, r: &Report, color: bool) -> std
         writeln!(out, "  {} {}  [{}]\n      {}", paint("33", "warning"), w.path, w.rule, w.message)?;
     }
     if let Some(q) = &r.quality
-        && !q.missing.is_empty() && r.valid {
-            writeln!(out, "  missing for risk analysis: {}", q.missing.join(", "))?;
-        }
+        && !q.missing.is_empty()
+        && r.valid
+    {
+        writeln!(out, "  missing for risk analysis: {}", q.missing.join(", "))?;
+    }
     Ok(())
 }
