@@ -96,7 +96,7 @@ enum RiskCommand {
         /// Tree depth.
         #[arg(long, default_value_t = TrainParams::default().max_depth)]
         depth: usize,
-        /// Boosting rounds.
+        /// Trees in the model (the bag's members share them).
         #[arg(long, default_value_t = TrainParams::default().rounds)]
         rounds: usize,
         /// Learning rate.
@@ -114,6 +114,9 @@ enum RiskCommand {
         /// Extra weight of a fraud per decade of duty at stake.
         #[arg(long, default_value_t = 0.0)]
         revenue_weight: f64,
+        /// Half-life in days of a training item's weight (0: all days weigh the same).
+        #[arg(long, default_value_t = TrainParams::default().recency_half_life_days)]
+        recency_half_life: f64,
         /// Write the tuning grid's points as JSON here.
         #[arg(long)]
         grid_out: Option<PathBuf>,
@@ -134,6 +137,12 @@ enum RiskCommand {
         /// Print the metrics as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Print a model's metadata (version, feature set, parameters, validation metrics) as JSON.
+    Info {
+        /// The model file.
+        #[arg(long)]
+        model: PathBuf,
     },
     /// Write a model's trees as an XGBoost JSON model (XGBoost loads it).
     Export {
@@ -184,6 +193,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
             subsample,
             colsample,
             revenue_weight,
+            recency_half_life,
             grid_out,
         } => {
             let params = TrainParams {
@@ -194,6 +204,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
                 subsample,
                 colsample,
                 revenue_weight,
+                recency_half_life_days: recency_half_life,
                 ..TrainParams::default()
             };
             let opts = TrainOpts { tune, tune_days, grid_out };
@@ -203,6 +214,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
             eval_cmd(&model, &data, &src, scores_out.as_deref(), json)
         }
         RiskCommand::Export { model, xgboost_json } => export_cmd(&model, &xgboost_json),
+        RiskCommand::Info { model } => info_cmd(&model),
         RiskCommand::Bench { model, data, src, seconds, json } => bench_cmd(&model, &data, &src, seconds, json),
     };
     match result {
@@ -396,10 +408,11 @@ fn train_cmd(
             (idx.iter().map(|&i| train_x[i]).collect(), idx.iter().map(|&i| outcomes[i]).collect())
         };
         let ((xf, of), (xc, oc)) = (pick(&fit), pick(&check));
+        let df: Vec<Day> = fit.iter().map(|&i| train_ex[i].item.day.unwrap_or(0)).collect();
         eprintln!("tuning on {} items, choosing on the {} items from {}", xf.len(), xc.len(), format_day(cut));
         let grid = Grid::default();
         let bar = progress_bar(0, "tuning");
-        let (chosen, points) = model::tune(&xf, &of, &xc, &oc, &params, &grid, |done, total| {
+        let (chosen, points) = model::tune(&xf, &of, &df, &xc, &oc, &params, &grid, |done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         })?;
@@ -414,10 +427,12 @@ fn train_cmd(
         }
         params = chosen;
     }
+    let days: Vec<Day> = train_ex.iter().map(|e| e.item.day.unwrap_or(0)).collect();
     let bar = progress_bar((params.rounds * params.bag) as u64, "training");
     let fit_started = Instant::now();
-    let mut model =
-        model::train(name, &train_x, &outcomes, &params, period(&train_ex), |done, _| bar.set_position(done as u64))?;
+    let mut model = model::train(name, &train_x, &outcomes, &days, &params, period(&train_ex), |done, _| {
+        bar.set_position(done as u64)
+    })?;
     bar.finish_and_clear();
     let fit_time = fit_started.elapsed();
     eprintln!(
@@ -497,6 +512,30 @@ fn eval_cmd(model: &Path, data: &Path, src: &DataArgs, scores_out: Option<&Path>
             writeln!(out, "{:>6} {:>7} {:>10.3} {:>8.3} {:>8.3}", a.k, a.n, a.precision, a.recall, a.revenue)?;
         }
     }
+    Ok(())
+}
+
+fn info_cmd(path: &Path) -> anyhow::Result<()> {
+    let model = load_model(path)?;
+    let meta = model.meta();
+    let info = serde_json::json!({
+        "version": meta.version,
+        "featureSet": meta.feature_set,
+        "features": meta.features.len(),
+        "trees": model.num_trees(),
+        "depth": meta.params.max_depth,
+        "eta": meta.params.eta,
+        "rounds": meta.params.rounds,
+        "bag": meta.params.bag,
+        "params": meta.params,
+        "rows": meta.rows,
+        "positives": meta.positives,
+        "period": meta.period,
+        "validation": meta.validation,
+    });
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &info)?;
+    writeln!(out)?;
     Ok(())
 }
 

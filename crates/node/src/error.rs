@@ -132,6 +132,18 @@ make_error_codes! {
     UnknownRecord => "unknown_record", InvalidRequest, NOT_FOUND;
     /// Transaction: a governance change not approved or not applicable.
     GovernanceRefused => "governance_refused", InvalidRequest, FORBIDDEN;
+    /// Risk: the body is not a declaration (or a batch of them).
+    InvalidDeclaration => "invalid_declaration", InvalidRequest, BAD_REQUEST;
+    /// Risk: an override without a reason or officer, or to the lane already decided.
+    OverrideRefused => "override_refused", InvalidRequest, UNPROCESSABLE_ENTITY;
+    /// Risk: the declaration was not assessed by this node.
+    NotAssessed => "not_assessed", InvalidRequest, NOT_FOUND;
+    /// Risk: a criteria set that names unknown lists or features, or bad dates.
+    InvalidCriteria => "invalid_criteria", InvalidRequest, UNPROCESSABLE_ENTITY;
+    /// Risk: not a model file, or a model trained on another feature set.
+    InvalidModel => "invalid_model", InvalidRequest, UNPROCESSABLE_ENTITY;
+    /// Risk: no model is active.
+    NoRiskModel => "no_risk_model", InvalidRequest, NOT_FOUND;
     /// A bug: the node failed while handling a request.
     Internal => "internal", Internal, INTERNAL_SERVER_ERROR;
     /// The ledger could not be opened (wrong genesis, corrupt data, unreadable key).
@@ -220,6 +232,15 @@ pub enum ApiError {
     /// A transaction refused.
     #[error("{0}")]
     Tx(borderlink_ledger::TxError),
+    /// Not a declaration.
+    #[error("{0}")]
+    InvalidDeclaration(String),
+    /// Risk management refused the request.
+    #[error("{0}")]
+    Risk(borderlink_risk::RiskError),
+    /// No risk model is active.
+    #[error("no risk model is active: lanes come from the criteria and the random selection")]
+    NoRiskModel,
 }
 
 impl From<borderlink_ledger::LedgerError> for ApiError {
@@ -293,6 +314,9 @@ impl ErrorCode for ApiError {
             ApiError::BlockNotFound(_) => Code::BlockNotFound,
             ApiError::Ledger(e) => ledger_code(e),
             ApiError::Tx(e) => tx_code(e),
+            ApiError::InvalidDeclaration(_) => Code::InvalidDeclaration,
+            ApiError::Risk(e) => crate::api::risk::code(e),
+            ApiError::NoRiskModel => Code::NoRiskModel,
         }
     }
 }

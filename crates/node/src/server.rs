@@ -28,6 +28,8 @@ pub(crate) struct AppState {
     pub(crate) console_token: Option<String>,
     /// The content-addressed store of off-chain objects (with a ledger only).
     pub(crate) blobs: Option<borderlink_ledger::blobs::BlobStore>,
+    /// Risk management: the engine, its model and criteria, the risk queue.
+    pub(crate) risk: Arc<api::risk::RiskService>,
 }
 
 pub(crate) type SharedState = Arc<AppState>;
@@ -41,6 +43,7 @@ pub fn router(config: &Config) -> Router {
         ledger: None,
         console_token: None,
         blobs: None,
+        risk: api::risk::RiskService::in_memory(),
     }))
 }
 
@@ -144,7 +147,11 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
         Some(_) => Some(borderlink_ledger::blobs::BlobStore::open(&config.data_dir).map_err(NodeError::Ledger)?),
         None => None,
     };
-    let state = Arc::new(AppState { max_body_bytes: config.max_body_bytes, ledger, console_token, blobs });
+    let risk = api::risk::RiskService::open(&config.data_dir);
+    if let Some(l) = &ledger {
+        api::risk::score_commits(Arc::clone(l), Arc::clone(&risk));
+    }
+    let state = Arc::new(AppState { max_body_bytes: config.max_body_bytes, ledger, console_token, blobs, risk });
     Ok(Node { listener, local_addr, router: router_with(Arc::clone(&state)), state })
 }
 

@@ -172,6 +172,23 @@ pub fn reasons(item: &Item, x: &FeatureVector, contributions: &[f32], n: usize) 
         .collect()
 }
 
+impl Default for RiskEngine {
+    /// An engine with the default lane policy, no model and no criteria.
+    fn default() -> Self {
+        RiskEngine {
+            model: None,
+            criteria: CriteriaSet::default(),
+            history: History::new(),
+            // The default policy passes `LanePolicy::check` (a unit test says so).
+            selector: Selector::new(LanePolicy::default()),
+            queue: VecDeque::new(),
+            index: HashMap::new(),
+            capacity: 10_000,
+            feedback: Vec::new(),
+        }
+    }
+}
+
 impl RiskEngine {
     /// An engine with no model and no criteria (every declaration goes green but for the
     /// random selection).
@@ -353,7 +370,7 @@ impl RiskEngine {
         at: &str,
     ) -> Result<Override, RiskError> {
         let Some(a) = self.queue.iter_mut().find(|a| a.declaration_id == declaration_id) else {
-            return Err(RiskError::Override(format!("declaration {declaration_id:?} is not in the risk queue")));
+            return Err(RiskError::NotAssessed(declaration_id.to_owned()));
         };
         let o = Override::new(declaration_id, a.effective_lane(), to, reason, officer, at)?;
         a.overridden = Some(o.clone());
@@ -364,7 +381,7 @@ impl RiskEngine {
     /// every item. Updates trader history, criteria hit rates and the training set.
     pub fn record_outcome(&mut self, declaration_id: &str, outcome: Outcome) -> Result<(), RiskError> {
         let Some(p) = self.index.remove(declaration_id) else {
-            return Err(RiskError::Override(format!("declaration {declaration_id:?} was not assessed here")));
+            return Err(RiskError::NotAssessed(declaration_id.to_owned()));
         };
         for id in &p.fired {
             self.criteria.record_result(id, outcome.fraud);
@@ -386,7 +403,7 @@ impl RiskEngine {
             .id
             .as_deref()
             .or(result.declaration.functional_reference_id.as_deref())
-            .ok_or_else(|| RiskError::Override("the inspection result names no declaration".into()))?;
+            .ok_or_else(|| RiskError::NotAssessed(String::new()))?;
         let revenue = result
             .duty_tax_fee
             .iter()

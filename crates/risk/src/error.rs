@@ -35,6 +35,9 @@ pub enum RiskError {
     /// An officer's override was refused.
     #[error("override refused: {0}")]
     Override(String),
+    /// The declaration was not assessed here (or has left the queue).
+    #[error("declaration {0:?} was not assessed by this node (or has left the risk queue)")]
+    NotAssessed(String),
     /// Reading or writing through a caller's reader or writer failed.
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),

@@ -250,7 +250,7 @@ pub fn extract(item: &Item, keys: &Keys, history: &History) -> FeatureVector {
     let mut declarant: Option<Stats> = None;
     for (e, entity) in Entity::ALL.iter().enumerate() {
         let Some(key) = keys.get(*entity) else { continue };
-        let s = history.stats(*entity, key).copied().unwrap_or_default();
+        let s = history.stats_by_key(*entity, key).copied().unwrap_or_default();
         let at = BASE + 3 * e;
         x[at] = s.seen as f32;
         x[at + 1] = s.inspected as f32;

@@ -9,6 +9,7 @@
 //! `label_delay_days` after its declaration's day.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -103,37 +104,80 @@ impl Entity {
     }
 }
 
-/// The history keys of one item, one per [`Entity`] (`None` when the item lacks the data).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Keys(pub [Option<String>; Entity::ALL.len()]);
+/// A history key: a 64-bit hash of the entity's identifier(s). Hashing once, without building
+/// strings, keeps a declaration's history look-ups allocation-free; with 64 bits, two keys of
+/// one entity collide with odds of about n² / 2⁶⁵ (for a million traders, 1 in 36 million).
+pub type Key = u64;
 
-fn pair(a: Option<&str>, b: Option<&str>) -> Option<String> {
-    Some(format!("{}\u{1f}{}", a?, b?))
+/// FNV-1a of `parts`, separated by 0x1f (so `("ab", "c")` and `("a", "bc")` differ).
+pub fn key_of(parts: &[&str]) -> Key {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h = (h ^ 0x1f).wrapping_mul(0x0100_0000_01b3);
+        }
+        for b in p.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    // A final mix so that the identity hasher below spreads nearby keys.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
 }
+
+/// The hasher of maps keyed by [`Key`]: the key is already a hash.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type KeyMap<V> = HashMap<Key, V, BuildHasherDefault<KeyHasher>>;
+
+/// The history keys of one item, one per [`Entity`] (`None` when the item lacks the data).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Keys(pub [Option<Key>; Entity::ALL.len()]);
 
 impl Keys {
     /// The keys of `item`.
     pub fn of(item: &Item) -> Keys {
+        let one = |a: Option<&str>| a.map(|a| key_of(&[a]));
+        let two = |a: Option<&str>, b: Option<&str>| Some(key_of(&[a?, b?]));
         let imp = item.importer.as_deref();
         let hs6 = item.hs6();
+        let origin = item.origin.as_deref();
         Keys([
-            item.importer.clone(),
-            item.declarant.clone(),
-            item.seller.clone(),
-            item.carrier.clone(),
-            hs6.map(str::to_owned),
-            item.origin.clone(),
-            item.office.clone(),
-            pair(imp, hs6),
-            pair(item.declarant.as_deref(), imp),
-            pair(item.seller.as_deref(), imp),
-            pair(hs6, item.origin.as_deref()),
+            one(imp),
+            one(item.declarant.as_deref()),
+            one(item.seller.as_deref()),
+            one(item.carrier.as_deref()),
+            one(hs6),
+            one(origin),
+            one(item.office.as_deref()),
+            two(imp, hs6),
+            two(item.declarant.as_deref(), imp),
+            two(item.seller.as_deref(), imp),
+            two(hs6, origin),
         ])
     }
 
     /// The key of one entity.
-    pub fn get(&self, e: Entity) -> Option<&str> {
-        self.0[e as usize].as_deref()
+    pub fn get(&self, e: Entity) -> Option<Key> {
+        self.0[e as usize]
     }
 }
 
@@ -196,9 +240,9 @@ impl ValueStats {
 /// Everything known before the day being scored.
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    stats: [HashMap<String, Stats>; Entity::ALL.len()],
-    values_hs6_origin: HashMap<String, ValueStats>,
-    values_hs6: HashMap<String, ValueStats>,
+    stats: [KeyMap<Stats>; Entity::ALL.len()],
+    values_hs6_origin: KeyMap<ValueStats>,
+    values_hs6: KeyMap<ValueStats>,
     aeo: HashMap<String, bool>,
     seen: u64,
     inspected: u64,
@@ -211,19 +255,25 @@ impl History {
         Self::default()
     }
 
-    /// The record of an entity, when it was seen.
-    pub fn stats(&self, e: Entity, key: &str) -> Option<&Stats> {
-        self.stats[e as usize].get(key)
+    /// The record of an entity by its identifier (for a pair, both identifiers in the order
+    /// [`Keys::of`] uses), when it was seen.
+    pub fn stats(&self, e: Entity, ids: &[&str]) -> Option<&Stats> {
+        self.stats[e as usize].get(&key_of(ids))
     }
 
-    /// Unit values declared for an HS subheading from an origin.
-    pub fn values_hs6_origin(&self, key: &str) -> Option<&ValueStats> {
-        self.values_hs6_origin.get(key)
+    /// The record of an entity by key.
+    pub fn stats_by_key(&self, e: Entity, key: Key) -> Option<&Stats> {
+        self.stats[e as usize].get(&key)
     }
 
-    /// Unit values declared for an HS subheading.
-    pub fn values_hs6(&self, hs6: &str) -> Option<&ValueStats> {
-        self.values_hs6.get(hs6)
+    /// Unit values declared for an HS subheading from an origin ([`Entity::Hs6Origin`] key).
+    pub fn values_hs6_origin(&self, key: Key) -> Option<&ValueStats> {
+        self.values_hs6_origin.get(&key)
+    }
+
+    /// Unit values declared for an HS subheading ([`Entity::Hs6`] key).
+    pub fn values_hs6(&self, key: Key) -> Option<&ValueStats> {
+        self.values_hs6.get(&key)
     }
 
     /// The share of all known inspections that found fraud (0.5 % before any is known).
@@ -244,6 +294,9 @@ impl History {
 
     /// The trader's AEO status per the register, `None` when the register does not know it.
     pub fn aeo(&self, trader: &str) -> Option<bool> {
+        if self.aeo.is_empty() {
+            return None;
+        }
         self.aeo.get(trader).copied()
     }
 
@@ -253,17 +306,17 @@ impl History {
         let day = item.day.unwrap_or(0);
         for (map, key) in self.stats.iter_mut().zip(&keys.0) {
             if let Some(k) = key {
-                let s = map.entry(k.clone()).or_insert(Stats { first_day: day, ..Stats::default() });
+                let s = map.entry(*k).or_insert(Stats { first_day: day, ..Stats::default() });
                 s.seen += 1;
             }
         }
         if let Some(uv) = item.unit_value().filter(|v| *v > 0.0) {
             let x = uv.ln();
             if let Some(k) = keys.get(Entity::Hs6Origin) {
-                self.values_hs6_origin.entry(k.to_owned()).or_default().push(x);
+                self.values_hs6_origin.entry(k).or_default().push(x);
             }
             if let Some(k) = keys.get(Entity::Hs6) {
-                self.values_hs6.entry(k.to_owned()).or_default().push(x);
+                self.values_hs6.entry(k).or_default().push(x);
             }
         }
     }
@@ -274,7 +327,7 @@ impl History {
         self.frauds += u64::from(outcome.fraud);
         for (map, key) in self.stats.iter_mut().zip(&keys.0) {
             if let Some(k) = key {
-                let s = map.entry(k.clone()).or_default();
+                let s = map.entry(*k).or_default();
                 s.inspected += 1;
                 s.frauds += u32::from(outcome.fraud);
                 s.critical += u32::from(outcome.critical);

@@ -332,6 +332,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_default_policy_is_valid() {
+        assert!(LanePolicy::default().check().is_ok());
+    }
+
+    #[test]
     fn draws_are_uniform_and_stable() {
         let n = 20_000;
         let below: usize = (0..n).filter(|i| draw(3, &format!("D{i}")) < 0.1).count();

@@ -3,6 +3,7 @@
 mod crash;
 mod demo;
 mod ledger;
+mod risk;
 mod schema;
 mod validate;
 

@@ -4,6 +4,7 @@
 
 pub(crate) mod ledger;
 pub(crate) mod openapi;
+pub(crate) mod risk;
 mod schemas;
 mod validate;
 
@@ -36,6 +37,12 @@ pub(crate) fn routes() -> Router<SharedState> {
         .route("/api/v1/events", get(ledger::events))
         .route("/api/v1/blobs", axum::routing::put(ledger::put_blob))
         .route("/api/v1/blobs/{sha256}", get(ledger::get_blob))
+        .route("/api/v1/risk/score", post(risk::score))
+        .route("/api/v1/risk/queue", get(risk::queue))
+        .route("/api/v1/risk/overrides", post(risk::overrule))
+        .route("/api/v1/risk/inspections", post(risk::inspection))
+        .route("/api/v1/risk/criteria", get(risk::criteria).put(risk::put_criteria))
+        .route("/api/v1/risk/model", get(risk::model).put(risk::put_model))
 }
 
 /// The body of `GET /healthz`.

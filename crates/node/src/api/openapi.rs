@@ -23,12 +23,26 @@ use crate::error::{ErrorBody, ErrorType};
                        (WCO Data Model) and fetch their JSON Schemas. Every error body is \
                        `{code, type, message}` with a stable `code`."
     ),
-    paths(super::validate::validate, super::schemas::list, super::schemas::get, super::health),
+    paths(
+        super::validate::validate,
+        super::schemas::list,
+        super::schemas::get,
+        super::health,
+        super::risk::score,
+        super::risk::queue,
+        super::risk::overrule,
+        super::risk::inspection,
+        super::risk::criteria,
+        super::risk::put_criteria,
+        super::risk::model,
+        super::risk::put_model
+    ),
     components(schemas(ErrorBody, ErrorType)),
     tags(
         (name = "validation", description = "Validate documents"),
         (name = "schemas", description = "JSON Schemas of the record types"),
         (name = "operations", description = "Health of the node"),
+        (name = "risk", description = "Risk management: scores, lanes, the risk queue, overrides, criteria, the model"),
     )
 )]
 struct ApiDoc;

@@ -11,16 +11,20 @@ pub(crate) enum Section {
     Validate,
     Ledger,
     Aeo,
+    Risk,
+    Criteria,
     Schemas,
     Api,
     /// A page outside the navigation (e.g. "not found").
     Other,
 }
 
-const NAV: [(Section, &str, &str); 5] = [
+const NAV: [(Section, &str, &str); 7] = [
     (Section::Validate, "/", "Validate"),
     (Section::Ledger, "/ledger", "Ledger"),
     (Section::Aeo, "/aeo", "AEO status"),
+    (Section::Risk, "/risk", "Risk queue"),
+    (Section::Criteria, "/risk/criteria", "Criteria"),
     (Section::Schemas, "/schemas", "Schemas"),
     (Section::Api, "/api", "API"),
 ];

@@ -19,7 +19,7 @@ use crate::test_node::{TestNode, client};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
-const TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(30);
 
 fn require(path: &str, package: &str) {
     assert!(
@@ -30,14 +30,14 @@ fn require(path: &str, package: &str) {
 }
 
 /// A running chromedriver, killed when dropped (also when the test fails).
-struct Chromedriver {
+pub(crate) struct Chromedriver {
     child: Child,
     port: u16,
 }
 
 impl Chromedriver {
     /// Starts chromedriver on a port the OS picks, and learns that port from its banner.
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         require(CHROMEDRIVER, "chromium-driver");
         require(CHROMIUM, "chromium");
         let mut child = Command::new(CHROMEDRIVER)
@@ -70,7 +70,7 @@ impl Chromedriver {
     }
 
     /// Polls `/status` until chromedriver says it is ready.
-    async fn wait_ready(&self) {
+    pub(crate) async fn wait_ready(&self) {
         let deadline = Instant::now() + TIMEOUT;
         let http = client();
         loop {
@@ -102,7 +102,7 @@ impl Drop for Chromedriver {
     }
 }
 
-async fn connect(driver: &Chromedriver, profile: &Path) -> Client {
+pub(crate) async fn connect(driver: &Chromedriver, profile: &Path) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),

@@ -3,6 +3,7 @@
 
 mod api;
 mod browser;
+mod browser_risk;
 mod console;
 mod ledger;
 mod samples;

@@ -67,13 +67,13 @@ fn assessments_carry_lane_reasons_and_criteria_and_feed_back() {
     // Assessing again returns the same assessment and does not count the declaration twice.
     let again = e.assess(&d[0], 0);
     assert_eq!(again, routed);
-    assert_eq!(e.history().stats(Entity::Importer, "IMP1").map(|s| s.seen), Some(1));
+    assert_eq!(e.history().stats(Entity::Importer, &["IMP1"]).map(|s| s.seen), Some(1));
     // The queue: stricter lanes first.
     let q = e.queue();
     assert_eq!(q[0].declaration_id, "R1");
     // Feedback: trader history, criterion hit rate, training set.
     e.record_outcome("R1", Outcome { fraud: true, critical: false, revenue: 160.0 }).unwrap();
-    let s = e.history().stats(Entity::Importer, "IMP1").unwrap();
+    let s = e.history().stats(Entity::Importer, &["IMP1"]).unwrap();
     assert_eq!((s.inspected, s.frauds), (1, 1));
     assert_eq!(e.criteria().criteria[0].hits, 1);
     assert_eq!(e.feedback().len(), 1);

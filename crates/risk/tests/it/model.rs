@@ -15,7 +15,7 @@ pub(crate) fn trained(n: usize) -> (RiskModel, Vec<Example>, Vec<FeatureVector>)
     let mut r = Replay::new(History::new(), 7);
     let x = replay_features(&data, &mut r);
     let o: Vec<Outcome> = data.iter().map(|e| e.outcome.unwrap()).collect();
-    let m = model::train("test", &x, &o, &small_params(), None, |_, _| {}).expect("training");
+    let m = model::train("test", &x, &o, &[], &small_params(), None, |_, _| {}).expect("training");
     (m, data, x)
 }
 
@@ -120,7 +120,7 @@ fn tuning_chooses_on_the_later_data() {
     let grid = Grid { depths: vec![2, 4], etas: vec![0.3], rounds: vec![10, 30] };
     let base = TrainParams { bag: 1, ..small_params() };
     let (chosen, points) =
-        model::tune(&x[..1500], &o[..1500], &x[1500..], &o[1500..], &base, &grid, |_, _| {}).unwrap();
+        model::tune(&x[..1500], &o[..1500], &[], &x[1500..], &o[1500..], &base, &grid, |_, _| {}).unwrap();
     assert_eq!(points.len(), 4);
     let best = points.iter().map(|p| p.auc).fold(0.0, f64::max);
     assert!(points.iter().any(|p| p.auc == best && p.depth == chosen.max_depth && p.rounds == chosen.rounds));
@@ -132,5 +132,8 @@ fn training_needs_both_classes() {
     let mut r = Replay::new(History::new(), 7);
     let x = replay_features(&data, &mut r);
     let clean: Vec<Outcome> = data.iter().map(|_| Outcome { fraud: false, critical: false, revenue: 0.0 }).collect();
-    assert!(matches!(model::train("t", &x, &clean, &small_params(), None, |_, _| {}), Err(RiskError::Training(_))));
+    assert!(matches!(
+        model::train("t", &x, &clean, &[], &small_params(), None, |_, _| {}),
+        Err(RiskError::Training(_))
+    ));
 }

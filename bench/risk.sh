@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Risk benchmark, in one run: Borderlink's model and a tuned XGBoost on the KCS data, the same
+# features and the same time split (train on `train`, report on `valid`), side by side; then
+# the predict throughput of both on the same model, and Borderlink's one-declaration latency.
+#
+#   bench/risk.sh                 # full run (about 10 minutes on 2 cores)
+#   KCS_DIR=/path/to/kcs bench/risk.sh
+#
+# XGBoost (and numpy) are installed with pip into a virtual environment under target/ when
+# missing. Results land in target/bench-risk/ (report.md, report.json).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+kcs="${KCS_DIR:-$root/../shared/data/kcs}"
+out="${OUT:-$root/target/bench-risk}"
+venv="$root/target/bench-venv"
+threads="${THREADS:-2}"
+train="$kcs/kcs_df_syn_train_eng.csv"
+valid="$kcs/kcs_df_syn_valid_eng.csv"
+mkdir -p "$out"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "Python peer: xgboost in $venv"
+if ! "$venv/bin/python" -c 'import xgboost, numpy' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check xgboost numpy
+fi
+"$venv/bin/python" -c 'import xgboost; print("xgboost", xgboost.__version__)'
+
+step "Borderlink (release build)"
+cargo build --release --quiet -p borderlink-cli
+bl="$root/target/release/borderlink"
+
+step "Features (history replayed in time order; outcomes known 7 days after each declaration)"
+"$bl" risk features --data "$train" --out "$out/train.csv"
+"$bl" risk features --history "$train" --data "$valid" --out "$out/valid.csv"
+
+step "Borderlink: tune on the last 92 days of train, train on train, report on valid"
+"$bl" risk train --data "$train" --valid "$valid" --tune --tune-days 92 --name kcs \
+    --out "$out/model.blrm" --grid-out "$out/grid-borderlink.json"
+"$bl" risk eval --model "$out/model.blrm" --history "$train" --data "$valid" --scores-out "$out/scores.csv"
+"$bl" risk info --model "$out/model.blrm" > "$out/meta.json"
+"$bl" risk export --model "$out/model.blrm" --xgboost-json "$out/model.xgb.json"
+
+step "Borderlink scoring speed (batch and one declaration, in-process)"
+RAYON_NUM_THREADS="$threads" "$bl" risk bench --model "$out/model.blrm" --history "$train" --data "$valid" \
+    --seconds 3 --json > "$out/speed.json"
+cat "$out/speed.json"
+
+step "XGBoost peer: same grid, same rule, same features; then its predict speed on Borderlink's trees"
+"$venv/bin/python" "$root/bench/risk_peer.py" --train "$out/train.csv" --valid "$out/valid.csv" \
+    --ours-scores "$out/scores.csv" --ours-model-json "$out/model.xgb.json" --ours-speed "$out/speed.json" \
+    --ours-meta "$out/meta.json" --tune-days 92 --threads "$threads" --out "$out/report.md"
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" | tee -a "$out/report.md"

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""The XGBoost peer of the risk benchmark (bench/risk.sh runs it).
+
+It reads the feature matrices Borderlink wrote (`borderlink risk features`), so both models see
+the same features and the same time split, tunes XGBoost with the same grid and the same rule
+as Borderlink (depth x learning rate x rounds, chosen by AUC on the last --tune-days of the
+training data, never on the reported data), evaluates it with the same metric definitions, and
+measures XGBoost's predict throughput on Borderlink's own model (exported as XGBoost JSON), so
+that the speed comparison is between two predictors of the very same trees.
+"""
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+import xgboost as xgb
+
+K_PERCENT = [1, 2, 5, 10]
+GRID = dict(depths=[6, 8, 10, 12], etas=[0.05, 0.1, 0.2], rounds=[100, 200, 300])
+
+
+def load(path):
+    with open(path) as f:
+        header = f.readline().strip().split(",")
+    a = np.genfromtxt(path, delimiter=",", skip_header=1, dtype=np.float64, filling_values=np.nan)
+    day, fraud, revenue = a[:, 0].astype(np.int64), a[:, 1] > 0.5, a[:, 2]
+    return day, fraud, revenue, np.ascontiguousarray(a[:, 3:], dtype=np.float32), header[3:]
+
+
+def auc(scores, labels):
+    """Mann-Whitney AUC with ties counted half (as borderlink_risk::eval::auc)."""
+    order = np.argsort(scores, kind="mergesort")
+    s = scores[order]
+    ranks = np.empty(len(s))
+    i = 0
+    while i < len(s):
+        j = i
+        while j + 1 < len(s) and s[j + 1] == s[i]:
+            j += 1
+        ranks[i : j + 1] = (i + j) / 2 + 1
+        i = j + 1
+    pos = labels[order]
+    n_pos, n_neg = pos.sum(), len(pos) - pos.sum()
+    if n_pos == 0 or n_neg == 0:
+        return 0.5
+    return (ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def metrics(scores, fraud, revenue):
+    """The top k % = the first max(1, floor(n*k/100)) items by descending score, ties in input
+    order (as borderlink_risk::eval::evaluate)."""
+    scores = np.asarray(scores, dtype=np.float32)
+    n = len(scores)
+    order = np.lexsort((np.arange(n), -scores))
+    total_frauds = fraud.sum()
+    total_rev = revenue[fraud].sum()
+    out = {"auc": auc(scores, fraud), "at_k": []}
+    for k in K_PERCENT:
+        m = max(1, int(np.floor(n * k / 100)))
+        top = order[:m]
+        hits = fraud[top]
+        out["at_k"].append(
+            {
+                "k": k,
+                "n": m,
+                "precision": hits.mean(),
+                "recall": hits.sum() / total_frauds if total_frauds else 0.0,
+                "revenue": revenue[top][hits].sum() / total_rev if total_rev else 0.0,
+            }
+        )
+    return out
+
+
+def train(X, y, depth, eta, rounds, threads):
+    params = dict(
+        objective="binary:logistic",
+        tree_method="hist",
+        max_depth=depth,
+        eta=eta,
+        nthread=threads,
+        seed=7,
+        eval_metric="auc",
+    )
+    return xgb.train(params, xgb.DMatrix(X, label=y, nthread=threads), rounds)
+
+
+def tune(X, y, day, tune_days, threads, log):
+    cut = day.max() - tune_days + 1
+    fit, check = day < cut, day >= cut
+    dcheck = xgb.DMatrix(X[check], nthread=threads)
+    best = None
+    points = []
+    for depth in GRID["depths"]:
+        for eta in GRID["etas"]:
+            booster = train(X[fit], y[fit], depth, eta, max(GRID["rounds"]), threads)
+            for rounds in GRID["rounds"]:
+                s = booster.predict(dcheck, iteration_range=(0, rounds))
+                a = auc(s, y[check])
+                points.append(dict(depth=depth, eta=eta, rounds=rounds, auc=a))
+                log(f"  xgboost depth {depth:>2}  eta {eta:<5} rounds {rounds:>3}  AUC {a:.4f}")
+                if best is None or a > best[0]:
+                    best = (a, depth, eta, rounds)
+    return best, points, int(fit.sum()), int(check.sum())
+
+
+def rate(fn, rows, seconds):
+    """Rows per second of fn() over at least `seconds` (after one warm-up call)."""
+    fn()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        fn()
+        n += rows
+    return n / (time.perf_counter() - start)
+
+
+def latency(fn, seconds):
+    fn()
+    lat, start = [], time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        t = time.perf_counter()
+        fn()
+        lat.append(time.perf_counter() - t)
+    lat.sort()
+    return lat[len(lat) // 2] * 1e6, lat[int((len(lat) - 1) * 0.99)] * 1e6
+
+
+def count_nodes(booster):
+    trees = booster.get_dump()
+    return len(trees), sum(t.count("\n") for t in trees)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--train", required=True)
+    ap.add_argument("--valid", required=True)
+    ap.add_argument("--ours-scores", required=True)
+    ap.add_argument("--ours-model-json", required=True, help="Borderlink's model as XGBoost JSON")
+    ap.add_argument("--ours-speed", required=True)
+    ap.add_argument("--ours-meta", required=True)
+    ap.add_argument("--tune-days", type=int, default=92)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    log = lambda m: print(m, flush=True)
+
+    dt, yt, rt, Xt, names = load(a.train)
+    dv, yv, rv, Xv, names_v = load(a.valid)
+    assert names == names_v, "train and valid feature sets differ"
+    log(f"xgboost {xgb.__version__}, {len(names)} features, train {len(yt)} rows, valid {len(yv)} rows")
+
+    ours = np.loadtxt(a.ours_scores, skiprows=1, dtype=np.float32)
+    assert len(ours) == len(yv), "Borderlink scored another number of rows"
+    ours_m = metrics(ours, yv, rv)
+
+    log(f"tuning XGBoost on the last {a.tune_days} days of train (same grid and rule as Borderlink):")
+    (best_auc, depth, eta, rounds), points, n_fit, n_check = tune(Xt, yt, dt, a.tune_days, a.threads, log)
+    log(f"chosen: depth {depth}, eta {eta}, rounds {rounds} (tuning AUC {best_auc:.4f})")
+    t = time.perf_counter()
+    peer = train(Xt, yt, depth, eta, rounds, a.threads)
+    peer_fit_s = time.perf_counter() - t
+    peer_m = metrics(peer.predict(xgb.DMatrix(Xv, nthread=a.threads)), yv, rv)
+    default = train(Xt, yt, 6, 0.3, 100, a.threads)  # XGBoost's own defaults
+    default_m = metrics(default.predict(xgb.DMatrix(Xv, nthread=a.threads)), yv, rv)
+
+    # Speed: XGBoost predicting Borderlink's own trees, same rows, same threads.
+    same = xgb.Booster(model_file=a.ours_model_json)
+    same.set_param({"nthread": a.threads})
+    same_scores = same.inplace_predict(Xv)
+    max_diff = float(np.max(np.abs(same_scores - ours)))
+    n_trees, n_nodes = count_nodes(same)
+    dv_matrix = xgb.DMatrix(Xv, nthread=a.threads)
+    xgb_inplace = rate(lambda: same.inplace_predict(Xv), len(yv), a.seconds)
+    xgb_dmatrix = rate(lambda: same.predict(xgb.DMatrix(Xv, nthread=a.threads)), len(yv), a.seconds)
+    xgb_prebuilt = rate(lambda: same.predict(dv_matrix), len(yv), a.seconds)
+    one = Xv[:1]
+    xgb_p50, xgb_p99 = latency(lambda: same.inplace_predict(one), a.seconds)
+    peer_trees, peer_nodes = count_nodes(peer)
+    peer_inplace = rate(lambda: peer.inplace_predict(Xv), len(yv), a.seconds)
+
+    with open(a.ours_speed) as f:
+        speed = json.load(f)
+    with open(a.ours_meta) as f:
+        meta = json.load(f)
+
+    def row(label, m):
+        cells = [f"{m['auc']:.4f}"]
+        cells += [f"{x['precision']:.3f}" for x in m["at_k"]]
+        cells += [f"{x['recall']:.3f}" for x in m["at_k"]]
+        cells += [f"{x['revenue']:.3f}" for x in m["at_k"]]
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    ks = " | ".join(f"P@{k}%" for k in K_PERCENT)
+    rs = " | ".join(f"R@{k}%" for k in K_PERCENT)
+    vs = " | ".join(f"Rev@{k}%" for k in K_PERCENT)
+    lines = [
+        f"| model | AUC | {ks} | {rs} | {vs} |",
+        "|---|" + "---|" * 13,
+        row(f"Borderlink ({meta['version']}: {meta['trees']} trees, depth ≤ {meta['depth']}, η {meta['eta']}, bag {meta['bag']})", ours_m),
+        row(f"XGBoost {xgb.__version__} tuned (depth {depth}, {rounds} trees, η {eta})", peer_m),
+        row("XGBoost at its defaults (depth 6, 100 trees, η 0.3)", default_m),
+    ]
+    wins = []
+    for name, key in [("AUC", None)] + [(f"P@{k}%", ("precision", i)) for i, k in enumerate(K_PERCENT)] + [
+        (f"Rev@{k}%", ("revenue", i)) for i, k in enumerate(K_PERCENT)
+    ]:
+        if key is None:
+            o, p = ours_m["auc"], peer_m["auc"]
+        else:
+            o, p = ours_m["at_k"][key[1]][key[0]], peer_m["at_k"][key[1]][key[0]]
+        verdict = "tie at 1.0" if o == p == 1.0 else ("win" if o > p else ("tie" if o == p else "LOSS"))
+        wins.append(f"{name} {o:.3f} vs {p:.3f} {verdict}")
+    speed_lines = [
+        "| predictor (same model: Borderlink's trees, same 8,134 rows, %d threads) | rows/s | ratio |" % a.threads,
+        "|---|---|---|",
+        f"| Borderlink batch (`predict_rows`) | {speed['batch_rows_per_s']:,.0f} | 1.00 |",
+        f"| XGBoost `inplace_predict` | {xgb_inplace:,.0f} | {speed['batch_rows_per_s'] / xgb_inplace:.2f}× slower |",
+        f"| XGBoost `predict` (DMatrix built per call) | {xgb_dmatrix:,.0f} | {speed['batch_rows_per_s'] / xgb_dmatrix:.2f}× slower |",
+        f"| XGBoost `predict` (DMatrix prebuilt) | {xgb_prebuilt:,.0f} | {speed['batch_rows_per_s'] / xgb_prebuilt:.2f}× slower |",
+        "",
+        f"Model: {n_trees} trees, {n_nodes} nodes; largest difference between the two predictors' "
+        f"probabilities {max_diff:.2e}. The tuned peer's own model ({peer_trees} trees, {peer_nodes} nodes) "
+        f"predicts {peer_inplace:,.0f} rows/s with `inplace_predict`.",
+        "",
+        f"One declaration: Borderlink in-process (items, features, score, reasons, criteria from a standardized "
+        f"declaration) p50 {speed['single_p50_us']:.1f} µs, p99 {speed['single_p99_us']:.1f} µs; XGBoost "
+        f"`inplace_predict` of one ready feature row p50 {xgb_p50:.1f} µs, p99 {xgb_p99:.1f} µs.",
+    ]
+    report = "\n".join(lines + ["", "Borderlink vs tuned XGBoost: " + "; ".join(wins), ""] + speed_lines)
+    log("")
+    log(report)
+    with open(a.out, "w") as f:
+        f.write(report + "\n")
+    with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
+        json.dump(
+            dict(
+                ours=ours_m,
+                peer=peer_m,
+                peer_params=dict(depth=depth, eta=eta, rounds=rounds, tuning_auc=best_auc, fit_rows=n_fit, check_rows=n_check),
+                peer_fit_seconds=peer_fit_s,
+                default=default_m,
+                grid=points,
+                speed=dict(ours=speed, xgb_inplace=xgb_inplace, xgb_dmatrix=xgb_dmatrix, xgb_prebuilt=xgb_prebuilt,
+                           xgb_single_p50_us=xgb_p50, xgb_single_p99_us=xgb_p99, trees=n_trees, nodes=n_nodes,
+                           max_diff=max_diff),
+            ),
+            f,
+            indent=1,
+            default=float,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+//! `borderlink risk …` as a user runs it: import, train, evaluate, refuse bad input.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::{TempDir, borderlink, stdout};
+
+const HEAD: &str = "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,Tax Type,Country of Origin Indicator,Net Mass,Item Price,Fraud,Critical Fraud\n";
+
+/// A KCS-shaped CSV of `n` rows from `first_day` on, where goods routed through a third
+/// country are (mostly) the frauds.
+fn kcs_csv(n: usize, first_day: u32, seed: u64) -> String {
+    let mut s = String::from(HEAD);
+    let mut x = seed;
+    let mut next = || {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (x >> 33) as u32
+    };
+    for i in 0..n {
+        let day = first_day + (i * 60 / n) as u32;
+        let (month, dom) = (1 + day / 28, 1 + day % 28);
+        let origin = ["CN", "VN", "TR"][(next() % 3) as usize];
+        let routed = next() % 10 < 3;
+        let departure = if routed { "AE" } else { origin };
+        let fraud = if routed { next() % 10 < 9 } else { next() % 20 == 0 };
+        let _ = writeln!(
+            s,
+            "{},2021-{month:02}-{dom:02},30,B,11,21,11,10,D{},I{},S{},,610910,{departure},{origin},8.0,A,G,{},{},{},0",
+            1000 + i,
+            next() % 20,
+            next() % 100,
+            next() % 80,
+            10 + next() % 90,
+            500 + next() % 5000,
+            u8::from(fraud)
+        );
+    }
+    s
+}
+
+fn write(dir: &TempDir, name: &str, text: &str) -> String {
+    let p = dir.0.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn import_writes_standardized_declarations() {
+    let dir = TempDir::new("risk-import");
+    let csv = write(&dir, "in.csv", &kcs_csv(20, 0, 1));
+    let out = dir.0.join("out.jsonl");
+    let o = borderlink(&["risk", "import", "--data", &csv, "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("imported 20 declarations (20 with inspection outcomes)"), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["Declaration"]["ID"], "1000");
+    assert_eq!(
+        first["Declaration"]["GoodsShipment"]["GovernmentAgencyGoodsItem"][0]["Commodity"]["Classification"][0]["ID"],
+        "610910"
+    );
+    // Each line is a declaration the validator accepts.
+    let one = write(&dir, "one.json", text.lines().next().unwrap());
+    let v = borderlink(&["validate", &one]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    // The built-in mapping can be shown and reused as a file.
+    let m = borderlink(&["risk", "import", "--data", &csv, "--show-mapping"]);
+    assert!(stdout(&m).contains("hs = \"HS6 Code\""), "{}", stdout(&m));
+}
+
+#[test]
+fn a_malformed_mapping_or_csv_names_the_line_and_column() {
+    let dir = TempDir::new("risk-bad");
+    let csv = write(&dir, "in.csv", &kcs_csv(5, 0, 2));
+    let mapping = write(&dir, "bad.mapping", "hs = HS6 Code\n   price = Item Price\n");
+    let o = borderlink(&["risk", "import", "--data", &csv, "--mapping", &mapping]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("mapping line 2, column 4: unknown field `price`"), "{}", stderr(&o));
+    let bad = kcs_csv(5, 0, 2).replacen(",8.0,A,G,", ",eight,A,G,", 2);
+    let bad_csv = write(&dir, "bad.csv", &bad);
+    let o = borderlink(&["risk", "import", "--data", &bad_csv]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("CSV line 2, column \"Tax Rate\": \"eight\" is not a number"), "{}", stderr(&o));
+    let o = borderlink(&["risk", "import", "--data", dir.0.join("missing.csv").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+}
+
+fn train(dir: &TempDir) -> (String, String, String) {
+    let train = write(dir, "train.csv", &kcs_csv(1500, 0, 3));
+    let valid = write(dir, "valid.csv", &kcs_csv(400, 70, 4));
+    let model = dir.0.join("model.blrm").display().to_string();
+    let o = borderlink(&[
+        "risk", "train", "--data", &train, "--valid", &valid, "--out", &model, "--name", "t", "--depth", "3",
+        "--rounds", "30", "--bag", "2",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("report before activation"), "{err}");
+    assert!(err.contains("drift (PSI"), "{err}");
+    assert!(stdout(&o).starts_with("trained t@"), "{}", stdout(&o));
+    (train, valid, model)
+}
+
+#[test]
+fn train_then_eval_prints_auc_and_the_rates_at_k() {
+    let dir = TempDir::new("risk-train");
+    let (train, valid, model) = train(&dir);
+    let o = borderlink(&["risk", "eval", "--model", &model, "--history", &train, "--data", &valid, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["model"].as_str().unwrap().starts_with("t@"));
+    assert!(v["metrics"]["auc"].as_f64().unwrap() > 0.8, "{v}");
+    let ks: Vec<f64> = v["metrics"]["at_k"].as_array().unwrap().iter().map(|a| a["k"].as_f64().unwrap()).collect();
+    assert_eq!(ks, [1.0, 2.0, 5.0, 10.0]);
+    let o = borderlink(&["risk", "eval", "--model", &model, "--data", &valid]);
+    let out = stdout(&o);
+    assert!(out.contains("AUC ") && out.contains("precision") && out.contains("revenue"), "{out}");
+    let info = borderlink(&["risk", "info", "--model", &model]);
+    let info: Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(info["trees"], 30);
+    assert_eq!(info["bag"], 2);
+}
+
+#[test]
+fn a_model_file_that_does_not_fit_is_refused() {
+    let dir = TempDir::new("risk-refuse");
+    let (_, valid, model) = train(&dir);
+    let bytes = std::fs::read(&model).unwrap();
+    let nl = bytes.iter().position(|b| *b == b'\n').unwrap();
+    let mut header: Value = serde_json::from_slice(&bytes[..nl]).unwrap();
+    header["features"].as_array_mut().unwrap().truncate(10);
+    let mut other = serde_json::to_vec(&header).unwrap();
+    other.extend_from_slice(&bytes[nl..]);
+    let other_path = Path::new(&dir.0).join("other.blrm");
+    std::fs::write(&other_path, other).unwrap();
+    let o = borderlink(&["risk", "eval", "--model", other_path.to_str().unwrap(), "--data", &valid]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("feature set"), "{}", stderr(&o));
+    let junk = write(&dir, "junk.blrm", "not a model\n");
+    let o = borderlink(&["risk", "eval", "--model", &junk, "--data", &valid]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("not a Borderlink risk model"), "{}", stderr(&o));
+}
