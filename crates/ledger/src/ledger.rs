@@ -424,12 +424,51 @@ impl Ledger {
         proposer: Option<&str>,
         drop_invalid: bool,
     ) -> Result<Committed, LedgerError> {
-        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let (mut members, mut policy, head) = {
-            let live = self.live.read().unwrap_or_else(|e| e.into_inner());
-            (Arc::clone(&live.members), Arc::clone(&live.policy), live.head.clone())
-        };
-        let sig_ok = self.verify_signatures(&txs, &members);
+        let ids: Vec<Hash> = txs.iter().map(Transaction::id).collect();
+        let input = BlockInput { txs: &txs, ids: &ids, timestamp_ms, proposer, drop_invalid };
+        // Signatures are the costliest check and depend only on the members' keys. They are
+        // verified on another thread — before the writer lock is taken, and while this thread
+        // builds the block assuming that they all verify, as every honest submission's do. Only
+        // when one does not (or the membership changed meanwhile) is the block built again with
+        // the real results: the outcomes are exactly those of verifying first.
+        let keys_at_start = Arc::clone(&self.live.read().unwrap_or_else(|e| e.into_inner()).members);
+        std::thread::scope(|s| {
+            let verifier = s.spawn(|| verify_signatures(&txs, &keys_at_start));
+            let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let (members, policy, head) = {
+                let live = self.live.read().unwrap_or_else(|e| e.into_inner());
+                (Arc::clone(&live.members), Arc::clone(&live.policy), live.head.clone())
+            };
+            let speculative = self.prepare_block(&input, None, &members, &policy, head.as_ref());
+            let sig_ok = match verifier.join() {
+                Ok(ok) if Arc::ptr_eq(&keys_at_start, &members) => ok,
+                _ => verify_signatures(&txs, &members),
+            };
+            let prepared = if sig_ok.iter().all(|ok| *ok) {
+                speculative?
+            } else {
+                if let Ok(Prepared { write: Some(w), .. }) = speculative {
+                    w.abort().map_err(db)?;
+                }
+                self.prepare_block(&input, Some(&sig_ok), &members, &policy, head.as_ref())?
+            };
+            self.commit_block(&txs, prepared)
+        })
+    }
+
+    /// Validates the transactions against the committed state and writes the block and every
+    /// change it causes into a write transaction, not yet committed. `sig_ok`: the signature
+    /// results, or `None` to assume that every signature verifies.
+    fn prepare_block(
+        &self,
+        input: &BlockInput<'_>,
+        sig_ok: Option<&[bool]>,
+        members: &Arc<Members>,
+        policy: &Arc<Policy>,
+        head: Option<&BlockHeader>,
+    ) -> Result<Prepared, LedgerError> {
+        let BlockInput { txs, ids, timestamp_ms, proposer, drop_invalid } = *input;
+        let (mut members, mut policy) = (Arc::clone(members), Arc::clone(policy));
         let w = self.db.begin_write().map_err(db)?;
         let mut outcomes: Vec<Result<Effect, TxError>> = Vec::with_capacity(txs.len());
         {
@@ -438,15 +477,15 @@ impl Ledger {
             let base = TableView { state: &state, txs: &txt };
             let mut view = Overlay { base: &base, records: HashMap::new(), txs: Default::default() };
             for (i, tx) in txs.iter().enumerate() {
-                let r = if sig_ok[i] {
-                    self.validate(tx, &view, &members, &policy)
+                let r = if sig_ok.is_none_or(|ok| ok[i]) {
+                    self.validate(tx, &ids[i], &view, &members, &policy)
                 } else if members.by_id.contains_key(&tx.body.submitter) {
                     Err(TxError::BadSignature)
                 } else {
                     Err(TxError::UnknownSubmitter(tx.body.submitter.clone()))
                 };
                 if let Ok(effect) = &r {
-                    view.txs.insert(tx.id());
+                    view.txs.insert(ids[i]);
                     match effect {
                         Effect::Put { state, .. } => {
                             view.records.insert(tx.body.record_id.clone(), state.clone());
@@ -489,12 +528,11 @@ impl Ledger {
         }
         let mut per_tx: Vec<Option<Result<Receipt, TxError>>> = (0..txs.len()).map(|_| None).collect();
         if block_txs.is_empty() {
-            drop(w);
-            let results = self.resubmit_errors(&txs, &mut per_tx, &members, &policy);
-            return Ok(Committed { header: None, results });
+            w.abort().map_err(db)?;
+            return Ok(Prepared { write: None, header: None, per_tx, members, policy });
         }
-        let height = head.as_ref().map_or(1, |h| h.height + 1);
-        let prev_hash = head.as_ref().map_or(self.chain, BlockHeader::hash);
+        let height = head.map_or(1, |h| h.height + 1);
+        let prev_hash = head.map_or(self.chain, BlockHeader::hash);
         let leaves: Vec<Hash> = block_txs.iter().map(BlockTx::leaf).collect();
         let proposer =
             proposer.map(str::to_owned).or_else(|| self.local.as_ref().map(|k| k.member.clone())).unwrap_or_default();
@@ -525,7 +563,7 @@ impl Ledger {
                 let index = index as u32;
                 let tx = &txs[i];
                 let b = &tx.body;
-                txt.insert(tx.id().0.as_slice(), loc(height, index).as_slice()).map_err(db)?;
+                txt.insert(ids[i].0.as_slice(), loc(height, index).as_slice()).map_err(db)?;
                 let Some(effect) = effect else {
                     per_tx[i] = Some(Err(TxError::Rejected(format!("recorded invalid at height {height}"))));
                     continue;
@@ -602,7 +640,7 @@ impl Ledger {
                             .map_err(db)?;
                     }
                 }
-                per_tx[i] = Some(Ok(Receipt { tx_id: tx.id(), height, index }));
+                per_tx[i] = Some(Ok(Receipt { tx_id: ids[i], height, index }));
             }
             if let Some(keys) = &self.local {
                 let hash = header.hash();
@@ -617,15 +655,22 @@ impl Ledger {
                 w.open_table(CHECKPOINTS).map_err(db)?.insert(height, j.as_slice()).map_err(db)?;
             }
         }
-        w.commit().map_err(db)?;
-        {
+        Ok(Prepared { write: Some(w), header: Some(header), per_tx, members, policy })
+    }
+
+    /// Commits a prepared block durably, then makes it the head (readers see it only once it
+    /// is on disk).
+    fn commit_block(&self, txs: &[Transaction], prepared: Prepared) -> Result<Committed, LedgerError> {
+        let Prepared { write, header, mut per_tx, members, policy } = prepared;
+        if let Some(w) = write {
+            w.commit().map_err(db)?;
             let mut live = self.live.write().unwrap_or_else(|e| e.into_inner());
-            live.head = Some(header.clone());
-            live.members = members.clone();
-            live.policy = policy.clone();
+            live.head = header.clone();
+            live.members = Arc::clone(&members);
+            live.policy = Arc::clone(&policy);
         }
-        let results = self.resubmit_errors(&txs, &mut per_tx, &members, &policy);
-        Ok(Committed { header: Some(header), results })
+        let results = self.resubmit_errors(txs, &mut per_tx, &members, &policy);
+        Ok(Committed { header, results })
     }
 
     /// Fills the results of refused transactions with their errors (recomputed cheaply: the
@@ -673,58 +718,14 @@ impl Ledger {
         let state = r.open_table(STATE).map_err(|e| TxError::Internal(db(e).to_string()))?;
         let txt = r.open_table(TXS).map_err(|e| TxError::Internal(db(e).to_string()))?;
         let view = TableView { state: &state, txs: &txt };
-        self.validate(tx, &view, &members, &policy).map(|_| ())
-    }
-
-    /// Verifies every signature, in batches on two threads; falls back to one by one to find
-    /// the bad ones when a batch fails.
-    fn verify_signatures(&self, txs: &[Transaction], members: &Members) -> Vec<bool> {
-        let verify_chunk = |chunk: &[Transaction]| -> Vec<bool> {
-            let mut msgs = Vec::with_capacity(chunk.len());
-            let mut sigs = Vec::with_capacity(chunk.len());
-            let mut keys = Vec::with_capacity(chunk.len());
-            let mut known = Vec::with_capacity(chunk.len());
-            for t in chunk {
-                match members.keys.get(&t.body.submitter) {
-                    Some(k) => {
-                        msgs.push(t.body_bytes.as_slice());
-                        sigs.push(Signature::from_bytes(&t.signature));
-                        keys.push(*k);
-                        known.push(true);
-                    }
-                    None => known.push(false),
-                }
-            }
-            if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
-                return known;
-            }
-            chunk
-                .iter()
-                .map(|t| {
-                    members
-                        .keys
-                        .get(&t.body.submitter)
-                        .is_some_and(|k| k.verify_strict(&t.body_bytes, &Signature::from_bytes(&t.signature)).is_ok())
-                })
-                .collect()
-        };
-        if txs.len() < 64 {
-            return verify_chunk(txs);
-        }
-        let mid = txs.len() / 2;
-        let (a, b) = txs.split_at(mid);
-        std::thread::scope(|s| {
-            let h = s.spawn(|| verify_chunk(b));
-            let mut left = verify_chunk(a);
-            left.extend(h.join().unwrap_or_else(|_| vec![false; b.len()]));
-            left
-        })
+        self.validate(tx, &tx.id(), &view, &members, &policy).map(|_| ())
     }
 
     /// Deterministic validation of one transaction whose signature is already verified.
     fn validate<V: StateView>(
         &self,
         tx: &Transaction,
+        id: &Hash,
         view: &V,
         members: &Members,
         policy: &Policy,
@@ -752,7 +753,7 @@ impl Ledger {
         {
             return Err(TxError::PayloadMismatch("the payload's SHA-256 differs from the signed digest".into()));
         }
-        if view.tx_known(&tx.id()).map_err(|e| TxError::Internal(e.to_string()))? {
+        if view.tx_known(id).map_err(|e| TxError::Internal(e.to_string()))? {
             return Err(TxError::Replay);
         }
         let current = view.record(&b.record_id).map_err(|e| TxError::Internal(e.to_string()))?;
@@ -1363,6 +1364,57 @@ impl Ledger {
     }
 }
 
+/// Verifies every signature in one batch (a batch of n costs far less than n single
+/// verifications); when the batch fails, one by one to find the bad ones. Unknown submitters
+/// fail.
+fn verify_signatures(txs: &[Transaction], members: &Members) -> Vec<bool> {
+    let mut msgs = Vec::with_capacity(txs.len());
+    let mut sigs = Vec::with_capacity(txs.len());
+    let mut keys = Vec::with_capacity(txs.len());
+    let mut known = Vec::with_capacity(txs.len());
+    for t in txs {
+        match members.keys.get(&t.body.submitter) {
+            Some(k) => {
+                msgs.push(t.body_bytes.as_slice());
+                sigs.push(Signature::from_bytes(&t.signature));
+                keys.push(*k);
+                known.push(true);
+            }
+            None => known.push(false),
+        }
+    }
+    if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
+        return known;
+    }
+    txs.iter()
+        .map(|t| {
+            members
+                .keys
+                .get(&t.body.submitter)
+                .is_some_and(|k| k.verify_strict(&t.body_bytes, &Signature::from_bytes(&t.signature)).is_ok())
+        })
+        .collect()
+}
+
+/// What a block is built from.
+struct BlockInput<'a> {
+    txs: &'a [Transaction],
+    ids: &'a [Hash],
+    timestamp_ms: i64,
+    proposer: Option<&'a str>,
+    drop_invalid: bool,
+}
+
+/// A block written into an open write transaction, not yet committed (no write transaction
+/// when no transaction is kept).
+struct Prepared {
+    write: Option<redb::WriteTransaction>,
+    header: Option<BlockHeader>,
+    per_tx: Vec<Option<Result<Receipt, TxError>>>,
+    members: Arc<Members>,
+    policy: Arc<Policy>,
+}
+
 fn apply_governance(
     members: &Arc<Members>,
     policy: &Arc<Policy>,
@@ -1450,5 +1502,61 @@ pub fn clear_put_body(
         submitter: submitter.to_owned(),
         nonce,
         timestamp_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consortium::{OrgSpec, create};
+    use crate::identity::Role;
+
+    /// Blocks are built assuming every signature verifies while the signatures are checked on
+    /// another thread: a forged write ahead of a genuine one for the same record must not take
+    /// version 1 from it — the block is rebuilt with the real results.
+    #[test]
+    fn a_forged_write_does_not_take_the_place_of_a_genuine_one_in_the_same_block() {
+        let dir = std::env::temp_dir().join(format!("bl-ledger-speculation-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let orgs = [OrgSpec {
+            name: "HM Revenue & Customs".into(),
+            role: Role::Customs,
+            country: "GB".into(),
+            trader_ids: vec![],
+        }];
+        let created = create(&dir.join("net"), "Test", &orgs, "2026-01-01T00:00:00Z").unwrap();
+        let keys = MemberKeys::load(&created.key_files[0].1).unwrap();
+        let chain = created.genesis.chain_id();
+        let ledger = Ledger::open(&dir.join("n1"), created.genesis, Some(keys.clone())).unwrap();
+        let payload = serde_json::to_vec(&serde_json::json!({
+            "AuthorisationHolder": { "ID": "GB553202734852", "CategoryCode": "AEOC" },
+            "AdditionalDocument": { "CategoryCode": "C", "TypeCode": "501", "ID": "GB AEOC 1/26" },
+            "ext": {
+                "issuingAuthority": { "countryCode": "GB", "name": "HM Revenue & Customs" },
+                "status": "ACTIVE",
+                "statusChangedAt": "2026-01-05T00:00:00Z",
+                "traderIdentificationNumber": "GB553202734852",
+                "holder": { "Name": "Example Imports Ltd" }
+            }
+        }))
+        .unwrap();
+        let report = borderlink_model::validate(&payload, &ValidateOptions::default());
+        let record = report.record.unwrap_or_else(|| panic!("{:?}", report.errors));
+        let put = |nonce| {
+            let body = clear_put_body(chain, &record, "AEO-1", 1, &payload, &keys.member, nonce, 1);
+            Transaction::sign(body, payload.clone(), vec![], &keys)
+        };
+        let mut forged = put(1);
+        forged.signature[0] ^= 1;
+        let genuine = put(2);
+        let c = ledger.submit(vec![forged, genuine.clone()], 1).unwrap();
+        assert_eq!(c.results[0].as_ref().unwrap_err().code(), "bad_signature");
+        assert_eq!(c.results[1].as_ref().unwrap().tx_id, genuine.id());
+        let b = ledger.block(1).unwrap().unwrap();
+        assert_eq!(b.txs.len(), 1);
+        assert_eq!(b.txs[0].id(), genuine.id());
+        assert!(ledger.verify_all().unwrap().problems.is_empty());
+        drop(ledger);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
