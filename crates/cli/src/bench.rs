@@ -226,15 +226,36 @@ fn submit_all(ledger: Ledger, txs: Vec<Transaction>, clients: usize) -> anyhow::
     result
 }
 
-/// Verifies every signature with `verify_batch` in chunks of `chunk`, on `threads` threads;
-/// returns signatures per second.
+/// CPU time of this process so far (every thread), from `/proc/self/stat` (Linux, 100 Hz ticks).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// CPU time of the calling thread so far, from `/proc/thread-self/schedstat` (Linux, ns).
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(Duration::from_nanos(stat.split_whitespace().next()?.parse().ok()?))
+}
+
+/// What the pure verification of the same signatures costs.
+struct VerifyRate {
+    /// Signatures per second (wall clock).
+    per_second: f64,
+    /// CPU time per signature, summed over the threads (unaffected by other work on the machine).
+    cpu_per_sig: Option<Duration>,
+}
+
+/// Verifies every signature with `verify_batch` in chunks of `chunk`, on `threads` threads.
 fn verify_rate(
     msgs: &[Vec<u8>],
     sigs: &[Signature],
     keys: &[VerifyingKey],
     chunk: usize,
     threads: usize,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<VerifyRate> {
     let n = msgs.len();
     let per = n.div_ceil(threads);
     let start = Instant::now();
@@ -242,6 +263,7 @@ fn verify_rate(
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 s.spawn(move || {
+                    let cpu = thread_cpu();
                     let (from, to) = ((t * per).min(n), ((t + 1) * per).min(n));
                     let mut ok = true;
                     let mut i = from;
@@ -251,17 +273,23 @@ fn verify_rate(
                         ok &= ed25519_dalek::verify_batch(&m, &sigs[i..j], &keys[i..j]).is_ok();
                         i = j;
                     }
-                    ok
+                    (ok, cpu.zip(thread_cpu()).map(|(a, b)| b.saturating_sub(a)))
                 })
             })
             .collect();
-        handles.into_iter().all(|h| h.join().unwrap_or(false))
+        let mut all = (true, Some(Duration::ZERO));
+        for h in handles {
+            let (ok, cpu) = h.join().unwrap_or((false, None));
+            all = (all.0 && ok, all.1.zip(cpu).map(|(a, b)| a + b));
+        }
+        all
     });
+    let (ok, cpu) = ok;
     let elapsed = start.elapsed();
     if !ok {
         bail!("a signature batch did not verify");
     }
-    Ok(n as f64 / elapsed.as_secs_f64())
+    Ok(VerifyRate { per_second: n as f64 / elapsed.as_secs_f64(), cpu_per_sig: cpu.map(|c| c / n.max(1) as u32) })
 }
 
 fn machine() -> String {
@@ -337,7 +365,10 @@ fn ledger(b: LedgerBench) -> anyhow::Result<ExitCode> {
 
     let ledger = Ledger::open(&tmp.path().join("ledger"), created.genesis.clone(), Some(keys[0].clone()))?;
     eprintln!("submitting from {} concurrent clients to one node (durable commits)…", b.clients);
+    let cpu_before = process_cpu();
     let run = submit_all(ledger, txs, b.clients)?;
+    let cpu_per_tx =
+        cpu_before.zip(process_cpu()).map(|(a, b)| b.saturating_sub(a) / run.latencies.len().max(1) as u32);
     let committed = run.latencies.len();
     let tps = committed as f64 / run.elapsed.as_secs_f64();
     let mut lat = run.latencies;
@@ -349,7 +380,12 @@ fn ledger(b: LedgerBench) -> anyhow::Result<ExitCode> {
     let chunk = borderlink_node::ordering::MAX_BATCH;
     let one = verify_rate(&msgs, &sigs, &vks, chunk, 1)?;
     let two = verify_rate(&msgs, &sigs, &vks, chunk, 2)?;
-    let limit = one.max(two);
+    let limit = one.per_second.max(two.per_second);
+    let us = |d: Option<Duration>| d.map_or_else(|| "n/a".to_owned(), |d| format!("{:.1} µs", d.as_secs_f64() * 1e6));
+    let cpu_ratio = match (cpu_per_tx, one.cpu_per_sig) {
+        (Some(t), Some(v)) if !v.is_zero() => format!(" ({:.1}×)", t.as_secs_f64() / v.as_secs_f64()),
+        _ => String::new(),
+    };
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "borderlink bench ledger --txs {} --clients {}", b.txs, b.clients)?;
@@ -363,9 +399,13 @@ fn ledger(b: LedgerBench) -> anyhow::Result<ExitCode> {
             format!("{} ({:.0})", run.blocks, committed as f64 / run.blocks.max(1) as f64),
         ),
         ("submit → commit latency p50 / p99", format!("{} / {}", ms(p50), ms(p99))),
-        ("Ed25519 verify_batch, 1 thread", format!("{} sig/s", thousands(one))),
-        ("Ed25519 verify_batch, 2 threads (the limit)", format!("{} sig/s", thousands(two))),
+        ("Ed25519 verify_batch, 1 thread", format!("{} sig/s", thousands(one.per_second))),
+        ("Ed25519 verify_batch, 2 threads (the limit)", format!("{} sig/s", thousands(two.per_second))),
         ("committed / verification limit", format!("{:.0} %", 100.0 * tps / limit)),
+        (
+            "CPU per committed tx / per verified signature",
+            format!("{} / {}{cpu_ratio}", us(cpu_per_tx), us(one.cpu_per_sig)),
+        ),
         ("reference", FABRIC.to_owned()),
     ];
     let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
