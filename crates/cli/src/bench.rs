@@ -43,8 +43,10 @@ struct LedgerBench {
     /// Transactions to commit.
     #[arg(long, default_value_t = 50_000)]
     txs: usize,
-    /// Concurrent clients.
-    #[arg(long, default_value_t = 256)]
+    /// Concurrent clients. Many clients let the orderer fill large blocks, so one durable
+    /// commit (fsync) serves many transactions — a border-wide deployment has thousands of
+    /// submitters (traders, brokers, carriers, devices).
+    #[arg(long, default_value_t = 2048)]
     clients: usize,
 }
 
