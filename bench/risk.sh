@@ -3,7 +3,7 @@
 # features and the same time split (train on `train`, report on `valid`), side by side; then
 # the predict throughput of both on the same model, and Borderlink's one-declaration latency.
 #
-#   bench/risk.sh                 # full run (about 10 minutes on 2 cores)
+#   bench/risk.sh                 # full run (about 15 minutes on 2 cores)
 #   KCS_DIR=/path/to/kcs bench/risk.sh
 #
 # XGBoost (and numpy) are installed with pip into a virtual environment under target/ when
@@ -44,9 +44,23 @@ step "Borderlink: tune on the last 92 days of train, train on train, report on v
 "$bl" risk info --model "$out/model.blrm" > "$out/meta.json"
 "$bl" risk export --model "$out/model.blrm" --xgboost-json "$out/model.xgb.json"
 
-step "Borderlink scoring speed (batch and one declaration, in-process)"
+step "Borderlink scoring speed (batch; one declaration in-process and over HTTP)"
+# A node with the model in its data folder (loaded at start), on a free loopback port.
+node_dir="$out/node"
+rm -rf "$node_dir" && mkdir -p "$node_dir/risk" && cp "$out/model.blrm" "$node_dir/risk/model.blrm"
+BORDERLINK_LOG=warn "$bl" demo --port 0 --data "$node_dir" > "$out/node.out" 2> "$out/node.err" &
+node_pid=$!
+trap 'kill "$node_pid" 2>/dev/null || true' EXIT
+url=""
+for _ in $(seq 1 100); do
+    url="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$out/node.out" | head -1 || true)"
+    [ -n "$url" ] && break
+    sleep 0.2
+done
+[ -n "$url" ] || { echo "the node did not start; see $out/node.err" >&2; exit 1; }
 RAYON_NUM_THREADS="$threads" "$bl" risk bench --model "$out/model.blrm" --history "$train" --data "$valid" \
-    --seconds 3 --json > "$out/speed.json"
+    --seconds 3 --url "$url" --json > "$out/speed.json"
+kill "$node_pid" 2>/dev/null || true
 cat "$out/speed.json"
 
 step "XGBoost peer: same grid, same rule, same features; then its predict speed on Borderlink's trees"

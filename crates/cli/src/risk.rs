@@ -117,6 +117,10 @@ enum RiskCommand {
         /// Half-life in days of a training item's weight (0: all days weigh the same).
         #[arg(long, default_value_t = TrainParams::default().recency_half_life_days)]
         recency_half_life: f64,
+        /// Monotone constraints from customs knowledge: risk never falls as a party's past
+        /// fraud rate rises, never rises for an AEO (`--monotone false` to train without).
+        #[arg(long, default_value_t = TrainParams::default().monotone, action = clap::ArgAction::Set)]
+        monotone: bool,
         /// Write the tuning grid's points as JSON here.
         #[arg(long)]
         grid_out: Option<PathBuf>,
@@ -166,6 +170,10 @@ enum RiskCommand {
         /// Seconds to spend per measurement.
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
+        /// Also measure one declaration over HTTP against a running node at this address
+        /// (`http://127.0.0.1:PORT`), one request at a time on a kept-alive connection.
+        #[arg(long)]
+        url: Option<String>,
         /// Print the numbers as JSON.
         #[arg(long)]
         json: bool,
@@ -194,6 +202,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
             colsample,
             revenue_weight,
             recency_half_life,
+            monotone,
             grid_out,
         } => {
             let params = TrainParams {
@@ -205,6 +214,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
                 colsample,
                 revenue_weight,
                 recency_half_life_days: recency_half_life,
+                monotone,
                 ..TrainParams::default()
             };
             let opts = TrainOpts { tune, tune_days, grid_out };
@@ -215,7 +225,9 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
         }
         RiskCommand::Export { model, xgboost_json } => export_cmd(&model, &xgboost_json),
         RiskCommand::Info { model } => info_cmd(&model),
-        RiskCommand::Bench { model, data, src, seconds, json } => bench_cmd(&model, &data, &src, seconds, json),
+        RiskCommand::Bench { model, data, src, seconds, url, json } => {
+            bench_cmd(&model, &data, &src, seconds, url.as_deref(), json)
+        }
     };
     match result {
         Ok(()) => Ok(ExitCode::Ok),
@@ -436,12 +448,13 @@ fn train_cmd(
     bar.finish_and_clear();
     let fit_time = fit_started.elapsed();
     eprintln!(
-        "model {}: {} trees of depth ≤ {}, eta {}, bag {} — trained in {:.1?}",
+        "model {}: {} trees of depth ≤ {}, eta {}, bag {}, monotone {} — trained in {:.1?}",
         model.version(),
         model.num_trees(),
         params.max_depth,
         params.eta,
         params.bag,
+        params.monotone,
         fit_time
     );
     if let Some((ex, x)) = &validation {
@@ -558,7 +571,14 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
     sorted.get(i).copied().unwrap_or_default()
 }
 
-fn bench_cmd(model_path: &Path, data: &Path, src: &DataArgs, seconds: f64, json: bool) -> anyhow::Result<()> {
+fn bench_cmd(
+    model_path: &Path,
+    data: &Path,
+    src: &DataArgs,
+    seconds: f64,
+    url: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
     let model = load_model(model_path)?;
     let mapping = load_mapping(src.mapping.as_deref())?;
     // The history is the one the declarations were featurized against (every outcome known).
@@ -596,19 +616,32 @@ fn bench_cmd(model_path: &Path, data: &Path, src: &DataArgs, seconds: f64, json:
     }
     lat.sort_unstable();
     let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
+    let http = match url {
+        Some(u) => Some(http_latency(u, &rows, budget)?),
+        None => None,
+    };
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer(
-            &mut out,
-            &serde_json::json!({
-                "batch_rows_per_s": batch_rate,
-                "single_p50_us": p50.as_secs_f64() * 1e6,
-                "single_p99_us": p99.as_secs_f64() * 1e6,
-                "single_samples": lat.len(),
-            }),
-        )?;
+        let mut v = serde_json::json!({
+            "batch_rows_per_s": batch_rate,
+            "single_p50_us": p50.as_secs_f64() * 1e6,
+            "single_p99_us": p99.as_secs_f64() * 1e6,
+            "single_samples": lat.len(),
+        });
+        if let Some((h50, h99, n)) = http {
+            v["http_p50_us"] = (h50.as_secs_f64() * 1e6).into();
+            v["http_p99_us"] = (h99.as_secs_f64() * 1e6).into();
+            v["http_samples"] = n.into();
+        }
+        serde_json::to_writer(&mut out, &v)?;
         writeln!(out)?;
     } else {
+        if let Some((h50, h99, n)) = http {
+            writeln!(
+                out,
+                "one declaration over HTTP (POST /api/v1/risk/score): p50 {h50:.1?}, p99 {h99:.1?} over {n} requests"
+            )?;
+        }
         writeln!(out, "batch predict: {batch_rate:.0} rows/s")?;
         writeln!(
             out,
@@ -617,4 +650,54 @@ fn bench_cmd(model_path: &Path, data: &Path, src: &DataArgs, seconds: f64, json:
         )?;
     }
     Ok(())
+}
+
+/// Latency of `POST /api/v1/risk/score` with one declaration per request, sent one at a time
+/// on one kept-alive HTTP/1.1 connection (a minimal client: the numbers are the node's, not a
+/// client library's). Each request is a declaration not yet assessed, so each is fully scored.
+fn http_latency(url: &str, rows: &[ImportedRow], budget: Duration) -> anyhow::Result<(Duration, Duration, usize)> {
+    use std::io::{BufRead, BufReader, Read};
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let stream = std::net::TcpStream::connect(host).with_context(|| format!("cannot connect to {host}"))?;
+    stream.set_nodelay(true)?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = stream;
+    let bodies: Vec<Vec<u8>> = rows.iter().map(|r| serde_json::to_vec(&r.record)).collect::<Result<_, _>>()?;
+    let mut lat = Vec::new();
+    let started = Instant::now();
+    for body in bodies.iter() {
+        if started.elapsed() >= budget {
+            break;
+        }
+        let t = Instant::now();
+        write!(
+            writer,
+            "POST /api/v1/risk/score HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )?;
+        writer.write_all(body)?;
+        let mut status = String::new();
+        reader.read_line(&mut status)?;
+        anyhow::ensure!(status.contains(" 200 "), "the node answered {}", status.trim());
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line)?;
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse()?;
+            }
+        }
+        let mut reply = vec![0u8; length];
+        reader.read_exact(&mut reply)?;
+        lat.push(t.elapsed());
+    }
+    anyhow::ensure!(!lat.is_empty(), "no request was measured");
+    let n = lat.len();
+    lat.sort_unstable();
+    Ok((percentile(&lat, 0.5), percentile(&lat, 0.99), n))
 }

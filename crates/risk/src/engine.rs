@@ -135,7 +135,12 @@ pub struct RiskEngine {
     criteria: CriteriaSet,
     history: History,
     selector: Selector,
-    queue: VecDeque<Assessment>,
+    /// Queue keys, oldest first (the declaration reference, or a generated one).
+    queue: VecDeque<String>,
+    /// Assessments by queue key.
+    assessments: HashMap<String, Assessment>,
+    /// Declarations assessed so far (names the ones without a reference).
+    serial: u64,
     index: HashMap<String, Pending>,
     capacity: usize,
     feedback: Vec<FeedbackRow>,
@@ -182,6 +187,8 @@ impl Default for RiskEngine {
             // The default policy passes `LanePolicy::check` (a unit test says so).
             selector: Selector::new(LanePolicy::default()),
             queue: VecDeque::new(),
+            assessments: HashMap::new(),
+            serial: 0,
             index: HashMap::new(),
             capacity: 10_000,
             feedback: Vec::new(),
@@ -200,6 +207,8 @@ impl RiskEngine {
             history: History::new(),
             selector: Selector::new(config.lanes),
             queue: VecDeque::new(),
+            assessments: HashMap::new(),
+            serial: 0,
             index: HashMap::new(),
             capacity: if config.queue_capacity == 0 { 10_000 } else { config.queue_capacity },
             feedback: Vec::new(),
@@ -275,7 +284,7 @@ impl RiskEngine {
         let scored = self.score_items(record, today);
         let declaration_id = scored.first().map(|s| s.1.declaration_id.clone()).unwrap_or_default();
         if !declaration_id.is_empty()
-            && let Some(prev) = self.queue.iter().find(|a| a.declaration_id == declaration_id)
+            && let Some(prev) = self.assessments.get(&declaration_id)
         {
             return prev.clone();
         }
@@ -303,11 +312,8 @@ impl RiskEngine {
                 }
             }
         }
-        let reference = if declaration_id.is_empty() {
-            format!("{office}/{day}/{}", self.queue.len())
-        } else {
-            declaration_id.clone()
-        };
+        let reference =
+            if declaration_id.is_empty() { format!("{office}/{day}/#{}", self.serial) } else { declaration_id.clone() };
         let LaneDecision { lane, source, random } = self.selector.decide(&reference, &office, score, criteria_lane);
         let assessment = Assessment {
             declaration_id: declaration_id.clone(),
@@ -333,10 +339,13 @@ impl RiskEngine {
         if !declaration_id.is_empty() {
             self.index.insert(declaration_id, pending);
         }
-        self.queue.push_back(assessment.clone());
+        self.serial += 1;
+        self.queue.push_back(reference.clone());
+        self.assessments.insert(reference, assessment.clone());
         while self.queue.len() > self.capacity {
             if let Some(old) = self.queue.pop_front() {
-                self.index.remove(&old.declaration_id);
+                self.assessments.remove(&old);
+                self.index.remove(&old);
             }
         }
         assessment
@@ -344,7 +353,7 @@ impl RiskEngine {
 
     /// The risk queue: assessments by lane (red first) then score (highest first).
     pub fn queue(&self) -> Vec<&Assessment> {
-        let mut q: Vec<&Assessment> = self.queue.iter().collect();
+        let mut q: Vec<&Assessment> = self.queue.iter().filter_map(|k| self.assessments.get(k)).collect();
         q.sort_by(|a, b| {
             severity(b.effective_lane())
                 .cmp(&severity(a.effective_lane()))
@@ -356,7 +365,7 @@ impl RiskEngine {
 
     /// One assessment by declaration reference.
     pub fn assessment(&self, declaration_id: &str) -> Option<&Assessment> {
-        self.queue.iter().find(|a| a.declaration_id == declaration_id)
+        self.assessments.get(declaration_id)
     }
 
     /// An officer overrules a declaration's lane; refused without a reason (see
@@ -369,7 +378,7 @@ impl RiskEngine {
         officer: &str,
         at: &str,
     ) -> Result<Override, RiskError> {
-        let Some(a) = self.queue.iter_mut().find(|a| a.declaration_id == declaration_id) else {
+        let Some(a) = self.assessments.get_mut(declaration_id) else {
             return Err(RiskError::NotAssessed(declaration_id.to_owned()));
         };
         let o = Override::new(declaration_id, a.effective_lane(), to, reason, officer, at)?;

@@ -51,6 +51,10 @@ pub struct TrainParams {
     /// weighs the same). Patterns of fraud move; recent inspections say more about tomorrow.
     #[serde(default)]
     pub recency_half_life_days: f64,
+    /// Customs knowledge as monotone constraints: the risk never falls as a party's past
+    /// fraud rate rises, and never rises for an AEO.
+    #[serde(default)]
+    pub monotone: bool,
     /// Random seed of the first member.
     pub seed: u64,
 }
@@ -68,6 +72,7 @@ impl Default for TrainParams {
             bag: 3,
             revenue_weight: 0.0,
             recency_half_life_days: 0.0,
+            monotone: true,
             seed: 7,
         }
     }
@@ -222,6 +227,7 @@ fn train_members(
             .min_child_weight(params.min_child_weight)
             .lambda(params.lambda)
             .seed(params.seed.wrapping_add(m as u64 * 7919))
+            .monotone_constraints(if params.monotone { monotone_constraints() } else { Vec::new() })
             .build()
             .map_err(train_err)?;
         let done = m * per_member;
@@ -235,6 +241,23 @@ fn train_members(
         members.push(result.model);
     }
     Ok(members)
+}
+
+/// The constraints of [`TrainParams::monotone`], one per feature.
+fn monotone_constraints() -> Vec<hessboost::config::Monotone> {
+    use hessboost::config::Monotone;
+    features::FEATURES
+        .iter()
+        .map(|f| {
+            if f.name.ends_with("_hit_rate") {
+                Monotone::Increasing
+            } else if f.name == "aeo" {
+                Monotone::Decreasing
+            } else {
+                Monotone::None
+            }
+        })
+        .collect()
 }
 
 /// Rounds each of `bag` members boosts for a model of `trees` trees.
@@ -500,6 +523,9 @@ struct FlatNode {
 const DEFAULT_LEFT: u32 = 1 << 31;
 const LEAF: u32 = 1 << 30;
 
+/// Width of the padded rows the walk reads (a power of two, at least [`N_FEATURES`]).
+const PAD: usize = 64;
+
 /// Every tree of a model in one array, walked for single-row scores and explanations.
 #[derive(Debug, Clone, Default)]
 struct Forest {
@@ -512,6 +538,9 @@ struct Forest {
 impl Forest {
     /// Flattens checked trees (see [`path_nodes`]: in bounds, acyclic).
     fn new(trees: &[Vec<PathNode>]) -> Result<Self, RiskError> {
+        if N_FEATURES > PAD || trees.iter().flatten().any(|n| !n.leaf && n.feature as usize >= N_FEATURES) {
+            return Err(RiskError::Model("a split reads a feature outside the feature set".into()));
+        }
         let empty = FlatNode { threshold: 0.0, bits: LEAF, left: 0, value: 0.0 };
         let mut f = Forest::default();
         for tree in trees {
@@ -555,7 +584,13 @@ impl Forest {
     /// Trees are walked [`LANES`] at a time, one level per step: the walks are independent, so
     /// their node loads overlap instead of waiting for each other (a single walk is one
     /// dependent load per level). Measured on the KCS model: 23.5 µs → see docs/benchmarks.md.
-    fn margin(&self, row: &FeatureVector, mut contributions: Option<&mut Vec<f32>>) -> f32 {
+    fn margin(&self, row: &FeatureVector, contributions: Option<&mut Vec<f32>>) -> f32 {
+        // The row and the contributions padded to a power of two, indexed with a mask: no
+        // bounds check in the inner loop (features are checked below 64 when the forest is built).
+        let mut padded = [f32::NAN; PAD];
+        padded[..N_FEATURES].copy_from_slice(row);
+        let mut local = [0f32; PAD];
+        let explain = contributions.is_some();
         let nodes = &self.nodes[..];
         let mut sum = 0.0;
         for group in self.roots.chunks(LANES) {
@@ -567,22 +602,25 @@ impl Forest {
             for _ in 0..self.depth {
                 for a in lanes.iter_mut() {
                     let Some(n) = nodes.get(*a) else { continue };
-                    let feature = (n.bits & 0xffff) as usize;
-                    let v = row.get(feature).copied().unwrap_or(f32::NAN);
+                    let feature = (n.bits as usize) & (PAD - 1);
+                    let v = padded[feature];
                     // Branch-free: NaN compares false, so a missing value goes left only when
                     // its default is left.
                     let left = (v < n.threshold) | (v.is_nan() & (n.bits & DEFAULT_LEFT != 0));
                     let child = n.left.wrapping_add(u32::from(!left)) as usize;
-                    if let Some(out) = contributions.as_deref_mut()
-                        && let (Some(c), Some(slot)) = (nodes.get(child), out.get_mut(feature))
-                    {
-                        *slot += c.value - n.value;
+                    if explain && let Some(c) = nodes.get(child) {
+                        local[feature] += c.value - n.value;
                     }
                     *a = child;
                 }
             }
             for a in lanes.iter() {
                 sum += nodes.get(*a).map_or(0.0, |n| n.value);
+            }
+        }
+        if let Some(out) = contributions {
+            for (o, l) in out.iter_mut().zip(&local) {
+                *o += *l;
             }
         }
         sum
