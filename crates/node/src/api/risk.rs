@@ -4,8 +4,9 @@
 //! The engine (`borderlink_risk::RiskEngine`) is pure and synchronous; this module owns the one
 //! instance of the node behind a mutex (scoring a declaration takes microseconds, so the lock is
 //! never held across an await) and maps its errors to the node's error table. The model and the
-//! criteria are kept in `DATA_DIR/risk/` (`model.blrm`, `criteria.json`) and loaded at start;
-//! the queue lives in memory.
+//! criteria are kept in `DATA_DIR/risk/` (`model.blrm`, `criteria.json`, and the lane policy in
+//! `policy.json`: random rate, quotas per office) and loaded at start; the queue and the
+//! overrides live in memory (and in the log).
 //!
 //! Who may change things: on a node with a console session (a ledger node), overrides, inspection
 //! results, criteria and models need the session cookie; a validation-only node (loopback by
@@ -21,6 +22,7 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use borderlink_model::{DeclarationRecord, InspectionResultRecord, Lane};
+use borderlink_risk::engine::EngineConfig;
 use borderlink_risk::item::Day;
 use borderlink_risk::lane::Override;
 use borderlink_risk::{Assessment, CriteriaSet, RiskEngine, RiskError, RiskModel};
@@ -64,7 +66,23 @@ impl RiskService {
     /// that a bad model never stops the node from serving.
     pub(crate) fn open(data_dir: &Path) -> Arc<Self> {
         let dir = data_dir.join("risk");
-        let mut engine = new_engine();
+        // The lane policy (random rate, quotas per office) and queue size, when configured.
+        let mut engine = match std::fs::read(dir.join("policy.json")) {
+            Ok(bytes) => match serde_json::from_slice::<EngineConfig>(&bytes)
+                .map_err(|e| RiskError::Criteria(format!("policy.json: {e}")))
+                .and_then(RiskEngine::new)
+            {
+                Ok(e) => {
+                    tracing::info!("risk lane policy loaded");
+                    e
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "risk lane policy refused; using the default policy");
+                    new_engine()
+                }
+            },
+            Err(_) => new_engine(),
+        };
         match std::fs::read(dir.join("criteria.json")) {
             Ok(bytes) => match CriteriaSet::from_json(&bytes).and_then(|c| engine.set_criteria(c)) {
                 Ok(()) => tracing::info!(criteria = engine.criteria().criteria.len(), "risk criteria loaded"),

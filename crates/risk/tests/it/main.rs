@@ -6,6 +6,7 @@ mod engine;
 mod features;
 mod lanes;
 mod model;
+mod parsers;
 
 use borderlink_risk::Item;
 use borderlink_risk::features::Example;
