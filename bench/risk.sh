@@ -5,6 +5,7 @@
 #
 #   bench/risk.sh                 # full run (about 15 minutes on 2 cores)
 #   KCS_DIR=/path/to/kcs bench/risk.sh
+#   SPEED_ONLY=1 bench/risk.sh    # re-measure only the speeds, with the model of the last full run
 #
 # XGBoost (and numpy) are installed with pip into a virtual environment under target/ when
 # missing. Results land in target/bench-risk/ (report.md, report.json).
@@ -33,6 +34,7 @@ step "Borderlink (release build)"
 cargo build --release --quiet -p borderlink-cli
 bl="$root/target/release/borderlink"
 
+if [ -z "${SPEED_ONLY:-}" ]; then
 step "Features (history replayed in time order; outcomes known 7 days after each declaration)"
 "$bl" risk features --data "$train" --out "$out/train.csv"
 "$bl" risk features --history "$train" --data "$valid" --out "$out/valid.csv"
@@ -43,6 +45,7 @@ step "Borderlink: tune on the last 92 days of train, train on train, report on v
 "$bl" risk eval --model "$out/model.blrm" --history "$train" --data "$valid" --scores-out "$out/scores.csv"
 "$bl" risk info --model "$out/model.blrm" > "$out/meta.json"
 "$bl" risk export --model "$out/model.blrm" --xgboost-json "$out/model.xgb.json"
+fi
 
 step "Borderlink scoring speed (batch; one declaration in-process and over HTTP)"
 # A node with the model in its data folder (loaded at start), on a free loopback port.
@@ -66,6 +69,7 @@ cat "$out/speed.json"
 step "XGBoost peer: same grid, same rule, same features; then its predict speed on Borderlink's trees"
 "$venv/bin/python" "$root/bench/risk_peer.py" --train "$out/train.csv" --valid "$out/valid.csv" \
     --ours-scores "$out/scores.csv" --ours-model-json "$out/model.xgb.json" --ours-speed "$out/speed.json" \
-    --ours-meta "$out/meta.json" --tune-days 92 --threads "$threads" --out "$out/report.md"
+    --ours-meta "$out/meta.json" --tune-days 92 --threads "$threads" --out "$out/report.md" \
+    ${SPEED_ONLY:+--speed-only}
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" | tee -a "$out/report.md"
