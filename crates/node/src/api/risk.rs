@@ -21,7 +21,8 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use borderlink_model::{DeclarationRecord, InspectionResultRecord, Lane};
+use borderlink_model::records::AeoStatus;
+use borderlink_model::{AeoAuthorizationRecord, DeclarationRecord, InspectionResultRecord, Lane};
 use borderlink_risk::engine::EngineConfig;
 use borderlink_risk::item::Day;
 use borderlink_risk::lane::Override;
@@ -138,7 +139,8 @@ impl RiskService {
         Ok(n)
     }
 
-    /// Scores a committed record: declarations are assessed, inspection results fed back.
+    /// Scores a committed record: declarations are assessed, inspection results fed back, AEO
+    /// authorisations kept as the register the `aeo` feature reads.
     pub(crate) fn on_committed(&self, record_type: &str, payload: &Value) {
         match record_type {
             "declaration" => match serde_json::from_value::<DeclarationRecord>(payload.clone()) {
@@ -147,6 +149,14 @@ impl RiskService {
                     tracing::info!(declaration = %a.declaration_id, lane = ?a.lane, score = a.score, "declaration scored");
                 }
                 Err(e) => tracing::warn!(error = %e, "committed declaration not scored"),
+            },
+            // The shared AEO register: an active authorisation lowers its holder's risk.
+            "aeo-authorization" => match serde_json::from_value::<AeoAuthorizationRecord>(payload.clone()) {
+                Ok(a) => {
+                    let active = a.ext.status == AeoStatus::Active;
+                    self.engine().history_mut().set_aeo(&a.ext.trader_identification_number, active);
+                }
+                Err(e) => tracing::warn!(error = %e, "committed AEO authorisation not read"),
             },
             "inspection-result" => match serde_json::from_value::<InspectionResultRecord>(payload.clone()) {
                 Ok(r) => {
@@ -170,7 +180,8 @@ pub(crate) fn score_commits(ledger: Arc<crate::ordering::LedgerService>, risk: A
             match events.recv().await {
                 Ok(event) => {
                     for r in event.records {
-                        if r.record_type != "declaration" && r.record_type != "inspection-result" {
+                        if !matches!(r.record_type.as_str(), "declaration" | "inspection-result" | "aeo-authorization")
+                        {
                             continue;
                         }
                         match ledger.ledger().record(&r.record_id) {
