@@ -216,6 +216,21 @@ fn index_key(prefix: &str, height: u64, index: u32) -> Vec<u8> {
     k
 }
 
+/// Records a written version in the history and the type and submitter indexes.
+fn index_version(
+    history: &mut redb::Table<'_, &'static [u8], &'static [u8]>,
+    by_type: &mut redb::Table<'_, &'static [u8], &'static str>,
+    by_sub: &mut redb::Table<'_, &'static [u8], &'static str>,
+    b: &TxBody,
+    height: u64,
+    index: u32,
+) -> Result<(), LedgerError> {
+    history.insert(version_key(&b.record_id, b.version).as_slice(), loc(height, index).as_slice()).map_err(db)?;
+    by_type.insert(index_key(&b.record_type, height, index).as_slice(), b.record_id.as_str()).map_err(db)?;
+    by_sub.insert(index_key(&b.submitter, height, index).as_slice(), b.record_id.as_str()).map_err(db)?;
+    Ok(())
+}
+
 fn valid_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= MAX_NAME && !s.chars().any(char::is_control)
 }
@@ -573,15 +588,7 @@ impl Ledger {
                         st.height = height;
                         st.index = index;
                         state.insert(b.record_id.as_str(), st.encode().as_slice()).map_err(db)?;
-                        history
-                            .insert(version_key(&b.record_id, b.version).as_slice(), loc(height, index).as_slice())
-                            .map_err(db)?;
-                        by_type
-                            .insert(index_key(&b.record_type, height, index).as_slice(), b.record_id.as_str())
-                            .map_err(db)?;
-                        by_sub
-                            .insert(index_key(&b.submitter, height, index).as_slice(), b.record_id.as_str())
-                            .map_err(db)?;
+                        index_version(&mut history, &mut by_type, &mut by_sub, b, height, index)?;
                         let mut tk = Vec::with_capacity(20);
                         tk.extend_from_slice(&b.timestamp_ms.to_be_bytes());
                         tk.extend_from_slice(&loc(height, index));
@@ -629,15 +636,7 @@ impl Ledger {
                             erased: false,
                         };
                         state.insert(b.record_id.as_str(), st.encode().as_slice()).map_err(db)?;
-                        history
-                            .insert(version_key(&b.record_id, b.version).as_slice(), loc(height, index).as_slice())
-                            .map_err(db)?;
-                        by_type
-                            .insert(index_key(&b.record_type, height, index).as_slice(), b.record_id.as_str())
-                            .map_err(db)?;
-                        by_sub
-                            .insert(index_key(&b.submitter, height, index).as_slice(), b.record_id.as_str())
-                            .map_err(db)?;
+                        index_version(&mut history, &mut by_type, &mut by_sub, b, height, index)?;
                     }
                 }
                 per_tx[i] = Some(Ok(Receipt { tx_id: ids[i], height, index }));

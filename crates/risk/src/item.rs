@@ -20,17 +20,9 @@ pub fn parse_day(s: &str) -> Option<Day> {
 
 /// Formats a day as `YYYY-MM-DD`.
 pub fn format_day(day: Day) -> String {
-    // Howard Hinnant's civil-from-days, the inverse of the model crate's days-from-civil.
-    let z = i64::from(day) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let mut s = borderlink_model::datetime::format_unix_ms(i64::from(day) * 86_400_000);
+    s.truncate(10);
+    s
 }
 
 /// One goods item with its declaration's context. Every field is optional except the

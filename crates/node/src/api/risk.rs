@@ -20,7 +20,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method, Uri};
 use borderlink_model::records::AeoStatus;
 use borderlink_model::{AeoAuthorizationRecord, DeclarationRecord, InspectionResultRecord, Lane};
 use borderlink_risk::engine::EngineConfig;
@@ -256,6 +256,16 @@ pub(crate) fn authorize(state: &SharedState, headers: &HeaderMap) -> Result<(), 
     }
 }
 
+/// On a ledger node, risk data (assessments, criteria, the model) is read only by authenticated
+/// members or the console session; a validation-only node (loopback by default) answers anyone
+/// who can reach it.
+fn reader(state: &SharedState, headers: &HeaderMap, method: &Method, uri: &Uri, body: &[u8]) -> Result<(), ApiError> {
+    if state.ledger.is_none() {
+        return Ok(());
+    }
+    super::ledger::authenticate(state, headers, method, uri, body).map(|_| ())
+}
+
 fn parse_declaration(v: Value, at: Option<usize>) -> Result<DeclarationRecord, ApiError> {
     serde_json::from_value(v).map_err(|e| {
         let which = at.map(|i| format!("declaration {i}: ")).unwrap_or_default();
@@ -282,9 +292,13 @@ fn parse_declaration(v: Value, at: Option<usize>) -> Result<DeclarationRecord, A
 )]
 pub(crate) async fn score(
     State(state): State<SharedState>,
+    headers: HeaderMap,
+    method: Method,
+    uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let body = body.map_err(|r| super::bytes_rejection(r, state.max_body_bytes))?;
+    reader(&state, &headers, &method, &uri, &body)?;
     let v: Value = serde_json::from_slice(&body).map_err(|e| ApiError::InvalidDeclaration(format!("not JSON: {e}")))?;
     let (batch, items) = match v {
         Value::Array(items) => (true, items),
@@ -335,8 +349,12 @@ pub(crate) struct QueueQuery {
 )]
 pub(crate) async fn queue(
     State(state): State<SharedState>,
+    headers: HeaderMap,
+    method: Method,
+    uri: Uri,
     query: Result<Query<QueueQuery>, QueryRejection>,
 ) -> Result<Json<Vec<Assessment>>, ApiError> {
+    reader(&state, &headers, &method, &uri, b"")?;
     let Query(q) = query?;
     let engine = risk(&state).engine();
     let list = engine
@@ -433,8 +451,14 @@ pub(crate) async fn inspection(
     tag = "risk",
     responses((status = 200, description = "The criteria set", body = Object))
 )]
-pub(crate) async fn criteria(State(state): State<SharedState>) -> Json<CriteriaSet> {
-    Json(risk(&state).engine().criteria().clone())
+pub(crate) async fn criteria(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    method: Method,
+    uri: Uri,
+) -> Result<Json<CriteriaSet>, ApiError> {
+    reader(&state, &headers, &method, &uri, b"")?;
+    Ok(Json(risk(&state).engine().criteria().clone()))
 }
 
 /// Replaces the criteria (refused when a criterion names an unknown list or feature, or a date
@@ -470,7 +494,13 @@ pub(crate) async fn put_criteria(
         (status = 404, description = "No model is active: lanes come from criteria and random selection", body = crate::error::ErrorBody),
     )
 )]
-pub(crate) async fn model(State(state): State<SharedState>) -> Result<Json<ModelInfo>, ApiError> {
+pub(crate) async fn model(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    method: Method,
+    uri: Uri,
+) -> Result<Json<ModelInfo>, ApiError> {
+    reader(&state, &headers, &method, &uri, b"")?;
     risk(&state).engine().model().map(|m| Json(ModelInfo::of(m))).ok_or(ApiError::NoRiskModel)
 }
 

@@ -247,3 +247,21 @@ async fn large_objects_go_off_chain_and_the_ledger_holds_their_hash() {
         .unwrap();
     assert_eq!(borderlink_ledger::Hash::of(&fetched), hash, "the object fetched matches the ledger's hash");
 }
+
+#[tokio::test]
+async fn risk_data_on_a_ledger_node_is_read_by_authenticated_members_only() {
+    let n = start().await;
+    for path in ["/api/v1/risk/queue", "/api/v1/risk/criteria"] {
+        let r = client().get(format!("{}{path}", n.base)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path} without a signature");
+        let (status, _) = n.get_signed(1, path).await;
+        assert_eq!(status, 200, "{path} with a member's signature");
+    }
+    let r = client()
+        .post(format!("{}/api/v1/risk/score", n.base))
+        .body(sample_bytes("declaration.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "scoring adds to the queue: members only");
+}
