@@ -62,7 +62,7 @@ for _ in $(seq 1 100); do
 done
 [ -n "$url" ] || { echo "the node did not start; see $out/node.err" >&2; exit 1; }
 RAYON_NUM_THREADS="$threads" "$bl" risk bench --model "$out/model.blrm" --history "$train" --data "$valid" \
-    --seconds 3 --url "$url" --json > "$out/speed.json"
+    --seconds 3 --url "$url" --key "$node_dir/consortium/orgs/gb-customs-hrc/member.key" --json > "$out/speed.json"
 kill "$node_pid" 2>/dev/null || true
 cat "$out/speed.json"
 

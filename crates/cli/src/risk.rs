@@ -174,6 +174,10 @@ enum RiskCommand {
         /// (`http://127.0.0.1:PORT`), one request at a time on a kept-alive connection.
         #[arg(long)]
         url: Option<String>,
+        /// Member key file that signs each request (needed when the node keeps a ledger: risk
+        /// data there is read by authenticated members only).
+        #[arg(long, requires = "url")]
+        key: Option<PathBuf>,
         /// Print the numbers as JSON.
         #[arg(long)]
         json: bool,
@@ -225,8 +229,9 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
         }
         RiskCommand::Export { model, xgboost_json } => export_cmd(&model, &xgboost_json),
         RiskCommand::Info { model } => info_cmd(&model),
-        RiskCommand::Bench { model, data, src, seconds, url, json } => {
-            bench_cmd(&model, &data, &src, seconds, url.as_deref(), json)
+        RiskCommand::Bench { model, data, src, seconds, url, key, json } => {
+            let keys = key.as_deref().map(borderlink_ledger::identity::MemberKeys::load).transpose()?;
+            bench_cmd(&model, &data, &src, seconds, url.as_deref().map(|u| (u, keys.as_ref())), json)
         }
     };
     match result {
@@ -576,7 +581,7 @@ fn bench_cmd(
     data: &Path,
     src: &DataArgs,
     seconds: f64,
-    url: Option<&str>,
+    url: Option<(&str, Option<&borderlink_ledger::identity::MemberKeys>)>,
     json: bool,
 ) -> anyhow::Result<()> {
     let model = load_model(model_path)?;
@@ -617,7 +622,7 @@ fn bench_cmd(
     lat.sort_unstable();
     let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
     let http = match url {
-        Some(u) => Some(http_latency(u, &rows, budget)?),
+        Some((u, keys)) => Some(http_latency(u, keys, &rows, budget)?),
         None => None,
     };
     let mut out = std::io::stdout().lock();
@@ -655,7 +660,12 @@ fn bench_cmd(
 /// Latency of `POST /api/v1/risk/score` with one declaration per request, sent one at a time
 /// on one kept-alive HTTP/1.1 connection (a minimal client: the numbers are the node's, not a
 /// client library's). Each request is a declaration not yet assessed, so each is fully scored.
-fn http_latency(url: &str, rows: &[ImportedRow], budget: Duration) -> anyhow::Result<(Duration, Duration, usize)> {
+fn http_latency(
+    url: &str,
+    keys: Option<&borderlink_ledger::identity::MemberKeys>,
+    rows: &[ImportedRow],
+    budget: Duration,
+) -> anyhow::Result<(Duration, Duration, usize)> {
     use std::io::{BufRead, BufReader, Read};
     let host = url.trim_start_matches("http://").trim_end_matches('/');
     let stream = std::net::TcpStream::connect(host).with_context(|| format!("cannot connect to {host}"))?;
@@ -670,9 +680,21 @@ fn http_latency(url: &str, rows: &[ImportedRow], budget: Duration) -> anyhow::Re
             break;
         }
         let t = Instant::now();
+        let auth = match keys {
+            Some(k) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                format!(
+                    "Authorization: {}\r\n",
+                    borderlink_ledger::auth::authorization(k, "POST", "/api/v1/risk/score", now, body)
+                )
+            }
+            None => String::new(),
+        };
         write!(
             writer,
-            "POST /api/v1/risk/score HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            "POST /api/v1/risk/score HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n",
             body.len()
         )?;
         writer.write_all(body)?;
