@@ -26,6 +26,18 @@ fn service(state: &SharedState) -> Result<&Arc<LedgerService>, ApiError> {
     state.ledger.as_ref().ok_or(ApiError::LedgerDisabled)
 }
 
+/// An authenticated caller (the member id), for requests without a body: extracting it runs
+/// [`authenticate`], so a handler that takes a `Caller` cannot answer an unauthenticated request.
+pub(crate) struct Caller(pub(crate) String);
+
+impl axum::extract::FromRequestParts<SharedState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &SharedState) -> Result<Self, ApiError> {
+        authenticate(state, &parts.headers, &parts.method, &parts.uri, b"").map(Caller)
+    }
+}
+
 /// Who is asking: a member authenticated by its request signature, or the console session.
 pub(crate) fn authenticate(
     state: &SharedState,
@@ -91,13 +103,7 @@ struct MemberView {
 }
 
 /// `GET /api/v1/network`: consortium, chain id, head and members (with public keys).
-pub(crate) async fn network(
-    State(state): State<SharedState>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
-) -> Result<Json<NetworkView>, ApiError> {
-    authenticate(&state, &headers, &method, &uri, b"")?;
+pub(crate) async fn network(State(state): State<SharedState>, _caller: Caller) -> Result<Json<NetworkView>, ApiError> {
     let l = service(&state)?.ledger();
     Ok(Json(NetworkView {
         consortium: l.genesis().consortium.clone(),
@@ -167,12 +173,9 @@ pub(crate) struct RecordList {
 /// `GET /api/v1/records?type=&limit=`: newest records first.
 pub(crate) async fn list(
     State(state): State<SharedState>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
+    _caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<RecordList>, ApiError> {
-    authenticate(&state, &headers, &method, &uri, b"")?;
     let l = Arc::clone(service(&state)?.ledger());
     let limit = q.limit.unwrap_or(50).min(1000);
     let t = q.record_type.filter(|t| !t.is_empty() && t != "all");
@@ -185,12 +188,9 @@ pub(crate) async fn list(
 /// `GET /api/v1/records/{id}`: the current version.
 pub(crate) async fn record(
     State(state): State<SharedState>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<RecordVersion>, ApiError> {
-    authenticate(&state, &headers, &method, &uri, b"")?;
     let l = service(&state)?.ledger();
     l.record(&id)?.map(Json).ok_or(ApiError::RecordNotFound(id))
 }
@@ -205,12 +205,9 @@ pub(crate) struct History {
 /// `GET /api/v1/records/{id}/history`: who changed what and when.
 pub(crate) async fn history(
     State(state): State<SharedState>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<History>, ApiError> {
-    authenticate(&state, &headers, &method, &uri, b"")?;
     let versions = service(&state)?.ledger().history(&id)?;
     if versions.is_empty() {
         return Err(ApiError::RecordNotFound(id));
@@ -221,12 +218,9 @@ pub(crate) async fn history(
 /// `GET /api/v1/records/{id}/private`: a private record opened by this node, for a recipient.
 pub(crate) async fn private(
     State(state): State<SharedState>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
+    Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let who = authenticate(&state, &headers, &method, &uri, b"")?;
     let l = service(&state)?.ledger();
     let current = l.record(&id)?.ok_or_else(|| ApiError::RecordNotFound(id.clone()))?;
     if !current.recipients.iter().any(|r| r == &who) {
@@ -289,24 +283,18 @@ pub(crate) fn block_view(l: &borderlink_ledger::Ledger, height: u64) -> Result<B
 /// `GET /api/v1/blocks/{height}`.
 pub(crate) async fn block(
     State(state): State<SharedState>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
+    _caller: Caller,
     Path(height): Path<u64>,
 ) -> Result<Json<BlockView>, ApiError> {
-    authenticate(&state, &headers, &method, &uri, b"")?;
     Ok(Json(block_view(service(&state)?.ledger(), height)?))
 }
 
 /// `GET /api/v1/proofs/{id}`: an offline-verifiable proof of the record's current version.
 pub(crate) async fn proof(
     State(state): State<SharedState>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<borderlink_ledger::proof::Proof>, ApiError> {
-    authenticate(&state, &headers, &method, &uri, b"")?;
     let l = service(&state)?.ledger();
     match l.proof(&id) {
         Err(borderlink_ledger::LedgerError::NotFound(_)) => Err(ApiError::RecordNotFound(id)),
@@ -317,11 +305,8 @@ pub(crate) async fn proof(
 /// `GET /api/v1/events`: committed blocks as Server-Sent Events (`event: block`).
 pub(crate) async fn events(
     State(state): State<SharedState>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
+    _caller: Caller,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    authenticate(&state, &headers, &method, &uri, b"")?;
     let rx = service(&state)?.subscribe();
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         match rx.recv().await {
@@ -366,12 +351,9 @@ pub(crate) async fn put_blob(
 /// `GET /api/v1/blobs/{sha256}`: an off-chain object, checked against its hash before it is sent.
 pub(crate) async fn get_blob(
     State(state): State<SharedState>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
+    _caller: Caller,
     Path(hash): Path<String>,
 ) -> Result<Vec<u8>, ApiError> {
-    authenticate(&state, &headers, &method, &uri, b"")?;
     let store = state.blobs.clone().ok_or(ApiError::LedgerDisabled)?;
     let h = borderlink_ledger::Hash::from_hex(&hash)
         .ok_or_else(|| ApiError::BadRequest(format!("{hash} is not a SHA-256 in hex")))?;
