@@ -112,6 +112,23 @@ impl RiskService {
         self.engine.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Appends an officer's decision to `risk/overrides.jsonl` and syncs it to disk before the
+    /// officer is answered: a lane overruled by a human, with its reason, is a decision with
+    /// legal effect and must survive a restart (GDPR Art. 22 review trail).
+    pub(crate) fn record_override(&self, o: &Override) -> Result<(), ApiError> {
+        use std::io::Write;
+        let Some(dir) = &self.dir else { return Ok(()) };
+        let line = serde_json::to_string(o).map_err(|e| ApiError::Internal(e.to_string()))?;
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::OpenOptions::new().create(true).append(true).open(dir.join("overrides.jsonl")))
+            .and_then(|mut f| {
+                f.write_all(line.as_bytes())?;
+                f.write_all(b"\n")?;
+                f.sync_data()
+            })
+            .map_err(|e| ApiError::Internal(format!("cannot record the override: {e}")))
+    }
+
     fn save(&self, name: &str, bytes: &[u8]) -> Result<(), ApiError> {
         let Some(dir) = &self.dir else { return Ok(()) };
         std::fs::create_dir_all(dir)
@@ -407,6 +424,7 @@ pub(crate) async fn overrule(
         .engine()
         .overrule(&r.declaration_id, r.lane, &r.reason, &r.officer, &at)
         .map_err(ApiError::Risk)?;
+    risk(&state).record_override(&o)?;
     tracing::info!(declaration = %o.declaration_id, from = ?o.from, to = ?o.to, officer = %o.officer, "lane overruled");
     Ok(Json(o))
 }

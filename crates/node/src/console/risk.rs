@@ -95,6 +95,7 @@ pub(super) async fn overrule(
         }
         None => Err(ApiError::BadRequest(format!("{:?} is not a lane", f.lane))),
     };
+    let result = result.and_then(|o| state.risk.record_override(&o).map(|()| o));
     match result {
         Ok(o) => {
             tracing::info!(declaration = %o.declaration_id, from = ?o.from, to = ?o.to, officer = %o.officer, "lane overruled");

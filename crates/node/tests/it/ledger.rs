@@ -265,3 +265,39 @@ async fn risk_data_on_a_ledger_node_is_read_by_authenticated_members_only() {
         .unwrap();
     assert_eq!(r.status(), 401, "scoring adds to the queue: members only");
 }
+
+#[tokio::test]
+async fn an_officers_override_is_recorded_on_disk_with_its_reason() {
+    let n = start().await;
+    // Score the declaration (a member's signed request), then overrule its lane in the console session.
+    let body = sample_bytes("declaration.json");
+    let ts = borderlink_node::ordering::now_ms();
+    let auth = borderlink_ledger::auth::authorization(&n.keys[0], "POST", "/api/v1/risk/score", ts, &body);
+    let r = client()
+        .post(format!("{}/api/v1/risk/score", n.base))
+        .header("authorization", auth)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let assessment: Value = r.json().await.unwrap();
+    let id = assessment["declarationId"].as_str().expect("an assessment with its declaration id").to_owned();
+    let lane = if assessment["lane"] == "RED" { "GREEN" } else { "RED" };
+    let cookie = format!("borderlink_session={}", n.token);
+    let req = serde_json::json!({"declarationId": id, "lane": lane, "reason": "Intelligence report 2026/117 on this consignee", "officer": "officer-42"});
+    let r = client()
+        .post(format!("{}/api/v1/risk/overrides", n.base))
+        .header("cookie", cookie)
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let log =
+        std::fs::read_to_string(n._dir.path().join("data/risk/overrides.jsonl")).expect("the override is on disk");
+    let last: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["declarationId"], id.as_str());
+    assert_eq!(last["reason"], "Intelligence report 2026/117 on this consignee");
+    assert_eq!(last["officer"], "officer-42");
+}
