@@ -5,8 +5,9 @@
 //! instance of the node behind a mutex (scoring a declaration takes microseconds, so the lock is
 //! never held across an await) and maps its errors to the node's error table. The model and the
 //! criteria are kept in `DATA_DIR/risk/` (`model.blrm`, `criteria.json`, and the lane policy in
-//! `policy.json`: random rate, quotas per office) and loaded at start; the queue and the
-//! overrides live in memory (and in the log).
+//! `policy.json`: random rate, quotas per office) and loaded at start; every override is appended
+//! to `overrides.jsonl` (synced before the officer is answered); the queue of assessments lives
+//! in memory (it is rebuilt as declarations are scored again).
 //!
 //! Who may change things: on a node with a console session (a ledger node), overrides, inspection
 //! results, criteria and models need the session cookie; a validation-only node (loopback by
