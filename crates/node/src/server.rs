@@ -121,7 +121,20 @@ impl Node {
     /// Serves requests until `shutdown` completes, then finishes the requests in flight.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), NodeError> {
         tracing::info!(addr = %self.local_addr, "serving");
+        let ledger = self.state.ledger.as_ref().map(|l| Arc::downgrade(l.ledger()));
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.map_err(NodeError::Serve)?;
+        drop(self.state);
+        // The ordering and scoring tasks end once the state is gone; wait (bounded) until they
+        // have released the ledger, so that a stopped node has closed its database.
+        if let Some(weak) = ledger {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+            while weak.strong_count() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            if weak.strong_count() > 0 {
+                tracing::warn!("the ledger is still in use after shutdown");
+            }
+        }
         tracing::info!("stopped");
         Ok(())
     }
@@ -149,7 +162,13 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
     };
     let risk = api::risk::RiskService::open(&config.data_dir);
     if let Some(l) = &ledger {
-        api::risk::score_commits(Arc::clone(l), Arc::clone(&risk));
+        let (ledger_for_replay, risk_for_replay) = (Arc::clone(l.ledger()), Arc::clone(&risk));
+        let (records, overrides) =
+            tokio::task::spawn_blocking(move || api::risk::rebuild(&ledger_for_replay, &risk_for_replay))
+                .await
+                .unwrap_or_default();
+        tracing::info!(records, overrides, "risk state rebuilt from the ledger");
+        api::risk::score_commits(Arc::clone(l.ledger()), l.subscribe(), Arc::clone(&risk));
     }
     let state = Arc::new(AppState { max_body_bytes: config.max_body_bytes, ledger, console_token, blobs, risk });
     Ok(Node { listener, local_addr, router: router_with(Arc::clone(&state)), state })

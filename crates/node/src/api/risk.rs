@@ -6,8 +6,9 @@
 //! never held across an await) and maps its errors to the node's error table. The model and the
 //! criteria are kept in `DATA_DIR/risk/` (`model.blrm`, `criteria.json`, and the lane policy in
 //! `policy.json`: random rate, quotas per office) and loaded at start; every override is appended
-//! to `overrides.jsonl` (synced before the officer is answered); the queue of assessments lives
-//! in memory (it is rebuilt as declarations are scored again).
+//! to `overrides.jsonl` (synced before the officer is answered). On a ledger node the queue is
+//! rebuilt at start by replaying the committed records in order, then the recorded overrides
+//! ([`rebuild`]): the ledger is the source of truth.
 //!
 //! Who may change things: on a node with a console session (a ledger node), overrides, inspection
 //! results, criteria and models need the session cookie; a validation-only node (loopback by
@@ -191,8 +192,53 @@ impl RiskService {
 
 /// Scores every declaration the ledger commits, and feeds back every inspection result, for as
 /// long as the ledger runs.
-pub(crate) fn score_commits(ledger: Arc<crate::ordering::LedgerService>, risk: Arc<RiskService>) {
-    let mut events = ledger.subscribe();
+/// Rebuilds the risk state of a ledger node at start: the ledger is the source of truth, so
+/// every committed declaration, AEO authorisation and inspection result is replayed in commit
+/// order (trader history, AEO register, the queue), then the officers' overrides recorded in
+/// `overrides.jsonl` are applied again. Returns (records replayed, overrides re-applied).
+pub(crate) fn rebuild(ledger: &borderlink_ledger::Ledger, risk: &RiskService) -> (usize, usize) {
+    let mut records = 0;
+    let head = ledger.head().map_or(0, |h| h.height);
+    for height in 1..=head {
+        let Ok(Some(block)) = ledger.block(height) else { continue };
+        for (t, outcome) in block.txs.iter().zip(&block.results) {
+            let Ok(body) = t.body() else { continue };
+            let relevant =
+                matches!(body.record_type.as_str(), "declaration" | "inspection-result" | "aeo-authorization");
+            if !outcome.is_valid() || !relevant || body.payload_kind != borderlink_ledger::tx::PayloadKind::Clear {
+                continue;
+            }
+            if let Ok(payload) = serde_json::from_slice::<Value>(&t.payload) {
+                risk.on_committed(&body.record_type, &payload);
+                records += 1;
+            }
+        }
+    }
+    let mut overrides = 0;
+    if let Some(dir) = &risk.dir
+        && let Ok(text) = std::fs::read_to_string(dir.join("overrides.jsonl"))
+    {
+        let mut engine = risk.engine();
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            match serde_json::from_str::<Override>(line) {
+                Ok(o) => match engine.overrule(&o.declaration_id, o.to, &o.reason, &o.officer, &o.at) {
+                    Ok(_) => overrides += 1,
+                    Err(e) => tracing::warn!(line = n + 1, error = %e, "a recorded override no longer applies"),
+                },
+                Err(e) => tracing::warn!(line = n + 1, error = %e, "overrides.jsonl: unreadable line skipped"),
+            }
+        }
+    }
+    (records, overrides)
+}
+
+pub(crate) fn score_commits(
+    ledger: Arc<borderlink_ledger::Ledger>,
+    mut events: tokio::sync::broadcast::Receiver<crate::ordering::CommitEvent>,
+    risk: Arc<RiskService>,
+) {
+    // Holds the ledger, not the service: when the node stops, the orderer ends, the event
+    // stream closes and this task ends too, so the database is released.
     tokio::spawn(async move {
         loop {
             match events.recv().await {
@@ -202,7 +248,7 @@ pub(crate) fn score_commits(ledger: Arc<crate::ordering::LedgerService>, risk: A
                         {
                             continue;
                         }
-                        match ledger.ledger().record(&r.record_id) {
+                        match ledger.record(&r.record_id) {
                             Ok(Some(v)) => {
                                 if let Some(payload) = v.payload {
                                     risk.on_committed(&r.record_type, &payload);

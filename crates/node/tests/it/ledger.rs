@@ -301,3 +301,80 @@ async fn an_officers_override_is_recorded_on_disk_with_its_reason() {
     assert_eq!(last["reason"], "Intelligence report 2026/117 on this consignee");
     assert_eq!(last["officer"], "officer-42");
 }
+
+#[tokio::test]
+async fn after_a_restart_the_risk_queue_and_overrides_are_rebuilt_from_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let orgs = vec![
+        OrgSpec { name: "HM Revenue & Customs".into(), role: Role::Customs, country: "GB".into(), trader_ids: vec![] },
+        OrgSpec {
+            name: "Example Imports Ltd".into(),
+            role: Role::Aeo,
+            country: "GB".into(),
+            trader_ids: vec!["GB553202734852".into()],
+        },
+    ];
+    let created = consortium::create(&dir.path().join("net"), "Test", &orgs, "2026-11-26T00:00:00Z").unwrap();
+    let keys: Vec<MemberKeys> = created.key_files.iter().map(|(_, p)| MemberKeys::load(p).unwrap()).collect();
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        ledger: Some(LedgerConfig { genesis: created.genesis_path.clone(), key: created.key_files[0].1.clone() }),
+        ..Config::default()
+    };
+    let run = |config: Config| async move {
+        let node = borderlink_node::bind(config).await.unwrap();
+        let base = format!("http://{}", node.local_addr());
+        let token = node.console_token().unwrap().to_owned();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(node.serve(async move {
+            let _ = stopped.await;
+        }));
+        (base, token, stop, task)
+    };
+    let signed_get = |base: String, k: MemberKeys, path: &'static str| async move {
+        let ts = borderlink_node::ordering::now_ms();
+        let auth = borderlink_ledger::auth::authorization(&k, "GET", path, ts, b"");
+        let r = client().get(format!("{base}{path}")).header("authorization", auth).send().await.unwrap();
+        r.json::<Value>().await.unwrap()
+    };
+    // First life: a committed declaration is scored automatically; an officer overrules it.
+    let (base, token, stop, task) = run(config.clone()).await;
+    let payload = sample_bytes("declaration.json");
+    let record = validate(&payload, &ValidateOptions::default()).record.unwrap();
+    let body =
+        clear_put_body(created.genesis.chain_id(), &record, "LRN-2026-000123", 1, &payload, &keys[1].member, 1, 1);
+    let tx = Transaction::sign(body, payload, vec![], &keys[1]);
+    let r = client().post(format!("{base}/api/v1/transactions")).json(&tx.to_wire()).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let queued = loop {
+        let q = signed_get(base.clone(), keys[0].clone(), "/api/v1/risk/queue").await;
+        if let Some(a) = q.as_array().and_then(|a| a.first()).cloned() {
+            break a;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the committed declaration was never scored");
+        tokio::task::yield_now().await;
+    };
+    let lane = if queued["lane"] == "RED" { "GREEN" } else { "RED" };
+    let req = serde_json::json!({"declarationId": queued["declarationId"], "lane": lane, "reason": "Post-clearance audit requested by the AEO team", "officer": "officer-7"});
+    let r = client()
+        .post(format!("{base}/api/v1/risk/overrides"))
+        .header("cookie", format!("borderlink_session={token}"))
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+    // Second life on the same data: the queue holds the declaration again, with the override.
+    let (base, _token, stop, task) = run(config).await;
+    let q = signed_get(base, keys[0].clone(), "/api/v1/risk/queue").await;
+    let a = &q.as_array().expect("a queue")[0];
+    assert_eq!(a["declarationId"], queued["declarationId"]);
+    assert_eq!(a["overridden"]["to"], lane);
+    assert_eq!(a["overridden"]["officer"], "officer-7");
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+}
