@@ -18,6 +18,7 @@ mod console;
 pub mod error;
 mod metrics;
 pub mod ordering;
+pub mod peer;
 mod record_types;
 mod server;
 mod session;

@@ -6,5 +6,6 @@ mod browser;
 mod browser_risk;
 mod console;
 mod ledger;
+mod peer;
 mod samples;
 mod test_node;
