@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use borderlink_ledger::consortium::{self, OrgSpec};
-use borderlink_ledger::identity::{MemberKeys, Role};
+use borderlink_ledger::consortium;
+use borderlink_ledger::identity::MemberKeys;
 use borderlink_ledger::tx::{PayloadKind, RecordMeta, TxBody, TxKind};
 use borderlink_ledger::{Hash, Transaction, clear_put_body};
 use borderlink_model::{ValidateOptions, validate};
@@ -32,32 +32,6 @@ pub(crate) struct DemoArgs {
     data: PathBuf,
 }
 
-/// The demo consortium's organisations.
-fn demo_orgs() -> Vec<OrgSpec> {
-    vec![
-        OrgSpec { name: "HM Revenue & Customs".into(), role: Role::Customs, country: "GB".into(), trader_ids: vec![] },
-        OrgSpec { name: "Douane Nederland".into(), role: Role::Customs, country: "NL".into(), trader_ids: vec![] },
-        OrgSpec {
-            name: "Animal and Plant Health Agency".into(),
-            role: Role::Oga,
-            country: "GB".into(),
-            trader_ids: vec![],
-        },
-        OrgSpec {
-            name: "Example Imports Ltd".into(),
-            role: Role::Aeo,
-            country: "GB".into(),
-            trader_ids: vec!["GB553202734852".into()],
-        },
-        OrgSpec {
-            name: "Voorbeeld Logistiek BV".into(),
-            role: Role::Aeo,
-            country: "NL".into(),
-            trader_ids: vec!["NL123456789".into()],
-        },
-    ]
-}
-
 /// Creates the demo consortium unless it exists; returns (genesis path, key path of each member by role order).
 fn ensure_consortium(data: &Path) -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
     let dir = data.join("consortium");
@@ -66,7 +40,7 @@ fn ensure_consortium(data: &Path) -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
         let created = consortium::create(
             &dir,
             "Borderlink demo",
-            &demo_orgs(),
+            &consortium::demo_organisations(),
             &borderlink_model::datetime::format_unix_ms(borderlink_node::ordering::now_ms()),
         )
         .context("cannot create the demo consortium")?;

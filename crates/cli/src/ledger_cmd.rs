@@ -206,20 +206,6 @@ impl Reply {
     }
 }
 
-/// Percent-encodes a path segment (everything but RFC 3986 unreserved characters), so that a
-/// record id such as `GB AEOC 14274/19` stays one segment and the signed path is the path sent.
-fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 impl NodeClient {
     fn new(node: &str, keys: MemberKeys) -> Outcome<Self> {
         let mut text = node.trim().to_owned();
@@ -360,7 +346,7 @@ fn submit_record(a: SubmitArgs) -> Outcome<ExitCode> {
         ));
     }
 
-    let reply = node.get(&format!("api/v1/records/{}", segment(&record_id)))?;
+    let reply = node.get(&format!("api/v1/records/{}", borderlink_ledger::auth::path_segment(&record_id)))?;
     let version = match reply.status.as_u16() {
         200 => {
             let current: RecordView = reply.json("record")?;
@@ -480,7 +466,7 @@ fn export_proof(a: ProofArgs) -> Outcome<ExitCode> {
     let proof = match (&a.node, &a.key, &a.data) {
         (Some(node), Some(key), _) => {
             let node = NodeClient::new(node, load_keys(key)?)?;
-            let reply = node.get(&format!("api/v1/proofs/{}", segment(&a.record_id)))?;
+            let reply = node.get(&format!("api/v1/proofs/{}", borderlink_ledger::auth::path_segment(&a.record_id)))?;
             if !reply.status.is_success() {
                 return Err(reply.refused());
             }

@@ -16,6 +16,20 @@ use crate::identity::MemberKeys;
 /// The largest clock difference accepted between a client and a node.
 pub const MAX_SKEW_MS: i64 = 5 * 60 * 1000;
 
+/// Percent-encodes a path segment (everything but RFC 3986 unreserved characters), so that a
+/// record id such as `GB AEOC 14274/19` stays one segment and the signed path is the path sent.
+pub fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The bytes a request signature covers.
 pub fn request_message(method: &str, path_and_query: &str, ts_ms: i64, body: &[u8]) -> Vec<u8> {
     format!("BLRQ\n{}\n{}\n{}\n{}", method.to_ascii_uppercase(), path_and_query, ts_ms, Hash::of(body).to_hex())

@@ -93,6 +93,24 @@ impl OrgSpec {
     }
 }
 
+/// The organisations of the demo consortium (and of the tests): two customs administrations,
+/// an agency and two AEOs, the British one trading under the sample declaration's declarant id.
+pub fn demo_organisations() -> Vec<OrgSpec> {
+    let org = |name: &str, role, country: &str, trader_ids: &[&str]| OrgSpec {
+        name: name.to_owned(),
+        role,
+        country: country.to_owned(),
+        trader_ids: trader_ids.iter().map(|t| (*t).to_owned()).collect(),
+    };
+    vec![
+        org("HM Revenue & Customs", Role::Customs, "GB", &[]),
+        org("Douane Nederland", Role::Customs, "NL", &[]),
+        org("Animal and Plant Health Agency", Role::Oga, "GB", &[]),
+        org("Example Imports Ltd", Role::Aeo, "GB", &["GB553202734852"]),
+        org("Voorbeeld Logistiek BV", Role::Aeo, "NL", &["NL123456789"]),
+    ]
+}
+
 /// What `network new` created.
 #[derive(Debug)]
 pub struct Created {

@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use borderlink_ledger::consortium::{self, OrgSpec};
+use borderlink_ledger::consortium;
 use borderlink_ledger::genesis::Genesis;
-use borderlink_ledger::identity::{MemberKeys, Role};
+use borderlink_ledger::identity::MemberKeys;
 use borderlink_ledger::tx::{PayloadKind, TxBody, TxKind};
 use borderlink_ledger::{Hash, Ledger, Transaction, clear_put_body};
 use borderlink_model::{ValidateOptions, validate};
@@ -49,33 +49,7 @@ pub(crate) const NL_AEO: usize = 4;
 impl Net {
     pub(crate) fn new(tag: &str) -> Self {
         let dir = TempDir::new(tag);
-        let orgs = vec![
-            OrgSpec {
-                name: "HM Revenue & Customs".into(),
-                role: Role::Customs,
-                country: "GB".into(),
-                trader_ids: vec![],
-            },
-            OrgSpec { name: "Douane Nederland".into(), role: Role::Customs, country: "NL".into(), trader_ids: vec![] },
-            OrgSpec {
-                name: "Animal and Plant Health Agency".into(),
-                role: Role::Oga,
-                country: "GB".into(),
-                trader_ids: vec![],
-            },
-            OrgSpec {
-                name: "Example Imports Ltd".into(),
-                role: Role::Aeo,
-                country: "GB".into(),
-                trader_ids: vec!["GB553202734852".into()],
-            },
-            OrgSpec {
-                name: "Voorbeeld Logistiek BV".into(),
-                role: Role::Aeo,
-                country: "NL".into(),
-                trader_ids: vec!["NL123456789".into()],
-            },
-        ];
+        let orgs = consortium::demo_organisations();
         let created = consortium::create(&dir.0.join("net"), "Test border", &orgs, "2026-11-26T00:00:00Z").unwrap();
         let keys = created.key_files.iter().map(|(_, p)| MemberKeys::load(p).unwrap()).collect();
         Self { genesis: created.genesis, keys, dir }

@@ -42,15 +42,7 @@ pub(crate) fn fmt_ms(ms: i64) -> String {
 
 /// Percent-encodes a record id for a URL path segment (ids may hold spaces and slashes).
 pub(crate) fn enc(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    borderlink_ledger::auth::path_segment(id)
 }
 
 fn short(h: &str) -> &str {

@@ -21,8 +21,9 @@ struct LedgerNode {
     _dir: tempfile::TempDir,
 }
 
-async fn start() -> LedgerNode {
-    let dir = tempfile::tempdir().unwrap();
+/// A consortium (GB customs, NL customs, a GB AEO) under `dir` and the config of the GB
+/// customs node keeping its ledger in `dir/data`.
+fn test_consortium(dir: &std::path::Path) -> (consortium::Created, Vec<MemberKeys>, Config) {
     let orgs = vec![
         OrgSpec { name: "HM Revenue & Customs".into(), role: Role::Customs, country: "GB".into(), trader_ids: vec![] },
         OrgSpec { name: "Douane Nederland".into(), role: Role::Customs, country: "NL".into(), trader_ids: vec![] },
@@ -33,14 +34,20 @@ async fn start() -> LedgerNode {
             trader_ids: vec!["GB553202734852".into()],
         },
     ];
-    let created = consortium::create(&dir.path().join("net"), "Test", &orgs, "2026-11-26T00:00:00Z").unwrap();
+    let created = consortium::create(&dir.join("net"), "Test", &orgs, "2026-11-26T00:00:00Z").unwrap();
     let keys: Vec<MemberKeys> = created.key_files.iter().map(|(_, p)| MemberKeys::load(p).unwrap()).collect();
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().join("data"),
+        data_dir: dir.join("data"),
         ledger: Some(LedgerConfig { genesis: created.genesis_path.clone(), key: created.key_files[0].1.clone() }),
         ..Config::default()
     };
+    (created, keys, config)
+}
+
+async fn start() -> LedgerNode {
+    let dir = tempfile::tempdir().unwrap();
+    let (created, keys, config) = test_consortium(dir.path());
     let node = borderlink_node::bind(config).await.unwrap();
     let base = format!("http://{}", node.local_addr());
     let token = node.console_token().unwrap().to_owned();
@@ -305,23 +312,7 @@ async fn an_officers_override_is_recorded_on_disk_with_its_reason() {
 #[tokio::test]
 async fn after_a_restart_the_risk_queue_and_overrides_are_rebuilt_from_the_ledger() {
     let dir = tempfile::tempdir().unwrap();
-    let orgs = vec![
-        OrgSpec { name: "HM Revenue & Customs".into(), role: Role::Customs, country: "GB".into(), trader_ids: vec![] },
-        OrgSpec {
-            name: "Example Imports Ltd".into(),
-            role: Role::Aeo,
-            country: "GB".into(),
-            trader_ids: vec!["GB553202734852".into()],
-        },
-    ];
-    let created = consortium::create(&dir.path().join("net"), "Test", &orgs, "2026-11-26T00:00:00Z").unwrap();
-    let keys: Vec<MemberKeys> = created.key_files.iter().map(|(_, p)| MemberKeys::load(p).unwrap()).collect();
-    let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().join("data"),
-        ledger: Some(LedgerConfig { genesis: created.genesis_path.clone(), key: created.key_files[0].1.clone() }),
-        ..Config::default()
-    };
+    let (created, keys, config) = test_consortium(dir.path());
     let run = |config: Config| async move {
         let node = borderlink_node::bind(config).await.unwrap();
         let base = format!("http://{}", node.local_addr());
@@ -343,8 +334,8 @@ async fn after_a_restart_the_risk_queue_and_overrides_are_rebuilt_from_the_ledge
     let payload = sample_bytes("declaration.json");
     let record = validate(&payload, &ValidateOptions::default()).record.unwrap();
     let body =
-        clear_put_body(created.genesis.chain_id(), &record, "LRN-2026-000123", 1, &payload, &keys[1].member, 1, 1);
-    let tx = Transaction::sign(body, payload, vec![], &keys[1]);
+        clear_put_body(created.genesis.chain_id(), &record, "LRN-2026-000123", 1, &payload, &keys[2].member, 1, 1);
+    let tx = Transaction::sign(body, payload, vec![], &keys[2]);
     let r = client().post(format!("{base}/api/v1/transactions")).json(&tx.to_wire()).send().await.unwrap();
     assert_eq!(r.status(), 201);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
