@@ -18,7 +18,7 @@ use rand_core::OsRng;
 use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
 use crate::LedgerError;
-use crate::genesis::{DEFAULT_POLICY, GENESIS_FORMAT, Genesis, Governance, Limits};
+use crate::genesis::{DEFAULT_POLICY, GENESIS_FORMAT, Genesis, Governance, Limits, NodeSpec};
 use crate::identity::{Member, MemberKeys, MemberStatus, Role, write_secret};
 
 /// An organisation to create, as given by `--org "NAME:ROLE:COUNTRY"`.
@@ -142,8 +142,37 @@ fn seed_of(key: &KeyPair) -> Result<SigningKey, LedgerError> {
     Ok(sk)
 }
 
-/// Creates a consortium in `dir` (which must be empty or absent).
+/// Which organisations run ordering nodes, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodePlan {
+    /// Members with these roles run a node (in the order they are given).
+    pub roles: Vec<Role>,
+    /// Host the nodes listen on.
+    pub host: String,
+    /// Node k (from 0) serves its API on `base_port + 2k` and peers on `base_port + 2k + 1`.
+    pub base_port: u16,
+}
+
+impl Default for NodePlan {
+    /// Every customs administration and agency runs a node, on loopback from port 7400.
+    fn default() -> Self {
+        Self { roles: vec![Role::Customs, Role::Oga], host: "127.0.0.1".into(), base_port: 7400 }
+    }
+}
+
+/// Creates a consortium in `dir` (which must be empty or absent), with the default [`NodePlan`].
 pub fn create(dir: &Path, consortium: &str, orgs: &[OrgSpec], created_at: &str) -> Result<Created, LedgerError> {
+    create_with_nodes(dir, consortium, orgs, created_at, &NodePlan::default())
+}
+
+/// Creates a consortium in `dir` (which must be empty or absent) whose nodes follow `plan`.
+pub fn create_with_nodes(
+    dir: &Path,
+    consortium: &str,
+    orgs: &[OrgSpec],
+    created_at: &str,
+    plan: &NodePlan,
+) -> Result<Created, LedgerError> {
     if orgs.is_empty() {
         return Err(LedgerError::Usage("give at least one --org NAME:ROLE:COUNTRY".into()));
     }
@@ -223,6 +252,18 @@ pub fn create(dir: &Path, consortium: &str, orgs: &[OrgSpec], created_at: &str) 
         key_files.push((id, key_path));
     }
     let customs = members.iter().filter(|m| m.role == Role::Customs).count() as u32;
+    let mut nodes = Vec::new();
+    for m in members.iter().filter(|m| plan.roles.contains(&m.role)) {
+        let k = nodes.len() as u16;
+        let api = plan.base_port.checked_add(2 * k).ok_or_else(|| LedgerError::Usage("--base-port too high".into()))?;
+        let peer = api.checked_add(1).ok_or_else(|| LedgerError::Usage("--base-port too high".into()))?;
+        nodes.push(NodeSpec {
+            id: u64::from(k) + 1,
+            member: m.id.clone(),
+            peer_addr: format!("{}:{peer}", plan.host),
+            api_url: format!("http://{}:{api}", plan.host),
+        });
+    }
     let genesis = Genesis {
         format: GENESIS_FORMAT.into(),
         consortium: consortium.to_owned(),
@@ -233,6 +274,7 @@ pub fn create(dir: &Path, consortium: &str, orgs: &[OrgSpec], created_at: &str) 
         // A majority of the customs administrations (at least one) approves changes.
         governance: Governance { approvals_required: (customs / 2 + 1).max(1), eligible_roles: vec![Role::Customs] },
         limits: Limits::default(),
+        nodes,
     };
     let genesis_path = dir.join("genesis.json");
     let text = serde_json::to_string_pretty(&genesis).map_err(|e| LedgerError::Io(e.to_string()))?;

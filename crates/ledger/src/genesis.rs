@@ -116,6 +116,23 @@ pub struct Genesis {
     /// Limits.
     #[serde(default)]
     pub limits: Limits,
+    /// The founding ordering nodes (Raft voters), one per organisation that runs a node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeSpec>,
+}
+
+/// An ordering node of the consortium: whose it is and where its peers and clients reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// The node's Raft id (unique in the consortium, never reused).
+    pub id: u64,
+    /// The member operating it (its TLS certificate names this member).
+    pub member: String,
+    /// Host and port of its node-to-node (mutual TLS) listener.
+    pub peer_addr: String,
+    /// Base URL of its HTTP API and console.
+    pub api_url: String,
 }
 
 impl Genesis {
@@ -155,6 +172,15 @@ impl Genesis {
             return Err(LedgerError::Genesis("governance.approvals_required must be at least 1".into()));
         }
         crate::policy::Policy::new(&self.policy)?;
+        let mut node_ids = std::collections::HashSet::new();
+        for n in &self.nodes {
+            if n.id == 0 || !node_ids.insert(n.id) {
+                return Err(LedgerError::Genesis(format!("node id {} is zero or listed twice", n.id)));
+            }
+            if !ids.contains(n.member.as_str()) {
+                return Err(LedgerError::Genesis(format!("node {} belongs to {}, not a member", n.id, n.member)));
+            }
+        }
         Ok(())
     }
 

@@ -93,7 +93,7 @@ impl RecordState {
 }
 
 /// Where a transaction was committed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Receipt {
     /// The transaction id.
     pub tx_id: Hash,
@@ -418,7 +418,7 @@ impl Ledger {
     /// Validates transactions submitted to this node and commits the valid ones as one block.
     /// Invalid ones are refused with their reason and not stored.
     pub fn submit(&self, txs: Vec<Transaction>, timestamp_ms: i64) -> Result<Committed, LedgerError> {
-        self.build_and_write(txs, timestamp_ms, None, true)
+        self.build_and_write(txs, timestamp_ms, None, true, &[], false)
     }
 
     /// Applies transactions in the order an ordering service decided: every transaction is kept
@@ -429,7 +429,84 @@ impl Ledger {
         timestamp_ms: i64,
         proposer: &str,
     ) -> Result<Committed, LedgerError> {
-        self.build_and_write(txs, timestamp_ms, Some(proposer), false)
+        self.build_and_write(txs, timestamp_ms, Some(proposer), false, &[], false)
+    }
+
+    /// [`Ledger::apply_ordered`], also writing `meta` entries (e.g. the ordering engine's
+    /// applied position) in the same durable write as the block: both or neither survive a crash.
+    pub fn apply_ordered_with_meta(
+        &self,
+        txs: Vec<Transaction>,
+        timestamp_ms: i64,
+        proposer: &str,
+        meta: &[(&str, &[u8])],
+    ) -> Result<Committed, LedgerError> {
+        self.build_and_write(txs, timestamp_ms, Some(proposer), false, meta, false)
+    }
+
+    /// Replays a block another node committed (installing a snapshot): the transactions are
+    /// validated again as [`Ledger::apply_ordered`] does, except that a private record whose keys
+    /// were erased since is accepted without them. The caller compares the resulting block hash
+    /// with the one the consortium signed.
+    pub fn apply_replayed(
+        &self,
+        txs: Vec<Transaction>,
+        timestamp_ms: i64,
+        proposer: &str,
+    ) -> Result<Committed, LedgerError> {
+        self.build_and_write(txs, timestamp_ms, Some(proposer), false, &[], true)
+    }
+
+    /// Writes node metadata entries durably (keys starting `ext.`, kept apart from the ledger's own).
+    pub fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<(), LedgerError> {
+        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let w = self.db.begin_write().map_err(db)?;
+        {
+            let mut t = w.open_table(META).map_err(db)?;
+            for (k, v) in entries {
+                t.insert(format!("ext.{k}").as_str(), *v).map_err(db)?;
+            }
+        }
+        w.commit().map_err(db)
+    }
+
+    /// Reads a node metadata entry written by [`Ledger::put_meta`] or with a block.
+    pub fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, LedgerError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(META).map_err(db)?;
+        Ok(t.get(format!("ext.{key}").as_str()).map_err(db)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Node metadata entries and the newest block header, read from one consistent snapshot of
+    /// the store (what an ordering engine needs to describe a snapshot of the ledger).
+    pub fn meta_at_head(&self, keys: &[&str]) -> Result<(Vec<Option<Vec<u8>>>, Option<BlockHeader>), LedgerError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(META).map_err(db)?;
+        let mut values = Vec::with_capacity(keys.len());
+        for k in keys {
+            values.push(t.get(format!("ext.{k}").as_str()).map_err(db)?.map(|v| v.value().to_vec()));
+        }
+        let blocks = r.open_table(BLOCKS).map_err(db)?;
+        let head = match blocks.last().map_err(db)? {
+            Some((h, v)) => Some(
+                Block::decode(v.value())
+                    .map_err(|e| LedgerError::Corrupt { height: Some(h.value()), detail: e.to_string() })?
+                    .header,
+            ),
+            None => None,
+        };
+        Ok((values, head))
+    }
+
+    /// The wrapped data keys still held for one version of a private record (none once erased).
+    pub fn wrapped_keys(&self, record_id: &str, version: u64) -> Result<Vec<WrappedKey>, LedgerError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(WRAPPED).map_err(db)?;
+        match t.get(version_key(record_id, version).as_slice()).map_err(db)? {
+            Some(v) => serde_json::from_slice(v.value())
+                .map_err(|e| LedgerError::Corrupt { height: None, detail: format!("wrapped keys of {record_id}: {e}") }),
+            None => Ok(Vec::new()),
+        }
     }
 
     fn build_and_write(
@@ -438,9 +515,11 @@ impl Ledger {
         timestamp_ms: i64,
         proposer: Option<&str>,
         drop_invalid: bool,
+        extra_meta: &[(&str, &[u8])],
+        replay: bool,
     ) -> Result<Committed, LedgerError> {
         let ids: Vec<Hash> = txs.iter().map(Transaction::id).collect();
-        let input = BlockInput { txs: &txs, ids: &ids, timestamp_ms, proposer, drop_invalid };
+        let input = BlockInput { txs: &txs, ids: &ids, timestamp_ms, proposer, drop_invalid, replay };
         // Signatures are the costliest check and depend only on the members' keys. They are
         // verified on another thread — before the writer lock is taken, and while this thread
         // builds the block assuming that they all verify, as every honest submission's do. Only
@@ -467,7 +546,7 @@ impl Ledger {
                 }
                 self.prepare_block(&input, Some(&sig_ok), &members, &policy, head.as_ref())?
             };
-            self.commit_block(&txs, prepared)
+            self.commit_block(&txs, prepared, extra_meta)
         })
     }
 
@@ -482,7 +561,7 @@ impl Ledger {
         policy: &Arc<Policy>,
         head: Option<&BlockHeader>,
     ) -> Result<Prepared, LedgerError> {
-        let BlockInput { txs, ids, timestamp_ms, proposer, drop_invalid } = *input;
+        let BlockInput { txs, ids, timestamp_ms, proposer, drop_invalid, replay } = *input;
         let (mut members, mut policy) = (Arc::clone(members), Arc::clone(policy));
         let w = self.db.begin_write().map_err(db)?;
         let mut outcomes: Vec<Result<Effect, TxError>> = Vec::with_capacity(txs.len());
@@ -493,7 +572,7 @@ impl Ledger {
             let mut view = Overlay { base: &base, records: HashMap::new(), txs: Default::default() };
             for (i, tx) in txs.iter().enumerate() {
                 let r = if sig_ok.is_none_or(|ok| ok[i]) {
-                    self.validate(tx, &ids[i], &view, &members, &policy)
+                    self.validate(tx, &ids[i], &view, &members, &policy, replay)
                 } else if members.by_id.contains_key(&tx.body.submitter) {
                     Err(TxError::BadSignature)
                 } else {
@@ -659,12 +738,30 @@ impl Ledger {
 
     /// Commits a prepared block durably, then makes it the head (readers see it only once it
     /// is on disk).
-    fn commit_block(&self, txs: &[Transaction], prepared: Prepared) -> Result<Committed, LedgerError> {
+    fn commit_block(
+        &self,
+        txs: &[Transaction],
+        prepared: Prepared,
+        extra_meta: &[(&str, &[u8])],
+    ) -> Result<Committed, LedgerError> {
         let Prepared { write, header, mut per_tx, members, policy } = prepared;
+        let write = match write {
+            Some(w) => Some(w),
+            None if !extra_meta.is_empty() => Some(self.db.begin_write().map_err(db)?),
+            None => None,
+        };
         if let Some(w) = write {
+            if !extra_meta.is_empty() {
+                let mut t = w.open_table(META).map_err(db)?;
+                for (k, v) in extra_meta {
+                    t.insert(format!("ext.{k}").as_str(), *v).map_err(db)?;
+                }
+            }
             w.commit().map_err(db)?;
             let mut live = self.live.write().unwrap_or_else(|e| e.into_inner());
-            live.head = header.clone();
+            if header.is_some() {
+                live.head = header.clone();
+            }
             live.members = Arc::clone(&members);
             live.policy = Arc::clone(&policy);
         }
@@ -717,7 +814,7 @@ impl Ledger {
         let state = r.open_table(STATE).map_err(|e| TxError::Internal(db(e).to_string()))?;
         let txt = r.open_table(TXS).map_err(|e| TxError::Internal(db(e).to_string()))?;
         let view = TableView { state: &state, txs: &txt };
-        self.validate(tx, &tx.id(), &view, &members, &policy).map(|_| ())
+        self.validate(tx, &tx.id(), &view, &members, &policy, false).map(|_| ())
     }
 
     /// Deterministic validation of one transaction whose signature is already verified.
@@ -728,6 +825,7 @@ impl Ledger {
         view: &V,
         members: &Members,
         policy: &Policy,
+        replay: bool,
     ) -> Result<Effect, TxError> {
         let b = &tx.body;
         if b.chain != self.chain {
@@ -776,7 +874,7 @@ impl Ledger {
                 if b.record_type == "governance" {
                     return Err(TxError::Malformed("governance changes use the governance transaction kind".into()));
                 }
-                let wrapped = self.check_payload(tx)?;
+                let wrapped = self.check_payload(tx, replay)?;
                 let owner = current.as_ref().map_or_else(|| b.submitter.clone(), |c| c.owner.clone());
                 let new_attrs =
                     ResourceAttrs { record_type: b.record_type.clone(), meta: b.meta.clone(), owner: owner.clone() };
@@ -893,7 +991,7 @@ impl Ledger {
 
     /// Checks a put's payload: a valid record of the dataset whose attributes match the signed
     /// ones (clear), a well-formed private header and key set (private).
-    fn check_payload(&self, tx: &Transaction) -> Result<Vec<WrappedKey>, TxError> {
+    fn check_payload(&self, tx: &Transaction, replay: bool) -> Result<Vec<WrappedKey>, TxError> {
         let b = &tx.body;
         match b.payload_kind {
             PayloadKind::Clear => {
@@ -935,6 +1033,9 @@ impl Ledger {
                 let Some(h) = &b.private else {
                     return Err(TxError::Undecryptable("the private header is missing".into()));
                 };
+                if replay && tx.wrapped_keys.is_empty() {
+                    return Ok(Vec::new());
+                }
                 if h.recipients.is_empty() || h.recipients.len() != tx.wrapped_keys.len() {
                     return Err(TxError::Undecryptable("one wrapped key per recipient is required".into()));
                 }
@@ -1402,6 +1503,9 @@ struct BlockInput<'a> {
     timestamp_ms: i64,
     proposer: Option<&'a str>,
     drop_invalid: bool,
+    /// Replaying blocks another node committed (snapshot installation): a private record whose
+    /// wrapped keys were erased since is accepted without them (the block hash still has to match).
+    replay: bool,
 }
 
 /// A block written into an open write transaction, not yet committed (no write transaction

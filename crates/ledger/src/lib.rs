@@ -89,7 +89,8 @@ pub enum LedgerError {
 }
 
 /// Why a transaction is refused (each with a stable code, see [`TxError::code`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "code_kind", content = "detail")]
 pub enum TxError {
     /// The transaction does not decode or breaks a format rule.
     #[error("malformed transaction: {0}")]
@@ -158,6 +159,9 @@ pub enum TxError {
     /// The node failed.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The ordering service cannot commit now (no leader, no quorum); retrying later is safe.
+    #[error("the consortium cannot commit now: {0}")]
+    Unavailable(String),
 }
 
 impl TxError {
@@ -183,6 +187,7 @@ impl TxError {
             TxError::Conflict(_) => "version_conflict",
             TxError::Rejected(_) => "rejected",
             TxError::Internal(_) => "internal",
+            TxError::Unavailable(_) => "ordering_unavailable",
         }
     }
 }

@@ -144,6 +144,9 @@ make_error_codes! {
     InvalidModel => "invalid_model", InvalidRequest, UNPROCESSABLE_ENTITY;
     /// Risk: no model is active.
     NoRiskModel => "no_risk_model", InvalidRequest, NOT_FOUND;
+    /// The consortium cannot commit now (no Raft leader or no quorum reachable); safe to retry:
+    /// a transaction is committed at most once.
+    OrderingUnavailable => "ordering_unavailable", System, SERVICE_UNAVAILABLE;
     /// A bug: the node failed while handling a request.
     Internal => "internal", Internal, INTERNAL_SERVER_ERROR;
     /// The ledger could not be opened (wrong genesis, corrupt data, unreadable key).
@@ -276,6 +279,7 @@ fn tx_code(e: &borderlink_ledger::TxError) -> Code {
         T::Erased(_) => Code::ErasedRecord,
         T::Governance(_) => Code::GovernanceRefused,
         T::Internal(_) => Code::Internal,
+        T::Unavailable(_) => Code::OrderingUnavailable,
     }
 }
 

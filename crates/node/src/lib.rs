@@ -19,6 +19,7 @@ pub mod error;
 mod metrics;
 pub mod ordering;
 pub mod peer;
+pub mod raft;
 mod record_types;
 mod server;
 mod session;

@@ -74,39 +74,14 @@ impl SoloOrderer {
                 }
                 let (txs, waiters): (Vec<Transaction>, Vec<(Instant, oneshot::Sender<_>)>) =
                     batch.into_iter().map(|(t, at, w)| (t, (at, w))).unzip();
-                let records: Vec<CommittedRecord> = txs
-                    .iter()
-                    .map(|t| CommittedRecord {
-                        record_id: t.body.record_id.clone(),
-                        record_type: t.body.record_type.clone(),
-                        version: t.body.version,
-                        submitter: t.body.submitter.clone(),
-                        tx_id: t.id().to_hex(),
-                    })
-                    .collect();
+                let records: Vec<CommittedRecord> = txs.iter().map(committed_record).collect();
                 let l = Arc::clone(&ledger);
                 let now = now_ms();
                 let n = txs.len();
                 let outcome = tokio::task::spawn_blocking(move || l.submit(txs, now)).await;
                 let results: Vec<Result<Receipt, TxError>> = match outcome {
                     Ok(Ok(c)) => {
-                        if let Some(h) = &c.header {
-                            let valid: Vec<CommittedRecord> = records
-                                .into_iter()
-                                .zip(&c.results)
-                                .filter(|(_, r)| r.is_ok())
-                                .map(|(rec, _)| rec)
-                                .collect();
-                            metrics::counter!("borderlink_ledger_transactions_committed_total")
-                                .increment(valid.len() as u64);
-                            metrics::counter!("borderlink_ledger_blocks_total").increment(1);
-                            metrics::gauge!("borderlink_ledger_height").set(h.height as f64);
-                            let _ = events.send(CommitEvent {
-                                height: h.height,
-                                block_hash: h.hash().to_hex(),
-                                records: valid,
-                            });
-                        }
+                        publish_commit(&events, records, &c);
                         c.results
                     }
                     Ok(Err(e)) => {
@@ -146,6 +121,32 @@ impl Ordering for SoloOrderer {
     }
 }
 
+/// What the event stream says of a transaction once committed.
+pub(crate) fn committed_record(t: &Transaction) -> CommittedRecord {
+    CommittedRecord {
+        record_id: t.body.record_id.clone(),
+        record_type: t.body.record_type.clone(),
+        version: t.body.version,
+        submitter: t.body.submitter.clone(),
+        tx_id: t.id().to_hex(),
+    }
+}
+
+/// Counts a committed block and sends its event (the valid transactions' records).
+pub(crate) fn publish_commit(
+    events: &broadcast::Sender<CommitEvent>,
+    records: Vec<CommittedRecord>,
+    c: &borderlink_ledger::Committed,
+) {
+    let Some(h) = &c.header else { return };
+    let valid: Vec<CommittedRecord> =
+        records.into_iter().zip(&c.results).filter(|(_, r)| r.is_ok()).map(|(rec, _)| rec).collect();
+    metrics::counter!("borderlink_ledger_transactions_committed_total").increment(valid.len() as u64);
+    metrics::counter!("borderlink_ledger_blocks_total").increment(1);
+    metrics::gauge!("borderlink_ledger_height").set(h.height as f64);
+    let _ = events.send(CommitEvent { height: h.height, block_hash: h.hash().to_hex(), records: valid });
+}
+
 /// Milliseconds since the Unix epoch, from the node's clock (block timestamps only: validation
 /// never reads a clock).
 pub fn now_ms() -> i64 {
@@ -155,8 +156,9 @@ pub fn now_ms() -> i64 {
 /// The node's ledger: the store, its ordering engine and the stream of commits.
 pub struct LedgerService {
     ledger: Arc<Ledger>,
-    orderer: Box<dyn Ordering>,
+    orderer: Arc<dyn Ordering>,
     events: broadcast::Sender<CommitEvent>,
+    cluster: Option<Arc<crate::raft::Cluster>>,
 }
 
 impl std::fmt::Debug for LedgerService {
@@ -170,12 +172,61 @@ impl LedgerService {
     pub fn start_solo(ledger: Arc<Ledger>) -> Arc<Self> {
         let (events, _) = broadcast::channel(1024);
         let orderer = SoloOrderer::start(Arc::clone(&ledger), events.clone());
-        Arc::new(Self { ledger, orderer: Box::new(orderer), events })
+        Arc::new(Self { ledger, orderer: Arc::new(orderer), events, cluster: None })
     }
 
-    /// Submits a transaction; resolves after its block is durably committed.
+    /// Starts a replicated ledger service: this node joins the consortium's Raft group.
+    pub async fn start_cluster(ledger: Arc<Ledger>, config: crate::raft::ClusterConfig) -> Result<Arc<Self>, String> {
+        let (events, _) = broadcast::channel(1024);
+        let cluster = crate::raft::Cluster::start(config, Arc::clone(&ledger), events.clone()).await?;
+        let orderer: Arc<dyn Ordering> = Arc::clone(&cluster) as Arc<dyn Ordering>;
+        Ok(Arc::new(Self { ledger, orderer, events, cluster: Some(cluster) }))
+    }
+
+    /// The Raft node, when the ledger is replicated.
+    pub fn cluster(&self) -> Option<&Arc<crate::raft::Cluster>> {
+        self.cluster.as_ref()
+    }
+
+    /// Submits a transaction; resolves after its block is durably committed. Submitting a
+    /// transaction again (a client retrying after a timeout or a leader change) returns what
+    /// happened to it the first time: a transaction is committed at most once.
     pub async fn submit(&self, tx: Transaction) -> Result<Receipt, TxError> {
-        self.orderer.order(tx).await
+        if let Some(r) = self.recorded(&tx.id()) {
+            return r;
+        }
+        match self.orderer.order(tx.clone()).await {
+            Err(TxError::Replay) => self.recorded(&tx.id()).unwrap_or(Err(TxError::Replay)),
+            other => other,
+        }
+    }
+
+    /// What happened to a transaction already in a block, if it is in one.
+    fn recorded(&self, id: &borderlink_ledger::Hash) -> Option<Result<Receipt, TxError>> {
+        let (height, index) = self.ledger.tx_location(id).ok()??;
+        let block = self.ledger.block(height).ok()??;
+        match block.results.get(index as usize)? {
+            borderlink_ledger::block::TxOutcome::Valid => Some(Ok(Receipt { tx_id: *id, height, index })),
+            borderlink_ledger::block::TxOutcome::Invalid { reason, .. } => {
+                Some(Err(TxError::Rejected(format!("recorded invalid at height {height}: {reason}"))))
+            }
+        }
+    }
+
+    /// Waits until this node reflects everything committed before the call (a no-op on a
+    /// single node, which orders everything itself).
+    pub async fn linearize(&self) -> Result<(), TxError> {
+        match &self.cluster {
+            Some(c) => c.linearize().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the replication engine (the ledger is released once every task has ended).
+    pub async fn shutdown(&self) {
+        if let Some(c) = &self.cluster {
+            c.shutdown().await;
+        }
     }
 
     /// The ledger, for reads.
