@@ -100,9 +100,15 @@ enum LedgerCommand {
 }
 
 /// Why a command stops: the message the user reads and the exit code.
-struct Failed {
+pub(crate) struct Failed {
     code: ExitCode,
     message: String,
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl Failed {
@@ -117,7 +123,7 @@ impl Failed {
     }
 }
 
-type Outcome<T> = Result<T, Failed>;
+pub(crate) type Outcome<T> = Result<T, Failed>;
 
 fn finish(r: Outcome<ExitCode>) -> anyhow::Result<ExitCode> {
     match r {
@@ -168,20 +174,20 @@ struct ErrorBody {
 }
 
 /// A member's signed client of one node.
-struct NodeClient {
+pub(crate) struct NodeClient {
     base: reqwest::Url,
     http: reqwest::blocking::Client,
     keys: MemberKeys,
 }
 
 /// A reply: status and body.
-struct Reply {
-    status: reqwest::StatusCode,
-    body: Vec<u8>,
+pub(crate) struct Reply {
+    pub(crate) status: reqwest::StatusCode,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
-    fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Outcome<T> {
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Outcome<T> {
         serde_json::from_slice(&self.body)
             .map_err(|e| Failed::new(ExitCode::Failure, format!("the node's {what} reply is not understood: {e}")))
     }
@@ -207,7 +213,7 @@ impl Reply {
 }
 
 impl NodeClient {
-    fn new(node: &str, keys: MemberKeys) -> Outcome<Self> {
+    pub(crate) fn new(node: &str, keys: MemberKeys) -> Outcome<Self> {
         let mut text = node.trim().to_owned();
         if !text.contains("://") {
             text = format!("http://{text}");
@@ -265,7 +271,7 @@ impl NodeClient {
         Ok(Reply { status, body })
     }
 
-    fn get(&self, path: &str) -> Outcome<Reply> {
+    pub(crate) fn get(&self, path: &str) -> Outcome<Reply> {
         self.send(reqwest::Method::GET, path, Vec::new())
     }
 }

@@ -16,6 +16,7 @@ mod demo;
 mod ledger_cmd;
 mod network;
 mod risk;
+mod serve;
 
 #[derive(Parser)]
 #[command(
@@ -67,6 +68,8 @@ enum Command {
     Ledger(ledger_cmd::LedgerArgs),
     /// Benchmarks: `bench ledger` measures committed tx/s against the signature-verification limit.
     Bench(bench::BenchArgs),
+    /// Run one node from its configuration file, as an organisation runs it in production.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -125,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => ledger_cmd::verify(args),
         Command::Ledger(args) => ledger_cmd::ledger(args),
         Command::Bench(args) => bench::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 

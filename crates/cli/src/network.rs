@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use borderlink_ledger::consortium::{self, OrgSpec};
 
@@ -17,8 +18,33 @@ pub(crate) struct NetworkArgs {
 
 #[derive(clap::Subcommand)]
 enum NetworkCommand {
-    /// Create a consortium: a CA, keys and certificates for each organisation, and the genesis.
+    /// Create a consortium: a CA, keys and certificates for each organisation, the genesis, and
+    /// a configuration file for each ordering node (DIR/nodes/ID/node.toml).
     New(NewArgs),
+    /// Start every node of a consortium as separate processes on this machine and print their URLs.
+    Up(UpArgs),
+    /// Show each node's role, term, height and head hash, and whether their checkpoints agree.
+    Status(StatusArgs),
+}
+
+#[derive(clap::Args)]
+struct UpArgs {
+    /// The consortium folder `network new` created.
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct StatusArgs {
+    /// The consortium folder (its genesis lists the nodes; a member key in it signs the requests).
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// The member key that signs the requests (default: the first node's member key in DIR/orgs).
+    #[arg(long, value_name = "KEY")]
+    key: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -33,6 +59,19 @@ struct NewArgs {
     /// The consortium's name.
     #[arg(long, value_name = "CONSORTIUM", default_value = "Borderlink consortium")]
     name: String,
+    /// First port of the nodes: node k (from 0) serves its API on BASE+2k and peers on BASE+2k+1.
+    #[arg(long, value_name = "PORT", default_value_t = 7400)]
+    base_port: u16,
+    /// Host the nodes listen on.
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Roles whose members run an ordering node.
+    #[arg(long = "node-roles", value_name = "ROLE,…", value_delimiter = ',', default_value = "customs,oga", value_parser = parse_role)]
+    node_roles: Vec<borderlink_ledger::identity::Role>,
+}
+
+fn parse_role(s: &str) -> Result<borderlink_ledger::identity::Role, String> {
+    borderlink_ledger::identity::Role::parse(s).ok_or_else(|| format!("{s:?} is not one of customs, oga, aeo, carrier, port"))
 }
 
 fn parse_org(s: &str) -> Result<OrgSpec, String> {
@@ -60,6 +99,8 @@ fn empty_dir(s: &str) -> Result<PathBuf, String> {
 pub(crate) fn run(args: NetworkArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         NetworkCommand::New(a) => new(a),
+        NetworkCommand::Up(a) => up(a),
+        NetworkCommand::Status(a) => status(a),
     }
 }
 
@@ -67,8 +108,10 @@ fn new(a: NewArgs) -> anyhow::Result<ExitCode> {
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     let created_at = borderlink_model::datetime::format_unix_ms(now);
-    let created = consortium::create(&a.dir, &a.name, &a.orgs, &created_at)?;
+    let plan = consortium::NodePlan { roles: a.node_roles.clone(), host: a.host.clone(), base_port: a.base_port };
+    let created = consortium::create_with_nodes(&a.dir, &a.name, &a.orgs, &created_at, &plan)?;
     let g = &created.genesis;
+    write_node_configs(&a.dir, g)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "created consortium {:?} in {}", g.consortium, a.dir.display())?;
     writeln!(out, "chain id: {}", g.chain_id())?;
@@ -90,6 +133,21 @@ fn new(a: NewArgs) -> anyhow::Result<ExitCode> {
         g.governance.approvals_required,
         g.governance.eligible_roles.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")
     )?;
+    if !g.nodes.is_empty() {
+        writeln!(out, "ordering nodes (Raft voters):")?;
+        for n in &g.nodes {
+            writeln!(
+                out,
+                "  node {}  {:<width$}  API {}  peers {}  config {}",
+                n.id,
+                n.member,
+                n.api_url,
+                n.peer_addr,
+                node_config_path(&a.dir, &n.member).display()
+            )?;
+        }
+        writeln!(out, "start them all: borderlink network up --dir {}", a.dir.display())?;
+    }
     if let Some((_, key)) = created.key_files.first() {
         writeln!(
             out,
@@ -103,4 +161,300 @@ fn new(a: NewArgs) -> anyhow::Result<ExitCode> {
 
 fn file_name(p: &Path) -> String {
     p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Where `network new` writes a node's configuration.
+pub(crate) fn node_config_path(dir: &Path, member: &str) -> PathBuf {
+    dir.join("nodes").join(member).join("node.toml")
+}
+
+/// One `node.toml` per ordering node, with paths relative to its own folder.
+fn write_node_configs(dir: &Path, g: &borderlink_ledger::genesis::Genesis) -> anyhow::Result<()> {
+    for n in &g.nodes {
+        let path = node_config_path(dir, &n.member);
+        let folder = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(folder)?;
+        let api = n.api_url.trim_start_matches("http://").trim_start_matches("https://");
+        let text = format!(
+            "# Node {id} of {member}. Run: borderlink serve --config {path}\n\
+             listen = \"{api}\"\n\
+             data_dir = \"data\"\n\n\
+             [ledger]\n\
+             genesis = \"../../genesis.json\"\n\
+             key = \"../../orgs/{member}/member.key\"\n\n\
+             [cluster]\n\
+             # node_id and peer_listen default to this member's node in the genesis.\n\
+             tls_cert = \"../../orgs/{member}/node.pem\"\n\
+             tls_key = \"../../orgs/{member}/node.key\"\n",
+            id = n.id,
+            member = n.member,
+            path = path.display(),
+        );
+        std::fs::write(&path, text)?;
+    }
+    Ok(())
+}
+
+fn load_genesis(dir: &Path) -> anyhow::Result<borderlink_ledger::genesis::Genesis> {
+    let g = borderlink_ledger::genesis::Genesis::load(&dir.join("genesis.json"))?;
+    if g.nodes.is_empty() {
+        anyhow::bail!("the genesis in {} lists no ordering nodes", dir.display());
+    }
+    Ok(g)
+}
+
+/// Reads a node's console token once it has written it.
+fn console_token(dir: &Path, member: &str) -> Option<String> {
+    let p = node_config_path(dir, member).parent()?.join("data").join("console.token");
+    std::fs::read_to_string(p).ok().map(|t| t.trim().to_owned())
+}
+
+fn up(a: UpArgs) -> anyhow::Result<ExitCode> {
+    let g = load_genesis(&a.dir)?;
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::new();
+    for n in &g.nodes {
+        let config = node_config_path(&a.dir, &n.member);
+        if !config.exists() {
+            anyhow::bail!("{} is missing (was the folder made by `borderlink network new`?)", config.display());
+        }
+        let log_path = config.with_file_name("node.log");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path)?;
+        let child = std::process::Command::new(&exe)
+            .arg("serve")
+            .arg("--config")
+            .arg(&config)
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot start node {}: {e}", n.id))?;
+        children.push((n.clone(), child, log_path));
+    }
+    let http = reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build()?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for (n, child, log) in &mut children {
+        loop {
+            if let Some(status) = child.try_wait()? {
+                anyhow::bail!("node {} ({}) exited with {status}; see {}", n.id, n.member, log.display());
+            }
+            if http.get(format!("{}/healthz", n.api_url)).send().is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!("node {} did not answer at {} within 120 s; see {}", n.id, n.api_url, log.display());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "consortium {:?}: {} nodes up", g.consortium, children.len())?;
+    for (n, child, log) in &children {
+        writeln!(out, "node {} {} {} pid {} log {}", n.id, n.member, n.api_url, child.id(), log.display())?;
+        if let Some(t) = console_token(&a.dir, &n.member) {
+            writeln!(out, "  console login: {}/login?token={t}", n.api_url)?;
+        }
+    }
+    writeln!(out, "status: borderlink network status --dir {}; press Ctrl-C to stop every node", a.dir.display())?;
+    out.flush()?;
+    drop(out);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let stop = crate::serve::shutdown_signal();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => break,
+                _ = tick.tick() => {
+                    for (n, child, log) in &mut children {
+                        if let Ok(Some(status)) = child.try_wait() {
+                            if !status.success() || status.code().is_some() {
+                                eprintln!("node {} ({}) exited with {status}; see {}", n.id, n.member, log.display());
+                            }
+                        }
+                    }
+                    children.retain_mut(|(_, c, _)| matches!(c.try_wait(), Ok(None)));
+                }
+            }
+        }
+    });
+    println!("stopping {} node(s)", children.len());
+    for (_, child, _) in &children {
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for (n, child, _) in &mut children {
+        while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if matches!(child.try_wait(), Ok(None)) {
+            eprintln!("node {} did not stop in time; killing it", n.id);
+            let _ = child.kill();
+        }
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// One node's answer to `network status`.
+#[derive(Debug, serde::Serialize)]
+struct NodeReport {
+    id: u64,
+    member: String,
+    api_url: String,
+    reachable: bool,
+    error: Option<String>,
+    state: Option<String>,
+    term: Option<u64>,
+    leader: Option<u64>,
+    height: Option<u64>,
+    head_hash: Option<String>,
+    /// Peers whose signed checkpoints differ from this node's blocks: (member, height).
+    divergences: Vec<(String, u64)>,
+}
+
+/// The whole report.
+#[derive(Debug, serde::Serialize)]
+struct StatusReport {
+    consortium: String,
+    nodes: Vec<NodeReport>,
+    leader: Option<u64>,
+    /// Every reachable node has the same block hash at the lowest common height.
+    heads_agree: bool,
+    common_height: u64,
+    /// Nodes whose hash differs from the majority's, with the first height where it does.
+    divergent: Vec<(u64, u64)>,
+    all_reachable: bool,
+}
+
+fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
+    let g = load_genesis(&a.dir)?;
+    let key_path = match &a.key {
+        Some(k) => k.clone(),
+        None => a.dir.join("orgs").join(&g.nodes[0].member).join("member.key"),
+    };
+    let keys = borderlink_ledger::identity::MemberKeys::load(&key_path)?;
+    let mut reports = Vec::new();
+    let mut clients = Vec::new();
+    for n in &g.nodes {
+        let mut r = NodeReport {
+            id: n.id,
+            member: n.member.clone(),
+            api_url: n.api_url.clone(),
+            reachable: false,
+            error: None,
+            state: None,
+            term: None,
+            leader: None,
+            height: None,
+            head_hash: None,
+            divergences: Vec::new(),
+        };
+        let client = crate::ledger_cmd::NodeClient::new(&n.api_url, keys.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        match client.get("api/v1/network") {
+            Ok(reply) if reply.status.is_success() => {
+                let v: serde_json::Value = reply.json("network").map_err(|e| anyhow::anyhow!("{e}"))?;
+                r.reachable = true;
+                r.height = Some(v["head"]["height"].as_u64().unwrap_or(0));
+                r.head_hash = v["head"]["hash"].as_str().map(str::to_owned);
+                let c = &v["cluster"];
+                r.state = c["state"].as_str().map(str::to_owned);
+                r.term = c["term"].as_u64();
+                r.leader = c["leader"].as_u64();
+                for node in c["nodes"].as_array().into_iter().flatten() {
+                    if let Some(d) = node["diverged_at"].as_u64() {
+                        r.divergences.push((node["member"].as_str().unwrap_or("").to_owned(), d));
+                    }
+                }
+            }
+            Ok(reply) => r.error = Some(format!("HTTP {}", reply.status)),
+            Err(e) => r.error = Some(e.to_string()),
+        }
+        clients.push(client);
+        reports.push(r);
+    }
+    let reachable: Vec<usize> = (0..reports.len()).filter(|i| reports[*i].reachable).collect();
+    let common_height = reachable.iter().filter_map(|i| reports[*i].height).min().unwrap_or(0);
+    // The block hash of each reachable node at the common height.
+    let mut hashes: Vec<(usize, Option<String>)> = Vec::new();
+    for i in &reachable {
+        let h = if reports[*i].height == Some(common_height) {
+            reports[*i].head_hash.clone()
+        } else if common_height == 0 {
+            None
+        } else {
+            clients[*i]
+                .get(&format!("api/v1/blocks/{common_height}"))
+                .ok()
+                .filter(|r| r.status.is_success())
+                .and_then(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
+                .and_then(|v| v["hash"].as_str().map(str::to_owned))
+        };
+        hashes.push((*i, h));
+    }
+    let heads_agree = hashes.windows(2).all(|w| w[0].1 == w[1].1);
+    // A node is divergent when most other nodes report a different hash from it.
+    let mut divergent = Vec::new();
+    for r in &reports {
+        let mut reported_by = 0;
+        let mut first = u64::MAX;
+        for other in &reports {
+            if let Some((_, h)) = other.divergences.iter().find(|(m, _)| m == &r.member) {
+                reported_by += 1;
+                first = first.min(*h);
+            }
+        }
+        if reported_by * 2 >= reports.len().saturating_sub(1).max(1) && reported_by > 0 {
+            divergent.push((r.id, first));
+        }
+    }
+    let leader = reports.iter().filter(|r| r.state.as_deref() == Some("leader")).map(|r| r.id).next_back();
+    let report = StatusReport {
+        consortium: g.consortium.clone(),
+        all_reachable: reachable.len() == reports.len(),
+        nodes: reports,
+        leader,
+        heads_agree,
+        common_height,
+        divergent,
+    };
+    let ok = report.all_reachable && report.heads_agree && report.divergent.is_empty() && report.leader.is_some();
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "consortium {:?}: {} node(s)", report.consortium, report.nodes.len())?;
+        writeln!(out, "{:<4} {:<20} {:<24} {:<10} {:>5} {:>8}  head", "node", "member", "API", "state", "term", "height")?;
+        for r in &report.nodes {
+            if r.reachable {
+                writeln!(
+                    out,
+                    "{:<4} {:<20} {:<24} {:<10} {:>5} {:>8}  {}",
+                    r.id,
+                    r.member,
+                    r.api_url.trim_start_matches("http://"),
+                    r.state.as_deref().unwrap_or("-"),
+                    r.term.map_or("-".into(), |t| t.to_string()),
+                    r.height.unwrap_or(0),
+                    r.head_hash.as_deref().map_or("-", |h| &h[..h.len().min(16)])
+                )?;
+            } else {
+                writeln!(out, "{:<4} {:<20} {:<24} unreachable: {}", r.id, r.member, r.api_url, r.error.as_deref().unwrap_or(""))?;
+            }
+        }
+        match report.leader {
+            Some(l) => writeln!(out, "leader: node {l}")?,
+            None => writeln!(out, "leader: none known")?,
+        }
+        if report.heads_agree {
+            writeln!(out, "checkpoints: the reachable nodes agree up to height {}", report.common_height)?;
+        } else {
+            writeln!(out, "checkpoints: the nodes DISAGREE at height {}", report.common_height)?;
+        }
+        for (id, h) in &report.divergent {
+            writeln!(out, "divergence: node {id} differs from the majority from height {h} on")?;
+        }
+    }
+    Ok(if ok { ExitCode::Ok } else { ExitCode::Invalid })
 }

@@ -25,6 +25,41 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The ledger this node keeps, when it is a member node of a consortium.
     pub ledger: Option<LedgerConfig>,
+    /// Replication: this node is one of the consortium's ordering nodes (needs `ledger`).
+    pub cluster: Option<ClusterSection>,
+}
+
+/// How a node takes part in the consortium's Raft group (section `[cluster]` of the file).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// This node's Raft id; by default the genesis node of this node's member.
+    #[serde(default)]
+    pub node_id: Option<u64>,
+    /// Where peers connect; by default the genesis node's `peer_addr`.
+    #[serde(default)]
+    pub peer_listen: Option<SocketAddr>,
+    /// The node's TLS certificate (`orgs/ID/node.pem`), issued by the consortium CA.
+    pub tls_cert: PathBuf,
+    /// Its key (`orgs/ID/node.key`, mode 0600).
+    pub tls_key: PathBuf,
+    /// Build a snapshot (and purge the log before it) every this many log entries (1000).
+    #[serde(default = "default_snapshot_every")]
+    pub snapshot_every: u64,
+    /// Log entries kept behind a snapshot for peers that lag a little (100).
+    #[serde(default = "default_keep_after_snapshot")]
+    pub keep_after_snapshot: u64,
+    /// Accept the fault switch (`POST /api/v1/cluster/faults`): for fault tests only.
+    #[serde(default)]
+    pub faults: bool,
+}
+
+fn default_snapshot_every() -> u64 {
+    1000
+}
+
+fn default_keep_after_snapshot() -> u64 {
+    100
 }
 
 /// Where a member node finds its consortium and its keys.
@@ -44,7 +79,36 @@ impl Default for Config {
             data_dir: PathBuf::from("./borderlink-data"),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             ledger: None,
+            cluster: None,
         }
+    }
+}
+
+impl Config {
+    /// Reads a node configuration file (TOML); relative paths in it are taken from the file's
+    /// folder, so a node folder can be moved as a whole.
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut c: Config = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let base = path.parent().unwrap_or(std::path::Path::new("."));
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        fix(&mut c.data_dir);
+        if let Some(l) = &mut c.ledger {
+            fix(&mut l.genesis);
+            fix(&mut l.key);
+        }
+        if let Some(cl) = &mut c.cluster {
+            fix(&mut cl.tls_cert);
+            fix(&mut cl.tls_key);
+            if c.ledger.is_none() {
+                return Err(format!("{}: [cluster] needs a [ledger] section", path.display()));
+            }
+        }
+        Ok(c)
     }
 }
 

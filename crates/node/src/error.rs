@@ -92,6 +92,10 @@ make_error_codes! {
     Unauthenticated => "unauthenticated", InvalidRequest, UNAUTHORIZED;
     /// This node runs without a ledger.
     LedgerDisabled => "ledger_disabled", InvalidRequest, NOT_FOUND;
+    /// The node keeps its ledger alone (no `[cluster]` section): there is no Raft group to show.
+    ClusterDisabled => "cluster_disabled", InvalidRequest, NOT_FOUND;
+    /// An authenticated caller may not do this.
+    Forbidden => "forbidden", InvalidRequest, FORBIDDEN;
     /// No record with this id.
     RecordNotFound => "record_not_found", InvalidRequest, NOT_FOUND;
     /// No block at this height.
@@ -223,6 +227,12 @@ pub enum ApiError {
     /// The node has no ledger.
     #[error("this node runs without a ledger")]
     LedgerDisabled,
+    /// The node is not replicated.
+    #[error("this node keeps its ledger alone: it has no [cluster] section")]
+    ClusterDisabled,
+    /// Authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
     /// No such record.
     #[error("no record {0}")]
     RecordNotFound(String),
@@ -314,6 +324,8 @@ impl ErrorCode for ApiError {
             ApiError::Internal(_) => Code::Internal,
             ApiError::Unauthenticated(_) => Code::Unauthenticated,
             ApiError::LedgerDisabled => Code::LedgerDisabled,
+            ApiError::ClusterDisabled => Code::ClusterDisabled,
+            ApiError::Forbidden(_) => Code::Forbidden,
             ApiError::RecordNotFound(_) => Code::RecordNotFound,
             ApiError::BlockNotFound(_) => Code::BlockNotFound,
             ApiError::Ledger(e) => ledger_code(e),

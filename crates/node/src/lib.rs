@@ -25,7 +25,7 @@ mod server;
 mod session;
 mod validation;
 
-pub use config::{Config, DEFAULT_MAX_BODY_BYTES, LedgerConfig};
+pub use config::{ClusterSection, Config, DEFAULT_MAX_BODY_BYTES, LedgerConfig};
 pub use error::{ErrorCode, NodeError};
 pub use ordering::{CommitEvent, LedgerService, Ordering, SoloOrderer};
 pub use server::{Node, bind, router, serve};

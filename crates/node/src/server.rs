@@ -123,6 +123,9 @@ impl Node {
         tracing::info!(addr = %self.local_addr, "serving");
         let ledger = self.state.ledger.as_ref().map(|l| Arc::downgrade(l.ledger()));
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.map_err(NodeError::Serve)?;
+        if let Some(l) = &self.state.ledger {
+            l.shutdown().await;
+        }
         drop(self.state);
         // The ordering and scoring tasks end once the state is gone; wait (bounded) until they
         // have released the ledger, so that a stopped node has closed its database.
@@ -201,7 +204,69 @@ async fn open_ledger(
     .map_err(|e| NodeError::Ledger(borderlink_ledger::LedgerError::Io(e.to_string())))?
     .map_err(NodeError::Ledger)?;
     tracing::info!(member = ledger.local_member().unwrap_or("-"), chain = %ledger.chain_id(), height = ledger.head().map_or(0, |h| h.height), "ledger open");
-    Ok((LedgerService::start_solo(Arc::new(ledger)), token))
+    let ledger = Arc::new(ledger);
+    let service = match &config.cluster {
+        None => LedgerService::start_solo(ledger),
+        Some(cs) => {
+            let cc = cluster_config(config, cs, &ledger)?;
+            LedgerService::start_cluster(ledger, cc)
+                .await
+                .map_err(|e| NodeError::Ledger(borderlink_ledger::LedgerError::Io(e)))?
+        }
+    };
+    Ok((service, token))
+}
+
+/// The Raft settings of this node, from its `[cluster]` section and the genesis.
+fn cluster_config(
+    config: &Config,
+    cs: &crate::config::ClusterSection,
+    ledger: &borderlink_ledger::Ledger,
+) -> Result<crate::raft::ClusterConfig, NodeError> {
+    let err = |m: String| NodeError::Ledger(borderlink_ledger::LedgerError::Io(m));
+    let g = ledger.genesis();
+    let member = ledger.local_member().unwrap_or_default().to_owned();
+    let own = match cs.node_id {
+        Some(id) => g.nodes.iter().find(|n| n.id == id),
+        None => g.nodes.iter().find(|n| n.member == member),
+    };
+    let node_id = cs
+        .node_id
+        .or(own.map(|n| n.id))
+        .ok_or_else(|| err(format!("the genesis lists no node of {member}; set [cluster] node_id")))?;
+    let peer_listen = match cs.peer_listen {
+        Some(a) => a,
+        None => {
+            let addr = own.map(|n| n.peer_addr.clone()).ok_or_else(|| err("set [cluster] peer_listen".into()))?;
+            addr.parse().map_err(|e| err(format!("genesis peer_addr {addr:?}: {e}")))?
+        }
+    };
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| err(format!("cannot read {}: {e}", p.display())))
+    };
+    let tls = crate::peer::PeerTls::new(&g.ca_certificate, &read(&cs.tls_cert)?, &read(&cs.tls_key)?)
+        .map_err(|e| err(e.to_string()))?;
+    let founders = g
+        .nodes
+        .iter()
+        .map(|n| {
+            (n.id, crate::raft::PeerNode {
+                member: n.member.clone(),
+                peer_addr: n.peer_addr.clone(),
+                api_url: n.api_url.clone(),
+            })
+        })
+        .collect();
+    Ok(crate::raft::ClusterConfig {
+        node_id,
+        peer_listen,
+        tls,
+        founders,
+        raft_dir: config.data_dir.join("raft"),
+        snapshot_every: cs.snapshot_every.max(1),
+        keep_after_snapshot: cs.keep_after_snapshot,
+        faults: cs.faults,
+    })
 }
 
 /// Binds and serves until `shutdown` completes: [`bind`] then [`Node::serve`].

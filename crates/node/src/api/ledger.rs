@@ -82,6 +82,9 @@ pub(crate) struct NetworkView {
     local_member: Option<String>,
     head: Option<HeadView>,
     members: Vec<MemberView>,
+    /// The Raft group, when the ledger is replicated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster: Option<crate::raft::ClusterStatus>,
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +113,7 @@ pub(crate) async fn network(State(state): State<SharedState>, _caller: Caller) -
         chain_id: l.chain_id().to_hex(),
         local_member: l.local_member().map(str::to_owned),
         head: l.head().map(|h| HeadView { height: h.height, hash: h.hash().to_hex() }),
+        cluster: service(&state)?.cluster().map(|c| c.status()),
         members: l
             .members()
             .into_iter()
@@ -185,14 +189,35 @@ pub(crate) async fn list(
     Ok(Json(RecordList { records }))
 }
 
-/// `GET /api/v1/records/{id}`: the current version.
+/// Query of reads that may ask for consistency with everything committed before them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReadQuery {
+    /// `local` (the default: this node's copy as it is) or `linearizable` (first wait until this
+    /// node has applied everything the consortium committed before the request).
+    consistency: Option<String>,
+}
+
+async fn read_consistency(svc: &LedgerService, q: &ReadQuery) -> Result<(), ApiError> {
+    match q.consistency.as_deref() {
+        None | Some("local") => Ok(()),
+        Some("linearizable") => svc.linearize().await.map_err(ApiError::Tx),
+        Some(other) => Err(ApiError::InvalidQuery(format!(
+            "consistency={other:?}: expected local or linearizable"
+        ))),
+    }
+}
+
+/// `GET /api/v1/records/{id}[?consistency=linearizable]`: the current version.
 pub(crate) async fn record(
     State(state): State<SharedState>,
     _caller: Caller,
     Path(id): Path<String>,
+    Query(q): Query<ReadQuery>,
 ) -> Result<Json<RecordVersion>, ApiError> {
-    let l = service(&state)?.ledger();
-    l.record(&id)?.map(Json).ok_or(ApiError::RecordNotFound(id))
+    let svc = service(&state)?;
+    read_consistency(svc, &q).await?;
+    svc.ledger().record(&id)?.map(Json).ok_or(ApiError::RecordNotFound(id))
 }
 
 /// Every version of a record.
@@ -202,13 +227,16 @@ pub(crate) struct History {
     versions: Vec<RecordVersion>,
 }
 
-/// `GET /api/v1/records/{id}/history`: who changed what and when.
+/// `GET /api/v1/records/{id}/history[?consistency=linearizable]`: who changed what and when.
 pub(crate) async fn history(
     State(state): State<SharedState>,
     _caller: Caller,
     Path(id): Path<String>,
+    Query(q): Query<ReadQuery>,
 ) -> Result<Json<History>, ApiError> {
-    let versions = service(&state)?.ledger().history(&id)?;
+    let svc = service(&state)?;
+    read_consistency(svc, &q).await?;
+    let versions = svc.ledger().history(&id)?;
     if versions.is_empty() {
         return Err(ApiError::RecordNotFound(id));
     }

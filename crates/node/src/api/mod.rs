@@ -2,6 +2,7 @@
 //!
 //! Invariant: every response of this module is JSON, errors included (see [`crate::error`]).
 
+mod cluster;
 pub(crate) mod ledger;
 pub(crate) mod openapi;
 pub(crate) mod risk;
@@ -27,6 +28,8 @@ pub(crate) fn routes() -> Router<SharedState> {
         .route("/healthz", get(health))
         .route("/metrics", get(ledger::metrics))
         .route("/api/v1/network", get(ledger::network))
+        .route("/api/v1/cluster", get(cluster::status))
+        .route("/api/v1/cluster/faults", post(cluster::faults))
         .route("/api/v1/transactions", post(ledger::submit))
         .route("/api/v1/records", get(ledger::list))
         .route("/api/v1/records/{id}", get(ledger::record))

@@ -29,7 +29,7 @@ use borderlink_ledger::tx::{Transaction, TxBody, WrappedKey};
 use borderlink_ledger::{Hash, Receipt, TxError};
 use serde::{Deserialize, Serialize};
 
-pub use cluster::{Cluster, ClusterConfig, Faults};
+pub use cluster::{Cluster, ClusterConfig, ClusterStatus, Faults, NodeStatus};
 
 /// Raft node id.
 pub type NodeId = u64;

@@ -1,0 +1,56 @@
+//! `borderlink serve --config FILE`: one node as an organisation runs it in production — its
+//! own data folder, its member key, and (with a `[cluster]` section) its place in the
+//! consortium's Raft group. Stops cleanly on Ctrl-C or SIGTERM.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use borderlink_node::Config;
+
+use crate::ExitCode;
+
+/// Options of `borderlink serve`.
+#[derive(clap::Args)]
+pub(crate) struct ServeArgs {
+    /// The node's configuration file (TOML; `network new` writes one per node in DIR/nodes/ID/node.toml).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+}
+
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    crate::demo::init_tracing();
+    let config = Config::load(&args.config).map_err(anyhow::Error::msg)?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    runtime.block_on(async move {
+        let data = config.data_dir.clone();
+        let node = borderlink_node::bind(config).await?;
+        println!("Borderlink node: http://{}/", node.local_addr());
+        if let Some(svc) = node.ledger() {
+            if let Some(c) = svc.cluster() {
+                println!("raft node {} of {}", c.node_id(), svc.ledger().local_member().unwrap_or("-"));
+            }
+        }
+        println!("data folder: {}", data.display());
+        node.serve(shutdown_signal()).await?;
+        println!("stopped");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::Ok)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}

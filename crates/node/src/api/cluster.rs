@@ -1,0 +1,54 @@
+//! The replication endpoints: this node's view of the Raft group, and the fault switch that the
+//! fault tests use (refused unless the node was started with `[cluster] faults = true`).
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+
+use super::ledger::Caller;
+use crate::error::ApiError;
+use crate::raft::ClusterStatus;
+use crate::server::SharedState;
+
+fn cluster(state: &SharedState) -> Result<&std::sync::Arc<crate::raft::Cluster>, ApiError> {
+    state.ledger.as_ref().ok_or(ApiError::LedgerDisabled)?.cluster().ok_or(ApiError::ClusterDisabled)
+}
+
+/// `GET /api/v1/cluster`: role, term, leader, log positions, and every node with its height and
+/// checkpoint agreement as this node sees it.
+pub(crate) async fn status(State(state): State<SharedState>, _caller: Caller) -> Result<Json<ClusterStatus>, ApiError> {
+    Ok(Json(cluster(&state)?.status()))
+}
+
+/// Body of `POST /api/v1/cluster/faults`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaultsBody {
+    /// Cut this node off from its peers (both directions), or heal it.
+    isolate: Option<bool>,
+    /// Write blocks with a different timestamp than the leader's (a faulty node).
+    diverge: Option<bool>,
+    /// As leader, corrupt the signature of the next proposed transaction (a faulty leader).
+    corrupt_next: Option<bool>,
+}
+
+/// `POST /api/v1/cluster/faults`: only the node's own operator, only on a node started with
+/// `faults = true`.
+pub(crate) async fn faults(
+    State(state): State<SharedState>,
+    Caller(caller): Caller,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let c = cluster(&state)?;
+    if c.ledger().local_member() != Some(caller.as_str()) {
+        return Err(ApiError::Forbidden(format!("only this node's operator may switch its faults, not {caller}")));
+    }
+    if !c.faults().enabled {
+        return Err(ApiError::Forbidden("this node was not started with [cluster] faults = true".into()));
+    }
+    let b: FaultsBody = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("faults body: {e}")))?;
+    c.faults().set(b.isolate, b.diverge, b.corrupt_next);
+    let (isolated, diverging, corrupt_next) = c.faults().state();
+    tracing::warn!(isolated, diverging, corrupt_next, "fault switch changed");
+    Ok(Json(serde_json::json!({"isolated": isolated, "diverging": diverging, "corrupt_next": corrupt_next})))
+}
