@@ -71,7 +71,8 @@ struct NewArgs {
 }
 
 fn parse_role(s: &str) -> Result<borderlink_ledger::identity::Role, String> {
-    borderlink_ledger::identity::Role::parse(s).ok_or_else(|| format!("{s:?} is not one of customs, oga, aeo, carrier, port"))
+    borderlink_ledger::identity::Role::parse(s)
+        .ok_or_else(|| format!("{s:?} is not one of customs, oga, aeo, carrier, port"))
 }
 
 fn parse_org(s: &str) -> Result<OrgSpec, String> {
@@ -350,7 +351,8 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
             head_hash: None,
             divergences: Vec::new(),
         };
-        let client = crate::ledger_cmd::NodeClient::new(&n.api_url, keys.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let client =
+            crate::ledger_cmd::NodeClient::new(&n.api_url, keys.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
         match client.get("api/v1/network") {
             Ok(reply) if reply.status.is_success() => {
                 let v: serde_json::Value = reply.json("network").map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -404,7 +406,7 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
                 first = first.min(*h);
             }
         }
-        if reported_by * 2 >= reports.len().saturating_sub(1).max(1) && reported_by > 0 {
+        if reported_by > 0 && reported_by * 2 > reports.len().saturating_sub(1) {
             divergent.push((r.id, first));
         }
     }
@@ -425,7 +427,11 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
     } else {
         writeln!(out, "consortium {:?}: {} node(s)", report.consortium, report.nodes.len())?;
-        writeln!(out, "{:<4} {:<20} {:<24} {:<10} {:>5} {:>8}  head", "node", "member", "API", "state", "term", "height")?;
+        writeln!(
+            out,
+            "{:<4} {:<20} {:<24} {:<10} {:>5} {:>8}  head",
+            "node", "member", "API", "state", "term", "height"
+        )?;
         for r in &report.nodes {
             if r.reachable {
                 writeln!(
@@ -440,7 +446,14 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
                     r.head_hash.as_deref().map_or("-", |h| &h[..h.len().min(16)])
                 )?;
             } else {
-                writeln!(out, "{:<4} {:<20} {:<24} unreachable: {}", r.id, r.member, r.api_url, r.error.as_deref().unwrap_or(""))?;
+                writeln!(
+                    out,
+                    "{:<4} {:<20} {:<24} unreachable: {}",
+                    r.id,
+                    r.member,
+                    r.api_url,
+                    r.error.as_deref().unwrap_or("")
+                )?;
             }
         }
         match report.leader {

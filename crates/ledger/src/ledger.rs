@@ -503,8 +503,10 @@ impl Ledger {
         let r = self.db.begin_read().map_err(db)?;
         let t = r.open_table(WRAPPED).map_err(db)?;
         match t.get(version_key(record_id, version).as_slice()).map_err(db)? {
-            Some(v) => serde_json::from_slice(v.value())
-                .map_err(|e| LedgerError::Corrupt { height: None, detail: format!("wrapped keys of {record_id}: {e}") }),
+            Some(v) => serde_json::from_slice(v.value()).map_err(|e| LedgerError::Corrupt {
+                height: None,
+                detail: format!("wrapped keys of {record_id}: {e}"),
+            }),
             None => Ok(Vec::new()),
         }
     }
@@ -605,6 +607,7 @@ impl Ledger {
         let mut block_txs = Vec::new();
         let mut results = Vec::new();
         let mut kept: Vec<(usize, Option<Effect>)> = Vec::new();
+        let mut invalid_errors: HashMap<usize, TxError> = HashMap::new();
         for (i, (tx, o)) in txs.iter().zip(outcomes).enumerate() {
             match o {
                 Ok(effect) => {
@@ -616,6 +619,7 @@ impl Ledger {
                     block_txs.push(BlockTx::of(tx));
                     results.push(TxOutcome::Invalid { code: e.code().to_owned(), reason: e.to_string() });
                     kept.push((i, None));
+                    invalid_errors.insert(i, e);
                 }
                 Err(_) => {}
             }
@@ -657,11 +661,18 @@ impl Ledger {
                 let index = index as u32;
                 let tx = &txs[i];
                 let b = &tx.body;
-                txt.insert(ids[i].0.as_slice(), loc(height, index).as_slice()).map_err(db)?;
                 let Some(effect) = effect else {
-                    per_tx[i] = Some(Err(TxError::Rejected(format!("recorded invalid at height {height}"))));
+                    // A transaction recorded invalid never hides where the same transaction was
+                    // committed before (a replay keeps pointing to the original).
+                    if txt.get(ids[i].0.as_slice()).map_err(db)?.is_none() {
+                        txt.insert(ids[i].0.as_slice(), loc(height, index).as_slice()).map_err(db)?;
+                    }
+                    per_tx[i] = Some(Err(invalid_errors
+                        .remove(&i)
+                        .unwrap_or_else(|| TxError::Rejected(format!("recorded invalid at height {height}")))));
                     continue;
                 };
+                txt.insert(ids[i].0.as_slice(), loc(height, index).as_slice()).map_err(db)?;
                 match effect {
                     Effect::Put { state: mut st, wrapped: keys } => {
                         st.height = height;

@@ -196,8 +196,13 @@ impl LedgerService {
             return r;
         }
         match self.orderer.order(tx.clone()).await {
-            Err(TxError::Replay) => self.recorded(&tx.id()).unwrap_or(Err(TxError::Replay)),
-            other => other,
+            // Refused (a replay, or ordered twice because a client retried during a leader
+            // change): when the same transaction is committed, that is its answer.
+            Err(e) => match self.recorded(&tx.id()) {
+                Some(Ok(receipt)) => Ok(receipt),
+                _ => Err(e),
+            },
+            ok => ok,
         }
     }
 

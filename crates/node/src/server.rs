@@ -241,20 +241,22 @@ fn cluster_config(
             addr.parse().map_err(|e| err(format!("genesis peer_addr {addr:?}: {e}")))?
         }
     };
-    let read = |p: &std::path::Path| {
-        std::fs::read_to_string(p).map_err(|e| err(format!("cannot read {}: {e}", p.display())))
-    };
+    let read =
+        |p: &std::path::Path| std::fs::read_to_string(p).map_err(|e| err(format!("cannot read {}: {e}", p.display())));
     let tls = crate::peer::PeerTls::new(&g.ca_certificate, &read(&cs.tls_cert)?, &read(&cs.tls_key)?)
         .map_err(|e| err(e.to_string()))?;
     let founders = g
         .nodes
         .iter()
         .map(|n| {
-            (n.id, crate::raft::PeerNode {
-                member: n.member.clone(),
-                peer_addr: n.peer_addr.clone(),
-                api_url: n.api_url.clone(),
-            })
+            (
+                n.id,
+                crate::raft::PeerNode {
+                    member: n.member.clone(),
+                    peer_addr: n.peer_addr.clone(),
+                    api_url: n.api_url.clone(),
+                },
+            )
         })
         .collect();
     Ok(crate::raft::ClusterConfig {

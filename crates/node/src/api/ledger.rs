@@ -202,9 +202,7 @@ async fn read_consistency(svc: &LedgerService, q: &ReadQuery) -> Result<(), ApiE
     match q.consistency.as_deref() {
         None | Some("local") => Ok(()),
         Some("linearizable") => svc.linearize().await.map_err(ApiError::Tx),
-        Some(other) => Err(ApiError::InvalidQuery(format!(
-            "consistency={other:?}: expected local or linearizable"
-        ))),
+        Some(other) => Err(ApiError::InvalidQuery(format!("consistency={other:?}: expected local or linearizable"))),
     }
 }
 

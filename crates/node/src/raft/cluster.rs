@@ -154,11 +154,8 @@ impl Cluster {
         }
         .validate()
         .map_err(|e| format!("raft configuration: {e}"))?;
-        let network = transport::Network {
-            tls: config.tls.clone(),
-            faults: Arc::clone(&faults),
-            ledger: Arc::clone(&ledger),
-        };
+        let network =
+            transport::Network { tls: config.tls.clone(), faults: Arc::clone(&faults), ledger: Arc::clone(&ledger) };
         let raft = BorderRaft::new(config.node_id, Arc::new(raft_config), network, log, sm)
             .await
             .map_err(|e| format!("raft: {e}"))?;
@@ -317,7 +314,10 @@ impl Cluster {
             PeerRequest::Vote(r) => PeerResponse::Vote(self.raft.vote(r).await),
             PeerRequest::SnapshotBase => {
                 let head = self.ledger.head();
-                PeerResponse::SnapshotBase { height: head.as_ref().map_or(0, |h| h.height), hash: head.map(|h| h.hash()) }
+                PeerResponse::SnapshotBase {
+                    height: head.as_ref().map_or(0, |h| h.height),
+                    hash: head.map(|h| h.hash()),
+                }
             }
             PeerRequest::InstallSnapshot { vote, meta, snapshot } => {
                 let snap = openraft::Snapshot { meta, snapshot: Box::new(snapshot) };
@@ -375,9 +375,11 @@ impl Cluster {
                 let a = self.agreement.lock().unwrap_or_else(|e| e.into_inner());
                 a.get(&id).map_or(1, |p| p.agreed_height + 1)
             };
-            let reply =
-                tokio::time::timeout(Duration::from_secs(2), self.call(id, &PeerRequest::Checkpoints { from, limit: 512 }))
-                    .await;
+            let reply = tokio::time::timeout(
+                Duration::from_secs(2),
+                self.call(id, &PeerRequest::Checkpoints { from, limit: 512 }),
+            )
+            .await;
             let Ok(Ok(PeerResponse::Checkpoints { height, checkpoints })) = reply else { continue };
             let members = self.ledger.members();
             let Some(m) = members.iter().find(|m| m.id == node.member) else { continue };
@@ -425,7 +427,13 @@ impl Cluster {
             metrics::gauge!("borderlink_checkpoint_agreed_height", "peer" => node.member.clone())
                 .set(entry.agreed_height as f64);
         }
-        let divergent = self.agreement.lock().unwrap_or_else(|e| e.into_inner()).values().filter(|p| p.diverged_at.is_some()).count();
+        let divergent = self
+            .agreement
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter(|p| p.diverged_at.is_some())
+            .count();
         metrics::gauge!("borderlink_checkpoint_divergent_peers").set(divergent as f64);
     }
 
@@ -448,7 +456,11 @@ impl Cluster {
                     voter: voters.contains(id),
                     this_node: *id == self.node_id,
                     leader: m.current_leader == Some(*id),
-                    height: if *id == self.node_id { self.ledger.head().map(|h| h.height) } else { a.map(|a| a.height) },
+                    height: if *id == self.node_id {
+                        self.ledger.head().map(|h| h.height)
+                    } else {
+                        a.map(|a| a.height)
+                    },
                     agreed_height: a.map(|a| a.agreed_height),
                     diverged_at: a.and_then(|a| a.diverged_at),
                     last_contact_ms: a.and_then(|a| a.last_contact).map(|t| t.elapsed().as_millis() as u64),
@@ -577,7 +589,8 @@ async fn batcher(cluster: std::sync::Weak<Cluster>, mut rx: mpsc::Receiver<Job>)
             drop(c);
             for ((_, at, w), r) in batch.into_iter().zip(results) {
                 if let Err(e) = &r {
-                    metrics::counter!("borderlink_ledger_transactions_rejected_total", "reason" => e.code()).increment(1);
+                    metrics::counter!("borderlink_ledger_transactions_rejected_total", "reason" => e.code())
+                        .increment(1);
                 } else {
                     metrics::histogram!("borderlink_ledger_commit_seconds").record(at.elapsed().as_secs_f64());
                 }

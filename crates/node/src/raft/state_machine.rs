@@ -115,7 +115,10 @@ impl StateMachine {
             return Ok(BatchResult {
                 height: None,
                 block_hash: None,
-                results: slots.iter().map(|_| Err(TxError::Malformed("the transaction does not decode".into()))).collect(),
+                results: slots
+                    .iter()
+                    .map(|_| Err(TxError::Malformed("the transaction does not decode".into())))
+                    .collect(),
             });
         };
         let header = c.header.clone();
@@ -214,11 +217,8 @@ impl RaftSnapshotBuilder<TypeConfig> for Builder {
         };
         let height = head.as_ref().map_or(0, |h| h.height);
         let head_hash = head.map(|h| h.hash());
-        let snapshot_id = format!(
-            "{}-{}-{height}",
-            last_log_id.map_or(0, |l| l.leader_id.term),
-            last_log_id.map_or(0, |l| l.index)
-        );
+        let snapshot_id =
+            format!("{}-{}-{height}", last_log_id.map_or(0, |l| l.leader_id.term), last_log_id.map_or(0, |l| l.index));
         let meta = SnapshotMeta { last_log_id, last_membership, snapshot_id };
         let rec = SnapshotRecord { meta: meta.clone(), height, head_hash };
         let bytes = encode(&rec).map_err(snap_err)?;
@@ -292,14 +292,23 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let cur = self.current.lock().unwrap_or_else(|e| e.into_inner()).clone();
         Ok(cur.map(|r| Snapshot {
             meta: r.meta,
-            snapshot: Box::new(LedgerSnapshot { height: r.height, head_hash: r.head_hash, base: None, blocks: Vec::new() }),
+            snapshot: Box::new(LedgerSnapshot {
+                height: r.height,
+                head_hash: r.head_hash,
+                base: None,
+                blocks: Vec::new(),
+            }),
         }))
     }
 }
 
 /// The blocks a peer at `from_height` lacks up to `snap.height`, with the keys still held: what
 /// travels when a snapshot is sent.
-pub(crate) fn fill_snapshot(ledger: &Ledger, snap: &LedgerSnapshot, from_height: u64) -> Result<LedgerSnapshot, String> {
+pub(crate) fn fill_snapshot(
+    ledger: &Ledger,
+    snap: &LedgerSnapshot,
+    from_height: u64,
+) -> Result<LedgerSnapshot, String> {
     let mut out = LedgerSnapshot { height: snap.height, head_hash: snap.head_hash, base: None, blocks: Vec::new() };
     if from_height > 0 && from_height <= snap.height {
         let b = ledger.block(from_height).map_err(|e| e.to_string())?;

@@ -53,7 +53,10 @@ pub(crate) enum PeerRequest {
     /// read must wait for.
     ReadIndex,
     /// The receiver's own checkpoints from a height on (at most `limit`), and its height.
-    Checkpoints { from: u64, limit: u32 },
+    Checkpoints {
+        from: u64,
+        limit: u32,
+    },
 }
 
 /// The reply to a [`PeerRequest`].
@@ -61,11 +64,17 @@ pub(crate) enum PeerRequest {
 pub(crate) enum PeerResponse {
     AppendEntries(Result<AppendEntriesResponse<NodeId>, RaftError<NodeId>>),
     Vote(Result<VoteResponse<NodeId>, RaftError<NodeId>>),
-    SnapshotBase { height: u64, hash: Option<Hash> },
+    SnapshotBase {
+        height: u64,
+        hash: Option<Hash>,
+    },
     InstallSnapshot(Result<SnapshotResponse<NodeId>, String>),
     Forward(Result<Vec<Result<Receipt, TxError>>, TxError>),
     ReadIndex(Result<u64, String>),
-    Checkpoints { height: u64, checkpoints: Vec<Checkpoint> },
+    Checkpoints {
+        height: u64,
+        checkpoints: Vec<Checkpoint>,
+    },
     /// The request could not be handled (says why).
     Error(String),
 }
@@ -292,7 +301,13 @@ impl RaftNetwork<TypeConfig> for RaftClient {
             .await
             .map_err(|e| StreamingError::Network(NetworkError::new(&std::io::Error::other(e.to_string()))))?
             .map_err(|e| StreamingError::Network(NetworkError::new(&std::io::Error::other(e))))?;
-        tracing::info!(target = self.target, from, to = filled.height, blocks = filled.blocks.len(), "sending snapshot");
+        tracing::info!(
+            target = self.target,
+            from,
+            to = filled.height,
+            blocks = filled.blocks.len(),
+            "sending snapshot"
+        );
         metrics::counter!("borderlink_raft_snapshots_sent_total").increment(1);
         let req = PeerRequest::InstallSnapshot { vote, meta: snapshot.meta, snapshot: filled };
         match self.conn.call(&req).await {

@@ -1,0 +1,632 @@
+//! The replicated ledger with real processes and real sockets: three nodes started with
+//! `borderlink serve --config` from a consortium made by `network new`, talking mutual TLS.
+//! Readiness is always polled, never slept for. After every test each node's chain passes
+//! `ledger verify` and all head hashes match.
+//!
+//! The fault tests are slow on two cores: they are `#[ignore]`d in the default `cargo test` and
+//! run by `scripts/test.sh` (what CI runs) with `--include-ignored`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use borderlink_ledger::genesis::Genesis;
+use borderlink_ledger::identity::MemberKeys;
+use borderlink_ledger::{Transaction, clear_put_body};
+use borderlink_model::{ValidateOptions, validate};
+use serde_json::Value;
+
+use crate::{TempDir, borderlink, sample, stdout};
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("HTTP client")
+}
+
+/// Six free consecutive ports (API and peer port of three nodes).
+fn free_base_port() -> u16 {
+    for _ in 0..200 {
+        let seed = (std::process::id() as u64).wrapping_mul(2654435761) ^ now_ms() as u64;
+        let base = 20000 + ((seed % 2000) as u16) * 20;
+        let all_free = (0..6).all(|k| std::net::TcpListener::bind(("127.0.0.1", base + k)).is_ok());
+        if all_free {
+            return base;
+        }
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    panic!("no free ports");
+}
+
+/// A consortium of three ordering nodes (two customs administrations and an agency) and an AEO.
+pub(crate) struct Net {
+    pub(crate) dir: TempDir,
+    pub(crate) genesis: Genesis,
+    /// (member, api url) per node, in node-id order.
+    pub(crate) nodes: Vec<(String, String)>,
+    children: Vec<Option<Child>>,
+    pub(crate) keys: MemberKeys,
+}
+
+impl Net {
+    /// `network new`, then each node.toml gets the given extra `[cluster]` settings.
+    pub(crate) fn new(tag: &str, extra: &str) -> Self {
+        let dir = TempDir::new(tag);
+        let cdir = dir.0.join("consortium");
+        let base = free_base_port().to_string();
+        let o = borderlink(&[
+            "network",
+            "new",
+            "--dir",
+            cdir.to_str().expect("path"),
+            "--base-port",
+            &base,
+            "--org",
+            "HM Revenue & Customs:customs:GB",
+            "--org",
+            "Douane Nederland:customs:NL",
+            "--org",
+            "Animal and Plant Health Agency:oga:GB",
+            "--org",
+            "Example Imports Ltd:aeo:GB:GB553202734852",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let genesis = Genesis::load(&cdir.join("genesis.json")).expect("genesis");
+        assert_eq!(genesis.nodes.len(), 3, "customs, customs and agency run nodes");
+        for n in &genesis.nodes {
+            let p = cdir.join("nodes").join(&n.member).join("node.toml");
+            let mut text = std::fs::read_to_string(&p).expect("node.toml");
+            text.push_str(extra);
+            std::fs::write(&p, text).expect("node.toml");
+        }
+        let nodes = genesis.nodes.iter().map(|n| (n.member.clone(), n.api_url.clone())).collect();
+        let keys = MemberKeys::load(&cdir.join("orgs").join(&genesis.nodes[0].member).join("member.key")).expect("key");
+        let mut net = Self { dir, genesis, nodes, children: vec![None, None, None], keys };
+        for i in 0..3 {
+            net.start(i);
+        }
+        net
+    }
+
+    fn cdir(&self) -> PathBuf {
+        self.dir.0.join("consortium")
+    }
+
+    pub(crate) fn node_dir(&self, i: usize) -> PathBuf {
+        self.cdir().join("nodes").join(&self.nodes[i].0)
+    }
+
+    /// Starts node `i` (`serve --config`) and waits until it answers.
+    pub(crate) fn start(&mut self, i: usize) {
+        let dir = self.node_dir(i);
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("node.log")).expect("log");
+        let child = Command::new(env!("CARGO_BIN_EXE_borderlink"))
+            .arg("serve")
+            .arg("--config")
+            .arg(dir.join("node.toml"))
+            .env("BORDERLINK_LOG", "info,openraft=warn,tower_http=warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("serve starts");
+        self.children[i] = Some(child);
+        let c = http();
+        self.wait(&format!("node {i} answers"), Duration::from_secs(120), || {
+            c.get(format!("{}/healthz", self.nodes[i].1)).send().is_ok_and(|r| r.status().is_success())
+        });
+    }
+
+    /// `kill -9`.
+    pub(crate) fn kill9(&mut self, i: usize) {
+        if let Some(mut c) = self.children[i].take() {
+            c.kill().expect("SIGKILL");
+            c.wait().expect("reaped");
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub(crate) fn stop(&mut self, i: usize) {
+        let Some(mut c) = self.children[i].take() else { return };
+        let pid = c.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = c.try_wait().expect("try_wait") {
+                assert_eq!(status.code(), Some(0), "node {i} stops cleanly; log:\n{}", self.log_tail(i));
+                return;
+            }
+            assert!(Instant::now() < deadline, "node {i} did not stop after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub(crate) fn running(&self, i: usize) -> bool {
+        self.children[i].is_some()
+    }
+
+    pub(crate) fn log_tail(&self, i: usize) -> String {
+        let text = std::fs::read_to_string(self.node_dir(i).join("node.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// Polls `ok` until it holds or the deadline passes.
+    pub(crate) fn wait(&self, what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+        let deadline = Instant::now() + limit;
+        while !ok() {
+            if Instant::now() > deadline {
+                let views: Vec<String> = (0..3)
+                    .map(|i| format!("node {i}: head {:?}\n{:?}\n{}", self.head(i), self.cluster(i), self.log_tail(i)))
+                    .collect();
+                panic!("timed out waiting until {what}\n{}", views.join("\n---\n"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A signed GET against node `i`.
+    pub(crate) fn get(&self, i: usize, path: &str) -> Option<(u16, Value)> {
+        let auth = borderlink_ledger::auth::authorization(&self.keys, "GET", path, now_ms(), b"");
+        let r = http().get(format!("{}{path}", self.nodes[i].1)).header("authorization", auth).send().ok()?;
+        let status = r.status().as_u16();
+        Some((status, r.json().unwrap_or(Value::Null)))
+    }
+
+    /// Node `i`'s view of the Raft group.
+    pub(crate) fn cluster(&self, i: usize) -> Option<Value> {
+        self.get(i, "/api/v1/cluster").filter(|(s, _)| *s == 200).map(|(_, v)| v)
+    }
+
+    /// The leader every running node agrees on.
+    pub(crate) fn leader(&self) -> usize {
+        let mut found = None;
+        self.wait("the running nodes agree on a leader", Duration::from_secs(60), || {
+            let views: Vec<Option<u64>> = (0..3)
+                .filter(|i| self.running(*i))
+                .map(|i| self.cluster(i).and_then(|v| v["leader"].as_u64()))
+                .collect();
+            let first = views.first().copied().flatten();
+            let agreed = first.is_some() && views.iter().all(|v| *v == first);
+            let leader_runs = first.is_some_and(|id| self.running(id as usize - 1));
+            if agreed && leader_runs {
+                found = first;
+            }
+            agreed && leader_runs
+        });
+        found.expect("leader") as usize - 1
+    }
+
+    /// (height, head hash) of node `i`.
+    pub(crate) fn head(&self, i: usize) -> Option<(u64, String)> {
+        let (_, v) = self.get(i, "/api/v1/network").filter(|(s, _)| *s == 200)?;
+        Some((v["head"]["height"].as_u64().unwrap_or(0), v["head"]["hash"].as_str().unwrap_or("").to_owned()))
+    }
+
+    /// Waits until every running node has the same head.
+    pub(crate) fn converge(&self) -> (u64, String) {
+        let mut head = None;
+        self.wait("the running nodes have the same head", Duration::from_secs(120), || {
+            let heads: Vec<Option<(u64, String)>> = (0..3).filter(|i| self.running(*i)).map(|i| self.head(i)).collect();
+            let same = heads.iter().all(|h| h.is_some() && *h == heads[0]);
+            if same {
+                head = heads[0].clone();
+            }
+            same
+        });
+        head.expect("head")
+    }
+
+    /// Posts a wire transaction to node `i`: (status, body), or `None` when the node is unreachable.
+    pub(crate) fn submit(&self, i: usize, body: &[u8]) -> Option<(u16, Value)> {
+        let r = http()
+            .post(format!("{}/api/v1/transactions", self.nodes[i].1))
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+            .send()
+            .ok()?;
+        let status = r.status().as_u16();
+        Some((status, r.json().unwrap_or(Value::Null)))
+    }
+
+    /// Sets node `i`'s fault switch (as its operator, with its console token).
+    pub(crate) fn faults(&self, i: usize, body: Value) {
+        let token = std::fs::read_to_string(self.node_dir(i).join("data/console.token")).expect("console token");
+        let r = http()
+            .post(format!("{}/api/v1/cluster/faults", self.nodes[i].1))
+            .header("cookie", format!("borderlink_session={}", token.trim()))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .expect("faults");
+        assert_eq!(r.status().as_u16(), 200, "{:?}", r.text());
+    }
+
+    /// Stops every node, then: every chain passes `ledger verify` and all head hashes match.
+    pub(crate) fn finish(mut self) {
+        let (height, _) = self.converge();
+        for i in 0..3 {
+            self.stop(i);
+        }
+        let mut heads = BTreeSet::new();
+        for i in 0..3 {
+            let data = self.node_dir(i).join("data");
+            let genesis = self.cdir().join("genesis.json");
+            let o = borderlink(&[
+                "ledger",
+                "verify",
+                "--data",
+                data.to_str().expect("path"),
+                "--genesis",
+                genesis.to_str().expect("path"),
+            ]);
+            assert_eq!(o.status.code(), Some(0), "node {i}: {}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+            assert!(stdout(&o).contains("no problem found"), "{}", stdout(&o));
+            let ledger =
+                borderlink_ledger::Ledger::open(&data.join("ledger"), self.genesis.clone(), None).expect("open");
+            let head = ledger.head();
+            assert_eq!(head.as_ref().map_or(0, |h| h.height), height);
+            heads.insert(head.map(|h| h.hash()));
+        }
+        assert_eq!(heads.len(), 1, "all head hashes match");
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for c in self.children.iter_mut() {
+            if let Some(mut c) = c.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+}
+
+/// A declaration with its own LRN, signed by the first customs administration (wire JSON).
+pub(crate) fn declaration(net: &Net, template: &Value, tag: &str, n: u64) -> (String, Vec<u8>) {
+    let id = format!("{tag}-{n:06}");
+    let mut doc = template.clone();
+    doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(id);
+    let payload = serde_json::to_vec(&doc).expect("JSON");
+    let record = validate(&payload, &ValidateOptions::default()).record.expect("a valid declaration");
+    let body = clear_put_body(net.genesis.chain_id(), &record, &id, 1, &payload, &net.keys.member, n, now_ms());
+    let wire = Transaction::sign(body, payload, Vec::new(), &net.keys).to_wire();
+    (id, serde_json::to_vec(&wire).expect("JSON"))
+}
+
+fn template() -> Value {
+    serde_json::from_slice(&std::fs::read(sample("declaration.json")).expect("sample")).expect("JSON")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("path")
+}
+
+#[test]
+fn three_nodes_replicate_forward_and_read_linearizably() {
+    let net = Net::new("raft3", "");
+    let leader = net.leader();
+    let follower = (leader + 1) % 3;
+    let other = (leader + 2) % 3;
+    let t = template();
+    // A submission to a follower is forwarded to the leader and committed on every node.
+    let (id, body) = declaration(&net, &t, "FWD", 1);
+    let (status, reply) = net.submit(follower, &body).expect("follower answers");
+    assert_eq!(status, 201, "{reply}");
+    let height = reply["height"].as_u64().expect("height");
+    // Read it at once on the third node, linearizably: it waits until it has applied it.
+    let (status, v) = net.get(other, &format!("/api/v1/records/{id}?consistency=linearizable")).expect("read");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["height"].as_u64(), Some(height));
+    // Submitting the same signed transaction again returns its first receipt: committed once.
+    let (status, again) = net.submit(other, &body).expect("answers");
+    assert!(status == 200 || status == 201, "{again}");
+    assert_eq!(again["height"], reply["height"]);
+    assert_eq!(again["tx_id"], reply["tx_id"]);
+    let (_, hist) = net.get(leader, &format!("/api/v1/records/{id}/history")).expect("history");
+    assert_eq!(hist["versions"].as_array().map(Vec::len), Some(1));
+    // A bad consistency value is refused with the reason.
+    let (status, e) = net.get(other, &format!("/api/v1/records/{id}?consistency=eventual")).expect("read");
+    assert_eq!(status, 400, "{e}");
+    // The status command sees one leader and agreeing heads.
+    net.converge();
+    let o = borderlink(&["network", "status", "--dir", s(&net.cdir()), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    let st: Value = serde_json::from_slice(&o.stdout).expect("status JSON");
+    assert_eq!(st["leader"].as_u64(), Some(leader as u64 + 1));
+    assert_eq!(st["heads_agree"], true);
+    assert_eq!(st["all_reachable"], true);
+    assert!(st["common_height"].as_u64() >= Some(height));
+    // Each node's view lists three voters and its checkpoint agreement with the others.
+    net.wait("checkpoints are compared", Duration::from_secs(30), || {
+        net.cluster(other).is_some_and(|c| {
+            c["voters"].as_array().map(Vec::len) == Some(3)
+                && c["nodes"]
+                    .as_array()
+                    .is_some_and(|n| n.iter().filter(|x| x["agreed_height"].as_u64() >= Some(height)).count() == 2)
+        })
+    });
+    net.finish();
+}
+
+#[test]
+fn a_peer_with_a_certificate_from_another_ca_is_refused() {
+    let net = Net::new("raftca", "");
+    net.leader();
+    let foreign = TempDir::new("foreign-ca");
+    let o = borderlink(&[
+        "network",
+        "new",
+        "--dir",
+        s(&foreign.0.join("c")),
+        "--base-port",
+        "1",
+        "--org",
+        "HM Revenue & Customs:customs:GB",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    // The foreign node's certificate names the same member id as a real node of `net`.
+    let fdir = foreign.0.join("c/orgs").join(&net.nodes[0].0);
+    let tls = borderlink_node::peer::PeerTls::new(
+        &std::fs::read_to_string(foreign.0.join("c/ca.pem")).expect("ca"),
+        &std::fs::read_to_string(fdir.join("node.pem")).expect("cert"),
+        &std::fs::read_to_string(fdir.join("node.key")).expect("key"),
+    )
+    .expect("tls");
+    let peer_addr = net.genesis.nodes[1].peer_addr.clone();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let refused = rt.block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let tcp = tokio::net::TcpStream::connect(&peer_addr).await.expect("connect");
+        let name = rustls_pki_types::ServerName::try_from(format!("{}.borderlink", net.nodes[1].0)).expect("name");
+        // Our side refuses the node's certificate (another CA), or the node refuses ours.
+        match tls.connector().connect(name, tcp).await {
+            Err(_) => true,
+            Ok(mut s) => {
+                let _ = s.write_all(&[0, 0, 0, 1, 0]).await;
+                let mut buf = [0u8; 8];
+                !matches!(s.read(&mut buf).await, Ok(n) if n > 0)
+            }
+        }
+    });
+    assert!(refused, "a foreign-CA peer must not be served");
+    // The node counted the refusal.
+    let metrics = http().get(format!("{}/metrics", net.nodes[1].1)).send().expect("metrics").text().expect("text");
+    assert!(metrics.contains("borderlink_peer_refused_total"), "{metrics}");
+    net.finish();
+}
+
+#[test]
+#[ignore = "slow (real processes under load): run by scripts/test.sh with --include-ignored"]
+fn kill_9_the_leader_under_load_loses_nothing_and_commits_once() {
+    let net = Net::new("raftkill", "");
+    let leader = net.leader();
+    let t = template();
+    let acked = Arc::new(Mutex::new(Vec::<(String, u64)>::new()));
+    let next = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let net = Arc::new(Mutex::new(net));
+    let submitters: Vec<_> = (0..4)
+        .map(|k| {
+            let (acked, next, stop, t, net) =
+                (Arc::clone(&acked), Arc::clone(&next), Arc::clone(&stop), t.clone(), Arc::clone(&net));
+            let urls: Vec<String> = net.lock().expect("lock").nodes.iter().map(|n| n.1.clone()).collect();
+            let (id0, _) = (k, 0);
+            std::thread::spawn(move || {
+                let c = http();
+                let mut target = id0 % 3;
+                while !stop.load(Ordering::Relaxed) {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let (id, body) = {
+                        let g = net.lock().expect("lock");
+                        declaration(&g, &t, "LOAD", n)
+                    };
+                    // A client retries the same signed bytes, on any node, until it gets an answer.
+                    for attempt in 0..200 {
+                        let r = c
+                            .post(format!("{}/api/v1/transactions", urls[target]))
+                            .header("content-type", "application/json")
+                            .body(body.clone())
+                            .send();
+                        match r {
+                            Ok(r) if r.status().as_u16() == 201 || r.status().as_u16() == 200 => {
+                                let v: Value = r.json().expect("reply");
+                                acked.lock().expect("lock").push((id.clone(), v["height"].as_u64().unwrap_or(0)));
+                                break;
+                            }
+                            Ok(r) if r.status().is_client_error() => panic!("refused: {:?}", r.text()),
+                            _ => {
+                                target = (target + 1) % 3;
+                                assert!(attempt < 199, "{id} never committed");
+                                std::thread::sleep(Duration::from_millis(50));
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let wait_acked = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(240);
+        while acked.lock().expect("lock").len() < n {
+            assert!(Instant::now() < deadline, "too few acknowledged");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_acked(60);
+    net.lock().expect("lock").kill9(leader);
+    let before = acked.lock().expect("lock").len();
+    wait_acked(before + 60);
+    stop.store(true, Ordering::Relaxed);
+    for s in submitters {
+        s.join().expect("submitter");
+    }
+    let mut net = Arc::try_unwrap(net).ok().expect("sole owner").into_inner().expect("lock");
+    let new_leader = net.leader();
+    assert_ne!(new_leader, leader, "a new leader was elected");
+    // Bring the killed node back: it catches up.
+    net.start(leader);
+    net.converge();
+    let acked = std::mem::take(&mut *acked.lock().expect("lock"));
+    let ids: BTreeSet<&String> = acked.iter().map(|(id, _)| id).collect();
+    assert_eq!(ids.len(), acked.len(), "each acknowledgement names its own transaction");
+    for i in 0..3 {
+        for (id, height) in &acked {
+            let (status, h) = net.get(i, &format!("/api/v1/records/{id}/history")).expect("history");
+            assert_eq!(status, 200, "acknowledged {id} missing on node {i}");
+            let versions = h["versions"].as_array().expect("versions");
+            assert_eq!(versions.len(), 1, "{id} committed exactly once");
+            assert_eq!(versions[0]["height"].as_u64(), Some(*height), "{id} where it was acknowledged");
+        }
+    }
+    net.finish();
+}
+
+#[test]
+#[ignore = "slow (real processes): run by scripts/test.sh with --include-ignored"]
+fn a_node_down_for_long_catches_up_through_a_snapshot() {
+    let mut net = Net::new("raftsnap", "snapshot_every = 20\nkeep_after_snapshot = 2\n");
+    let leader = net.leader();
+    let down = (leader + 1) % 3;
+    net.stop(down);
+    let t = template();
+    for n in 0..70 {
+        let (_, body) = declaration(&net, &t, "SNAP", n);
+        let (status, v) = net.submit(leader, &body).expect("leader answers");
+        assert_eq!(status, 201, "{v}");
+    }
+    // The leader compacted its log past what the stopped node has.
+    net.wait("the leader purges its log", Duration::from_secs(60), || {
+        net.cluster(leader).is_some_and(|c| c["purged_index"].as_u64().unwrap_or(0) > 20)
+    });
+    net.start(down);
+    let (height, _) = net.converge();
+    assert!(height >= 70);
+    let metrics = http().get(format!("{}/metrics", net.nodes[leader].1)).send().expect("metrics").text().expect("text");
+    assert!(
+        metrics.lines().any(|l| l.starts_with("borderlink_raft_snapshots_sent_total") && !l.ends_with(" 0")),
+        "the leader sent a snapshot:\n{metrics}"
+    );
+    assert!(
+        net.log_tail(down).contains("snapshot installed") || {
+            std::fs::read_to_string(net.node_dir(down).join("node.log"))
+                .unwrap_or_default()
+                .contains("snapshot installed")
+        }
+    );
+    net.finish();
+}
+
+#[test]
+#[ignore = "slow (real processes): run by scripts/test.sh with --include-ignored"]
+fn a_partitioned_leader_cannot_write_the_majority_goes_on_and_all_heal() {
+    let net = Net::new("raftpart", "faults = true\n");
+    let old = net.leader();
+    let t = template();
+    let (_, body) = declaration(&net, &t, "PART", 0);
+    assert_eq!(net.submit(old, &body).expect("answers").0, 201);
+    // Cut the leader off.
+    net.faults(old, serde_json::json!({"isolate": true}));
+    let a = (old + 1) % 3;
+    let b = (old + 2) % 3;
+    // The majority elects a new leader and commits.
+    let mut committed = None;
+    net.wait("the majority commits without the old leader", Duration::from_secs(60), || {
+        let (_, body) = declaration(&net, &t, "PART", 1);
+        match net.submit(a, &body) {
+            Some((201, v)) => {
+                committed = v["height"].as_u64();
+                true
+            }
+            _ => false,
+        }
+    });
+    // The minority refuses writes: ordering_unavailable (503), nothing committed there.
+    let (_, body) = declaration(&net, &t, "PART", 2);
+    let (status, v) = net.submit(old, &body).expect("the isolated node answers HTTP");
+    assert_eq!(status, 503, "{v}");
+    assert_eq!(v["code"], "ordering_unavailable");
+    let new_leader = net.cluster(a).and_then(|c| c["leader"].as_u64()).expect("leader") as usize - 1;
+    assert!(new_leader == a || new_leader == b);
+    // Heal: the old leader rejoins as follower and every node ends with identical blocks.
+    net.faults(old, serde_json::json!({"isolate": false}));
+    let (height, _) = net.converge();
+    assert!(height >= committed.unwrap_or(0));
+    net.finish();
+}
+
+#[test]
+#[ignore = "slow (real processes): run by scripts/test.sh with --include-ignored"]
+fn a_faulty_leaders_corrupted_transaction_is_invalid_everywhere() {
+    let net = Net::new("raftfault", "faults = true\n");
+    let leader = net.leader();
+    let t = template();
+    net.faults(leader, serde_json::json!({"corrupt_next": true}));
+    let (id, body) = declaration(&net, &t, "CORRUPT", 0);
+    let (status, v) = net.submit(leader, &body).expect("answers");
+    assert!(status >= 400, "a corrupted transaction is not committed: {v}");
+    let (height, _) = net.converge();
+    for i in 0..3 {
+        let (s, block) = net.get(i, &format!("/api/v1/blocks/{height}")).expect("block");
+        assert_eq!(s, 200);
+        let txs = block["transactions"].as_array().expect("txs");
+        assert_eq!(txs.len(), 1, "{block}");
+        assert_eq!(txs[0]["outcome"]["code"], "bad_signature", "node {i}: {block}");
+        assert_eq!(net.get(i, &format!("/api/v1/records/{id}")).expect("read").0, 404);
+    }
+    net.finish();
+}
+
+#[test]
+#[ignore = "slow (real processes): run by scripts/test.sh with --include-ignored"]
+fn a_node_whose_blocks_differ_is_reported_by_the_others_with_the_height() {
+    let mut net = Net::new("raftdiverge", "faults = true\n");
+    let leader = net.leader();
+    let t = template();
+    let (_, body) = declaration(&net, &t, "AGREE", 0);
+    assert_eq!(net.submit(leader, &body).expect("answers").0, 201);
+    let bad = (leader + 1) % 3;
+    net.faults(bad, serde_json::json!({"diverge": true}));
+    let (_, body) = declaration(&net, &t, "DIVERGE", 1);
+    let (status, v) = net.submit(leader, &body).expect("answers");
+    assert_eq!(status, 201, "{v}");
+    let h = v["height"].as_u64().expect("height");
+    let bad_member = net.nodes[bad].0.clone();
+    for i in (0..3).filter(|i| *i != bad) {
+        net.wait("the divergence is reported", Duration::from_secs(60), || {
+            net.cluster(i).is_some_and(|c| {
+                c["nodes"].as_array().is_some_and(|n| {
+                    n.iter().any(|x| x["member"] == bad_member.as_str() && x["diverged_at"].as_u64() == Some(h))
+                })
+            })
+        });
+    }
+    let metrics = http().get(format!("{}/metrics", net.nodes[leader].1)).send().expect("metrics").text().expect("text");
+    assert!(metrics.contains("borderlink_checkpoint_divergence_height"), "{metrics}");
+    let o = borderlink(&["network", "status", "--dir", s(&net.cdir()), "--json"]);
+    assert_eq!(o.status.code(), Some(1), "status fails while a node diverges");
+    let st: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(st["divergent"][0][0].as_u64(), Some(bad as u64 + 1), "{st}");
+    assert_eq!(st["divergent"][0][1].as_u64(), Some(h), "{st}");
+    // Every chain is still internally sound; the two honest nodes have the same head.
+    let honest: Vec<usize> = (0..3).filter(|i| *i != bad).collect();
+    net.wait("the honest nodes agree", Duration::from_secs(60), || net.head(honest[0]) == net.head(honest[1]));
+    for i in 0..3 {
+        net.stop(i);
+        let o = borderlink(&[
+            "ledger",
+            "verify",
+            "--data",
+            s(&net.node_dir(i).join("data")),
+            "--genesis",
+            s(&net.cdir().join("genesis.json")),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "node {i}: {}", stdout(&o));
+    }
+}
