@@ -808,6 +808,41 @@ impl Ledger {
         }
     }
 
+    /// Checks transactions against the committed state without committing them, as a node does
+    /// before it proposes them for ordering (signatures verified as one batch). Every node
+    /// validates them again when it applies the ordered block; this only keeps garbage off the
+    /// chain.
+    pub fn precheck(&self, txs: &[Transaction]) -> Vec<Result<(), TxError>> {
+        let (members, policy) = {
+            let live = self.live.read().unwrap_or_else(|e| e.into_inner());
+            (Arc::clone(&live.members), Arc::clone(&live.policy))
+        };
+        let sig_ok = verify_signatures(txs, &members);
+        let read = self.db.begin_read().map_err(|e| TxError::Internal(db(e).to_string()));
+        let tables = read.and_then(|r| {
+            let state = r.open_table(STATE).map_err(|e| TxError::Internal(db(e).to_string()))?;
+            let txt = r.open_table(TXS).map_err(|e| TxError::Internal(db(e).to_string()))?;
+            Ok((state, txt))
+        });
+        let (state, txt) = match tables {
+            Ok(t) => t,
+            Err(e) => return txs.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let view = TableView { state: &state, txs: &txt };
+        txs.iter()
+            .zip(sig_ok)
+            .map(|(tx, ok)| {
+                if !members.keys.contains_key(&tx.body.submitter) {
+                    return Err(TxError::UnknownSubmitter(tx.body.submitter.clone()));
+                }
+                if !ok {
+                    return Err(TxError::BadSignature);
+                }
+                self.validate(tx, &tx.id(), &view, &members, &policy, false).map(|_| ())
+            })
+            .collect()
+    }
+
     /// Checks one transaction against the committed state without committing it.
     pub fn check(&self, tx: &Transaction) -> Result<(), TxError> {
         let (members, policy) = {

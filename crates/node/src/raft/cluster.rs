@@ -279,6 +279,40 @@ impl Cluster {
         }
     }
 
+    /// Prechecks transactions against the committed state (refusing what cannot be valid before
+    /// it is ordered; every node validates again when applying), then orders the others.
+    async fn order_checked(&self, txs: Vec<Transaction>) -> Vec<Result<Receipt, TxError>> {
+        let ledger = Arc::clone(&self.ledger);
+        let count = txs.len();
+        let (txs, pre) = tokio::task::spawn_blocking(move || {
+            let pre = ledger.precheck(&txs);
+            (txs, pre)
+        })
+        .await
+        .unwrap_or_else(|e| (Vec::new(), (0..count).map(|_| Err(TxError::Internal(e.to_string()))).collect()));
+        let to_order: Vec<RaftTx> =
+            txs.iter().zip(&pre).filter(|(_, p)| p.is_ok()).map(|(t, _)| RaftTx::of(t)).collect();
+        let n = to_order.len();
+        let ordered = if n == 0 {
+            Vec::new()
+        } else {
+            match self.propose(to_order).await {
+                Ok(r) if r.len() == n => r,
+                Ok(r) => (0..n)
+                    .map(|_| Err(TxError::Internal(format!("{} results for {n} transactions", r.len()))))
+                    .collect(),
+                Err(e) => (0..n).map(|_| Err(e.clone())).collect(),
+            }
+        };
+        let mut ordered = ordered.into_iter();
+        pre.into_iter()
+            .map(|p| match p {
+                Ok(()) => ordered.next().unwrap_or_else(|| Err(TxError::Internal("missing result".into()))),
+                Err(e) => Err(e),
+            })
+            .collect()
+    }
+
     /// Waits until this node has applied everything committed before the call (a linearizable
     /// read): the leader confirms it still leads a quorum and names the log index to wait for.
     pub async fn linearize(&self) -> Result<(), TxError> {
@@ -330,7 +364,16 @@ impl Cluster {
                     return PeerResponse::Forward(Err(unavailable("this node is no longer the leader; retry")));
                 }
                 tracing::debug!(from, n = txs.len(), "ordering a forwarded batch");
-                PeerResponse::Forward(self.propose(txs).await)
+                let decoded: Vec<Option<Transaction>> = txs.iter().map(RaftTx::to_tx).collect();
+                let valid: Vec<Transaction> = decoded.iter().flatten().cloned().collect();
+                let mut results = self.order_checked(valid).await.into_iter();
+                PeerResponse::Forward(Ok(decoded
+                    .iter()
+                    .map(|d| match d {
+                        Some(_) => results.next().unwrap_or_else(|| Err(TxError::Internal("missing result".into()))),
+                        None => Err(TxError::Malformed("the forwarded transaction does not decode".into())),
+                    })
+                    .collect()))
             }
             PeerRequest::ReadIndex => {
                 let r = match tokio::time::timeout(Duration::from_secs(5), self.raft.ensure_linearizable()).await {
@@ -577,15 +620,8 @@ async fn batcher(cluster: std::sync::Weak<Cluster>, mut rx: mpsc::Receiver<Job>)
         }
         let Some(c) = cluster.upgrade() else { break };
         tokio::spawn(async move {
-            let txs: Vec<RaftTx> = batch.iter().map(|(t, _, _)| RaftTx::of(t)).collect();
-            let n = txs.len();
-            let results = match c.propose(txs).await {
-                Ok(r) if r.len() == n => r,
-                Ok(r) => (0..n)
-                    .map(|_| Err(TxError::Internal(format!("{} results for {n} transactions", r.len()))))
-                    .collect(),
-                Err(e) => (0..n).map(|_| Err(e.clone())).collect(),
-            };
+            let txs: Vec<Transaction> = batch.iter().map(|(t, _, _)| t.clone()).collect();
+            let results = c.order_checked(txs).await;
             drop(c);
             for ((_, at, w), r) in batch.into_iter().zip(results) {
                 if let Err(e) = &r {
