@@ -249,7 +249,7 @@ impl NodeClient {
     }
 
     /// A signed request (the Authorization header covers method, path and query, time and body).
-    fn send(&self, method: reqwest::Method, path: &str, body: Vec<u8>) -> Outcome<Reply> {
+    pub(crate) fn send(&self, method: reqwest::Method, path: &str, body: Vec<u8>) -> Outcome<Reply> {
         let url = self.url(path)?;
         let pq = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),

@@ -25,6 +25,57 @@ enum NetworkCommand {
     Up(UpArgs),
     /// Show each node's role, term, height and head hash, and whether their checkpoints agree.
     Status(StatusArgs),
+    /// Propose admitting a member's ordering node (a governance transaction with the approvals
+    /// the genesis requires); once committed it joins Raft as a learner, then as a voter.
+    AddNode(AddNodeArgs),
+    /// Propose retiring an ordering node (governance); once committed it leaves the voters.
+    RemoveNode(RemoveNodeArgs),
+}
+
+#[derive(clap::Args)]
+struct GovernanceArgs {
+    /// The consortium's genesis.
+    #[arg(long, value_name = "GENESIS")]
+    genesis: PathBuf,
+    /// The submitting member's key (an eligible approver counts as one approval).
+    #[arg(long, value_name = "KEY")]
+    key: PathBuf,
+    /// Further approvers' keys (each signs the proposal), until the genesis' count is reached.
+    #[arg(long = "approve-key", value_name = "KEY")]
+    approve_keys: Vec<PathBuf>,
+    /// Node to submit to.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    node: String,
+    /// The proposal's id (default: derived from the change).
+    #[arg(long, value_name = "ID")]
+    proposal_id: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct AddNodeArgs {
+    #[command(flatten)]
+    gov: GovernanceArgs,
+    /// The member operating the node.
+    #[arg(long, value_name = "MEMBER")]
+    member: String,
+    /// Its Raft id (never used before in this consortium).
+    #[arg(long, value_name = "N")]
+    node_id: u64,
+    /// Host:port of its peer (mutual TLS) listener.
+    #[arg(long, value_name = "HOST:PORT")]
+    peer_addr: String,
+    /// Base URL of its API.
+    #[arg(long, value_name = "URL")]
+    api_url: String,
+}
+
+#[derive(clap::Args)]
+struct RemoveNodeArgs {
+    #[command(flatten)]
+    gov: GovernanceArgs,
+    /// The Raft id of the node to retire.
+    #[arg(long, value_name = "N")]
+    node_id: u64,
 }
 
 #[derive(clap::Args)]
@@ -102,6 +153,18 @@ pub(crate) fn run(args: NetworkArgs) -> anyhow::Result<ExitCode> {
         NetworkCommand::New(a) => new(a),
         NetworkCommand::Up(a) => up(a),
         NetworkCommand::Status(a) => status(a),
+        NetworkCommand::AddNode(a) => {
+            let node = borderlink_ledger::genesis::NodeSpec {
+                id: a.node_id,
+                member: a.member,
+                peer_addr: a.peer_addr,
+                api_url: a.api_url,
+            };
+            propose(&a.gov, borderlink_ledger::governance::GovernanceAction::AddNode { node })
+        }
+        NetworkCommand::RemoveNode(a) => {
+            propose(&a.gov, borderlink_ledger::governance::GovernanceAction::RemoveNode { node_id: a.node_id })
+        }
     }
 }
 
@@ -270,9 +333,7 @@ fn up(a: UpArgs) -> anyhow::Result<ExitCode> {
                 _ = tick.tick() => {
                     for (n, child, log) in &mut children {
                         if let Ok(Some(status)) = child.try_wait() {
-                            if !status.success() || status.code().is_some() {
-                                eprintln!("node {} ({}) exited with {status}; see {}", n.id, n.member, log.display());
-                            }
+                            eprintln!("node {} ({}) exited with {status}; see {}", n.id, n.member, log.display());
                         }
                     }
                     children.retain_mut(|(_, c, _)| matches!(c.try_wait(), Ok(None)));
@@ -470,4 +531,56 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(if ok { ExitCode::Ok } else { ExitCode::Invalid })
+}
+
+/// Signs a governance proposal with the given keys and submits it.
+fn propose(a: &GovernanceArgs, change: borderlink_ledger::governance::GovernanceAction) -> anyhow::Result<ExitCode> {
+    use borderlink_ledger::governance::{Approval, GovernanceAction, Proposal, approval_message};
+    use borderlink_ledger::identity::MemberKeys;
+    use borderlink_ledger::tx::{PayloadKind, TxBody, TxKind};
+    let g = borderlink_ledger::genesis::Genesis::load(&a.genesis)?;
+    let chain = g.chain_id();
+    let submitter = MemberKeys::load(&a.key)?;
+    let now = borderlink_node::ordering::now_ms();
+    let id = a.proposal_id.clone().unwrap_or_else(|| match &change {
+        GovernanceAction::AddNode { node } => format!("GOV-ADD-NODE-{}-{now}", node.id),
+        GovernanceAction::RemoveNode { node_id } => format!("GOV-REMOVE-NODE-{node_id}-{now}"),
+        _ => format!("GOV-{now}"),
+    });
+    let msg = approval_message(&chain, &id, &change)?;
+    let mut approvals = Vec::new();
+    for k in &a.approve_keys {
+        let keys = MemberKeys::load(k)?;
+        approvals.push(Approval { member: keys.member.clone(), signature: hex::encode(keys.sign(&msg)) });
+    }
+    let payload = serde_json::to_vec(&Proposal { change, approvals })?;
+    let body = TxBody {
+        chain,
+        kind: TxKind::Governance,
+        record_type: "governance".into(),
+        record_id: id.clone(),
+        version: 1,
+        meta: Default::default(),
+        payload_kind: PayloadKind::Clear,
+        payload_digest: borderlink_ledger::Hash::of(&payload),
+        payload_len: payload.len() as u64,
+        media_type: "application/json".into(),
+        private: None,
+        submitter: submitter.member.clone(),
+        nonce: now as u64,
+        timestamp_ms: now,
+    };
+    let wire = borderlink_ledger::Transaction::sign(body, payload, Vec::new(), &submitter).to_wire();
+    let client = crate::ledger_cmd::NodeClient::new(&a.node, submitter).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let reply = client
+        .send(reqwest::Method::POST, "api/v1/transactions", serde_json::to_vec(&wire)?)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let v: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
+    if reply.status.is_success() {
+        println!("committed governance proposal {id} at height {}", v["height"]);
+        Ok(ExitCode::Ok)
+    } else {
+        eprintln!("error [{}]: {}", v["code"].as_str().unwrap_or("?"), v["message"].as_str().unwrap_or(""));
+        Ok(ExitCode::Invalid)
+    }
 }

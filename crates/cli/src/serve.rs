@@ -26,10 +26,10 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let data = config.data_dir.clone();
         let node = borderlink_node::bind(config).await?;
         println!("Borderlink node: http://{}/", node.local_addr());
-        if let Some(svc) = node.ledger() {
-            if let Some(c) = svc.cluster() {
-                println!("raft node {} of {}", c.node_id(), svc.ledger().local_member().unwrap_or("-"));
-            }
+        if let Some(svc) = node.ledger()
+            && let Some(c) = svc.cluster()
+        {
+            println!("raft node {} of {}", c.node_id(), svc.ledger().local_member().unwrap_or("-"));
         }
         println!("data folder: {}", data.display());
         node.serve(shutdown_signal()).await?;

@@ -34,6 +34,16 @@ pub enum GovernanceAction {
         /// The new Cedar policy text.
         policy: String,
     },
+    /// Admit a member's ordering node: it joins Raft as a learner, then becomes a voter.
+    AddNode {
+        /// The node.
+        node: crate::genesis::NodeSpec,
+    },
+    /// Retire an ordering node: it leaves the Raft voters.
+    RemoveNode {
+        /// Its Raft id.
+        node_id: u64,
+    },
 }
 
 /// One member's approval of a proposal.

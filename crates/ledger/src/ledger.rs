@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::block::{Block, BlockHeader, BlockTx, Checkpoint, TxOutcome, checkpoint_message, results_root};
 use crate::codec::{Reader, Writer};
 use crate::genesis::Genesis;
+use crate::genesis::NodeSpec;
 use crate::governance::{GovernanceAction, Proposal, approval_message};
 use crate::identity::{Member, MemberKeys, MemberStatus};
 use crate::policy::{Action, Policy, ResourceAttrs};
@@ -92,6 +93,9 @@ impl RecordState {
     }
 }
 
+/// Node metadata values (in the order asked) and the newest block header, read together.
+pub type MetaAtHead = (Vec<Option<Vec<u8>>>, Option<BlockHeader>);
+
 /// Where a transaction was committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Receipt {
@@ -148,15 +152,17 @@ pub struct RecordVersion {
 struct Members {
     by_id: HashMap<String, Member>,
     keys: HashMap<String, VerifyingKey>,
+    /// The ordering nodes (genesis founders plus governance changes), by id.
+    nodes: Vec<NodeSpec>,
 }
 
 impl Members {
-    fn new(list: Vec<Member>) -> Result<Self, LedgerError> {
+    fn new(list: Vec<Member>, nodes: Vec<NodeSpec>) -> Result<Self, LedgerError> {
         let mut keys = HashMap::new();
         for m in &list {
             keys.insert(m.id.clone(), m.verifying_key()?);
         }
-        Ok(Self { by_id: list.into_iter().map(|m| (m.id.clone(), m)).collect(), keys })
+        Ok(Self { by_id: list.into_iter().map(|m| (m.id.clone(), m)).collect(), keys, nodes })
     }
 }
 
@@ -367,7 +373,12 @@ impl Ledger {
                 .map_err(db)?
                 .map(|v| String::from_utf8_lossy(v.value()).into_owned())
                 .unwrap_or_else(|| genesis.policy.clone());
-            (head, Members::new(members)?, Policy::new(&policy_text)?)
+            let nodes = match metat.get("nodes").map_err(db)? {
+                Some(v) => serde_json::from_slice::<Vec<NodeSpec>>(v.value())
+                    .map_err(|e| LedgerError::Corrupt { height: None, detail: format!("node list: {e}") })?,
+                None => genesis.nodes.clone(),
+            };
+            (head, Members::new(members, nodes)?, Policy::new(&policy_text)?)
         };
         let ledger = Self {
             db: database,
@@ -403,6 +414,11 @@ impl Ledger {
         let mut v: Vec<Member> = live.members.by_id.values().cloned().collect();
         v.sort_by(|a, b| a.id.cmp(&b.id));
         v
+    }
+
+    /// The ordering nodes (the genesis founders plus governance changes).
+    pub fn nodes(&self) -> Vec<NodeSpec> {
+        self.live.read().unwrap_or_else(|e| e.into_inner()).members.nodes.clone()
     }
 
     /// The current write policy text.
@@ -479,7 +495,7 @@ impl Ledger {
 
     /// Node metadata entries and the newest block header, read from one consistent snapshot of
     /// the store (what an ordering engine needs to describe a snapshot of the ledger).
-    pub fn meta_at_head(&self, keys: &[&str]) -> Result<(Vec<Option<Vec<u8>>>, Option<BlockHeader>), LedgerError> {
+    pub fn meta_at_head(&self, keys: &[&str]) -> Result<MetaAtHead, LedgerError> {
         let r = self.db.begin_read().map_err(db)?;
         let t = r.open_table(META).map_err(db)?;
         let mut values = Vec::with_capacity(keys.len());
@@ -708,6 +724,11 @@ impl Ledger {
                         match &action {
                             GovernanceAction::SetPolicy { policy } => {
                                 metat.insert("policy", policy.as_bytes()).map_err(db)?;
+                            }
+                            GovernanceAction::AddNode { .. } | GovernanceAction::RemoveNode { .. } => {
+                                let j = serde_json::to_vec(&members.nodes)
+                                    .map_err(|e| LedgerError::Storage(e.to_string()))?;
+                                metat.insert("nodes", j.as_slice()).map_err(db)?;
                             }
                             _ => {
                                 for m in members.by_id.values() {
@@ -984,7 +1005,11 @@ impl Ledger {
                 self.check_approvals(tx, &proposal, members)?;
                 // The change must make sense against current membership.
                 apply_governance(
-                    &Arc::new(Members { by_id: members.by_id.clone(), keys: members.keys.clone() }),
+                    &Arc::new(Members {
+                        by_id: members.by_id.clone(),
+                        keys: members.keys.clone(),
+                        nodes: members.nodes.clone(),
+                    }),
                     &Arc::new(Policy::new(policy.text()).map_err(|e| TxError::Internal(e.to_string()))?),
                     &proposal.change,
                 )
@@ -1570,6 +1595,7 @@ fn apply_governance(
     action: &GovernanceAction,
 ) -> Result<(Arc<Members>, Arc<Policy>), LedgerError> {
     let mut list: Vec<Member> = members.by_id.values().cloned().collect();
+    let mut nodes = members.nodes.clone();
     let mut policy = Arc::clone(policy);
     match action {
         GovernanceAction::AdmitMember { member } => {
@@ -1593,8 +1619,30 @@ fn apply_governance(
         GovernanceAction::SetPolicy { policy: text } => {
             policy = Arc::new(Policy::new(text)?);
         }
+        GovernanceAction::AddNode { node } => {
+            if node.id == 0 || nodes.iter().any(|n| n.id == node.id) {
+                return Err(LedgerError::Governance(format!("node id {} is zero or already taken", node.id)));
+            }
+            if !list.iter().any(|m| m.id == node.member && m.status == MemberStatus::Active) {
+                return Err(LedgerError::Governance(format!("{} is not an active member", node.member)));
+            }
+            if node.peer_addr.is_empty() || node.api_url.is_empty() {
+                return Err(LedgerError::Governance("a node needs its peer address and API URL".into()));
+            }
+            nodes.push(node.clone());
+        }
+        GovernanceAction::RemoveNode { node_id } => {
+            let before = nodes.len();
+            nodes.retain(|n| n.id != *node_id);
+            if nodes.len() == before {
+                return Err(LedgerError::Governance(format!("node {node_id} is not an ordering node")));
+            }
+            if nodes.is_empty() {
+                return Err(LedgerError::Governance("the last ordering node cannot be removed".into()));
+            }
+        }
     }
-    Ok((Arc::new(Members::new(list)?), policy))
+    Ok((Arc::new(Members::new(list, nodes)?), policy))
 }
 
 /// A problem found by an integrity check.

@@ -30,7 +30,8 @@ pub mod tx;
 
 pub use hash::Hash;
 pub use ledger::{
-    Committed, IntegrityReport, Ledger, Problem, Receipt, RecordState, RecordVersion, clear_put_body, next_version,
+    Committed, IntegrityReport, Ledger, MetaAtHead, Problem, Receipt, RecordState, RecordVersion, clear_put_body,
+    next_version,
 };
 pub use tx::{Transaction, TxBody, WireTransaction};
 

@@ -29,12 +29,12 @@ fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("HTTP client")
 }
 
-/// Six free consecutive ports (API and peer port of three nodes).
+/// Eight free consecutive ports (API and peer port of three nodes, and of a fourth one).
 fn free_base_port() -> u16 {
     for _ in 0..200 {
         let seed = (std::process::id() as u64).wrapping_mul(2654435761) ^ now_ms() as u64;
         let base = 20000 + ((seed % 2000) as u16) * 20;
-        let all_free = (0..6).all(|k| std::net::TcpListener::bind(("127.0.0.1", base + k)).is_ok());
+        let all_free = (0..8).all(|k| std::net::TcpListener::bind(("127.0.0.1", base + k)).is_ok());
         if all_free {
             return base;
         }
@@ -51,6 +51,7 @@ pub(crate) struct Net {
     pub(crate) nodes: Vec<(String, String)>,
     children: Vec<Option<Child>>,
     pub(crate) keys: MemberKeys,
+    base: u16,
 }
 
 impl Net {
@@ -58,7 +59,8 @@ impl Net {
     pub(crate) fn new(tag: &str, extra: &str) -> Self {
         let dir = TempDir::new(tag);
         let cdir = dir.0.join("consortium");
-        let base = free_base_port().to_string();
+        let base_port = free_base_port();
+        let base = base_port.to_string();
         let o = borderlink(&[
             "network",
             "new",
@@ -86,7 +88,7 @@ impl Net {
         }
         let nodes = genesis.nodes.iter().map(|n| (n.member.clone(), n.api_url.clone())).collect();
         let keys = MemberKeys::load(&cdir.join("orgs").join(&genesis.nodes[0].member).join("member.key")).expect("key");
-        let mut net = Self { dir, genesis, nodes, children: vec![None, None, None], keys };
+        let mut net = Self { dir, genesis, nodes, children: vec![None, None, None], keys, base: base_port };
         for i in 0..3 {
             net.start(i);
         }
@@ -120,6 +122,25 @@ impl Net {
         self.wait(&format!("node {i} answers"), Duration::from_secs(120), || {
             c.get(format!("{}/healthz", self.nodes[i].1)).send().is_ok_and(|r| r.status().is_success())
         });
+    }
+
+    /// Writes a configuration for another node of `member` (Raft id `id`, on the fourth pair of
+    /// ports), starts it, and returns its index. It joins only once governance admits it.
+    pub(crate) fn start_extra(&mut self, member: &str, id: u64) -> (usize, String, String) {
+        let (api, peer) = (self.base + 6, self.base + 7);
+        let dir = self.cdir().join("nodes").join(member);
+        std::fs::create_dir_all(&dir).expect("node dir");
+        let text = format!(
+            "listen = \"127.0.0.1:{api}\"\ndata_dir = \"data\"\n[ledger]\ngenesis = \"../../genesis.json\"\n\
+             key = \"../../orgs/{member}/member.key\"\n[cluster]\nnode_id = {id}\npeer_listen = \"127.0.0.1:{peer}\"\n\
+             tls_cert = \"../../orgs/{member}/node.pem\"\ntls_key = \"../../orgs/{member}/node.key\"\n"
+        );
+        std::fs::write(dir.join("node.toml"), text).expect("node.toml");
+        self.nodes.push((member.to_owned(), format!("http://127.0.0.1:{api}")));
+        self.children.push(None);
+        let i = self.nodes.len() - 1;
+        self.start(i);
+        (i, format!("127.0.0.1:{peer}"), format!("http://127.0.0.1:{api}"))
     }
 
     /// `kill -9`.
@@ -161,7 +182,7 @@ impl Net {
         let deadline = Instant::now() + limit;
         while !ok() {
             if Instant::now() > deadline {
-                let views: Vec<String> = (0..3)
+                let views: Vec<String> = (0..self.nodes.len())
                     .map(|i| format!("node {i}: head {:?}\n{:?}\n{}", self.head(i), self.cluster(i), self.log_tail(i)))
                     .collect();
                 panic!("timed out waiting until {what}\n{}", views.join("\n---\n"));
@@ -187,7 +208,7 @@ impl Net {
     pub(crate) fn leader(&self) -> usize {
         let mut found = None;
         self.wait("the running nodes agree on a leader", Duration::from_secs(60), || {
-            let views: Vec<Option<u64>> = (0..3)
+            let views: Vec<Option<u64>> = (0..self.nodes.len())
                 .filter(|i| self.running(*i))
                 .map(|i| self.cluster(i).and_then(|v| v["leader"].as_u64()))
                 .collect();
@@ -212,7 +233,8 @@ impl Net {
     pub(crate) fn converge(&self) -> (u64, String) {
         let mut head = None;
         self.wait("the running nodes have the same head", Duration::from_secs(120), || {
-            let heads: Vec<Option<(u64, String)>> = (0..3).filter(|i| self.running(*i)).map(|i| self.head(i)).collect();
+            let heads: Vec<Option<(u64, String)>> =
+                (0..self.nodes.len()).filter(|i| self.running(*i)).map(|i| self.head(i)).collect();
             let same = heads.iter().all(|h| h.is_some() && *h == heads[0]);
             if same {
                 head = heads[0].clone();
@@ -250,11 +272,11 @@ impl Net {
     /// Stops every node, then: every chain passes `ledger verify` and all head hashes match.
     pub(crate) fn finish(mut self) {
         let (height, _) = self.converge();
-        for i in 0..3 {
+        for i in 0..self.nodes.len() {
             self.stop(i);
         }
         let mut heads = BTreeSet::new();
-        for i in 0..3 {
+        for i in 0..self.nodes.len() {
             let data = self.node_dir(i).join("data");
             let genesis = self.cdir().join("genesis.json");
             let o = borderlink(&[
@@ -629,4 +651,112 @@ fn a_node_whose_blocks_differ_is_reported_by_the_others_with_the_height() {
         ]);
         assert_eq!(o.status.code(), Some(0), "node {i}: {}", stdout(&o));
     }
+}
+
+#[test]
+#[ignore = "slow (real processes): run by scripts/test.sh with --include-ignored"]
+fn governance_adds_a_node_as_learner_then_voter_and_retires_it() {
+    let mut net = Net::new("raftgov", "");
+    let leader = net.leader();
+    let t = template();
+    let (_, body) = declaration(&net, &t, "GOV", 0);
+    assert_eq!(net.submit(leader, &body).expect("answers").0, 201);
+    // The AEO starts a node of its own: it is not part of the group until governance says so.
+    let aeo = std::fs::read_dir(net.cdir().join("orgs"))
+        .expect("orgs")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .find(|id| id.starts_with("gb-aeo"))
+        .expect("the AEO");
+    let (extra, peer, api) = net.start_extra(&aeo, 4);
+    assert_eq!(net.cluster(leader).expect("status")["voters"].as_array().map(Vec::len), Some(3));
+    let orgs = net.cdir().join("orgs");
+    let customs: Vec<PathBuf> = net
+        .genesis
+        .members
+        .iter()
+        .filter(|m| m.role == borderlink_ledger::identity::Role::Customs)
+        .map(|m| orgs.join(&m.id).join("member.key"))
+        .collect();
+    let genesis = net.cdir().join("genesis.json");
+    // One customs approval is not enough (the genesis asks for two of the two).
+    let o = borderlink(&[
+        "network",
+        "add-node",
+        "--genesis",
+        s(&genesis),
+        "--key",
+        s(&customs[0]),
+        "--node",
+        &net.nodes[leader].1,
+        "--member",
+        &aeo,
+        "--node-id",
+        "4",
+        "--peer-addr",
+        &peer,
+        "--api-url",
+        &api,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("governance"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = borderlink(&[
+        "network",
+        "add-node",
+        "--genesis",
+        s(&genesis),
+        "--key",
+        s(&customs[0]),
+        "--approve-key",
+        s(&customs[1]),
+        "--node",
+        &net.nodes[leader].1,
+        "--member",
+        &aeo,
+        "--node-id",
+        "4",
+        "--peer-addr",
+        &peer,
+        "--api-url",
+        &api,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    // Learner first, then voter; it holds the whole chain.
+    net.wait("the new node is a voter", Duration::from_secs(120), || {
+        net.cluster(leader).is_some_and(|c| c["voters"].as_array().is_some_and(|v| v.iter().any(|x| x == 4)))
+    });
+    net.converge();
+    assert!(net.head(extra).expect("head").0 >= 2);
+    // Retire it again.
+    let leader = net.leader();
+    let o = borderlink(&[
+        "network",
+        "remove-node",
+        "--genesis",
+        s(&genesis),
+        "--key",
+        s(&customs[0]),
+        "--approve-key",
+        s(&customs[1]),
+        "--node",
+        &net.nodes[leader].1,
+        "--node-id",
+        "4",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    net.wait("the node left the voters", Duration::from_secs(120), || {
+        net.cluster(leader)
+            .is_some_and(|c| c["voters"].as_array().is_some_and(|v| v.len() == 3 && !v.iter().any(|x| x == 4)))
+    });
+    // The retired node keeps its copy up to its removal; the others go on.
+    let retired_height = net.head(extra).expect("head").0;
+    net.stop(extra);
+    let o = borderlink(&["ledger", "verify", "--data", s(&net.node_dir(extra).join("data")), "--genesis", s(&genesis)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    net.nodes.pop();
+    net.children.pop();
+    let (_, body) = declaration(&net, &t, "GOV", 1);
+    assert_eq!(net.submit(leader, &body).expect("answers").0, 201);
+    let (h, _) = net.converge();
+    assert!(h > retired_height);
+    net.finish();
 }

@@ -1,7 +1,7 @@
 //! One node's part in the consortium's Raft group: proposing batches (or forwarding them to the
 //! leader), answering peers, linearizable reads, and comparing checkpoints with the other nodes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering as AtomicOrdering};
@@ -185,6 +185,7 @@ impl Cluster {
         }
         tokio::spawn(batcher(Arc::downgrade(&cluster), rx));
         tokio::spawn(checkpoint_exchange(Arc::downgrade(&cluster)));
+        tokio::spawn(membership_from_governance(Arc::downgrade(&cluster)));
         tracing::info!(node_id = config.node_id, peer_listen = %config.peer_listen, "raft node started");
         Ok(cluster)
     }
@@ -247,13 +248,12 @@ impl Cluster {
             let leader = self.raft.current_leader().await;
             match leader {
                 Some(l) if l == self.node_id => {
-                    if self.faults.enabled && self.faults.corrupt_next.swap(false, AtomicOrdering::Relaxed) {
-                        if let Some(t) = txs.first_mut() {
-                            if let Some(b) = t.signature.first_mut() {
-                                *b ^= 0x01;
-                            }
-                            tracing::warn!("fault switch: proposing a corrupted transaction");
-                        }
+                    if self.faults.enabled
+                        && self.faults.corrupt_next.swap(false, AtomicOrdering::Relaxed)
+                        && let Some(b) = txs.first_mut().and_then(|t| t.signature.first_mut())
+                    {
+                        *b ^= 0x01;
+                        tracing::warn!("fault switch: proposing a corrupted transaction");
                     }
                     let batch = Batch { timestamp_ms: now_ms(), proposer: self.member.clone(), txs };
                     let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -634,6 +634,61 @@ async fn batcher(cluster: std::sync::Weak<Cluster>, mut rx: mpsc::Receiver<Job>)
             }
             drop(permit);
         });
+    }
+}
+
+/// On the leader, makes the Raft membership follow the ordering nodes that governance approved:
+/// a new node is added as a learner, and once it has caught up it is made a voter; a retired
+/// node leaves the voters.
+async fn membership_from_governance(cluster: std::sync::Weak<Cluster>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(c) = cluster.upgrade() else { break };
+        if c.raft.current_leader().await != Some(c.node_id) || c.faults.is_isolated() {
+            continue;
+        }
+        let desired: BTreeMap<NodeId, PeerNode> = c
+            .ledger
+            .nodes()
+            .into_iter()
+            .map(|n| (n.id, PeerNode { member: n.member, peer_addr: n.peer_addr, api_url: n.api_url }))
+            .collect();
+        if desired.is_empty() {
+            continue;
+        }
+        let (voters, known): (BTreeSet<NodeId>, BTreeSet<NodeId>) = {
+            let m = c.raft.metrics().borrow().membership_config.clone();
+            (m.membership().voter_ids().collect(), m.membership().nodes().map(|(id, _)| *id).collect())
+        };
+        for (id, node) in &desired {
+            if !known.contains(id) {
+                tracing::info!(node = id, member = %node.member, "governance admitted a node: adding it as a learner");
+                match tokio::time::timeout(Duration::from_secs(60), c.raft.add_learner(*id, node.clone(), true)).await {
+                    Ok(Ok(_)) => tracing::info!(node = id, "learner caught up"),
+                    Ok(Err(e)) => {
+                        tracing::warn!(node = id, error = %e, "adding the learner failed");
+                        continue;
+                    }
+                    Err(_) => {
+                        tracing::warn!(node = id, "the learner did not catch up within 60 s; retrying");
+                        continue;
+                    }
+                }
+            }
+        }
+        let want: BTreeSet<NodeId> = desired.keys().copied().collect();
+        if want != voters {
+            tracing::info!(?want, ?voters, "changing the voters as governance decided");
+            match c.raft.change_membership(want.clone(), false).await {
+                Ok(_) => {
+                    metrics::counter!("borderlink_raft_membership_changes_total").increment(1);
+                    tracing::info!(voters = ?want, "voters changed");
+                }
+                Err(e) => tracing::warn!(error = %e, "membership change failed; retrying"),
+            }
+        }
     }
 }
 

@@ -18,7 +18,10 @@
 //!   with its own blocks; a divergence is reported with its height ([`cluster`]).
 
 pub mod cluster;
+// openraft's storage traits return its `StorageError` (224 bytes); the helpers return it too.
+#[allow(clippy::result_large_err)]
 pub(crate) mod log_store;
+#[allow(clippy::result_large_err)]
 pub(crate) mod state_machine;
 pub(crate) mod transport;
 

@@ -137,15 +137,16 @@ impl StateMachine {
     /// Replays the blocks of a snapshot another node sent, checking each hash.
     fn install(&self, meta: &SnapshotMeta<NodeId, PeerNode>, snap: &LedgerSnapshot) -> Result<(), String> {
         let own = self.ledger.head().map_or(0, |h| h.height);
-        if let Some((h, hash)) = snap.base {
-            if h > 0 && h <= own {
-                let mine = self.ledger.block(h).map_err(|e| e.to_string())?.map(|b| b.header.hash());
-                if mine != Some(hash) {
-                    metrics::gauge!("borderlink_raft_snapshot_divergence_height").set(h as f64);
-                    return Err(format!(
-                        "this node's block {h} differs from the snapshot sender's: the chains diverge at or below height {h}"
-                    ));
-                }
+        if let Some((h, hash)) = snap.base
+            && h > 0
+            && h <= own
+        {
+            let mine = self.ledger.block(h).map_err(|e| e.to_string())?.map(|b| b.header.hash());
+            if mine != Some(hash) {
+                metrics::gauge!("borderlink_raft_snapshot_divergence_height").set(h as f64);
+                return Err(format!(
+                    "this node's block {h} differs from the snapshot sender's: the chains diverge at or below height {h}"
+                ));
             }
         }
         for sb in &snap.blocks {

@@ -27,6 +27,7 @@ impl TestNode {
             data_dir: data_dir.path().join("data"),
             max_body_bytes,
             ledger: None,
+            cluster: None,
         };
         let node = borderlink_node::bind(config).await.expect("bind the node");
         let base = format!("http://{}", node.local_addr());
