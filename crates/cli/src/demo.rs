@@ -1,11 +1,15 @@
-//! `borderlink demo`: one node on the embedded default (loopback, a local data folder), serving
-//! the API and the web console until Ctrl-C.
+//! `borderlink demo`: the demo consortium on the embedded default (loopback, a local data
+//! folder), one replicated node per administration, serving the API and the web console until
+//! Ctrl-C.
 //!
 //! On first start it creates a local consortium in `DATA/consortium` — two customs
-//! administrations, an agency and two AEOs, with their keys — runs the node as the British
-//! customs administration, and submits the sample records (a declaration by its declarant, an
-//! AEO authorisation by its issuing administration, a transport movement, and an inspection
-//! result private to the two administrations) so that the console has something to show.
+//! administrations, an agency and two AEOs, with their keys. Each administration runs its own
+//! node (the British customs administration's in `DATA`, the others in `DATA/nodes/ID`), all in
+//! this process but each with its own ledger, Raft log and mutual-TLS peer port, ordering through
+//! Raft. The console is the British node's. It submits the sample records (a declaration by its
+//! declarant, an AEO authorisation by its issuing administration, a transport movement, and an
+//! inspection result private to the two administrations) so that the console has something to
+//! show.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -32,16 +36,35 @@ pub(crate) struct DemoArgs {
     data: PathBuf,
 }
 
+/// Six consecutive free ports on loopback (API and peer port of three nodes), from `first` if
+/// it is not 0.
+fn base_port(first: u16) -> anyhow::Result<u16> {
+    let free = |b: u16| (0..6).all(|k| std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, b.saturating_add(k))).is_ok());
+    if first != 0 {
+        return Ok(first);
+    }
+    let seed = std::process::id() as u64 ^ borderlink_node::ordering::now_ms() as u64;
+    for k in 0..500u64 {
+        let b = 20000 + (((seed + k * 7919) % 2000) as u16) * 20;
+        if free(b) {
+            return Ok(b);
+        }
+    }
+    anyhow::bail!("no six free consecutive ports found on 127.0.0.1")
+}
+
 /// Creates the demo consortium unless it exists; returns (genesis path, key path of each member by role order).
-fn ensure_consortium(data: &Path) -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
+fn ensure_consortium(data: &Path, port: u16) -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
     let dir = data.join("consortium");
     let genesis = dir.join("genesis.json");
     if !genesis.exists() {
-        let created = consortium::create(
+        let plan = consortium::NodePlan { base_port: base_port(port)?, ..consortium::NodePlan::default() };
+        let created = consortium::create_with_nodes(
             &dir,
             "Borderlink demo",
             &consortium::demo_organisations(),
             &borderlink_model::datetime::format_unix_ms(borderlink_node::ordering::now_ms()),
+            &plan,
         )
         .context("cannot create the demo consortium")?;
         println!("created the demo consortium in {} ({} members)", dir.display(), created.key_files.len());
@@ -133,36 +156,85 @@ async fn seed(svc: &Arc<LedgerService>, keys: &[MemberKeys]) -> anyhow::Result<u
 pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
     std::fs::create_dir_all(&args.data).with_context(|| format!("cannot create {}", args.data.display()))?;
-    let (genesis, key_paths) = ensure_consortium(&args.data)?;
+    let (genesis_path, key_paths) = ensure_consortium(&args.data, args.port)?;
     let keys: Vec<MemberKeys> = key_paths.iter().map(|p| MemberKeys::load(p)).collect::<Result<_, _>>()?;
-    let node_key = key_paths.first().cloned().context("the demo consortium has no member")?;
-    let config = Config {
-        listen: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
-        data_dir: args.data,
-        ledger: Some(LedgerConfig { genesis, key: node_key }),
-        ..Config::default()
-    };
+    let genesis = borderlink_ledger::genesis::Genesis::load(&genesis_path)?;
+    if let Some(first) = genesis.nodes.first()
+        && args.port != 0
+        && !first.api_url.ends_with(&format!(":{}", args.port))
+    {
+        eprintln!(
+            "note: the demo consortium in {} was created for {}; serving there (remove the folder to start afresh)",
+            args.data.display(),
+            first.api_url
+        );
+    }
+    let consortium_dir = args.data.join("consortium");
+    // One node per administration; the first (British customs) keeps its data in DATA itself.
+    let mut configs = Vec::new();
+    for (k, n) in genesis.nodes.iter().enumerate() {
+        let org = consortium_dir.join("orgs").join(&n.member);
+        let listen: SocketAddr = n
+            .api_url
+            .trim_start_matches("http://")
+            .parse()
+            .with_context(|| format!("node {} API URL {}", n.id, n.api_url))?;
+        configs.push(Config {
+            listen,
+            data_dir: if k == 0 { args.data.clone() } else { args.data.join("nodes").join(&n.member) },
+            ledger: Some(LedgerConfig { genesis: genesis_path.clone(), key: org.join("member.key") }),
+            cluster: Some(borderlink_node::ClusterSection {
+                node_id: Some(n.id),
+                peer_listen: None,
+                tls_cert: org.join("node.pem"),
+                tls_key: org.join("node.key"),
+                snapshot_every: 1000,
+                keep_after_snapshot: 100,
+                faults: false,
+            }),
+            ..Config::default()
+        });
+    }
+    if configs.is_empty() {
+        anyhow::bail!("the demo consortium lists no ordering nodes");
+    }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async move {
-        let data = config.data_dir.clone();
-        let node = borderlink_node::bind(config).await?;
-        if let Some(svc) = node.ledger() {
+        let data = args.data.clone();
+        let mut nodes = Vec::new();
+        for c in configs {
+            nodes.push(borderlink_node::bind(c).await?);
+        }
+        let first = &nodes[0];
+        if let Some(svc) = first.ledger() {
             let n = seed(svc, &keys).await?;
             if n > 0 {
                 println!("submitted {n} sample records to the ledger");
             }
         }
+        for (node, n) in nodes.iter().zip(&genesis.nodes).skip(1) {
+            println!("node {} of {}: http://{}/", n.id, n.member, node.local_addr());
+        }
         // The lines a user (and the tests) read: where the console is and how to log in.
-        println!("Borderlink console: http://{}/", node.local_addr());
-        if let Some(t) = node.console_token() {
-            println!("ledger console login: http://{}/login?token={t}", node.local_addr());
+        println!("Borderlink console: http://{}/", first.local_addr());
+        if let Some(t) = first.console_token() {
+            println!("ledger console login: http://{}/login?token={t}", first.local_addr());
         }
         println!("data folder: {}; press Ctrl-C to stop", data.display());
-        node.serve(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+        let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
+        let mut tasks = Vec::new();
+        for node in nodes {
+            let mut rx = stop.subscribe();
+            tasks.push(tokio::spawn(node.serve(async move {
+                let _ = rx.recv().await;
+            })));
+        }
+        crate::serve::shutdown_signal().await;
+        let _ = stop.send(());
+        for t in tasks {
+            t.await.context("a node task failed")??;
+        }
         println!("stopped");
         Ok::<_, anyhow::Error>(())
     })?;

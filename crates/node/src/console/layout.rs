@@ -10,6 +10,7 @@ use maud::{DOCTYPE, Markup, html};
 pub(crate) enum Section {
     Validate,
     Ledger,
+    Network,
     Aeo,
     Risk,
     Criteria,
@@ -19,9 +20,10 @@ pub(crate) enum Section {
     Other,
 }
 
-const NAV: [(Section, &str, &str); 7] = [
+const NAV: [(Section, &str, &str); 8] = [
     (Section::Validate, "/", "Validate"),
     (Section::Ledger, "/ledger", "Ledger"),
+    (Section::Network, "/network", "Network"),
     (Section::Aeo, "/aeo", "AEO status"),
     (Section::Risk, "/risk", "Risk queue"),
     (Section::Criteria, "/risk/criteria", "Criteria"),

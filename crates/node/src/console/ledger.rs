@@ -18,7 +18,7 @@ use crate::server::SharedState;
 use crate::session;
 
 /// The ledger, when the browser holds the console session; otherwise the response to send.
-fn guard(state: &SharedState, headers: &HeaderMap) -> Result<Arc<Ledger>, Box<Response>> {
+pub(super) fn guard(state: &SharedState, headers: &HeaderMap) -> Result<Arc<Ledger>, Box<Response>> {
     let Some(svc) = state.ledger.as_ref() else {
         return Err(Box::new(layout(
             "No ledger",

@@ -7,6 +7,7 @@ mod api_reference;
 mod assets;
 mod layout;
 mod ledger;
+mod network;
 mod risk;
 mod schemas;
 mod validate;
@@ -31,6 +32,7 @@ pub(crate) fn routes() -> Router<SharedState> {
         .route("/ledger/blocks/{height}", get(ledger::block))
         .route("/ledger/records/{id}", get(ledger::record))
         .route("/aeo", get(ledger::aeo))
+        .route("/network", get(network::page))
         .route("/risk", get(risk::queue))
         .route("/risk/override", axum::routing::post(risk::overrule))
         .route("/risk/criteria", get(risk::criteria))

@@ -3,6 +3,7 @@
 
 mod api;
 mod browser;
+mod browser_network;
 mod browser_risk;
 mod console;
 mod ledger;
