@@ -26,12 +26,15 @@ impl DemoNode {
     /// Starts the node and waits (with a deadline, no fixed sleep) for the line that says where
     /// it serves: it is printed once the node is bound and its ledger open.
     pub(crate) fn start(data: &Path) -> Self {
+        let log_path = data.with_extension("log");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).expect("demo log");
         let mut child = Command::new(env!("CARGO_BIN_EXE_borderlink"))
             .args(["demo", "--port", "0", "--data"])
             .arg(data)
-            .env("BORDERLINK_LOG", "warn")
+            .env("BORDERLINK_LOG", "warn,openraft=error")
+            .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("the demo starts");
         let out = child.stdout.take().expect("stdout");
@@ -54,7 +57,12 @@ impl DemoNode {
                 }
                 Err(e) => {
                     let _ = child.kill();
-                    panic!("the node did not print its address: {e}");
+                    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                    let tail: Vec<&str> = log.lines().rev().take(20).collect();
+                    panic!(
+                        "the node did not print its address: {e}\n{}",
+                        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                    );
                 }
             }
         };
