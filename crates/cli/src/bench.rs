@@ -36,6 +36,25 @@ enum BenchWhat {
     /// Committed signed transactions per second on one node (durable), p50/p99 commit latency,
     /// and the machine's Ed25519 batch-verification rate as the limit.
     Ledger(LedgerBench),
+    /// Committed tx/s and submit→commit latency of N replicated nodes (Raft over mutual TLS) on
+    /// this machine, at full load and at half load.
+    Network(NetworkBench),
+}
+
+#[derive(clap::Args)]
+struct NetworkBench {
+    /// Ordering nodes (one per customs administration, at most 4).
+    #[arg(long, default_value_t = 3)]
+    nodes: usize,
+    /// Transactions of the full-load run.
+    #[arg(long, default_value_t = 40_000)]
+    txs: usize,
+    /// Concurrent clients of the full-load run (spread over the nodes).
+    #[arg(long, default_value_t = 2048)]
+    clients: usize,
+    /// Seconds of the half-load run (an open loop at half the full-load rate).
+    #[arg(long, default_value_t = 10)]
+    half_seconds: u64,
 }
 
 #[derive(clap::Args)]
@@ -51,10 +70,10 @@ struct LedgerBench {
 }
 
 /// The published peer shown beside the results (Hyperledger Fabric 2.5, 3 × 40-core servers).
-const FABRIC: &str = "Fabric 2.5: ~2,950 tps on 3×40-core servers (published)";
+pub(crate) const FABRIC: &str = "Fabric 2.5: ~2,950 tps on 3×40-core servers (published)";
 
 /// The issuing administrations: AEO authorisations of a country are written by its customs.
-const ISSUERS: [(&str, &str); 4] = [
+pub(crate) const ISSUERS: [(&str, &str); 4] = [
     ("HM Revenue & Customs", "GB"),
     ("Douane Nederland", "NL"),
     ("Generalzolldirektion", "DE"),
@@ -64,10 +83,11 @@ const ISSUERS: [(&str, &str); 4] = [
 pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.what {
         BenchWhat::Ledger(b) => ledger(b),
+        BenchWhat::Network(b) => crate::bench_network::run(b.nodes, b.txs, b.clients, b.half_seconds),
     }
 }
 
-fn progress(len: u64, what: &str) -> ProgressBar {
+pub(crate) fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} ({elapsed})") {
         bar.set_style(style.progress_chars("=> "));
@@ -101,7 +121,7 @@ fn aeo_record(country: &str, authority: &str, n: usize) -> Vec<u8> {
 }
 
 /// Signs `n` valid puts, spread over the issuers, on every core.
-fn presign(
+pub(crate) fn presign(
     chain: borderlink_ledger::Hash,
     keys: &[MemberKeys],
     n: usize,
@@ -229,7 +249,7 @@ fn submit_all(ledger: Ledger, txs: Vec<Transaction>, clients: usize) -> anyhow::
 }
 
 /// CPU time of this process so far (every thread), from `/proc/self/stat` (Linux, 100 Hz ticks).
-fn process_cpu() -> Option<Duration> {
+pub(crate) fn process_cpu() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
@@ -294,7 +314,7 @@ fn verify_rate(
     Ok(VerifyRate { per_second: n as f64 / elapsed.as_secs_f64(), cpu_per_sig: cpu.map(|c| c / n.max(1) as u32) })
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |p| p.get());
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -313,7 +333,7 @@ fn machine() -> String {
     format!("{cores} cores, {cpu}{load}")
 }
 
-fn thousands(v: f64) -> String {
+pub(crate) fn thousands(v: f64) -> String {
     let s = format!("{:.0}", v.max(0.0));
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -325,7 +345,7 @@ fn thousands(v: f64) -> String {
     out
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 

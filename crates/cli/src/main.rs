@@ -12,6 +12,7 @@ use borderlink_model::{RecordType, Report, ValidateOptions, validate};
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
+mod bench_network;
 mod demo;
 mod ledger_cmd;
 mod network;
