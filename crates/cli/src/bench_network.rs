@@ -19,7 +19,7 @@ use borderlink_node::LedgerService;
 use borderlink_node::raft::{ClusterConfig, PeerNode};
 
 use crate::ExitCode;
-use crate::bench::{FABRIC, ISSUERS, machine, ms, presign, progress, thousands};
+use crate::bench::{FABRIC, ISSUERS, machine, ms, presign, process_cpu, progress, thousands};
 
 fn free_base_port() -> anyhow::Result<u16> {
     let seed = std::process::id() as u64 ^ borderlink_node::ordering::now_ms() as u64;
@@ -209,7 +209,9 @@ pub(crate) fn run(nodes: usize, txs: usize, clients: usize, half_seconds: u64) -
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         eprintln!("{nodes} nodes up; full load: {txs} transactions from {clients} clients…");
+        let cpu0 = process_cpu();
         let full = full_load(&services, all, clients).await?;
+        let cpu_full = cpu0.zip(process_cpu()).map(|(a, b)| b.saturating_sub(a));
         let full_rate = full.latencies.len() as f64 / full.elapsed.as_secs_f64();
         let half_rate = full_rate / 2.0;
         let half_n = ((half_rate * half_seconds as f64) as usize).clamp(1, half_pool.len());
@@ -227,9 +229,10 @@ pub(crate) fn run(nodes: usize, txs: usize, clients: usize, half_seconds: u64) -
         for s in &services {
             s.shutdown().await;
         }
-        Ok::<_, anyhow::Error>((full, half, heads, half_rate))
+        Ok::<_, anyhow::Error>((full, half, heads, half_rate, cpu_full))
     });
-    let (mut full, mut half, heads, half_rate) = result?;
+    let (mut full, mut half, heads, half_rate, cpu_full) = result?;
+    let cpu_per_tx = cpu_full.map(|c| c.as_secs_f64() * 1e6 / full.latencies.len().max(1) as f64);
     let agree = heads.iter().all(|h| *h == heads[0]);
     let full_tps = full.latencies.len() as f64 / full.elapsed.as_secs_f64();
     let half_tps = half.latencies.len() as f64 / half.elapsed.as_secs_f64();
@@ -242,6 +245,10 @@ pub(crate) fn run(nodes: usize, txs: usize, clients: usize, half_seconds: u64) -
     let rows = [
         (format!("full load: committed tx/s, {nodes} nodes"), format!("{} tx/s", thousands(full_tps))),
         ("full load: submit → commit p50 / p99".into(), format!("{} / {}", ms(f50), ms(f99))),
+        (
+            format!("full load: CPU per committed tx, all {nodes} nodes"),
+            cpu_per_tx.map_or_else(|| "n/a".into(), |c| format!("{c:.0} µs")),
+        ),
         (
             format!("half load ({} tx/s offered): committed tx/s", thousands(half_rate)),
             format!("{} tx/s", thousands(half_tps)),

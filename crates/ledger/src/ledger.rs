@@ -183,7 +183,13 @@ pub struct Ledger {
     live: RwLock<Live>,
     /// One block at a time: the writer lock.
     writer: Mutex<()>,
+    /// (key, body, signature) triples this node has verified recently (by their hash): a block
+    /// applied right after its transactions were prechecked here does not verify them twice.
+    verified: Mutex<std::collections::HashSet<Hash>>,
 }
+
+/// Most entries kept in the verified-signature cache before it is emptied.
+const VERIFIED_CACHE: usize = 262_144;
 
 impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -388,6 +394,7 @@ impl Ledger {
             local,
             live: RwLock::new(Live { head, members: Arc::new(members), policy: Arc::new(policy) }),
             writer: Mutex::new(()),
+            verified: Mutex::new(std::collections::HashSet::new()),
         };
         ledger.quick_check()?;
         Ok(ledger)
@@ -545,7 +552,7 @@ impl Ledger {
         // the real results: the outcomes are exactly those of verifying first.
         let keys_at_start = Arc::clone(&self.live.read().unwrap_or_else(|e| e.into_inner()).members);
         std::thread::scope(|s| {
-            let verifier = s.spawn(|| verify_signatures(&txs, &keys_at_start));
+            let verifier = s.spawn(|| self.verify_cached(&txs, &keys_at_start));
             let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
             let (members, policy, head) = {
                 let live = self.live.read().unwrap_or_else(|e| e.into_inner());
@@ -554,7 +561,7 @@ impl Ledger {
             let speculative = self.prepare_block(&input, None, &members, &policy, head.as_ref());
             let sig_ok = match verifier.join() {
                 Ok(ok) if Arc::ptr_eq(&keys_at_start, &members) => ok,
-                _ => verify_signatures(&txs, &members),
+                _ => self.verify_cached(&txs, &members),
             };
             let prepared = if sig_ok.iter().all(|ok| *ok) {
                 speculative?
@@ -838,7 +845,7 @@ impl Ledger {
             let live = self.live.read().unwrap_or_else(|e| e.into_inner());
             (Arc::clone(&live.members), Arc::clone(&live.policy))
         };
-        let sig_ok = verify_signatures(txs, &members);
+        let sig_ok = self.verify_cached(txs, &members);
         let read = self.db.begin_read().map_err(|e| TxError::Internal(db(e).to_string()));
         let tables = read.and_then(|r| {
             let state = r.open_table(STATE).map_err(|e| TxError::Internal(db(e).to_string()))?;
@@ -862,6 +869,57 @@ impl Ledger {
                 self.validate(tx, &tx.id(), &view, &members, &policy, false).map(|_| ())
             })
             .collect()
+    }
+
+    /// Checks only who signed: the submitter is a member and its signature verifies (what a
+    /// leader checks of transactions another node already prechecked fully).
+    pub fn precheck_signatures(&self, txs: &[Transaction]) -> Vec<Result<(), TxError>> {
+        let members = Arc::clone(&self.live.read().unwrap_or_else(|e| e.into_inner()).members);
+        let ok = self.verify_cached(txs, &members);
+        txs.iter()
+            .zip(ok)
+            .map(|(t, ok)| {
+                if !members.keys.contains_key(&t.body.submitter) {
+                    Err(TxError::UnknownSubmitter(t.body.submitter.clone()))
+                } else if ok {
+                    Ok(())
+                } else {
+                    Err(TxError::BadSignature)
+                }
+            })
+            .collect()
+    }
+
+    /// Verifies signatures, skipping those verified here before (the cache holds only
+    /// successes, keyed by key, body and signature, so the outcome is the same as verifying).
+    fn verify_cached(&self, txs: &[Transaction], members: &Members) -> Vec<bool> {
+        let keys: Vec<Option<Hash>> = txs
+            .iter()
+            .map(|t| {
+                members.keys.get(&t.body.submitter).map(|k| Hash::of_parts(&[k.as_bytes(), &t.body_bytes, &t.signature]))
+            })
+            .collect();
+        let (todo, mut ok): (Vec<usize>, Vec<bool>) = {
+            let cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+            let ok: Vec<bool> = keys.iter().map(|k| k.is_some_and(|k| cache.contains(&k))).collect();
+            ((0..txs.len()).filter(|i| !ok[*i]).collect(), ok)
+        };
+        if todo.is_empty() {
+            return ok;
+        }
+        let subset: Vec<&Transaction> = todo.iter().map(|i| &txs[*i]).collect();
+        let results = verify_signatures(&subset, members);
+        let mut cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() + todo.len() > VERIFIED_CACHE {
+            cache.clear();
+        }
+        for (i, r) in todo.into_iter().zip(results) {
+            ok[i] = r;
+            if r && let Some(k) = keys[i] {
+                cache.insert(k);
+            }
+        }
+        ok
     }
 
     /// Checks one transaction against the committed state without committing it.
@@ -1538,7 +1596,7 @@ impl Ledger {
 /// Verifies every signature in one batch (a batch of n costs far less than n single
 /// verifications); when the batch fails, one by one to find the bad ones. Unknown submitters
 /// fail.
-fn verify_signatures(txs: &[Transaction], members: &Members) -> Vec<bool> {
+fn verify_signatures(txs: &[&Transaction], members: &Members) -> Vec<bool> {
     let mut msgs = Vec::with_capacity(txs.len());
     let mut sigs = Vec::with_capacity(txs.len());
     let mut keys = Vec::with_capacity(txs.len());

@@ -205,6 +205,12 @@ impl Cluster {
         self.node_id
     }
 
+    /// The leader as this node last saw it (from the metrics channel: no round trip through
+    /// the Raft core, which may be busy with a long queue).
+    fn leader_now(&self) -> Option<NodeId> {
+        self.raft.metrics().borrow().current_leader
+    }
+
     /// The fault switch.
     pub fn faults(&self) -> &Faults {
         &self.faults
@@ -245,7 +251,7 @@ impl Cluster {
             if tokio::time::Instant::now() >= deadline {
                 return Err(unavailable("no leader with a quorum answered within 10 s"));
             }
-            let leader = self.raft.current_leader().await;
+            let leader = self.leader_now();
             match leader {
                 Some(l) if l == self.node_id => {
                     if self.faults.enabled
@@ -280,12 +286,13 @@ impl Cluster {
     }
 
     /// Prechecks transactions against the committed state (refusing what cannot be valid before
-    /// it is ordered; every node validates again when applying), then orders the others.
-    async fn order_checked(&self, txs: Vec<Transaction>) -> Vec<Result<Receipt, TxError>> {
+    /// it is ordered; every node validates again when applying), then orders the others. `full`:
+    /// signatures, policy, version and record; otherwise the signatures only.
+    async fn order_checked(&self, txs: Vec<Transaction>, full: bool) -> Vec<Result<Receipt, TxError>> {
         let ledger = Arc::clone(&self.ledger);
         let count = txs.len();
         let (txs, pre) = tokio::task::spawn_blocking(move || {
-            let pre = ledger.precheck(&txs);
+            let pre = if full { ledger.precheck(&txs) } else { ledger.precheck_signatures(&txs) };
             (txs, pre)
         })
         .await
@@ -317,7 +324,7 @@ impl Cluster {
     /// read): the leader confirms it still leads a quorum and names the log index to wait for.
     pub async fn linearize(&self) -> Result<(), TxError> {
         let deadline = Duration::from_secs(5);
-        let index = match self.raft.current_leader().await {
+        let index = match self.leader_now() {
             Some(l) if l == self.node_id => {
                 return tokio::time::timeout(deadline, self.raft.ensure_linearizable())
                     .await
@@ -360,13 +367,14 @@ impl Cluster {
                 )
             }
             PeerRequest::Forward(txs) => {
-                if self.raft.current_leader().await != Some(self.node_id) {
+                if self.leader_now() != Some(self.node_id) {
                     return PeerResponse::Forward(Err(unavailable("this node is no longer the leader; retry")));
                 }
                 tracing::debug!(from, n = txs.len(), "ordering a forwarded batch");
                 let decoded: Vec<Option<Transaction>> = txs.iter().map(RaftTx::to_tx).collect();
                 let valid: Vec<Transaction> = decoded.iter().flatten().cloned().collect();
-                let mut results = self.order_checked(valid).await.into_iter();
+                // The forwarding node prechecked them fully; the leader checks who signed them.
+                let mut results = self.order_checked(valid, false).await.into_iter();
                 PeerResponse::Forward(Ok(decoded
                     .iter()
                     .map(|d| match d {
@@ -621,7 +629,7 @@ async fn batcher(cluster: std::sync::Weak<Cluster>, mut rx: mpsc::Receiver<Job>)
         let Some(c) = cluster.upgrade() else { break };
         tokio::spawn(async move {
             let txs: Vec<Transaction> = batch.iter().map(|(t, _, _)| t.clone()).collect();
-            let results = c.order_checked(txs).await;
+            let results = c.order_checked(txs, true).await;
             drop(c);
             for ((_, at, w), r) in batch.into_iter().zip(results) {
                 if let Err(e) = &r {
@@ -646,7 +654,7 @@ async fn membership_from_governance(cluster: std::sync::Weak<Cluster>) {
     loop {
         tick.tick().await;
         let Some(c) = cluster.upgrade() else { break };
-        if c.raft.current_leader().await != Some(c.node_id) || c.faults.is_isolated() {
+        if c.leader_now() != Some(c.node_id) || c.faults.is_isolated() {
             continue;
         }
         let desired: BTreeMap<NodeId, PeerNode> = c
