@@ -896,7 +896,10 @@ impl Ledger {
         let keys: Vec<Option<Hash>> = txs
             .iter()
             .map(|t| {
-                members.keys.get(&t.body.submitter).map(|k| Hash::of_parts(&[k.as_bytes(), &t.body_bytes, &t.signature]))
+                members
+                    .keys
+                    .get(&t.body.submitter)
+                    .map(|k| Hash::of_parts(&[k.as_bytes(), &t.body_bytes, &t.signature]))
             })
             .collect();
         let (todo, mut ok): (Vec<usize>, Vec<bool>) = {

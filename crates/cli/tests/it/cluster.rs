@@ -760,3 +760,91 @@ fn governance_adds_a_node_as_learner_then_voter_and_retires_it() {
     assert!(h > retired_height);
     net.finish();
 }
+
+#[test]
+fn network_up_starts_every_node_and_status_reports_them_then_stops_them() {
+    let dir = TempDir::new("netup");
+    let cdir = dir.0.join("c");
+    let base = free_base_port().to_string();
+    let o = borderlink(&[
+        "network",
+        "new",
+        "--dir",
+        s(&cdir),
+        "--base-port",
+        &base,
+        "--org",
+        "HM Revenue & Customs:customs:GB",
+        "--org",
+        "Douane Nederland:customs:NL",
+        "--org",
+        "Animal and Plant Health Agency:oga:GB",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("borderlink network up --dir"), "{}", stdout(&o));
+    let mut up = Command::new(env!("CARGO_BIN_EXE_borderlink"))
+        .args(["network", "up", "--dir", s(&cdir)])
+        .env("BORDERLINK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("network up");
+    let out = up.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !lines.iter().any(|l: &String| l.starts_with("status:")) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => lines.push(l),
+            Err(e) => {
+                let _ = up.kill();
+                panic!("network up did not report its nodes: {e}; {lines:?}");
+            }
+        }
+    }
+    assert!(lines[0].contains("3 nodes up"), "{lines:?}");
+    let node_lines: Vec<&String> = lines.iter().filter(|l| l.starts_with("node ")).collect();
+    assert_eq!(node_lines.len(), 3, "{lines:?}");
+    assert!(lines.iter().filter(|l| l.contains("console login: http://127.0.0.1:")).count() == 3, "{lines:?}");
+    // Status polls until a leader is elected; then everything agrees.
+    let mut st = Value::Null;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let o = borderlink(&["network", "status", "--dir", s(&cdir), "--json"]);
+        if o.status.code() == Some(0) {
+            st = serde_json::from_slice(&o.stdout).expect("JSON");
+            break;
+        }
+        if Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(st["all_reachable"], true, "{st}");
+    assert!(st["leader"].as_u64().is_some(), "{st}");
+    let human = borderlink(&["network", "status", "--dir", s(&cdir)]);
+    assert!(stdout(&human).contains("leader: node "), "{}", stdout(&human));
+    // SIGTERM stops network up and every node it started.
+    assert!(Command::new("kill").args(["-TERM", &up.id().to_string()]).status().expect("kill").success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = up.try_wait().expect("wait") {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "network up did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let http = http();
+    for l in node_lines {
+        let url = l.split_whitespace().nth(3).expect("url");
+        assert!(http.get(format!("{url}/healthz")).send().is_err(), "{url} still answers after network up stopped");
+    }
+}
