@@ -22,9 +22,10 @@ use crate::ExitCode;
 use crate::bench::{FABRIC, ISSUERS, machine, ms, presign, process_cpu, progress, thousands};
 
 fn free_base_port() -> anyhow::Result<u16> {
-    let seed = std::process::id() as u64 ^ borderlink_node::ordering::now_ms() as u64;
+    // Start from a slot given by the process id: processes started together get different ones.
+    let seed = u64::from(std::process::id());
     for k in 0..500u64 {
-        let b = 20000 + (((seed + k * 7919) % 2000) as u16) * 20;
+        let b = 40000 + (((seed + k * 7919) % 1000) as u16) * 20;
         if (0..8).all(|i| std::net::TcpListener::bind(("127.0.0.1", b + i)).is_ok()) {
             return Ok(b);
         }

@@ -43,9 +43,10 @@ fn base_port(first: u16) -> anyhow::Result<u16> {
     if first != 0 {
         return Ok(first);
     }
-    let seed = std::process::id() as u64 ^ borderlink_node::ordering::now_ms() as u64;
+    // Start from a slot given by the process id: processes started together get different ones.
+    let seed = u64::from(std::process::id());
     for k in 0..500u64 {
-        let b = 20000 + (((seed + k * 7919) % 2000) as u16) * 20;
+        let b = 40000 + (((seed + k * 7919) % 1000) as u16) * 20;
         if free(b) {
             return Ok(b);
         }

@@ -29,16 +29,18 @@ fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("HTTP client")
 }
 
-/// Eight free consecutive ports (API and peer port of three nodes, and of a fourth one).
+/// Eight free consecutive ports (API and peer port of three nodes, and of a fourth one). Tests
+/// run in parallel threads of one process: each call takes its own slot (a process-wide
+/// counter), in a range of its own per process (20000–39999; the demo picks from 40000 up).
 fn free_base_port() -> u16 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let region = 20000 + (std::process::id() % 50) * 400;
     for _ in 0..200 {
-        let seed = (std::process::id() as u64).wrapping_mul(2654435761) ^ now_ms() as u64;
-        let base = 20000 + ((seed % 2000) as u16) * 20;
-        let all_free = (0..8).all(|k| std::net::TcpListener::bind(("127.0.0.1", base + k)).is_ok());
-        if all_free {
+        let k = NEXT.fetch_add(1, Ordering::Relaxed) % 20;
+        let base = (region + k * 20) as u16;
+        if (0..8).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
             return base;
         }
-        std::thread::sleep(Duration::from_millis(3));
     }
     panic!("no free ports");
 }
