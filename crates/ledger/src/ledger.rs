@@ -186,6 +186,9 @@ pub struct Ledger {
     /// (key, body, signature) triples this node has verified recently (by their hash): a block
     /// applied right after its transactions were prechecked here does not verify them twice.
     verified: Mutex<std::collections::HashSet<Hash>>,
+    /// Ids of transactions whose clear record passed the record check (same body and payload
+    /// digest, so the same answer): a block applied after a precheck does not validate twice.
+    payload_ok: Mutex<std::collections::HashSet<Hash>>,
 }
 
 /// Most entries kept in the verified-signature cache before it is emptied.
@@ -395,6 +398,7 @@ impl Ledger {
             live: RwLock::new(Live { head, members: Arc::new(members), policy: Arc::new(policy) }),
             writer: Mutex::new(()),
             verified: Mutex::new(std::collections::HashSet::new()),
+            payload_ok: Mutex::new(std::collections::HashSet::new()),
         };
         ledger.quick_check()?;
         Ok(ledger)
@@ -1002,7 +1006,7 @@ impl Ledger {
                 if b.record_type == "governance" {
                     return Err(TxError::Malformed("governance changes use the governance transaction kind".into()));
                 }
-                let wrapped = self.check_payload(tx, replay)?;
+                let wrapped = self.check_payload(tx, id, replay)?;
                 let owner = current.as_ref().map_or_else(|| b.submitter.clone(), |c| c.owner.clone());
                 let new_attrs =
                     ResourceAttrs { record_type: b.record_type.clone(), meta: b.meta.clone(), owner: owner.clone() };
@@ -1123,9 +1127,14 @@ impl Ledger {
 
     /// Checks a put's payload: a valid record of the dataset whose attributes match the signed
     /// ones (clear), a well-formed private header and key set (private).
-    fn check_payload(&self, tx: &Transaction, replay: bool) -> Result<Vec<WrappedKey>, TxError> {
+    fn check_payload(&self, tx: &Transaction, id: &Hash, replay: bool) -> Result<Vec<WrappedKey>, TxError> {
         let b = &tx.body;
         match b.payload_kind {
+            // The same body (its hash is the id) with the same payload (its digest was checked)
+            // passed here before: the record check gives the same answer.
+            PayloadKind::Clear if self.payload_ok.lock().unwrap_or_else(|e| e.into_inner()).contains(id) => {
+                Ok(Vec::new())
+            }
             PayloadKind::Clear => {
                 if let Some(t) = RecordType::from_name(&b.record_type) {
                     if t.name() != b.record_type {
@@ -1159,6 +1168,11 @@ impl Ledger {
                 if b.private.is_some() || !tx.wrapped_keys.is_empty() {
                     return Err(TxError::Malformed("a clear record has no recipients".into()));
                 }
+                let mut ok = self.payload_ok.lock().unwrap_or_else(|e| e.into_inner());
+                if ok.len() >= VERIFIED_CACHE {
+                    ok.clear();
+                }
+                ok.insert(*id);
                 Ok(Vec::new())
             }
             PayloadKind::Private => {

@@ -138,6 +138,13 @@ impl Cluster {
         events: broadcast::Sender<CommitEvent>,
     ) -> Result<Arc<Self>, String> {
         let member = ledger.local_member().ok_or("a cluster node needs its member key")?.to_owned();
+        if ledger.head().is_some() && ledger.get_meta("raft.applied").map_err(|e| e.to_string())?.is_none() {
+            return Err(format!(
+                "the ledger in {} was kept by a single node (it has blocks but no Raft position); a replicated \
+                 node starts from an empty ledger and receives the chain from its peers — start it on a new data folder",
+                ledger.path().display()
+            ));
+        }
         let faults = Arc::new(Faults { enabled: config.faults, ..Faults::default() });
         let log = LogStore::open(&config.raft_dir)?;
         let sm = StateMachine::new(Arc::clone(&ledger), events, Arc::clone(&faults))?;
