@@ -358,15 +358,7 @@ impl Ledger {
         w.commit().map_err(db)?;
         let (head, members, policy) = {
             let r = database.begin_read().map_err(db)?;
-            let blocks = r.open_table(BLOCKS).map_err(db)?;
-            let head = match blocks.last().map_err(db)? {
-                Some((h, v)) => Some(
-                    Block::decode(v.value())
-                        .map_err(|e| LedgerError::Corrupt { height: Some(h.value()), detail: e.to_string() })?
-                        .header,
-                ),
-                None => None,
-            };
+            let head = last_header(&r.open_table(BLOCKS).map_err(db)?)?;
             let mt = r.open_table(MEMBERS).map_err(db)?;
             let mut members = Vec::new();
             for row in mt.iter().map_err(db)? {
@@ -513,15 +505,7 @@ impl Ledger {
         for k in keys {
             values.push(t.get(format!("ext.{k}").as_str()).map_err(db)?.map(|v| v.value().to_vec()));
         }
-        let blocks = r.open_table(BLOCKS).map_err(db)?;
-        let head = match blocks.last().map_err(db)? {
-            Some((h, v)) => Some(
-                Block::decode(v.value())
-                    .map_err(|e| LedgerError::Corrupt { height: Some(h.value()), detail: e.to_string() })?
-                    .header,
-            ),
-            None => None,
-        };
+        let head = last_header(&r.open_table(BLOCKS).map_err(db)?)?;
         Ok((values, head))
     }
 
@@ -1718,6 +1702,18 @@ fn apply_governance(
         }
     }
     Ok((Arc::new(Members::new(list, nodes)?), policy))
+}
+
+/// The header of the newest block in a blocks table.
+fn last_header(blocks: &impl ReadableTable<u64, &'static [u8]>) -> Result<Option<BlockHeader>, LedgerError> {
+    match blocks.last().map_err(db)? {
+        Some((h, v)) => Ok(Some(
+            Block::decode(v.value())
+                .map_err(|e| LedgerError::Corrupt { height: Some(h.value()), detail: e.to_string() })?
+                .header,
+        )),
+        None => Ok(None),
+    }
 }
 
 /// A problem found by an integrity check.

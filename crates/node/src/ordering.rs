@@ -48,7 +48,30 @@ pub trait Ordering: Send + Sync {
     fn order(&self, tx: Transaction) -> OrderFuture<'_>;
 }
 
-type Job = (Transaction, Instant, oneshot::Sender<Result<Receipt, TxError>>);
+/// A submission waiting in an orderer's queue: the transaction, when it arrived, who waits.
+pub(crate) type Job = (Transaction, Instant, oneshot::Sender<Result<Receipt, TxError>>);
+
+/// Queues a transaction for an orderer's batching task and waits for its result.
+pub(crate) async fn enqueue(queue: &mpsc::Sender<Job>, tx: Transaction) -> Result<Receipt, TxError> {
+    let (w, r) = oneshot::channel();
+    queue.send((tx, Instant::now(), w)).await.map_err(|_| TxError::Internal("the orderer stopped".into()))?;
+    r.await.map_err(|_| TxError::Internal("the orderer dropped the transaction".into()))?
+}
+
+/// Answers each waiter with its result, counting refusals and timing commits.
+pub(crate) fn answer(
+    waiters: impl IntoIterator<Item = (Instant, oneshot::Sender<Result<Receipt, TxError>>)>,
+    results: Vec<Result<Receipt, TxError>>,
+) {
+    for ((at, w), r) in waiters.into_iter().zip(results) {
+        if let Err(e) = &r {
+            metrics::counter!("borderlink_ledger_transactions_rejected_total", "reason" => e.code()).increment(1);
+        } else {
+            metrics::histogram!("borderlink_ledger_commit_seconds").record(at.elapsed().as_secs_f64());
+        }
+        let _ = w.send(r);
+    }
+}
 
 /// One node orders: concurrent submissions are batched into blocks.
 #[derive(Debug)]
@@ -93,15 +116,7 @@ impl SoloOrderer {
                         (0..n).map(|_| Err(TxError::Internal("the commit task failed".into()))).collect()
                     }
                 };
-                for ((at, w), r) in waiters.into_iter().zip(results) {
-                    if let Err(e) = &r {
-                        metrics::counter!("borderlink_ledger_transactions_rejected_total", "reason" => e.code())
-                            .increment(1);
-                    } else {
-                        metrics::histogram!("borderlink_ledger_commit_seconds").record(at.elapsed().as_secs_f64());
-                    }
-                    let _ = w.send(r);
-                }
+                answer(waiters, results);
             }
         });
         Self { queue }
@@ -110,14 +125,7 @@ impl SoloOrderer {
 
 impl Ordering for SoloOrderer {
     fn order(&self, tx: Transaction) -> OrderFuture<'_> {
-        Box::pin(async move {
-            let (w, r) = oneshot::channel();
-            self.queue
-                .send((tx, Instant::now(), w))
-                .await
-                .map_err(|_| TxError::Internal("the orderer stopped".into()))?;
-            r.await.map_err(|_| TxError::Internal("the orderer dropped the transaction".into()))?
-        })
+        Box::pin(enqueue(&self.queue, tx))
     }
 }
 

@@ -680,47 +680,20 @@ fn governance_adds_a_node_as_learner_then_voter_and_retires_it() {
         .map(|m| orgs.join(&m.id).join("member.key"))
         .collect();
     let genesis = net.cdir().join("genesis.json");
+    let add_node = |approvers: &[&str]| {
+        let mut args = vec!["network", "add-node", "--genesis", s(&genesis), "--key", s(&customs[0])];
+        for a in approvers {
+            args.extend(["--approve-key", a]);
+        }
+        let node = net.nodes[leader].1.clone();
+        args.extend(["--member", &aeo, "--node-id", "4", "--peer-addr", &peer, "--api-url", &api, "--node", &node]);
+        borderlink(&args)
+    };
     // One customs approval is not enough (the genesis asks for two of the two).
-    let o = borderlink(&[
-        "network",
-        "add-node",
-        "--genesis",
-        s(&genesis),
-        "--key",
-        s(&customs[0]),
-        "--node",
-        &net.nodes[leader].1,
-        "--member",
-        &aeo,
-        "--node-id",
-        "4",
-        "--peer-addr",
-        &peer,
-        "--api-url",
-        &api,
-    ]);
+    let o = add_node(&[]);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("governance"), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = borderlink(&[
-        "network",
-        "add-node",
-        "--genesis",
-        s(&genesis),
-        "--key",
-        s(&customs[0]),
-        "--approve-key",
-        s(&customs[1]),
-        "--node",
-        &net.nodes[leader].1,
-        "--member",
-        &aeo,
-        "--node-id",
-        "4",
-        "--peer-addr",
-        &peer,
-        "--api-url",
-        &api,
-    ]);
+    let o = add_node(&[s(&customs[1])]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
     // Learner first, then voter; it holds the whole chain.
     net.wait("the new node is a voter", Duration::from_secs(120), || {

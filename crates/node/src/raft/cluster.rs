@@ -13,7 +13,7 @@ use borderlink_ledger::{Hash, Ledger, Receipt, Transaction, TxError};
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::{Config as RaftConfig, ServerState, SnapshotPolicy};
 use serde::Serialize;
-use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
+use tokio::sync::{Semaphore, broadcast, mpsc};
 
 use super::log_store::LogStore;
 use super::state_machine::StateMachine;
@@ -104,7 +104,7 @@ pub struct PeerAgreement {
     pub last_contact: Option<Instant>,
 }
 
-type Job = (Transaction, Instant, oneshot::Sender<Result<Receipt, TxError>>);
+use crate::ordering::Job;
 
 /// A node of the Raft group.
 pub struct Cluster {
@@ -610,14 +610,7 @@ pub struct NodeStatus {
 
 impl Ordering for Cluster {
     fn order(&self, tx: Transaction) -> OrderFuture<'_> {
-        Box::pin(async move {
-            let (w, r) = oneshot::channel();
-            self.queue
-                .send((tx, Instant::now(), w))
-                .await
-                .map_err(|_| TxError::Internal("the orderer stopped".into()))?;
-            r.await.map_err(|_| TxError::Internal("the orderer dropped the transaction".into()))?
-        })
+        Box::pin(crate::ordering::enqueue(&self.queue, tx))
     }
 }
 
@@ -638,15 +631,7 @@ async fn batcher(cluster: std::sync::Weak<Cluster>, mut rx: mpsc::Receiver<Job>)
             let txs: Vec<Transaction> = batch.iter().map(|(t, _, _)| t.clone()).collect();
             let results = c.order_checked(txs, true).await;
             drop(c);
-            for ((_, at, w), r) in batch.into_iter().zip(results) {
-                if let Err(e) = &r {
-                    metrics::counter!("borderlink_ledger_transactions_rejected_total", "reason" => e.code())
-                        .increment(1);
-                } else {
-                    metrics::histogram!("borderlink_ledger_commit_seconds").record(at.elapsed().as_secs_f64());
-                }
-                let _ = w.send(r);
-            }
+            crate::ordering::answer(batch.into_iter().map(|(_, at, w)| (at, w)), results);
             drop(permit);
         });
     }

@@ -30,6 +30,19 @@ fn snap_err(e: impl ToString) -> StorageError<NodeId> {
     StorageIOError::read_snapshot(None, openraft::AnyError::error(e.to_string())).into()
 }
 
+/// The applied log id and membership from their stored bytes (absent: nothing applied yet).
+fn position(values: &[Option<Vec<u8>>]) -> Result<(Option<LogId<NodeId>>, Membership), String> {
+    let applied = match values.first().and_then(Option::as_ref) {
+        Some(b) => decode::<Option<LogId<NodeId>>>(b)?,
+        None => None,
+    };
+    let membership = match values.get(1).and_then(Option::as_ref) {
+        Some(b) => decode::<Membership>(b)?,
+        None => Membership::default(),
+    };
+    Ok((applied, membership))
+}
+
 /// The description of the newest snapshot (its data is the ledger itself).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct SnapshotRecord {
@@ -61,15 +74,7 @@ impl StateMachine {
 
     fn applied_and_membership(&self) -> Result<(Option<LogId<NodeId>>, Membership), StorageError<NodeId>> {
         let (values, _) = self.ledger.meta_at_head(&[APPLIED, MEMBERSHIP]).map_err(sm_err)?;
-        let applied = match &values[0] {
-            Some(b) => decode::<Option<LogId<NodeId>>>(b).map_err(sm_err)?,
-            None => None,
-        };
-        let membership = match &values[1] {
-            Some(b) => decode::<Membership>(b).map_err(sm_err)?,
-            None => Membership::default(),
-        };
-        Ok((applied, membership))
+        position(&values).map_err(sm_err)
     }
 
     /// Applies one proposed block.
@@ -208,14 +213,7 @@ pub(crate) struct Builder {
 impl RaftSnapshotBuilder<TypeConfig> for Builder {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError<NodeId>> {
         let (values, head) = self.ledger.meta_at_head(&[APPLIED, MEMBERSHIP]).map_err(snap_err)?;
-        let last_log_id = match &values[0] {
-            Some(b) => decode::<Option<LogId<NodeId>>>(b).map_err(snap_err)?,
-            None => None,
-        };
-        let last_membership = match &values[1] {
-            Some(b) => decode::<Membership>(b).map_err(snap_err)?,
-            None => Membership::default(),
-        };
+        let (last_log_id, last_membership) = position(&values).map_err(snap_err)?;
         let height = head.as_ref().map_or(0, |h| h.height);
         let head_hash = head.map(|h| h.hash());
         let snapshot_id =
