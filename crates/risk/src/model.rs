@@ -66,11 +66,11 @@ impl Default for TrainParams {
             rounds: 300,
             eta: 0.1,
             subsample: 0.9,
-            colsample: 0.8,
+            colsample: 0.5,
             min_child_weight: 1.0,
             lambda: 1.0,
             bag: 3,
-            revenue_weight: 0.0,
+            revenue_weight: 0.3,
             recency_half_life_days: 0.0,
             monotone: true,
             seed: 7,
@@ -315,11 +315,25 @@ pub struct Grid {
     pub etas: Vec<f64>,
     /// Round counts.
     pub rounds: Vec<usize>,
+    /// AUC the choice may give up for a cheaper model: among the points within `tolerance` of
+    /// the best tuning AUC, the one with the fewest tree levels to walk (rounds × depth) is
+    /// chosen. Differences that small are noise on a few months of data, while every level
+    /// walked is paid on every declaration scored (0: the best AUC, whatever its size).
+    #[serde(default)]
+    pub tolerance: f64,
 }
+
+/// The default [`Grid::tolerance`].
+pub const TOLERANCE: f64 = 0.002;
 
 impl Default for Grid {
     fn default() -> Self {
-        Grid { depths: vec![6, 8, 10, 12], etas: vec![0.05, 0.1, 0.2], rounds: vec![100, 200, 300] }
+        Grid {
+            depths: vec![6, 8, 10, 12],
+            etas: vec![0.05, 0.1, 0.2],
+            rounds: vec![100, 200, 300],
+            tolerance: TOLERANCE,
+        }
     }
 }
 
@@ -337,8 +351,8 @@ pub struct GridPoint {
 }
 
 /// Chooses depth, learning rate and rounds by AUC on `(x_check, o_check)` — data later than
-/// `(x_fit, o_fit)`, never the data reported on — and returns the chosen parameters with every
-/// point tried. `progress(done, total)` counts boosting rounds.
+/// `(x_fit, o_fit)`, never the data reported on — preferring the cheapest model within
+/// [`Grid::tolerance`] of the best, and returns the chosen parameters with every point tried. `progress(done, total)` counts boosting rounds.
 #[allow(clippy::too_many_arguments)]
 pub fn tune(
     x_fit: &[FeatureVector],
@@ -360,7 +374,7 @@ pub fn tune(
     let fits = grid.depths.len() * grid.etas.len();
     let per_fit = member_rounds(max_rounds, base.bag) * base.bag;
     let mut points = Vec::new();
-    let mut best: Option<(f64, TrainParams)> = None;
+    let mut tried: Vec<(f64, TrainParams)> = Vec::new();
     for (i, (&depth, &eta)) in grid.depths.iter().flat_map(|d| grid.etas.iter().map(move |e| (d, e))).enumerate() {
         let params = TrainParams { max_depth: depth, eta, rounds: max_rounds, ..base.clone() };
         let mut inner = |d: usize, _t: usize| progress(i * per_fit + d, fits * per_fit);
@@ -370,12 +384,25 @@ pub fn tune(
             let scores = booster.predict_rows(&flat, Iterations::Best).map_err(train_err)?;
             let auc = crate::eval::auc(scores.as_slice(), &labels);
             points.push(GridPoint { depth, eta, rounds, auc });
-            if best.as_ref().is_none_or(|(b, _)| auc > *b) {
-                best = Some((auc, TrainParams { rounds, ..params.clone() }));
-            }
+            tried.push((auc, TrainParams { rounds, ..params.clone() }));
         }
     }
-    let (_, chosen) = best.ok_or_else(|| RiskError::Training("no grid point".into()))?;
+    let best = tried.iter().map(|(a, _)| *a).fold(f64::NEG_INFINITY, f64::max);
+    let floor = best - grid.tolerance.max(0.0);
+    // The cheapest point near the best; among equally cheap ones the higher AUC, then the
+    // first tried.
+    let (_, chosen) = tried
+        .into_iter()
+        .filter(|(a, _)| *a >= floor)
+        .reduce(|kept, next| {
+            let cost = |p: &TrainParams| p.rounds * p.max_depth;
+            match cost(&next.1).cmp(&cost(&kept.1)) {
+                std::cmp::Ordering::Less => next,
+                std::cmp::Ordering::Equal if next.0 > kept.0 => next,
+                _ => kept,
+            }
+        })
+        .ok_or_else(|| RiskError::Training("no grid point".into()))?;
     Ok((chosen, points))
 }
 
