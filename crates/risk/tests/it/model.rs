@@ -127,23 +127,25 @@ fn tuning_chooses_on_the_later_data() {
     let mut r = Replay::new(History::new(), 7);
     let x = replay_features(&data, &mut r);
     let o: Vec<Outcome> = data.iter().map(|e| e.outcome.unwrap()).collect();
-    let grid = Grid { depths: vec![2, 4], etas: vec![0.3], rounds: vec![10, 30], tolerance: 0.0 };
+    let grid = Grid { depths: vec![2, 4], etas: vec![0.3], rounds: vec![10, 30], max_levels: 0 };
     let base = TrainParams { bag: 1, ..small_params() };
     let (chosen, points) =
         model::tune(&x[..1500], &o[..1500], &[], &x[1500..], &o[1500..], &base, &grid, |_, _| {}).unwrap();
     assert_eq!(points.len(), 4);
     let best = points.iter().map(|p| p.auc).fold(0.0, f64::max);
     assert!(points.iter().any(|p| p.auc == best && p.depth == chosen.max_depth && p.rounds == chosen.rounds));
-    // With a tolerance, the cheapest model (fewest rounds × depth) within it of the best.
-    let tolerance = 0.05;
-    let (cheap, _) =
-        model::tune(&x[..1500], &o[..1500], &[], &x[1500..], &o[1500..], &base, &Grid { tolerance, ..grid }, |_, _| {})
-            .unwrap();
-    let near: Vec<_> = points.iter().filter(|p| p.auc >= best - tolerance).collect();
-    let cheapest = near.iter().map(|p| p.rounds * p.depth).min().unwrap();
-    assert_eq!(cheap.rounds * cheap.max_depth, cheapest, "{points:?}");
-    assert!(near.iter().any(|p| p.depth == cheap.max_depth && p.rounds == cheap.rounds));
-    assert!(cheapest <= chosen.rounds * chosen.max_depth);
+    // Within a scoring budget: the best of the points that fit it, though all are reported.
+    let tune_within = |max_levels| {
+        let g = Grid { max_levels, ..grid.clone() };
+        model::tune(&x[..1500], &o[..1500], &[], &x[1500..], &o[1500..], &base, &g, |_, _| {})
+    };
+    let (small, all) = tune_within(60).unwrap();
+    assert_eq!(all.len(), 4);
+    assert!(small.rounds * small.max_depth <= 60);
+    let best_small = points.iter().filter(|p| p.rounds * p.depth <= 60).map(|p| p.auc).fold(0.0, f64::max);
+    assert!(points.iter().any(|p| p.auc == best_small && p.depth == small.max_depth && p.rounds == small.rounds));
+    assert_eq!(tune_within(20).unwrap().0.rounds * tune_within(20).unwrap().0.max_depth, 20);
+    assert!(matches!(tune_within(19), Err(RiskError::Training(_))));
 }
 
 #[test]
