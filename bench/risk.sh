@@ -66,7 +66,7 @@ RAYON_NUM_THREADS="$threads" "$bl" risk bench --model "$out/model.blrm" --histor
 kill "$node_pid" 2>/dev/null || true
 cat "$out/speed.json"
 
-step "XGBoost peer: same grid, same rule, same features; then its predict speed on Borderlink's trees"
+step "XGBoost peer: same grid (best point, no size limit), same features; then its predict speed on Borderlink's trees"
 "$venv/bin/python" "$root/bench/risk_peer.py" --train "$out/train.csv" --valid "$out/valid.csv" \
     --ours-scores "$out/scores.csv" --ours-model-json "$out/model.xgb.json" --ours-speed "$out/speed.json" \
     --ours-meta "$out/meta.json" --tune-days 92 --threads "$threads" --out "$out/report.md" \

@@ -1,4 +1,6 @@
-//! `borderlink risk …`: import, features, train, evaluate, export and benchmark the risk model.
+//! `borderlink risk …`: import, features, train, evaluate, export and benchmark the risk model;
+//! export a node's inspection feedback as a training set and retrain on it (compared with the
+//! active model before anyone activates the new one).
 //!
 //! Data files are CSV read through a column mapping (the KCS benchmark mapping is built in).
 //! History features are computed by replaying the files in time order (`--history` files
@@ -93,6 +95,10 @@ enum RiskCommand {
         /// Days at the end of the training data used to choose the parameters.
         #[arg(long, default_value_t = 92)]
         tune_days: Day,
+        /// Scoring budget of the chosen model: at most this many tree levels (rounds × depth;
+        /// each is walked for every item scored). 0: no limit.
+        #[arg(long, default_value_t = model::MAX_LEVELS, value_name = "LEVELS")]
+        tune_max_levels: usize,
         /// Tree depth.
         #[arg(long, default_value_t = TrainParams::default().max_depth)]
         depth: usize,
@@ -112,7 +118,7 @@ enum RiskCommand {
         #[arg(long, default_value_t = TrainParams::default().colsample)]
         colsample: f64,
         /// Extra weight of a fraud per decade of duty at stake.
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = TrainParams::default().revenue_weight)]
         revenue_weight: f64,
         /// Half-life in days of a training item's weight (0: all days weigh the same).
         #[arg(long, default_value_t = TrainParams::default().recency_half_life_days)]
@@ -157,6 +163,53 @@ enum RiskCommand {
         #[arg(long)]
         xgboost_json: PathBuf,
     },
+    /// Export the training set a node collected from inspection results (CSV in the KCS
+    /// column layout, which `risk train` and `risk retrain` read with the built-in mapping).
+    ExportTraining {
+        /// The node's URL, e.g. `http://127.0.0.1:8080`.
+        #[arg(long, value_name = "URL")]
+        node: String,
+        /// Member key file that signs the request (needed when the node keeps a ledger).
+        #[arg(long, value_name = "KEY")]
+        key: Option<PathBuf>,
+        /// Where to write the CSV.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Train a candidate model on labelled declarations (e.g. an exported training set) and
+    /// compare it with the active model on the most recent days, before any activation: the
+    /// drift report, then both models' AUC, precision and revenue at k %. Nothing is activated.
+    Retrain {
+        /// Labelled CSV (e.g. written by `risk export-training`).
+        #[arg(long)]
+        data: PathBuf,
+        #[command(flatten)]
+        src: DataArgs,
+        /// The active model (a node keeps it in `DATA/risk/model.blrm`); the candidate is
+        /// trained with its parameters unless `--tune` is given.
+        #[arg(long, value_name = "MODEL")]
+        active: PathBuf,
+        /// Where to write the candidate model.
+        #[arg(long)]
+        out: PathBuf,
+        /// The most recent days of the data, held out of the candidate's training: both models
+        /// are compared on them.
+        #[arg(long, default_value_t = 28, value_name = "DAYS")]
+        holdout_days: Day,
+        /// Choose depth, learning rate and rounds on the last `--tune-days` before the held-out
+        /// days (instead of reusing the active model's parameters).
+        #[arg(long)]
+        tune: bool,
+        /// Days used to choose the parameters with `--tune`.
+        #[arg(long, default_value_t = 92)]
+        tune_days: Day,
+        /// Model name (the version is `name@hash`); the active model's name when absent.
+        #[arg(long)]
+        name: Option<String>,
+        /// Print the comparison as JSON on standard output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure scoring speed: batch throughput and one-declaration latency, in-process.
     Bench {
         /// The model file.
@@ -198,6 +251,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
             name,
             tune,
             tune_days,
+            tune_max_levels,
             depth,
             rounds,
             eta,
@@ -221,7 +275,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
                 monotone,
                 ..TrainParams::default()
             };
-            let opts = TrainOpts { tune, tune_days, grid_out };
+            let opts = TrainOpts { tune, tune_days, tune_max_levels, grid_out };
             train_cmd(&data, valid.as_deref(), &src, &out, &name, params, &opts)
         }
         RiskCommand::Eval { model, data, src, scores_out, json } => {
@@ -229,6 +283,11 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
         }
         RiskCommand::Export { model, xgboost_json } => export_cmd(&model, &xgboost_json),
         RiskCommand::Info { model } => info_cmd(&model),
+        RiskCommand::ExportTraining { node, key, out } => export_training_cmd(&node, key.as_deref(), &out),
+        RiskCommand::Retrain { data, src, active, out, holdout_days, tune, tune_days, name, json } => {
+            let opts = RetrainOpts { holdout_days, tune, tune_days, name, json };
+            retrain_cmd(&data, &src, &active, &out, &opts)
+        }
         RiskCommand::Bench { model, data, src, seconds, url, key, json } => {
             let keys = key.as_deref().map(borderlink_ledger::identity::MemberKeys::load).transpose()?;
             bench_cmd(&model, &data, &src, seconds, url.as_deref().map(|u| (u, keys.as_ref())), json)
@@ -379,6 +438,7 @@ fn features_cmd(data: &Path, src: &DataArgs, out: &Path) -> anyhow::Result<()> {
 struct TrainOpts {
     tune: bool,
     tune_days: Day,
+    tune_max_levels: usize,
     grid_out: Option<PathBuf>,
 }
 
@@ -427,7 +487,7 @@ fn train_cmd(
         let ((xf, of), (xc, oc)) = (pick(&fit), pick(&check));
         let df: Vec<Day> = fit.iter().map(|&i| train_ex[i].item.day.unwrap_or(0)).collect();
         eprintln!("tuning on {} items, choosing on the {} items from {}", xf.len(), xc.len(), format_day(cut));
-        let grid = Grid::default();
+        let grid = Grid { max_levels: opts.tune_max_levels, ..Grid::default() };
         let bar = progress_bar(0, "tuning");
         let (chosen, points) = model::tune(&xf, &of, &df, &xc, &oc, &params, &grid, |done, total| {
             bar.set_length(total as u64);
@@ -437,7 +497,10 @@ fn train_cmd(
         for p in &points {
             eprintln!("  depth {:>2}  eta {:<5} rounds {:>3}  AUC {:.4}", p.depth, p.eta, p.rounds, p.auc);
         }
-        eprintln!("chosen: depth {}, eta {}, rounds {}", chosen.max_depth, chosen.eta, chosen.rounds);
+        eprintln!(
+            "chosen: depth {}, eta {}, rounds {} (the best tuning AUC within {} tree levels)",
+            chosen.max_depth, chosen.eta, chosen.rounds, grid.max_levels
+        );
         if let Some(g) = &opts.grid_out {
             std::fs::write(g, serde_json::to_vec_pretty(&points)?)
                 .with_context(|| format!("cannot write {}", g.display()))?;
@@ -568,6 +631,169 @@ fn export_cmd(model: &Path, out: &Path) -> anyhow::Result<()> {
         bytes.len(),
         out.display()
     );
+    Ok(())
+}
+
+/// `GET /api/v1/risk/training-set`, signed by a member when a key is given.
+fn export_training_cmd(node: &str, key: Option<&Path>, out: &Path) -> anyhow::Result<()> {
+    const PATH: &str = "/api/v1/risk/training-set";
+    let base = if node.contains("://") { node.trim_end_matches('/').to_owned() } else { format!("http://{node}") };
+    let keys = key.map(borderlink_ledger::identity::MemberKeys::load).transpose()?;
+    let client = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(300))
+        .build()?;
+    let mut req = client.get(format!("{base}{PATH}"));
+    if let Some(k) = &keys {
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        req = req.header("authorization", borderlink_ledger::auth::authorization(k, "GET", PATH, now, b""));
+    }
+    let resp = req.send().with_context(|| format!("cannot reach the node at {base}"))?;
+    let status = resp.status();
+    let body = resp.bytes().context("reading the node's reply")?;
+    anyhow::ensure!(
+        status.is_success(),
+        "the node answered {status}: {}",
+        String::from_utf8_lossy(&body).chars().take(300).collect::<String>()
+    );
+    std::fs::write(out, &body).with_context(|| format!("cannot write {}", out.display()))?;
+    let rows = body.iter().filter(|b| **b == b'\n').count().saturating_sub(1);
+    println!("wrote {rows} inspected items from {base} to {}", out.display());
+    Ok(())
+}
+
+struct RetrainOpts {
+    holdout_days: Day,
+    tune: bool,
+    tune_days: Day,
+    name: Option<String>,
+    json: bool,
+}
+
+fn metrics_row(label: &str, m: &eval::Metrics) -> String {
+    let mut line = format!("{label:<28} {:>6.4}", m.auc);
+    for a in &m.at_k {
+        line.push_str(&format!(" {:>6.3}", a.precision));
+    }
+    for a in &m.at_k {
+        line.push_str(&format!(" {:>7.3}", a.revenue));
+    }
+    line
+}
+
+/// Trains a candidate on all but the last `holdout_days` of `data`, then shows the drift and
+/// both models' metrics on those days. Writes the candidate; activation is another step.
+fn retrain_cmd(data: &Path, src: &DataArgs, active_path: &Path, out: &Path, opts: &RetrainOpts) -> anyhow::Result<()> {
+    let active = load_model(active_path)?;
+    let mapping = load_mapping(src.mapping.as_deref())?;
+    let mut sets = replay(src, &mapping, &[data])?;
+    let (ex, x) = sets.pop().context("no data")?;
+    let outcomes = labelled(&ex, data)?;
+    let last = ex.iter().filter_map(|e| e.item.day).max().context("the data has no dates")?;
+    let cut = last - opts.holdout_days.max(1) + 1;
+    let (fit, held): (Vec<usize>, Vec<usize>) = (0..ex.len()).partition(|&i| ex[i].item.day.is_some_and(|d| d < cut));
+    let pick = |idx: &[usize]| -> (Vec<FeatureVector>, Vec<Outcome>, Vec<Day>) {
+        (
+            idx.iter().map(|&i| x[i]).collect(),
+            idx.iter().map(|&i| outcomes[i]).collect(),
+            idx.iter().map(|&i| ex[i].item.day.unwrap_or(0)).collect(),
+        )
+    };
+    let ((xf, of, df), (xh, oh, _)) = (pick(&fit), pick(&held));
+    let frauds = |o: &[Outcome]| o.iter().filter(|o| o.fraud).count();
+    anyhow::ensure!(
+        frauds(&oh) > 0 && frauds(&oh) < oh.len(),
+        "the last {} days ({} items) need both frauds and clean inspections to compare the models; \
+         use --holdout-days to hold out more",
+        opts.holdout_days,
+        oh.len()
+    );
+    eprintln!(
+        "retraining on {} items before {} ({} frauds); comparing on the {} items from {} ({} frauds)",
+        xf.len(),
+        format_day(cut),
+        frauds(&of),
+        xh.len(),
+        format_day(cut),
+        frauds(&oh)
+    );
+    let mut params = active.meta().params.clone();
+    if opts.tune {
+        let tune_cut = cut - opts.tune_days;
+        let (tf, tc): (Vec<usize>, Vec<usize>) = (0..xf.len()).partition(|&i| df[i] < tune_cut);
+        let sub = |idx: &[usize]| -> (Vec<FeatureVector>, Vec<Outcome>) {
+            (idx.iter().map(|&i| xf[i]).collect(), idx.iter().map(|&i| of[i]).collect())
+        };
+        let ((xtf, otf), (xtc, otc)) = (sub(&tf), sub(&tc));
+        let dtf: Vec<Day> = tf.iter().map(|&i| df[i]).collect();
+        let (chosen, _) = model::tune(&xtf, &otf, &dtf, &xtc, &otc, &params, &Grid::default(), |_, _| {})?;
+        eprintln!("chosen: depth {}, eta {}, rounds {}", chosen.max_depth, chosen.eta, chosen.rounds);
+        params = chosen;
+    }
+    let name = opts.name.clone().unwrap_or_else(|| active.version().split('@').next().unwrap_or("risk").to_owned());
+    let span = {
+        let days = fit.iter().filter_map(|&i| ex[i].item.day);
+        days.clone().min().zip(days.max()).map(|(a, b)| (format_day(a), format_day(b)))
+    };
+    let bar = progress_bar((params.rounds * params.bag) as u64, "training");
+    let mut candidate = model::train(&name, &xf, &of, &df, &params, span, |done, _| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    let flat: Vec<f32> = xh.iter().flatten().copied().collect();
+    let fraud: Vec<bool> = oh.iter().map(|o| o.fraud).collect();
+    let revenue: Vec<f64> = oh.iter().map(|o| o.revenue).collect();
+    let m_active = eval::evaluate(&active.predict_batch(&flat)?, &fraud, &revenue);
+    let m_new = eval::evaluate(&candidate.predict_batch(&flat)?, &fraud, &revenue);
+    let drift = drift::drift(&xf, &xh);
+    candidate.set_validation(m_new.clone());
+    let file = File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
+    candidate.write(BufWriter::new(file))?;
+    let mut o = std::io::stdout().lock();
+    if opts.json {
+        serde_json::to_writer_pretty(
+            &mut o,
+            &serde_json::json!({
+                "active": { "version": active.version(), "metrics": m_active },
+                "candidate": { "version": candidate.version(), "file": out, "metrics": m_new },
+                "holdout": { "from": format_day(cut), "items": xh.len(), "frauds": frauds(&oh) },
+                "drift": drift,
+                "activated": false,
+            }),
+        )?;
+        writeln!(o)?;
+        return Ok(());
+    }
+    let moved: Vec<String> =
+        drift.iter().filter(|f| f.psi > 0.1).map(|f| format!("{} {:.2}", f.feature, f.psi)).collect();
+    writeln!(
+        o,
+        "drift (PSI, training days → the last {} days): {}",
+        opts.holdout_days,
+        if moved.is_empty() { "no feature above 0.1".to_owned() } else { moved.join(", ") }
+    )?;
+    writeln!(o, "on the {} items from {} ({} frauds):", xh.len(), format_day(cut), frauds(&oh))?;
+    let ks: String = m_new.at_k.iter().map(|a| format!(" {:>6}", format!("P@{}%", a.k))).collect();
+    let rs: String = m_new.at_k.iter().map(|a| format!(" {:>7}", format!("Rev@{}%", a.k))).collect();
+    writeln!(o, "{:<28} {:>6}{ks}{rs}", "model", "AUC")?;
+    writeln!(o, "{}", metrics_row(&format!("active {}", active.version()), &m_active))?;
+    writeln!(o, "{}", metrics_row(&format!("candidate {}", candidate.version()), &m_new))?;
+    // An active model that was trained on the held-out days has seen their answers.
+    let active_end = active.meta().period.as_ref().and_then(|(_, end)| borderlink_risk::item::parse_day(end));
+    if active_end.is_some_and(|end| end >= cut) {
+        writeln!(
+            o,
+            "note: the active model was trained on data up to {}, which overlaps the held-out days: \
+             its numbers there are optimistic",
+            active_end.map(format_day).unwrap_or_default()
+        )?;
+    }
+    writeln!(
+        o,
+        "wrote the candidate to {} — NOT activated. To activate it: PUT it to /api/v1/risk/model \
+         (console session), or replace DATA/risk/model.blrm and restart the node.",
+        out.display()
+    )?;
     Ok(())
 }
 

@@ -97,12 +97,14 @@ impl Assessment {
     }
 }
 
-/// A training row produced by feedback: the features as they were when the item was scored,
-/// and what the inspection found.
+/// A training row produced by feedback: the item as declared, the features as they were when
+/// it was scored, and what the inspection found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedbackRow {
     /// The day the item was declared.
     pub day: Day,
+    /// The goods item as declared (what [`crate::training::write_csv`] exports).
+    pub item: Item,
     /// The item's features at scoring time.
     pub features: FeatureVector,
     /// The inspection outcome.
@@ -158,18 +160,29 @@ impl std::fmt::Debug for RiskEngine {
 
 /// The reasons of one prediction: the features with the largest contributions, in words.
 pub fn reasons(item: &Item, x: &FeatureVector, contributions: &[f32], n: usize) -> Vec<Reason> {
-    let mut idx: Vec<usize> = (0..contributions.len()).filter(|&i| contributions[i] != 0.0).collect();
-    idx.sort_by(|&a, &b| contributions[b].abs().total_cmp(&contributions[a].abs()).then(a.cmp(&b)));
-    idx.into_iter()
-        .take(n)
+    // The n strongest, strongest first (ties by feature order), picked in one pass without
+    // sorting every feature.
+    let stronger =
+        |a: usize, b: usize| contributions[a].abs().total_cmp(&contributions[b].abs()).then(b.cmp(&a)).is_gt();
+    let mut top: Vec<usize> = Vec::with_capacity(n + 1);
+    for i in (0..contributions.len()).filter(|&i| contributions[i] != 0.0) {
+        if top.len() == n && top.last().is_none_or(|&w| !stronger(i, w)) {
+            continue;
+        }
+        let at = top.iter().position(|&t| stronger(i, t)).unwrap_or(top.len());
+        top.insert(at, i);
+        top.truncate(n);
+    }
+    top.into_iter()
         .map(|i| {
             let effect = contributions[i];
             let value = features::describe_value(i, x[i], item);
-            let words = features::words(i);
+            let words = features::phrase(i);
             let direction = if effect > 0.0 { "raises" } else { "lowers" };
             Reason {
                 feature: features::FEATURES[i].name.to_owned(),
-                text: format!("{words}: {value} — {direction} the risk"),
+                // Pieces joined directly: no formatting machinery for every reason of every score.
+                text: [words, ": ", &value, " — ", direction, " the risk"].concat(),
                 value,
                 effect,
             }
@@ -266,8 +279,9 @@ impl RiskEngine {
                 let x = features::extract(&item, &keys, &self.history);
                 let (score, reasons) = match &self.model {
                     Some(m) => {
-                        let p = m.predict(&x);
-                        (Some(p.probability), reasons(&item, &x, &p.contributions, REASONS))
+                        let mut contributions = [0f32; features::N_FEATURES];
+                        let p = m.predict_into(&x, &mut contributions);
+                        (Some(p), reasons(&item, &x, &contributions, REASONS))
                     }
                     None => (None, Vec::new()),
                 };
@@ -399,7 +413,13 @@ impl RiskEngine {
         for (item, keys, x) in &p.items {
             let o = Outcome { revenue: outcome.revenue / n, ..outcome };
             self.history.record(keys, &o);
-            self.feedback.push(FeedbackRow { day: item.day.unwrap_or(0), features: *x, outcome: o, random: p.random });
+            self.feedback.push(FeedbackRow {
+                day: item.day.unwrap_or(0),
+                item: item.clone(),
+                features: *x,
+                outcome: o,
+                random: p.random,
+            });
         }
         Ok(())
     }
@@ -432,5 +452,11 @@ impl RiskEngine {
     /// The training rows collected from feedback so far.
     pub fn feedback(&self) -> &[FeedbackRow] {
         &self.feedback
+    }
+
+    /// Writes the training rows collected from feedback as a CSV that `borderlink risk train`
+    /// reads with its built-in mapping (see [`crate::training`]); returns the rows written.
+    pub fn write_training_set<W: std::io::Write>(&self, w: W) -> Result<usize, RiskError> {
+        crate::training::write_csv(&self.feedback, w)
     }
 }

@@ -339,6 +339,8 @@ pub fn describe_value(index: usize, value: f32, item: &Item) -> String {
         Unit::PerKilogram => format!("{value:.2} per kg"),
         Unit::Percent => format!("{value} %"),
         Unit::Share => format!("{:.1} %", value * 100.0),
+        // Counts are whole numbers: integer formatting says the same as `{:.0}`, for less.
+        Unit::Count if value.fract() == 0.0 && value.abs() < 1e15 => (value as i64).to_string(),
         Unit::Count => format!("{value:.0}"),
         Unit::Sigma => format!("{value:+.1} σ"),
         Unit::Flag => (if value > 0.5 { "yes" } else { "no" }).into(),
@@ -348,6 +350,16 @@ pub fn describe_value(index: usize, value: f32, item: &Item) -> String {
 
 /// The words for a feature (history families are phrased from their entity).
 pub fn words(index: usize) -> String {
+    phrase(index).to_owned()
+}
+
+/// [`words`], phrased once per process: reasons are written for every score.
+pub fn phrase(index: usize) -> &'static str {
+    static PHRASES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    PHRASES.get_or_init(|| (0..N_FEATURES).map(phrase_of).collect()).get(index).map_or("", String::as_str)
+}
+
+fn phrase_of(index: usize) -> String {
     if let Some((entity, which)) = family(index) {
         return match which {
             0 => format!("earlier declarations of {}", entity.words()),

@@ -15,7 +15,8 @@
 //!   feed inspection results back;
 //! - [`eval`] and [`drift`]: AUC and precision / recall / revenue at k % of inspections; the
 //!   population stability of each feature;
-//! - [`mapping`] and [`import`]: CSV with a column mapping in, standardized declarations out.
+//! - [`mapping`] and [`import`]: CSV with a column mapping in, standardized declarations out;
+//!   [`training`]: the inspection results fed back, out as a CSV in the same layout.
 //!
 //! **Architecture invariant:** this crate does no I/O but through the readers and writers its
 //! callers pass in, knows nothing of HTTP, reads no clock (days are passed in) and depends on
@@ -35,6 +36,7 @@ pub mod item;
 pub mod lane;
 pub mod mapping;
 pub mod model;
+pub mod training;
 
 pub use criterion::{Condition, CriteriaSet, Criterion};
 pub use engine::{Assessment, RiskEngine};

@@ -44,6 +44,7 @@ pub(crate) fn routes() -> Router<SharedState> {
         .route("/api/v1/risk/queue", get(risk::queue))
         .route("/api/v1/risk/overrides", post(risk::overrule))
         .route("/api/v1/risk/inspections", post(risk::inspection))
+        .route("/api/v1/risk/training-set", get(risk::training_set))
         .route("/api/v1/risk/criteria", get(risk::criteria).put(risk::put_criteria))
         .route("/api/v1/risk/model", get(risk::model).put(risk::put_model))
 }

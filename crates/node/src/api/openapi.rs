@@ -35,6 +35,7 @@ use crate::error::{ErrorBody, ErrorType};
         super::risk::criteria,
         super::risk::put_criteria,
         super::risk::model,
+        super::risk::training_set,
         super::risk::put_model
     ),
     components(schemas(ErrorBody, ErrorType)),

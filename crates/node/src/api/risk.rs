@@ -1,5 +1,6 @@
 //! Risk management over HTTP: score declarations (lane, score, model version, reasons), the risk
-//! queue, officers' overrides, inspection results fed back, the criteria and the model.
+//! queue, officers' overrides, inspection results fed back (and exported as a training set), the
+//! criteria and the model.
 //!
 //! The engine (`borderlink_risk::RiskEngine`) is pure and synchronous; this module owns the one
 //! instance of the node behind a mutex (scoring a declaration takes microseconds, so the lock is
@@ -507,6 +508,30 @@ pub(crate) async fn inspection(
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("not an inspection result: {e}")))?;
     risk(&state).engine().record_inspection(&r).map_err(ApiError::Risk)?;
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// The training set fed back by inspections: every inspected goods item as declared, with what
+/// its inspection found, as CSV in the KCS column layout (`borderlink risk train --data` reads
+/// it with its built-in mapping; the history features are recomputed by replaying it in time
+/// order). On a ledger node the rows are rebuilt from the committed declarations and
+/// inspection results at start, so the export holds every clear inspection on the ledger.
+#[utoipa::path(
+    get,
+    path = "/api/v1/risk/training-set",
+    tag = "risk",
+    responses((status = 200, description = "CSV: the KCS columns, then `Revenue` (duty recovered) and `Random Selection` (0/1)", content_type = "text/csv", body = String))
+)]
+pub(crate) async fn training_set(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    method: Method,
+    uri: Uri,
+) -> Result<([(axum::http::header::HeaderName, &'static str); 1], Vec<u8>), ApiError> {
+    reader(&state, &headers, &method, &uri, b"")?;
+    let mut csv = Vec::new();
+    let rows = risk(&state).engine().write_training_set(&mut csv).map_err(ApiError::Risk)?;
+    tracing::info!(rows, "risk training set exported");
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv))
 }
 
 /// The selectivity criteria with their running hit rates, lists and value-control bands.

@@ -97,3 +97,39 @@ fn an_override_is_recorded_only_with_a_reason() {
     assert_eq!(e.assessment("O1").unwrap().effective_lane(), to);
     assert!(e.overrule("nope", to, "intelligence report 2021/17", "officer-1", "t").is_err());
 }
+
+#[test]
+fn inspection_results_export_as_a_training_csv_that_imports_back_to_the_same_items() {
+    let mut e = engine();
+    let rows = "F1,2021-01-05,30,B,11,21,11,10,DEC1,IMP1,S1,C9,610910,AE,CN,8.0,FEU1,G,100.5,2000.0,1,2\n\
+                F2,2021-01-06,40,A,12,22,43,40,DEC2,IMP2,,,847130,CN,CN,0.0,A,Y,3.0,150.0,0,0\n\
+                F3,2021-01-07,40,A,12,22,43,40,DEC2,IMP3,,,847130,CN,CN,0.0,A,Y,3.0,150.0,0,0\n";
+    let d = declarations(rows);
+    for r in &d {
+        e.assess(r, 0);
+    }
+    e.record_outcome("F1", Outcome { fraud: true, critical: true, revenue: 160.0 }).unwrap();
+    e.record_outcome("F2", Outcome { fraud: false, critical: false, revenue: 0.0 }).unwrap();
+    // F3 was never inspected: it is no training row.
+    let mut csv = Vec::new();
+    assert_eq!(e.write_training_set(&mut csv).unwrap(), 2);
+    let text = String::from_utf8(csv).unwrap();
+    assert!(text.starts_with(HEAD.trim_end()), "{text}");
+    assert!(text.lines().next().unwrap().ends_with(",Revenue,Random Selection"));
+    assert!(!text.contains("F3"));
+    // The built-in KCS mapping reads it back: the same items and the same labels.
+    let back = read_csv(text.as_bytes(), &Mapping::kcs()).unwrap();
+    assert_eq!(back.len(), 2);
+    for (row, original) in back.iter().zip(&d) {
+        assert_eq!(
+            borderlink_risk::Item::from_declaration(&row.record),
+            borderlink_risk::Item::from_declaration(original)
+        );
+    }
+    let labels: Vec<(bool, bool)> = back.iter().map(|r| r.outcome.map(|o| (o.fraud, o.critical)).unwrap()).collect();
+    assert_eq!(labels, vec![(true, true), (false, false)]);
+    // With `revenue = Revenue` the duty the inspection recovered is read as it was recorded.
+    let mapping = Mapping::parse(&format!("{}revenue = Revenue\n", Mapping::kcs().to_text())).unwrap();
+    let back = read_csv(text.as_bytes(), &mapping).unwrap();
+    assert_eq!(back[0].outcome.unwrap().revenue, 160.0);
+}

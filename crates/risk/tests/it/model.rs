@@ -7,7 +7,17 @@ use borderlink_risk::{History, Replay, RiskError, RiskModel, eval};
 use crate::route_fraud_examples;
 
 pub(crate) fn small_params() -> TrainParams {
-    TrainParams { max_depth: 4, rounds: 40, eta: 0.2, bag: 2, ..TrainParams::default() }
+    // Column sampling pinned: with half the columns per tree, small models on this synthetic
+    // pattern credit the correlated `departure` as often as `route_differs`.
+    TrainParams {
+        max_depth: 4,
+        rounds: 40,
+        eta: 0.2,
+        bag: 2,
+        colsample: 0.8,
+        revenue_weight: 0.0,
+        ..TrainParams::default()
+    }
 }
 
 pub(crate) fn trained(n: usize) -> (RiskModel, Vec<Example>, Vec<FeatureVector>) {
@@ -117,13 +127,25 @@ fn tuning_chooses_on_the_later_data() {
     let mut r = Replay::new(History::new(), 7);
     let x = replay_features(&data, &mut r);
     let o: Vec<Outcome> = data.iter().map(|e| e.outcome.unwrap()).collect();
-    let grid = Grid { depths: vec![2, 4], etas: vec![0.3], rounds: vec![10, 30] };
+    let grid = Grid { depths: vec![2, 4], etas: vec![0.3], rounds: vec![10, 30], max_levels: 0 };
     let base = TrainParams { bag: 1, ..small_params() };
     let (chosen, points) =
         model::tune(&x[..1500], &o[..1500], &[], &x[1500..], &o[1500..], &base, &grid, |_, _| {}).unwrap();
     assert_eq!(points.len(), 4);
     let best = points.iter().map(|p| p.auc).fold(0.0, f64::max);
     assert!(points.iter().any(|p| p.auc == best && p.depth == chosen.max_depth && p.rounds == chosen.rounds));
+    // Within a scoring budget: the best of the points that fit it, though all are reported.
+    let tune_within = |max_levels| {
+        let g = Grid { max_levels, ..grid.clone() };
+        model::tune(&x[..1500], &o[..1500], &[], &x[1500..], &o[1500..], &base, &g, |_, _| {})
+    };
+    let (small, all) = tune_within(60).unwrap();
+    assert_eq!(all.len(), 4);
+    assert!(small.rounds * small.max_depth <= 60);
+    let best_small = points.iter().filter(|p| p.rounds * p.depth <= 60).map(|p| p.auc).fold(0.0, f64::max);
+    assert!(points.iter().any(|p| p.auc == best_small && p.depth == small.max_depth && p.rounds == small.rounds));
+    assert_eq!(tune_within(20).unwrap().0.rounds * tune_within(20).unwrap().0.max_depth, 20);
+    assert!(matches!(tune_within(19), Err(RiskError::Training(_))));
 }
 
 #[test]
