@@ -2,7 +2,7 @@
 //!
 //! Invariant: every response of this module is JSON, errors included (see [`crate::error`]).
 
-mod cluster;
+pub(crate) mod cluster;
 pub(crate) mod ledger;
 pub(crate) mod openapi;
 pub(crate) mod risk;

@@ -36,7 +36,9 @@ use crate::error::{ErrorBody, ErrorType};
         super::risk::put_criteria,
         super::risk::model,
         super::risk::training_set,
-        super::risk::put_model
+        super::risk::put_model,
+        super::cluster::status,
+        super::cluster::faults
     ),
     components(schemas(ErrorBody, ErrorType)),
     tags(
@@ -44,6 +46,7 @@ use crate::error::{ErrorBody, ErrorType};
         (name = "schemas", description = "JSON Schemas of the record types"),
         (name = "operations", description = "Health of the node"),
         (name = "risk", description = "Risk management: scores, lanes, the risk queue, overrides, criteria, the model"),
+        (name = "replication", description = "The consortium's Raft group as this node sees it"),
     )
 )]
 struct ApiDoc;
@@ -96,6 +99,7 @@ mod tests {
         let mut refs = Vec::new();
         collect_refs(doc, &mut refs);
         assert!(refs.iter().any(|r| r == "#/components/schemas/Report"));
+        assert!(doc.pointer("/paths/~1api~1v1~1cluster/get").is_some(), "the cluster status is described");
         for r in refs {
             let pointer = r.trim_start_matches('#');
             assert!(doc.pointer(pointer).is_some(), "dangling $ref {r}");
