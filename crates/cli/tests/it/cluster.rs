@@ -271,6 +271,33 @@ impl Net {
         assert_eq!(r.status().as_u16(), 200, "{:?}", r.text());
     }
 
+    /// Stops every node; every chain passes `ledger verify`; the nodes other than `left_out`
+    /// have the same head (the left-out one stopped receiving blocks and is behind).
+    pub(crate) fn finish_without(mut self, left_out: usize) {
+        let others: Vec<usize> = (0..self.nodes.len()).filter(|i| *i != left_out).collect();
+        self.wait("the other nodes have the same head", Duration::from_secs(60), || {
+            let heads: Vec<_> = others.iter().map(|i| self.head(*i)).collect();
+            heads.iter().all(|h| h.is_some() && *h == heads[0])
+        });
+        let genesis = self.cdir().join("genesis.json");
+        for i in 0..self.nodes.len() {
+            self.stop(i);
+            let data = self.node_dir(i).join("data");
+            let o = borderlink(&["ledger", "verify", "--data", s(&data), "--genesis", s(&genesis)]);
+            assert_eq!(o.status.code(), Some(0), "node {i}: {}", stdout(&o));
+        }
+        let heads: BTreeSet<_> = (0..self.nodes.len())
+            .filter(|i| *i != left_out)
+            .map(|i| {
+                let l =
+                    borderlink_ledger::Ledger::open(&self.node_dir(i).join("data/ledger"), self.genesis.clone(), None)
+                        .expect("open");
+                l.head().map(|h| h.hash())
+            })
+            .collect();
+        assert_eq!(heads.len(), 1, "the others' head hashes match");
+    }
+
     /// Stops every node, then: every chain passes `ledger verify` and all head hashes match.
     pub(crate) fn finish(mut self) {
         let (height, _) = self.converge();
@@ -822,4 +849,71 @@ fn network_up_starts_every_node_and_status_reports_them_then_stops_them() {
         let url = l.split_whitespace().nth(3).expect("url");
         assert!(http.get(format!("{url}/healthz")).send().is_err(), "{url} still answers after network up stopped");
     }
+}
+
+#[test]
+#[ignore = "slow (real processes): run by scripts/test.sh with --include-ignored"]
+fn a_node_whose_member_is_suspended_is_cut_off_by_the_others() {
+    use borderlink_ledger::governance::{Approval, GovernanceAction, Proposal, approval_message};
+    use borderlink_ledger::tx::{PayloadKind, TxBody, TxKind};
+    let net = Net::new("raftsuspend", "");
+    let leader = net.leader();
+    // Suspend the member of a node that is not the leader, approved by both customs administrations.
+    let victim =
+        (0..3).find(|i| *i != leader && net.genesis.nodes[*i].member.contains("oga")).unwrap_or((leader + 1) % 3);
+    let victim_member = net.nodes[victim].0.clone();
+    let orgs = net.cdir().join("orgs");
+    let customs: Vec<MemberKeys> = net
+        .genesis
+        .members
+        .iter()
+        .filter(|m| m.role == borderlink_ledger::identity::Role::Customs)
+        .map(|m| MemberKeys::load(&orgs.join(&m.id).join("member.key")).expect("key"))
+        .collect();
+    let change = GovernanceAction::SuspendMember { member_id: victim_member.clone(), reason: "test".into() };
+    let id = "GOV-SUSPEND-1";
+    let msg = approval_message(&net.genesis.chain_id(), id, &change).expect("message");
+    let approvals = vec![Approval { member: customs[1].member.clone(), signature: hex::encode(customs[1].sign(&msg)) }];
+    let payload = serde_json::to_vec(&Proposal { change, approvals }).expect("JSON");
+    let body = TxBody {
+        chain: net.genesis.chain_id(),
+        kind: TxKind::Governance,
+        record_type: "governance".into(),
+        record_id: id.into(),
+        version: 1,
+        meta: Default::default(),
+        payload_kind: PayloadKind::Clear,
+        payload_digest: borderlink_ledger::Hash::of(&payload),
+        payload_len: payload.len() as u64,
+        media_type: "application/json".into(),
+        private: None,
+        submitter: customs[0].member.clone(),
+        nonce: 1,
+        timestamp_ms: now_ms(),
+    };
+    let wire = Transaction::sign(body, payload, Vec::new(), &customs[0]).to_wire();
+    let (status, v) = net.submit(leader, &serde_json::to_vec(&wire).expect("JSON")).expect("answers");
+    assert_eq!(status, 201, "{v}");
+    let suspended_at = v["height"].as_u64().expect("height");
+    // The others close its connections: it stops receiving blocks, they go on without it.
+    let t = template();
+    let mut last = 0;
+    net.wait("the two others commit past the suspension", Duration::from_secs(60), || {
+        let (_, body) = declaration(&net, &t, "AFTER", last);
+        last += 1;
+        matches!(net.submit(leader, &body), Some((201, _)))
+            && (0..3).filter(|i| *i != victim).all(|i| net.head(i).is_some_and(|h| h.0 > suspended_at + 1))
+    });
+    let others_height = net.head(leader).expect("head").0;
+    let victim_height = net.head(victim).expect("head").0;
+    assert!(victim_height < others_height, "the suspended member's node still receives blocks");
+    // Its peers count the refusals (they no longer send to it, nor accept what it sends).
+    net.wait("the refusal is counted", Duration::from_secs(60), || {
+        (0..3).filter(|i| *i != victim).all(|i| {
+            http().get(format!("{}/metrics", net.nodes[i].1)).send().ok().and_then(|r| r.text().ok()).is_some_and(|m| {
+                m.lines().any(|l| l.starts_with("borderlink_peer_refused_total") && l.contains("not_a_member"))
+            })
+        })
+    });
+    net.finish_without(victim);
 }

@@ -251,6 +251,7 @@ impl Cluster {
                         node.clone(),
                         self.tls.clone(),
                         Arc::clone(&self.faults),
+                        Arc::clone(&self.ledger),
                     )))
                 })
                 .collect()

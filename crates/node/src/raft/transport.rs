@@ -150,6 +150,17 @@ pub(crate) fn serve(listener: tokio::net::TcpListener, tls: PeerTls, cluster: st
                     if c.faults.is_isolated() {
                         return;
                     }
+                    // A member suspended by governance loses its open connections too.
+                    let active = c
+                        .ledger()
+                        .members()
+                        .iter()
+                        .any(|m| m.id == member && m.status == borderlink_ledger::identity::MemberStatus::Active);
+                    if !active {
+                        metrics::counter!("borderlink_peer_refused_total", "reason" => "not_a_member").increment(1);
+                        tracing::warn!(%addr, member, "peer's member is no longer active; closing");
+                        return;
+                    }
                     let reply = match decode::<PeerRequest>(&frame) {
                         Ok(req) => c.handle_peer(&member, req).await,
                         Err(e) => PeerResponse::Error(format!("undecodable request: {e}")),
@@ -170,12 +181,18 @@ pub(crate) struct PeerConn {
     node: PeerNode,
     tls: PeerTls,
     faults: Arc<Faults>,
+    ledger: Arc<borderlink_ledger::Ledger>,
     stream: Option<TlsStream<TcpStream>>,
 }
 
 impl PeerConn {
-    pub(crate) fn new(node: PeerNode, tls: PeerTls, faults: Arc<Faults>) -> Self {
-        Self { node, tls, faults, stream: None }
+    pub(crate) fn new(
+        node: PeerNode,
+        tls: PeerTls,
+        faults: Arc<Faults>,
+        ledger: Arc<borderlink_ledger::Ledger>,
+    ) -> Self {
+        Self { node, tls, faults, ledger, stream: None }
     }
 
     async fn connect(&self) -> std::io::Result<TlsStream<TcpStream>> {
@@ -196,6 +213,17 @@ impl PeerConn {
         if self.faults.is_isolated() {
             self.stream = None;
             return Err(std::io::Error::other("this node is cut off from its peers (fault switch)"));
+        }
+        // Nothing is sent to the node of a member that governance suspended.
+        let active = self
+            .ledger
+            .members()
+            .iter()
+            .any(|m| m.id == self.node.member && m.status == borderlink_ledger::identity::MemberStatus::Active);
+        if !active {
+            self.stream = None;
+            metrics::counter!("borderlink_peer_refused_total", "reason" => "not_a_member").increment(1);
+            return Err(std::io::Error::other(format!("{} is not an active member", self.node.member)));
         }
         let mut s = match self.stream.take() {
             Some(s) => s,
@@ -223,7 +251,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
     async fn new_client(&mut self, target: NodeId, node: &PeerNode) -> RaftClient {
         RaftClient {
             target,
-            conn: PeerConn::new(node.clone(), self.tls.clone(), Arc::clone(&self.faults)),
+            conn: PeerConn::new(node.clone(), self.tls.clone(), Arc::clone(&self.faults), Arc::clone(&self.ledger)),
             ledger: Arc::clone(&self.ledger),
         }
     }
