@@ -537,7 +537,6 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
 fn propose(a: &GovernanceArgs, change: borderlink_ledger::governance::GovernanceAction) -> anyhow::Result<ExitCode> {
     use borderlink_ledger::governance::{Approval, GovernanceAction, Proposal, approval_message};
     use borderlink_ledger::identity::MemberKeys;
-    use borderlink_ledger::tx::{PayloadKind, TxBody, TxKind};
     let g = borderlink_ledger::genesis::Genesis::load(&a.genesis)?;
     let chain = g.chain_id();
     let submitter = MemberKeys::load(&a.key)?;
@@ -554,22 +553,7 @@ fn propose(a: &GovernanceArgs, change: borderlink_ledger::governance::Governance
         approvals.push(Approval { member: keys.member.clone(), signature: hex::encode(keys.sign(&msg)) });
     }
     let payload = serde_json::to_vec(&Proposal { change, approvals })?;
-    let body = TxBody {
-        chain,
-        kind: TxKind::Governance,
-        record_type: "governance".into(),
-        record_id: id.clone(),
-        version: 1,
-        meta: Default::default(),
-        payload_kind: PayloadKind::Clear,
-        payload_digest: borderlink_ledger::Hash::of(&payload),
-        payload_len: payload.len() as u64,
-        media_type: "application/json".into(),
-        private: None,
-        submitter: submitter.member.clone(),
-        nonce: now as u64,
-        timestamp_ms: now,
-    };
+    let body = borderlink_ledger::governance_body(chain, &id, &payload, &submitter.member, now as u64, now);
     let wire = borderlink_ledger::Transaction::sign(body, payload, Vec::new(), &submitter).to_wire();
     let client = crate::ledger_cmd::NodeClient::new(&a.node, submitter).map_err(|e| anyhow::anyhow!("{e}"))?;
     let reply = client

@@ -424,6 +424,17 @@ impl Ledger {
         self.live.read().unwrap_or_else(|e| e.into_inner()).members.nodes.clone()
     }
 
+    /// Whether `id` is a member of the consortium that is not suspended (no copy of the list).
+    pub fn is_active_member(&self, id: &str) -> bool {
+        self.live
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .members
+            .by_id
+            .get(id)
+            .is_some_and(|m| m.status == MemberStatus::Active)
+    }
+
     /// The current write policy text.
     pub fn policy_text(&self) -> String {
         self.live.read().unwrap_or_else(|e| e.into_inner()).policy.text().to_owned()
@@ -1765,6 +1776,34 @@ pub fn clear_put_body(
         payload_kind: PayloadKind::Clear,
         payload_digest: Hash::of(payload),
         payload_len: payload.len() as u64,
+        media_type: "application/json".into(),
+        private: None,
+        submitter: submitter.to_owned(),
+        nonce,
+        timestamp_ms,
+    }
+}
+
+/// Builds the body of a governance transaction carrying `proposal` (the JSON of a
+/// [`crate::governance::Proposal`]) under the proposal id `record_id`.
+pub fn governance_body(
+    chain: Hash,
+    record_id: &str,
+    proposal: &[u8],
+    submitter: &str,
+    nonce: u64,
+    timestamp_ms: i64,
+) -> TxBody {
+    TxBody {
+        chain,
+        kind: TxKind::Governance,
+        record_type: "governance".into(),
+        record_id: record_id.to_owned(),
+        version: 1,
+        meta: RecordMeta::default(),
+        payload_kind: PayloadKind::Clear,
+        payload_digest: Hash::of(proposal),
+        payload_len: proposal.len() as u64,
         media_type: "application/json".into(),
         private: None,
         submitter: submitter.to_owned(),

@@ -31,7 +31,7 @@ pub mod tx;
 pub use hash::Hash;
 pub use ledger::{
     Committed, IntegrityReport, Ledger, MetaAtHead, Problem, Receipt, RecordState, RecordVersion, clear_put_body,
-    next_version,
+    governance_body, next_version,
 };
 pub use tx::{Transaction, TxBody, WireTransaction};
 

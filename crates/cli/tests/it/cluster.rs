@@ -855,7 +855,6 @@ fn network_up_starts_every_node_and_status_reports_them_then_stops_them() {
 #[ignore = "slow (real processes): run by scripts/test.sh with --include-ignored"]
 fn a_node_whose_member_is_suspended_is_cut_off_by_the_others() {
     use borderlink_ledger::governance::{Approval, GovernanceAction, Proposal, approval_message};
-    use borderlink_ledger::tx::{PayloadKind, TxBody, TxKind};
     let net = Net::new("raftsuspend", "");
     let leader = net.leader();
     // Suspend the member of a node that is not the leader, approved by both customs administrations.
@@ -875,22 +874,8 @@ fn a_node_whose_member_is_suspended_is_cut_off_by_the_others() {
     let msg = approval_message(&net.genesis.chain_id(), id, &change).expect("message");
     let approvals = vec![Approval { member: customs[1].member.clone(), signature: hex::encode(customs[1].sign(&msg)) }];
     let payload = serde_json::to_vec(&Proposal { change, approvals }).expect("JSON");
-    let body = TxBody {
-        chain: net.genesis.chain_id(),
-        kind: TxKind::Governance,
-        record_type: "governance".into(),
-        record_id: id.into(),
-        version: 1,
-        meta: Default::default(),
-        payload_kind: PayloadKind::Clear,
-        payload_digest: borderlink_ledger::Hash::of(&payload),
-        payload_len: payload.len() as u64,
-        media_type: "application/json".into(),
-        private: None,
-        submitter: customs[0].member.clone(),
-        nonce: 1,
-        timestamp_ms: now_ms(),
-    };
+    let body =
+        borderlink_ledger::governance_body(net.genesis.chain_id(), id, &payload, &customs[0].member, 1, now_ms());
     let wire = Transaction::sign(body, payload, Vec::new(), &customs[0]).to_wire();
     let (status, v) = net.submit(leader, &serde_json::to_vec(&wire).expect("JSON")).expect("answers");
     assert_eq!(status, 201, "{v}");

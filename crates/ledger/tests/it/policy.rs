@@ -85,7 +85,6 @@ fn movements_by_carriers_ports_and_customs_only() {
 #[test]
 fn governance_needs_the_required_approvals_and_suspension_takes_effect() {
     use borderlink_ledger::governance::{Approval, GovernanceAction, Proposal, approval_message};
-    use borderlink_ledger::tx::{PayloadKind, TxBody, TxKind};
     let net = Net::new("pol-gov");
     let l = net.ledger(GB_CUSTOMS, "n1");
     assert_eq!(net.genesis.governance.approvals_required, 2, "a majority of the two customs administrations");
@@ -95,22 +94,8 @@ fn governance_needs_the_required_approvals_and_suspension_takes_effect() {
     };
     let gov = |approvals: Vec<Approval>, id: &str| {
         let payload = serde_json::to_vec(&Proposal { change: change.clone(), approvals }).unwrap();
-        let body = TxBody {
-            chain: net.chain(),
-            kind: TxKind::Governance,
-            record_type: "governance".into(),
-            record_id: id.into(),
-            version: 1,
-            meta: Default::default(),
-            payload_kind: PayloadKind::Clear,
-            payload_digest: borderlink_ledger::Hash::of(&payload),
-            payload_len: payload.len() as u64,
-            media_type: "application/json".into(),
-            private: None,
-            submitter: net.keys[GB_CUSTOMS].member.clone(),
-            nonce: nonce(),
-            timestamp_ms: 1,
-        };
+        let body =
+            borderlink_ledger::governance_body(net.chain(), id, &payload, &net.keys[GB_CUSTOMS].member, nonce(), 1);
         signed(&net, GB_CUSTOMS, body, payload)
     };
     // The submitter alone is one approval of the two required.

@@ -151,12 +151,7 @@ pub(crate) fn serve(listener: tokio::net::TcpListener, tls: PeerTls, cluster: st
                         return;
                     }
                     // A member suspended by governance loses its open connections too.
-                    let active = c
-                        .ledger()
-                        .members()
-                        .iter()
-                        .any(|m| m.id == member && m.status == borderlink_ledger::identity::MemberStatus::Active);
-                    if !active {
+                    if !c.ledger().is_active_member(&member) {
                         metrics::counter!("borderlink_peer_refused_total", "reason" => "not_a_member").increment(1);
                         tracing::warn!(%addr, member, "peer's member is no longer active; closing");
                         return;
@@ -215,12 +210,7 @@ impl PeerConn {
             return Err(std::io::Error::other("this node is cut off from its peers (fault switch)"));
         }
         // Nothing is sent to the node of a member that governance suspended.
-        let active = self
-            .ledger
-            .members()
-            .iter()
-            .any(|m| m.id == self.node.member && m.status == borderlink_ledger::identity::MemberStatus::Active);
-        if !active {
+        if !self.ledger.is_active_member(&self.node.member) {
             self.stream = None;
             metrics::counter!("borderlink_peer_refused_total", "reason" => "not_a_member").increment(1);
             return Err(std::io::Error::other(format!("{} is not an active member", self.node.member)));
