@@ -200,14 +200,13 @@ impl LedgerService {
     /// transaction again (a client retrying after a timeout or a leader change) returns what
     /// happened to it the first time: a transaction is committed at most once.
     pub async fn submit(&self, tx: Transaction) -> Result<Receipt, TxError> {
-        if let Some(r) = self.recorded(&tx.id()) {
-            return r;
-        }
-        match self.orderer.order(tx.clone()).await {
-            // Refused (a replay, or ordered twice because a client retried during a leader
-            // change): when the same transaction is committed, that is its answer.
-            Err(e) => match self.recorded(&tx.id()) {
+        let id = tx.id();
+        // Validation refuses a transaction already in a block (`replay`) before ordering it, so
+        // only a refusal needs the look-up of where it went.
+        match self.orderer.order(tx).await {
+            Err(e) => match self.recorded(&id) {
                 Some(Ok(receipt)) => Ok(receipt),
+                Some(Err(first)) if e == TxError::Replay => Err(first),
                 _ => Err(e),
             },
             ok => ok,
