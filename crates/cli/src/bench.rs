@@ -205,47 +205,75 @@ fn submit_all(ledger: Ledger, txs: Vec<Transaction>, clients: usize) -> anyhow::
             bar.finish_and_clear();
         })
     };
-    let mut queues: Vec<Vec<Transaction>> = (0..clients).map(|_| Vec::with_capacity(txs.len() / clients + 1)).collect();
-    for (i, tx) in txs.into_iter().enumerate() {
-        queues[i % clients].push(tx);
-    }
     let result = runtime.block_on(async {
         let service = LedgerService::start_solo(Arc::clone(&ledger));
-        let start = Instant::now();
-        let tasks: Vec<_> = queues
-            .into_iter()
-            .map(|queue| {
-                let service = Arc::clone(&service);
-                let done = Arc::clone(&done);
-                tokio::spawn(async move {
-                    let mut latencies = Vec::with_capacity(queue.len());
-                    let mut refused = Vec::new();
-                    for tx in queue {
-                        let t0 = Instant::now();
-                        match service.submit(tx).await {
-                            Ok(_) => latencies.push(t0.elapsed()),
-                            Err(e) => refused.push(format!("[{}] {e}", e.code())),
-                        }
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
-                    (latencies, refused)
-                })
-            })
-            .collect();
-        let mut latencies = Vec::with_capacity(n as usize);
-        let mut refused = Vec::new();
-        for t in tasks {
-            let (l, r) = t.await.context("a client task failed")?;
-            latencies.extend(l);
-            refused.extend(r);
-        }
-        let elapsed = start.elapsed();
-        Ok::<_, anyhow::Error>(Run { elapsed, latencies, refused, blocks: ledger.head().map_or(0, |h| h.height) })
+        let clients = closed_loop(&[service], txs, clients, &done).await?;
+        Ok::<_, anyhow::Error>(Run {
+            elapsed: clients.elapsed,
+            latencies: clients.latencies,
+            refused: clients.refused,
+            blocks: ledger.head().map_or(0, |h| h.height),
+        })
     });
     finished.store(true, Ordering::Relaxed);
     ticker.thread().unpark();
     let _ = ticker.join();
     result
+}
+
+/// What a closed loop of clients measured.
+pub(crate) struct Clients {
+    /// Wall time from the first submission to the last answer.
+    pub(crate) elapsed: Duration,
+    /// Submit → commit time of each committed transaction.
+    pub(crate) latencies: Vec<Duration>,
+    /// Each refusal, `[code] message`.
+    pub(crate) refused: Vec<String>,
+}
+
+/// `clients` concurrent clients, each submitting its share of `txs` one after the other, spread
+/// over `services` in turn; `done` counts the answers (for a progress bar).
+pub(crate) async fn closed_loop(
+    services: &[Arc<LedgerService>],
+    txs: Vec<Transaction>,
+    clients: usize,
+    done: &Arc<AtomicU64>,
+) -> anyhow::Result<Clients> {
+    let n = txs.len();
+    let mut queues: Vec<Vec<Transaction>> = (0..clients).map(|_| Vec::with_capacity(n / clients + 1)).collect();
+    for (i, tx) in txs.into_iter().enumerate() {
+        queues[i % clients].push(tx);
+    }
+    let start = Instant::now();
+    let tasks: Vec<_> = queues
+        .into_iter()
+        .enumerate()
+        .map(|(c, queue)| {
+            let service = Arc::clone(&services[c % services.len()]);
+            let done = Arc::clone(done);
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(queue.len());
+                let mut refused = Vec::new();
+                for tx in queue {
+                    let t0 = Instant::now();
+                    match service.submit(tx).await {
+                        Ok(_) => latencies.push(t0.elapsed()),
+                        Err(e) => refused.push(format!("[{}] {e}", e.code())),
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                (latencies, refused)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(n);
+    let mut refused = Vec::new();
+    for t in tasks {
+        let (l, r) = t.await.context("a client task failed")?;
+        latencies.extend(l);
+        refused.extend(r);
+    }
+    Ok(Clients { elapsed: start.elapsed(), latencies, refused })
 }
 
 /// CPU time of this process so far (every thread), from `/proc/self/stat` (Linux, 100 Hz ticks).

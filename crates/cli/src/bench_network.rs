@@ -19,7 +19,7 @@ use borderlink_node::LedgerService;
 use borderlink_node::raft::{ClusterConfig, PeerNode};
 
 use crate::ExitCode;
-use crate::bench::{FABRIC, ISSUERS, machine, ms, presign, process_cpu, progress, thousands};
+use crate::bench::{Clients, FABRIC, ISSUERS, machine, ms, presign, process_cpu, progress, thousands};
 
 fn free_base_port() -> anyhow::Result<u16> {
     // Start from a slot given by the process id: processes started together get different ones.
@@ -33,25 +33,15 @@ fn free_base_port() -> anyhow::Result<u16> {
     bail!("no free ports on 127.0.0.1")
 }
 
-struct Outcome {
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-    refused: Vec<String>,
-}
-
 fn pct(lat: &mut [Duration], p: usize) -> Duration {
     lat.sort_unstable();
     lat.get((lat.len() * p / 100).min(lat.len().saturating_sub(1))).copied().unwrap_or_default()
 }
 
 /// Closed loop: `clients` tasks, each submitting its share one after the other.
-async fn full_load(services: &[Arc<LedgerService>], txs: Vec<Transaction>, clients: usize) -> anyhow::Result<Outcome> {
+async fn full_load(services: &[Arc<LedgerService>], txs: Vec<Transaction>, clients: usize) -> anyhow::Result<Clients> {
     let done = Arc::new(AtomicU64::new(0));
     let bar = progress(txs.len() as u64, "full load");
-    let mut queues: Vec<Vec<Transaction>> = (0..clients).map(|_| Vec::new()).collect();
-    for (i, tx) in txs.into_iter().enumerate() {
-        queues[i % clients].push(tx);
-    }
     let ticker = {
         let (done, bar) = (Arc::clone(&done), bar.clone());
         tokio::spawn(async move {
@@ -61,43 +51,14 @@ async fn full_load(services: &[Arc<LedgerService>], txs: Vec<Transaction>, clien
             }
         })
     };
-    let start = Instant::now();
-    let tasks: Vec<_> = queues
-        .into_iter()
-        .enumerate()
-        .map(|(c, queue)| {
-            let svc = Arc::clone(&services[c % services.len()]);
-            let done = Arc::clone(&done);
-            tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(queue.len());
-                let mut refused = Vec::new();
-                for tx in queue {
-                    let t0 = Instant::now();
-                    match svc.submit(tx).await {
-                        Ok(_) => lat.push(t0.elapsed()),
-                        Err(e) => refused.push(format!("[{}] {e}", e.code())),
-                    }
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-                (lat, refused)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut refused = Vec::new();
-    for t in tasks {
-        let (l, r) = t.await.context("a client failed")?;
-        latencies.extend(l);
-        refused.extend(r);
-    }
-    let elapsed = start.elapsed();
+    let clients = crate::bench::closed_loop(services, txs, clients, &done).await;
     ticker.abort();
     bar.finish_and_clear();
-    Ok(Outcome { elapsed, latencies, refused })
+    clients
 }
 
 /// Open loop: one submission every 1/rate seconds, whatever the answers.
-async fn paced(services: &[Arc<LedgerService>], txs: Vec<Transaction>, rate: f64) -> anyhow::Result<Outcome> {
+async fn paced(services: &[Arc<LedgerService>], txs: Vec<Transaction>, rate: f64) -> anyhow::Result<Clients> {
     let bar = progress(txs.len() as u64, "half load");
     let interval = Duration::from_secs_f64(1.0 / rate.max(1.0));
     let start = Instant::now();
@@ -127,7 +88,7 @@ async fn paced(services: &[Arc<LedgerService>], txs: Vec<Transaction>, rate: f64
     }
     let elapsed = start.elapsed();
     bar.finish_and_clear();
-    Ok(Outcome { elapsed, latencies, refused })
+    Ok(Clients { elapsed, latencies, refused })
 }
 
 pub(crate) fn run(nodes: usize, txs: usize, clients: usize, half_seconds: u64) -> anyhow::Result<ExitCode> {
