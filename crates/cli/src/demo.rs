@@ -186,12 +186,7 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             ledger: Some(LedgerConfig { genesis: genesis_path.clone(), key: org.join("member.key") }),
             cluster: Some(borderlink_node::ClusterSection {
                 node_id: Some(n.id),
-                peer_listen: None,
-                tls_cert: org.join("node.pem"),
-                tls_key: org.join("node.key"),
-                snapshot_every: 1000,
-                keep_after_snapshot: 100,
-                faults: false,
+                ..borderlink_node::ClusterSection::with_tls(org.join("node.pem"), org.join("node.key"))
             }),
             ..Config::default()
         });

@@ -54,6 +54,22 @@ pub struct ClusterSection {
     pub faults: bool,
 }
 
+impl ClusterSection {
+    /// A section with this TLS identity and every other setting at its default (the node id and
+    /// peer address taken from the genesis).
+    pub fn with_tls(tls_cert: PathBuf, tls_key: PathBuf) -> Self {
+        Self {
+            node_id: None,
+            peer_listen: None,
+            tls_cert,
+            tls_key,
+            snapshot_every: default_snapshot_every(),
+            keep_after_snapshot: default_keep_after_snapshot(),
+            faults: false,
+        }
+    }
+}
+
 fn default_snapshot_every() -> u64 {
     1000
 }

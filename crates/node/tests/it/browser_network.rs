@@ -62,15 +62,7 @@ async fn three_nodes() -> Three {
             listen: n.api_url.trim_start_matches("http://").parse().expect("addr"),
             data_dir: dir.path().join(format!("data-{}", n.id)),
             ledger: Some(LedgerConfig { genesis: created.genesis_path.clone(), key: org.join("member.key") }),
-            cluster: Some(ClusterSection {
-                node_id: None,
-                peer_listen: None,
-                tls_cert: org.join("node.pem"),
-                tls_key: org.join("node.key"),
-                snapshot_every: 1000,
-                keep_after_snapshot: 100,
-                faults: false,
-            }),
+            cluster: Some(ClusterSection::with_tls(org.join("node.pem"), org.join("node.key"))),
             ..Config::default()
         };
         let node = borderlink_node::bind(config).await.expect("bind");
