@@ -117,6 +117,9 @@ enum RiskCommand {
         /// Column subsample per tree.
         #[arg(long, default_value_t = TrainParams::default().colsample)]
         colsample: f64,
+        /// Histogram bins per feature (candidate split thresholds)
+        #[arg(long, default_value_t = TrainParams::default().max_bin)]
+        max_bin: usize,
         /// Extra weight of a fraud per decade of duty at stake.
         #[arg(long, default_value_t = TrainParams::default().revenue_weight)]
         revenue_weight: f64,
@@ -258,6 +261,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
             bag,
             subsample,
             colsample,
+            max_bin,
             revenue_weight,
             recency_half_life,
             monotone,
@@ -270,6 +274,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
                 bag,
                 subsample,
                 colsample,
+                max_bin,
                 revenue_weight,
                 recency_half_life_days: recency_half_life,
                 monotone,

@@ -43,6 +43,11 @@ pub struct TrainParams {
     pub min_child_weight: f64,
     /// L2 regularisation.
     pub lambda: f64,
+    /// Histogram bins per feature: the candidate thresholds of a split. Finer bins separate
+    /// unit values and rates that 256 bins lump together (chosen on the training year, see
+    /// docs/benchmarks.md); training is slower, scoring is not.
+    #[serde(default = "default_max_bin")]
+    pub max_bin: usize,
     /// Members of the bagged ensemble (models with different seeds, averaged into one).
     pub bag: usize,
     /// Extra weight of a fraudulent item per decade of duty at stake (0: fraud counts alone).
@@ -69,6 +74,7 @@ impl Default for TrainParams {
             colsample: 0.5,
             min_child_weight: 1.0,
             lambda: 1.0,
+            max_bin: 1024,
             bag: 3,
             revenue_weight: 0.3,
             recency_half_life_days: 0.0,
@@ -76,6 +82,11 @@ impl Default for TrainParams {
             seed: 7,
         }
     }
+}
+
+/// Model files written before `maxBin` was recorded were trained with hessboost's 256 bins.
+fn default_max_bin() -> usize {
+    256
 }
 
 /// What a model file says about its model.
@@ -186,6 +197,9 @@ fn check_training(x: &[FeatureVector], outcomes: &[Outcome], params: &TrainParam
     if params.bag == 0 || params.rounds == 0 || params.max_depth == 0 {
         return Err(RiskError::Training("bag, rounds and max depth must be at least 1".into()));
     }
+    if params.max_bin < 2 {
+        return Err(RiskError::Training("max bin must be at least 2".into()));
+    }
     if !(params.eta > 0.0
         && params.subsample > 0.0
         && params.subsample <= 1.0
@@ -226,19 +240,31 @@ fn train_members(
             .colsample_bytree(params.colsample)
             .min_child_weight(params.min_child_weight)
             .lambda(params.lambda)
+            .max_bin(params.max_bin)
             .seed(params.seed.wrapping_add(m as u64 * 7919))
             .monotone_constraints(if params.monotone { monotone_constraints() } else { Vec::new() })
             .build()
             .map_err(train_err)?;
         let done = m * per_member;
-        let result = Trainer::new(&hp, &data, per_member)
-            .on_round(|r| {
-                progress(done + r.iteration() + 1, total);
-                ControlFlow::Continue(())
-            })
-            .train()
-            .map_err(train_err)?;
-        members.push(result.model);
+        // The trainer is another crate's code: a panic in it (seen with lambda 0 and monotone
+        // constraints, a rounding error in a clamp) is a failed training, not a dead node.
+        let trained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Trainer::new(&hp, &data, per_member)
+                .on_round(|r| {
+                    progress(done + r.iteration() + 1, total);
+                    ControlFlow::Continue(())
+                })
+                .train()
+        }))
+        .map_err(|panic| {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            RiskError::Training(format!("the tree trainer failed ({why}); try other training parameters"))
+        })?;
+        members.push(trained.map_err(train_err)?.model);
     }
     Ok(members)
 }
