@@ -117,7 +117,10 @@ enum RiskCommand {
         /// Column subsample per tree.
         #[arg(long, default_value_t = TrainParams::default().colsample)]
         colsample: f64,
-        /// Histogram bins per feature (candidate split thresholds)
+        /// How split thresholds are searched: `exact` (every distinct value) or `hist` (bins)
+        #[arg(long, default_value_t = TrainParams::default().split_search)]
+        split_search: borderlink_risk::model::SplitSearch,
+        /// Histogram bins per feature with `--split-search hist`
         #[arg(long, default_value_t = TrainParams::default().max_bin)]
         max_bin: usize,
         /// Extra weight of a fraud per decade of duty at stake.
@@ -261,6 +264,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
             bag,
             subsample,
             colsample,
+            split_search,
             max_bin,
             revenue_weight,
             recency_half_life,
@@ -274,6 +278,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
                 bag,
                 subsample,
                 colsample,
+                split_search,
                 max_bin,
                 revenue_weight,
                 recency_half_life_days: recency_half_life,

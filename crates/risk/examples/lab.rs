@@ -60,9 +60,10 @@ fn run(setting: &str, fit: &Rows, check: &Rows) -> Result<String, Box<dyn Error>
     let d = borderlink_risk::model::TrainParams::default();
     let (mut trees, mut bag, mut revw, mut monotone, mut seed) =
         (200usize, d.bag, d.revenue_weight, d.monotone, d.seed);
+    let mut dump = None;
     let mut xgb: Vec<(String, serde_json::Value)> = vec![
         ("objective".into(), "binary:logistic".into()),
-        ("tree_method".into(), "hist".into()),
+        ("tree_method".into(), d.split_search.to_string().into()),
         ("max_depth".into(), 12.into()),
         ("eta".into(), d.eta.into()),
         ("subsample".into(), d.subsample.into()),
@@ -79,6 +80,7 @@ fn run(setting: &str, fit: &Rows, check: &Rows) -> Result<String, Box<dyn Error>
             "revw" => revw = v.parse()?,
             "monotone" => monotone = v == "1",
             "seed" => seed = v.parse()?,
+            "dump" => dump = Some(v.to_owned()),
             _ => {
                 let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.into()));
                 xgb.retain(|(key, _)| key != k);
@@ -117,6 +119,9 @@ fn run(setting: &str, fit: &Rows, check: &Rows) -> Result<String, Box<dyn Error>
         members.push(Trainer::new(&p, &data, per).train()?.model);
     }
     let model = if members.len() == 1 { members.remove(0) } else { BoostedModel::average(&members)? };
+    if let Some(path) = dump {
+        std::fs::write(path, model.encode(ModelFormat::XgboostJson)?)?;
+    }
     let scores = model.predict_rows(&check.x, Iterations::Best)?;
     let m = evaluate(scores.as_slice(), &check.fraud, &check.revenue);
     let p: Vec<String> = m.at_k.iter().map(|a| format!("{:.3}", a.precision)).collect();

@@ -43,9 +43,13 @@ pub struct TrainParams {
     pub min_child_weight: f64,
     /// L2 regularisation.
     pub lambda: f64,
-    /// Histogram bins per feature: the candidate thresholds of a split. Finer bins separate
-    /// unit values and rates that 256 bins lump together (chosen on the training year, see
-    /// docs/benchmarks.md); training is slower, scoring is not.
+    /// How split thresholds are searched: every distinct value (`exact`) or histogram bins
+    /// (`hist`, [`Self::max_bin`] per feature). Exact search separates unit values and rates
+    /// that bins lump together; on the training year it scored better than 256 and 1,024 bins
+    /// (docs/benchmarks.md). Training is slower, scoring is not.
+    #[serde(default)]
+    pub split_search: SplitSearch,
+    /// Histogram bins per feature, when [`Self::split_search`] is `hist`.
     #[serde(default = "default_max_bin")]
     pub max_bin: usize,
     /// Members of the bagged ensemble (models with different seeds, averaged into one).
@@ -74,13 +78,46 @@ impl Default for TrainParams {
             colsample: 0.5,
             min_child_weight: 1.0,
             lambda: 1.0,
-            max_bin: 1024,
+            split_search: SplitSearch::Exact,
+            max_bin: 256,
             bag: 3,
             revenue_weight: 0.3,
             recency_half_life_days: 0.0,
             monotone: true,
             seed: 7,
         }
+    }
+}
+
+/// How a split's threshold is searched ([`TrainParams::split_search`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitSearch {
+    /// Histogram bins (XGBoost `tree_method = hist`). Model files that do not say were trained
+    /// this way.
+    #[default]
+    Hist,
+    /// Every distinct value of the feature (XGBoost `tree_method = exact`).
+    Exact,
+}
+
+impl std::str::FromStr for SplitSearch {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "hist" => Ok(SplitSearch::Hist),
+            "exact" => Ok(SplitSearch::Exact),
+            other => Err(format!("`{other}`: expected `exact` or `hist`")),
+        }
+    }
+}
+
+impl std::fmt::Display for SplitSearch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SplitSearch::Hist => "hist",
+            SplitSearch::Exact => "exact",
+        })
     }
 }
 
@@ -233,7 +270,10 @@ fn train_members(
     for m in 0..params.bag {
         let hp = TrainingParams::builder()
             .objective(Objective::BinaryLogistic(RegLoss::default()))
-            .tree_method(TreeMethod::Hist)
+            .tree_method(match params.split_search {
+                SplitSearch::Hist => TreeMethod::Hist,
+                SplitSearch::Exact => TreeMethod::Exact,
+            })
             .max_depth(params.max_depth)
             .eta(params.eta)
             .subsample(params.subsample)
