@@ -151,10 +151,14 @@ impl Item {
             ..Item::default()
         };
         let items = shipment.map(|s| s.government_agency_goods_item.as_slice()).unwrap_or_default();
-        if items.is_empty() {
+        // Every item but the last starts from a copy of the declaration-level fields; the last
+        // takes them over.
+        let Some((last, rest)) = items.split_last() else {
             return vec![Item { sequence: 1, ..base }];
-        }
-        items.iter().map(|gi| item_of(&base, gi)).collect()
+        };
+        let mut out: Vec<Item> = rest.iter().map(|gi| item_of(base.clone(), gi)).collect();
+        out.push(item_of(base, last));
+        out
     }
 }
 
@@ -166,45 +170,49 @@ fn national(gi: &GovernmentAgencyGoodsItem, marker: &str) -> Option<String> {
         .and_then(|a| a.statement_code.clone())
 }
 
-fn item_of(base: &Item, gi: &GovernmentAgencyGoodsItem) -> Item {
+fn item_of(mut it: Item, gi: &GovernmentAgencyGoodsItem) -> Item {
+    // The declaration-level item is taken by value and completed in place: no copy of its
+    // strings is made only to be replaced (one declaration is scored in microseconds).
     let commodity = gi.commodity.as_ref();
     let duty: Option<&wco::DutyTaxFee> = commodity.and_then(|c| c.duty_tax_fee.first());
     let origin = gi.origin.first();
-    let value = commodity
+    it.sequence = gi.sequence_numeric;
+    it.value = commodity
         .and_then(|c| c.invoice_line.as_ref())
         .and_then(|l| l.item_charge_amount.as_ref())
         .or(gi.customs_value_amount.as_ref())
         .or(gi.statistical_value_amount.as_ref())
         .map(|a| a.value)
         .filter(|v| v.is_finite());
-    let mass = commodity
+    it.net_mass_kg = commodity
         .and_then(|c| c.goods_measure.as_ref())
-        .and_then(|m| m.net_net_weight_measure.as_ref().or(m.gross_mass_measure.as_ref()).and_then(|w| w.kilograms()));
-    let hs = commodity
+        .and_then(|m| m.net_net_weight_measure.as_ref().or(m.gross_mass_measure.as_ref()).and_then(|w| w.kilograms()))
+        .filter(|m| m.is_finite());
+    it.hs = commodity
         .and_then(|c| c.classification.iter().find(|k| k.identification_type_code.as_deref() != Some("TRA")))
         .and_then(|k| k.id.as_deref())
         .map(|id| id.chars().filter(char::is_ascii_digit).collect::<String>())
         .filter(|h| !h.is_empty());
-    Item {
-        sequence: gi.sequence_numeric,
-        hs,
-        departure: gi.export_country.as_ref().and_then(|x| x.id.clone()).or_else(|| base.departure.clone()),
-        origin: origin.and_then(|o| o.country_code.clone()),
-        origin_type: origin.and_then(|o| o.type_code.clone()),
-        tax_rate: duty.and_then(|t| t.tax_rate_numeric).filter(|r| r.is_finite()),
-        tax_type: duty.and_then(|t| t.type_code.clone()).or_else(|| national(gi, "NTT")),
-        payment_method: duty
-            .and_then(|t| t.payment.as_ref())
-            .and_then(|p| p.method_code.clone())
-            .or_else(|| national(gi, "NPM")),
-        transport_mode: base.transport_mode.clone().or_else(|| national(gi, "NTM")),
-        net_mass_kg: mass.filter(|m| m.is_finite()),
-        value,
-        procedure: gi.government_procedure.first().and_then(|p| p.current_code.clone()),
-        transaction_nature: gi.transaction_nature_code.clone().or_else(|| base.transaction_nature.clone()),
-        seller: gi.seller.as_ref().and_then(|x| x.id.clone()).or_else(|| base.seller.clone()),
-        ..base.clone()
+    if let Some(country) = gi.export_country.as_ref().and_then(|x| x.id.clone()) {
+        it.departure = Some(country);
     }
+    it.origin = origin.and_then(|o| o.country_code.clone());
+    it.origin_type = origin.and_then(|o| o.type_code.clone());
+    it.tax_rate = duty.and_then(|t| t.tax_rate_numeric).filter(|r| r.is_finite());
+    it.tax_type = duty.and_then(|t| t.type_code.clone()).or_else(|| national(gi, "NTT"));
+    it.payment_method =
+        duty.and_then(|t| t.payment.as_ref()).and_then(|p| p.method_code.clone()).or_else(|| national(gi, "NPM"));
+    if it.transport_mode.is_none() {
+        it.transport_mode = national(gi, "NTM");
+    }
+    it.procedure = gi.government_procedure.first().and_then(|p| p.current_code.clone());
+    if let Some(nature) = gi.transaction_nature_code.clone() {
+        it.transaction_nature = Some(nature);
+    }
+    if let Some(seller) = gi.seller.as_ref().and_then(|x| x.id.clone()) {
+        it.seller = Some(seller);
+    }
+    it
 }
 
 #[cfg(test)]

@@ -125,6 +125,31 @@ fn train_then_eval_prints_auc_and_the_rates_at_k() {
     let info: Value = serde_json::from_slice(&info.stdout).unwrap();
     assert_eq!(info["trees"], 30);
     assert_eq!(info["bag"], 2);
+    assert_eq!(info["params"]["splitSearch"], "exact");
+    // Another search is named on the command line; an unknown one is refused, by name.
+    let hist = dir.0.join("hist.blrm").display().to_string();
+    let o = borderlink(&[
+        "risk",
+        "train",
+        "--data",
+        &train,
+        "--out",
+        &hist,
+        "--depth",
+        "3",
+        "--rounds",
+        "10",
+        "--split-search",
+        "hist",
+        "--max-bin",
+        "64",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let info: Value = serde_json::from_slice(&borderlink(&["risk", "info", "--model", &hist]).stdout).unwrap();
+    assert_eq!((info["params"]["splitSearch"].as_str(), info["params"]["maxBin"].as_u64()), (Some("hist"), Some(64)));
+    let o = borderlink(&["risk", "train", "--data", &train, "--out", &hist, "--split-search", "bins"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("`bins`: expected `exact` or `hist`"), "{}", stderr(&o));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 use borderlink_risk::engine::reasons;
 use borderlink_risk::features::{Example, FeatureVector, N_FEATURES, index_of, replay_features};
 use borderlink_risk::history::Outcome;
-use borderlink_risk::model::{self, Grid, TrainParams};
+use borderlink_risk::model::{self, Grid, SplitSearch, TrainParams};
 use borderlink_risk::{History, Replay, RiskError, RiskModel, eval};
 
 use crate::route_fraud_examples;
@@ -158,4 +158,35 @@ fn training_needs_both_classes() {
         model::train("t", &x, &clean, &[], &small_params(), None, |_, _| {}),
         Err(RiskError::Training(_))
     ));
+}
+
+#[test]
+fn the_split_search_is_recorded_and_older_files_read_as_hist() {
+    let data = route_fraud_examples(1500, 5);
+    let mut r = Replay::new(History::new(), 7);
+    let x = replay_features(&data, &mut r);
+    let o: Vec<Outcome> = data.iter().map(|e| e.outcome.unwrap()).collect();
+    assert_eq!(TrainParams::default().split_search, SplitSearch::Exact);
+    let exact = model::train("t", &x, &o, &[], &small_params(), None, |_, _| {}).unwrap();
+    let few_bins = TrainParams { split_search: SplitSearch::Hist, max_bin: 4, ..small_params() };
+    let hist = model::train("t", &x, &o, &[], &few_bins, None, |_, _| {}).unwrap();
+    // The search changes the trees: four bins cannot place every threshold exact search finds.
+    assert!(x.iter().any(|row| exact.predict(row).probability != hist.predict(row).probability));
+    let mut bytes = Vec::new();
+    hist.write(&mut bytes).unwrap();
+    let back = RiskModel::read(bytes.as_slice()).unwrap();
+    assert_eq!((back.meta().params.split_search, back.meta().params.max_bin), (SplitSearch::Hist, 4));
+    // A file written before the search was recorded: hessboost's histogram with 256 bins.
+    let nl = bytes.iter().position(|b| *b == b'\n').unwrap();
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[..nl]).unwrap();
+    let params = header["params"].as_object_mut().unwrap();
+    assert!(params.remove("splitSearch").is_some() && params.remove("maxBin").is_some());
+    let mut older = serde_json::to_vec(&header).unwrap();
+    older.extend_from_slice(&bytes[nl..]);
+    let old = RiskModel::read(older.as_slice()).unwrap();
+    assert_eq!((old.meta().params.split_search, old.meta().params.max_bin), (SplitSearch::Hist, 256));
+    // One bin is no split at all: refused before training.
+    let one_bin = TrainParams { split_search: SplitSearch::Hist, max_bin: 1, ..small_params() };
+    let e = model::train("t", &x, &o, &[], &one_bin, None, |_, _| {}).unwrap_err();
+    assert!(e.to_string().contains("max bin must be at least 2"), "{e}");
 }
