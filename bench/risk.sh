@@ -3,7 +3,7 @@
 # features and the same time split (train on `train`, report on `valid`), side by side; then
 # the predict throughput of both on the same model, and Borderlink's one-declaration latency.
 #
-#   bench/risk.sh                 # full run (about 15 minutes on 2 cores)
+#   bench/risk.sh                 # full run (about 20 minutes on 2 cores)
 #   KCS_DIR=/path/to/kcs bench/risk.sh
 #   SPEED_ONLY=1 bench/risk.sh    # re-measure only the speeds, with the model of the last full run
 #

@@ -242,7 +242,8 @@ def main():
     lines = [
         f"| model | AUC | {ks} | {rs} | {vs} |",
         "|---|" + "---|" * 13,
-        row(f"Borderlink ({meta['version']}: {meta['trees']} trees, depth ≤ {meta['depth']}, η {meta['eta']}, bag {meta['bag']})", ours_m),
+        row(f"Borderlink ({meta['version']}: {meta['trees']} trees, depth ≤ {meta['depth']}, η {meta['eta']}, bag {meta['bag']}, "
+            f"{meta['params'].get('splitSearch', 'hist')} split search)", ours_m),
         row(f"XGBoost {xgb.__version__} tuned (depth {depth}, {rounds} trees, η {eta})", peer_m),
         row("XGBoost at its defaults (depth 6, 100 trees, η 0.3)", default_m),
         row("XGBoost tuned point, exact split search like Borderlink's (not re-tuned)", fine_m),

@@ -29,6 +29,14 @@ pub(crate) fn trained(n: usize) -> (RiskModel, Vec<Example>, Vec<FeatureVector>)
     (m, data, x)
 }
 
+/// Feature rows of the synthetic route-fraud data and their outcomes.
+fn labelled(n: usize, seed: u64) -> (Vec<FeatureVector>, Vec<Outcome>) {
+    let data = route_fraud_examples(n, seed);
+    let mut r = Replay::new(History::new(), 7);
+    let x = replay_features(&data, &mut r);
+    (x, data.iter().map(|e| e.outcome.unwrap()).collect())
+}
+
 #[test]
 fn explanations_name_the_feature_that_decides() {
     let (m, data, x) = trained(3000);
@@ -123,10 +131,7 @@ fn a_model_for_another_feature_set_is_refused_at_load() {
 
 #[test]
 fn tuning_chooses_on_the_later_data() {
-    let data = route_fraud_examples(2000, 3);
-    let mut r = Replay::new(History::new(), 7);
-    let x = replay_features(&data, &mut r);
-    let o: Vec<Outcome> = data.iter().map(|e| e.outcome.unwrap()).collect();
+    let (x, o) = labelled(2000, 3);
     let grid = Grid { depths: vec![2, 4], etas: vec![0.3], rounds: vec![10, 30], max_levels: 0 };
     let base = TrainParams { bag: 1, ..small_params() };
     let (chosen, points) =
@@ -162,10 +167,7 @@ fn training_needs_both_classes() {
 
 #[test]
 fn the_split_search_is_recorded_and_older_files_read_as_hist() {
-    let data = route_fraud_examples(1500, 5);
-    let mut r = Replay::new(History::new(), 7);
-    let x = replay_features(&data, &mut r);
-    let o: Vec<Outcome> = data.iter().map(|e| e.outcome.unwrap()).collect();
+    let (x, o) = labelled(1500, 5);
     assert_eq!(TrainParams::default().split_search, SplitSearch::Exact);
     let exact = model::train("t", &x, &o, &[], &small_params(), None, |_, _| {}).unwrap();
     let few_bins = TrainParams { split_search: SplitSearch::Hist, max_bin: 4, ..small_params() };
