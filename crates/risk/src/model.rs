@@ -720,21 +720,21 @@ impl Forest {
             slots[PAD + j] = if v.is_nan() { f32::NEG_INFINITY } else { *v };
         }
         match contributions {
-            None => self.walk::<false>(&slots, &mut [[0.0; SLOTS]; ROWS]),
+            None => self.walk::<false>(&slots, &mut [[0.0; PAD]; ROWS]),
             Some(out) => {
                 // One row of contributions per lane: lanes that split on the same feature do
                 // not wait for each other's read-modify-write of one shared cell.
-                let mut local = [[0f32; SLOTS]; ROWS];
+                let mut local = [[0f32; PAD]; ROWS];
                 let sum = self.walk::<true>(&slots, &mut local);
                 for (j, o) in out.iter_mut().enumerate() {
-                    *o += local.iter().map(|l| l[j] + l[PAD + j]).sum::<f32>();
+                    *o += local.iter().map(|l| l[j]).sum::<f32>();
                 }
                 sum
             }
         }
     }
 
-    fn walk<const EXPLAIN: bool>(&self, slots: &[f32; SLOTS], local: &mut [[f32; SLOTS]; ROWS]) -> f32 {
+    fn walk<const EXPLAIN: bool>(&self, slots: &[f32; SLOTS], local: &mut [[f32; PAD]; ROWS]) -> f32 {
         let nodes = &self.nodes[..];
         // A power of two (see `new`): `i & mask` is in bounds.
         let mask = nodes.len().wrapping_sub(1);
@@ -748,7 +748,8 @@ impl Forest {
                 let left = slots[slot] < n.threshold;
                 let child = n.left.wrapping_add(u32::from(!left)) as usize & mask;
                 if EXPLAIN {
-                    local[lane][slot] += nodes[child].value - n.value;
+                    // Both copies of a feature's slot credit the feature.
+                    local[lane][slot & (PAD - 1)] += nodes[child].value - n.value;
                 }
                 at[lane] = child;
             };
