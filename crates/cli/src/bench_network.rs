@@ -21,18 +21,6 @@ use borderlink_node::raft::{ClusterConfig, PeerNode};
 use crate::ExitCode;
 use crate::bench::{Clients, FABRIC, ISSUERS, machine, ms, presign, process_cpu, progress, thousands};
 
-fn free_base_port() -> anyhow::Result<u16> {
-    // Start from a slot given by the process id: processes started together get different ones.
-    let seed = u64::from(std::process::id());
-    for k in 0..500u64 {
-        let b = 40000 + (((seed + k * 7919) % 1000) as u16) * 20;
-        if (0..8).all(|i| std::net::TcpListener::bind(("127.0.0.1", b + i)).is_ok()) {
-            return Ok(b);
-        }
-    }
-    bail!("no free ports on 127.0.0.1")
-}
-
 fn pct(lat: &mut [Duration], p: usize) -> Duration {
     lat.sort_unstable();
     lat.get((lat.len() * p / 100).min(lat.len().saturating_sub(1))).copied().unwrap_or_default()
@@ -114,7 +102,8 @@ pub(crate) fn run(nodes: usize, txs: usize, clients: usize, half_seconds: u64) -
             trader_ids: vec![],
         })
         .collect();
-    let plan = NodePlan { roles: vec![Role::Customs], host: "127.0.0.1".into(), base_port: free_base_port()? };
+    let plan =
+        NodePlan { roles: vec![Role::Customs], host: "127.0.0.1".into(), base_port: crate::demo::free_port_run(8)? };
     let dir = tmp.path().join("consortium");
     let created = consortium::create_with_nodes(&dir, "Bench border", &orgs, "2026-01-01T00:00:00Z", &plan)?;
     let keys: Vec<MemberKeys> = created.key_files.iter().map(|(_, p)| MemberKeys::load(p)).collect::<Result<_, _>>()?;

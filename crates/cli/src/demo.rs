@@ -39,19 +39,39 @@ pub(crate) struct DemoArgs {
 /// Six consecutive free ports on loopback (API and peer port of three nodes), from `first` if
 /// it is not 0.
 fn base_port(first: u16) -> anyhow::Result<u16> {
-    let free = |b: u16| (0..6).all(|k| std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, b.saturating_add(k))).is_ok());
     if first != 0 {
         return Ok(first);
     }
+    free_port_run(6)
+}
+
+/// The first port the kernel hands out to outgoing connections (Linux
+/// `net.ipv4.ip_local_port_range`; 32768, its default, elsewhere).
+fn ephemeral_start() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|p| p.parse().ok()))
+        .unwrap_or(32768)
+}
+
+/// `count` consecutive free ports on loopback, below the ephemeral range. The consortium's
+/// genesis pins them, so a restarted node must find them free again: a port in the ephemeral
+/// range can meanwhile be the local end of any outgoing connection.
+pub(crate) fn free_port_run(count: u16) -> anyhow::Result<u16> {
+    const LOW: u16 = 20000;
+    let top = ephemeral_start().saturating_sub(count).max(LOW + 1);
+    let slots = u64::from((top - LOW) / 20).max(1);
+    let free =
+        |b: u16| (0..count).all(|k| std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, b.saturating_add(k))).is_ok());
     // Start from a slot given by the process id: processes started together get different ones.
     let seed = u64::from(std::process::id());
     for k in 0..500u64 {
-        let b = 40000 + (((seed + k * 7919) % 1000) as u16) * 20;
+        let b = LOW + ((seed + k * 7919) % slots) as u16 * 20;
         if free(b) {
             return Ok(b);
         }
     }
-    anyhow::bail!("no six free consecutive ports found on 127.0.0.1")
+    anyhow::bail!("no {count} free consecutive ports found on 127.0.0.1 between {LOW} and {top}")
 }
 
 /// Creates the demo consortium unless it exists; returns (genesis path, key path of each member by role order).

@@ -31,10 +31,12 @@ fn http() -> reqwest::blocking::Client {
 
 /// Eight free consecutive ports (API and peer port of three nodes, and of a fourth one). Tests
 /// run in parallel threads of one process: each call takes its own slot (a process-wide
-/// counter), in a range of its own per process (20000–39999; the demo picks from 40000 up).
+/// counter), in a range of its own per process (10000–19999, below the kernel's ephemeral
+/// ports, where an outgoing connection could hold a port a restarted node needs again; the
+/// demo picks from 20000 up).
 fn free_base_port() -> u16 {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let region = 20000 + (std::process::id() % 50) * 400;
+    let region = 10000 + (std::process::id() % 25) * 400;
     for _ in 0..200 {
         let k = NEXT.fetch_add(1, Ordering::Relaxed) % 20;
         let base = (region + k * 20) as u16;
