@@ -17,6 +17,8 @@ use std::error::Error;
 
 use borderlink_risk::eval::evaluate;
 use borderlink_risk::features::FEATURES;
+use borderlink_risk::history::Outcome;
+use borderlink_risk::model;
 use hessboost::prelude::*;
 
 struct Rows {
@@ -57,7 +59,7 @@ fn load(path: &str, cut: i64) -> Result<(Rows, Rows), Box<dyn Error>> {
 }
 
 fn run(setting: &str, fit: &Rows, check: &Rows) -> Result<String, Box<dyn Error>> {
-    let d = borderlink_risk::model::TrainParams::default();
+    let d = model::TrainParams::default();
     let (mut trees, mut bag, mut revw, mut monotone, mut seed) =
         (200usize, d.bag, d.revenue_weight, d.monotone, d.seed);
     let mut dump = None;
@@ -90,31 +92,25 @@ fn run(setting: &str, fit: &Rows, check: &Rows) -> Result<String, Box<dyn Error>
     }
     let n = fit.fraud.len();
     let labels: Vec<f32> = fit.fraud.iter().map(|&f| f32::from(u8::from(f))).collect();
-    let weights: Vec<f32> = fit
+    // Borderlink's own recipe pieces: revenue weights, member seeds, monotone constraints.
+    let outcomes: Vec<Outcome> = fit
         .fraud
         .iter()
         .zip(&fit.revenue)
-        .map(|(&f, &r)| if f { (1.0 + revw * (1.0 + r.max(0.0)).log10()) as f32 } else { 1.0 })
+        .map(|(&fraud, &revenue)| Outcome { fraud, critical: false, revenue })
         .collect();
-    let data = DMatrix::from_dense(&fit.x, n, FEATURES.len())?.with_labels(&labels)?.with_weights(&weights)?;
+    let recipe = model::TrainParams { revenue_weight: revw, ..d };
+    let mut data = DMatrix::from_dense(&fit.x, n, FEATURES.len())?.with_labels(&labels)?;
+    if let Some(w) = model::weights(&outcomes, &[], &recipe) {
+        data = data.with_weights(&w)?;
+    }
     let per = trees.div_ceil(bag);
     let mut members = Vec::new();
     for m in 0..bag {
         let mut p = TrainingParams::from_xgboost(xgb.iter().map(|(k, v)| (k.as_str(), v.clone())))?;
-        p.seed = seed + m as u64 * 7919;
+        p.seed = model::member_seed(seed, m);
         if monotone {
-            p.monotone_constraints = FEATURES
-                .iter()
-                .map(|f| {
-                    if f.name.ends_with("_hit_rate") {
-                        hessboost::config::Monotone::Increasing
-                    } else if f.name == "aeo" {
-                        hessboost::config::Monotone::Decreasing
-                    } else {
-                        hessboost::config::Monotone::None
-                    }
-                })
-                .collect();
+            p.monotone_constraints = model::monotone_constraints();
         }
         members.push(Trainer::new(&p, &data, per).train()?.model);
     }

@@ -200,7 +200,7 @@ fn train_err(e: impl std::fmt::Display) -> RiskError {
 
 /// Sample weights: a fraudulent item weighs more the more duty is at stake, and (with a
 /// half-life) an older item less than a recent one. `None` when every weight would be 1.
-fn weights(outcomes: &[Outcome], days: &[Day], params: &TrainParams) -> Option<Vec<f32>> {
+pub fn weights(outcomes: &[Outcome], days: &[Day], params: &TrainParams) -> Option<Vec<f32>> {
     let recency = params.recency_half_life_days > 0.0 && days.len() == outcomes.len();
     if params.revenue_weight <= 0.0 && !recency {
         return None;
@@ -281,7 +281,7 @@ fn train_members(
             .min_child_weight(params.min_child_weight)
             .lambda(params.lambda)
             .max_bin(params.max_bin)
-            .seed(params.seed.wrapping_add(m as u64 * 7919))
+            .seed(member_seed(params.seed, m))
             .monotone_constraints(if params.monotone { monotone_constraints() } else { Vec::new() })
             .build()
             .map_err(train_err)?;
@@ -309,8 +309,13 @@ fn train_members(
     Ok(members)
 }
 
+/// The random seed of the bag's member `m` (the first member's is `seed`).
+pub fn member_seed(seed: u64, m: usize) -> u64 {
+    seed.wrapping_add(m as u64 * 7919)
+}
+
 /// The constraints of [`TrainParams::monotone`], one per feature.
-fn monotone_constraints() -> Vec<hessboost::config::Monotone> {
+pub fn monotone_constraints() -> Vec<hessboost::config::Monotone> {
     use hessboost::config::Monotone;
     features::FEATURES
         .iter()
