@@ -72,6 +72,33 @@ struct LedgerBench {
 /// The published peer shown beside the results (Hyperledger Fabric 2.5, 3 × 40-core servers).
 pub(crate) const FABRIC: &str = "Fabric 2.5: ~2,950 tps on 3×40-core servers (published)";
 
+/// A two-column Markdown table (what, result) with the first column padded, then a blank line.
+pub(crate) fn write_table<K: AsRef<str>, V: std::fmt::Display>(
+    out: &mut impl std::io::Write,
+    rows: &[(K, V)],
+) -> std::io::Result<()> {
+    let width = rows.iter().map(|(k, _)| k.as_ref().chars().count()).max().unwrap_or(0);
+    writeln!(out, "| {:<width$} | result |", "what")?;
+    writeln!(out, "|{}|---|", "-".repeat(width + 2))?;
+    for (k, v) in rows {
+        writeln!(out, "| {:<width$} | {v} |", k.as_ref())?;
+    }
+    writeln!(out)
+}
+
+/// One customs administration per issuer (name, country), as the benchmarks' consortium.
+pub(crate) fn customs_orgs(issuers: &[(&str, &str)]) -> Vec<OrgSpec> {
+    issuers
+        .iter()
+        .map(|(name, country)| OrgSpec {
+            name: (*name).into(),
+            role: Role::Customs,
+            country: (*country).into(),
+            trader_ids: vec![],
+        })
+        .collect()
+}
+
 /// The issuing administrations: AEO authorisations of a country are written by its customs.
 pub(crate) const ISSUERS: [(&str, &str); 4] = [
     ("HM Revenue & Customs", "GB"),
@@ -389,15 +416,7 @@ fn ledger(b: LedgerBench) -> anyhow::Result<ExitCode> {
     let machine = machine();
     let tmp =
         tempfile::Builder::new().prefix("borderlink-bench-").tempdir().context("cannot create a temporary folder")?;
-    let orgs: Vec<OrgSpec> = ISSUERS
-        .iter()
-        .map(|(name, country)| OrgSpec {
-            name: (*name).into(),
-            role: Role::Customs,
-            country: (*country).into(),
-            trader_ids: vec![],
-        })
-        .collect();
+    let orgs = customs_orgs(&ISSUERS);
     let created = consortium::create(&tmp.path().join("consortium"), "Bench border", &orgs, "2026-01-01T00:00:00Z")?;
     let keys: Vec<MemberKeys> = created.key_files.iter().map(|(_, p)| MemberKeys::load(p)).collect::<Result<_, _>>()?;
     let chain = created.genesis.chain_id();
@@ -458,13 +477,7 @@ fn ledger(b: LedgerBench) -> anyhow::Result<ExitCode> {
         ),
         ("reference", FABRIC.to_owned()),
     ];
-    let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
-    writeln!(out, "| {:<width$} | result |", "what")?;
-    writeln!(out, "|{}|---|", "-".repeat(width + 2))?;
-    for (k, v) in &rows {
-        writeln!(out, "| {k:<width$} | {v} |")?;
-    }
-    writeln!(out)?;
+    write_table(&mut out, &rows)?;
     if let Some(first) = run.refused.first() {
         writeln!(out, "{} transaction(s) refused, first: {first}", run.refused.len())?;
     }

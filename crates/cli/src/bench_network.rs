@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use borderlink_ledger::consortium::{self, NodePlan, OrgSpec};
+use borderlink_ledger::consortium::{self, NodePlan};
 use borderlink_ledger::identity::{MemberKeys, Role};
 use borderlink_ledger::{Ledger, Transaction};
 use borderlink_node::LedgerService;
@@ -93,15 +93,7 @@ pub(crate) fn run(nodes: usize, txs: usize, clients: usize, half_seconds: u64) -
     }
     let machine = machine();
     let tmp = tempfile::Builder::new().prefix("borderlink-bench-net-").tempdir().context("temporary folder")?;
-    let orgs: Vec<OrgSpec> = ISSUERS[..nodes]
-        .iter()
-        .map(|(name, country)| OrgSpec {
-            name: (*name).into(),
-            role: Role::Customs,
-            country: (*country).into(),
-            trader_ids: vec![],
-        })
-        .collect();
+    let orgs = crate::bench::customs_orgs(&ISSUERS[..nodes]);
     let plan =
         NodePlan { roles: vec![Role::Customs], host: "127.0.0.1".into(), base_port: crate::demo::free_port_run(8)? };
     let dir = tmp.path().join("consortium");
@@ -215,13 +207,7 @@ pub(crate) fn run(nodes: usize, txs: usize, clients: usize, half_seconds: u64) -
         ),
         ("reference".into(), FABRIC.to_owned()),
     ];
-    let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
-    writeln!(out, "| {:<width$} | result |", "what")?;
-    writeln!(out, "|{}|---|", "-".repeat(width + 2))?;
-    for (k, v) in &rows {
-        writeln!(out, "| {k:<width$} | {v} |")?;
-    }
-    writeln!(out)?;
+    crate::bench::write_table(&mut out, &rows)?;
     for r in full.refused.iter().chain(&half.refused).take(3) {
         writeln!(out, "refused: {r}")?;
     }
