@@ -101,7 +101,25 @@ def metrics(scores, fraud, revenue):
     return out
 
 
-def train(X, y, depth, eta, rounds, threads, tree_method="hist"):
+def code_book(meta, names):
+    """Borderlink's code book (`categories` in the model file): column -> codes, ascending."""
+    return {names.index(c["feature"]): np.asarray(c["codes"], dtype=np.float32) for c in meta.get("categories", [])}
+
+
+def encode(X, book):
+    """Codes as categories (their position among the book's codes); unknown or missing: NaN."""
+    X = X.copy()
+    for j, codes in book.items():
+        pos = np.clip(np.searchsorted(codes, X[:, j]), 0, len(codes) - 1)
+        X[:, j] = np.where(codes[pos] == X[:, j], pos, np.nan)
+    return X
+
+
+def feature_types(book, n):
+    return ["c" if j in book else "q" for j in range(n)]
+
+
+def train(X, y, depth, eta, rounds, threads, tree_method="hist", types=None):
     params = dict(
         objective="binary:logistic",
         tree_method=tree_method,
@@ -111,7 +129,22 @@ def train(X, y, depth, eta, rounds, threads, tree_method="hist"):
         seed=7,
         eval_metric="auc",
     )
-    return xgb.train(params, xgb.DMatrix(X, label=y, nthread=threads), rounds)
+    kw = dict(feature_types=types, enable_categorical=True) if types else {}
+    return xgb.train(params, xgb.DMatrix(X, label=y, nthread=threads, **kw), rounds)
+
+
+def same_model(a, meta, book, Xt, yt, log):
+    """The model XGBoost's predict speed is measured on: Borderlink's own trees (its XGBoost JSON
+    export) when they split codes by thresholds. hessboost 0.4.6 exports categorical splits in a
+    form XGBoost 3.2 loads but crashes predicting with, so for a model with categorical splits
+    XGBoost predicts a model of the same size it trains itself: as many trees, as deep, on the
+    same categories. Returns the booster, the rows it reads and what it is."""
+    if not book:
+        return xgb.Booster(model_file=a.ours_model_json), (lambda X: X), "Borderlink's trees"
+    types = feature_types(book, Xt.shape[1])
+    log(f"XGBoost model of Borderlink's size: {meta['trees']} trees, depth {meta['depth']}, categorical codes")
+    booster = train(encode(Xt, book), yt, meta["depth"], meta["eta"], meta["trees"], a.threads, types=types)
+    return booster, (lambda X: encode(X, book)), f"XGBoost's own model of the same size ({meta['trees']} trees of depth ≤ {meta['depth']}, codes as categories)"
 
 
 def tune(X, y, day, tune_days, threads, log):
@@ -183,9 +216,12 @@ def main():
     ours = np.loadtxt(a.ours_scores, skiprows=1, dtype=np.float32)
     assert len(ours) == len(yv), "Borderlink scored another number of rows"
     ours_m = metrics(ours, yv, rv)
+    with open(a.ours_meta) as f:
+        meta = json.load(f)
+    book = code_book(meta, names)
 
     if a.speed_only:
-        return speed_only(a, Xv, ours, log)
+        return speed_only(a, meta, book, Xt, yt, Xv, ours, log)
     log(f"tuning XGBoost on the last {a.tune_days} days of train (same grid as Borderlink, best point, no size limit):")
     (best_auc, depth, eta, rounds), points, n_fit, n_check = tune(Xt, yt, dt, a.tune_days, a.threads, log)
     log(f"chosen: depth {depth}, eta {eta}, rounds {rounds} (tuning AUC {best_auc:.4f})")
@@ -199,26 +235,35 @@ def main():
     # Sensitivity: the tuned point with Borderlink's exact split search instead of bins.
     fine = train(Xt, yt, depth, eta, rounds, a.threads, tree_method="exact")
     fine_m = metrics(fine.predict(xgb.DMatrix(Xv, nthread=a.threads)), yv, rv)
+    # Sensitivity: the tuned point with the code features as categories, like Borderlink's.
+    cat_m = None
+    if book:
+        types = feature_types(book, Xt.shape[1])
+        cat = train(encode(Xt, book), yt, depth, eta, rounds, a.threads, types=types)
+        dcat = xgb.DMatrix(encode(Xv, book), nthread=a.threads, feature_types=types, enable_categorical=True)
+        cat_m = metrics(cat.predict(dcat), yv, rv)
     default_m = metrics(default.predict(xgb.DMatrix(Xv, nthread=a.threads)), yv, rv)
 
     # Speed: XGBoost predicting Borderlink's own trees, same rows. XGBoost is given its best
     # thread count (on 2 shared cores one OpenMP thread is often faster than two), and a fresh
     # DMatrix per call: predicting twice from one DMatrix returns XGBoost's cached predictions.
-    same = xgb.Booster(model_file=a.ours_model_json)
-    same_scores = same.inplace_predict(Xv)
+    same, rows_for, same_what = same_model(a, meta, book, Xt, yt, log)
+    Xs = rows_for(Xv)
+    dkw = dict(feature_types=feature_types(book, Xv.shape[1]), enable_categorical=True) if book else {}
+    same_scores = same.inplace_predict(Xs)
     max_diff = float(np.max(np.abs(same_scores - ours)))
     n_trees, n_nodes = count_nodes(same)
     speeds = {}
     for nt in sorted({1, a.threads}):
         same.set_param({"nthread": nt})
         speeds[nt] = (
-            rate(lambda: same.inplace_predict(Xv), len(yv), a.seconds),
-            rate(lambda: same.predict(xgb.DMatrix(Xv, nthread=nt)), len(yv), a.seconds),
+            rate(lambda: same.inplace_predict(Xs), len(yv), a.seconds),
+            rate(lambda: same.predict(xgb.DMatrix(Xs, nthread=nt, **dkw)), len(yv), a.seconds),
         )
     best_nt = max(speeds, key=lambda k: speeds[k][0])
     xgb_inplace, xgb_dmatrix = speeds[best_nt]
     same.set_param({"nthread": best_nt})
-    one = Xv[:1]
+    one = Xs[:1]
     xgb_p50, xgb_p99 = latency(lambda: same.inplace_predict(one), a.seconds)
     peer_trees, peer_nodes = count_nodes(peer)
     peer.set_param({"nthread": best_nt})
@@ -226,8 +271,6 @@ def main():
 
     with open(a.ours_speed) as f:
         speed = json.load(f)
-    with open(a.ours_meta) as f:
-        meta = json.load(f)
 
     def row(label, m):
         cells = [f"{m['auc']:.4f}"]
@@ -243,11 +286,12 @@ def main():
         f"| model | AUC | {ks} | {rs} | {vs} |",
         "|---|" + "---|" * 13,
         row(f"Borderlink ({meta['version']}: {meta['trees']} trees, depth ≤ {meta['depth']}, η {meta['eta']}, bag {meta['bag']}, "
-            f"{meta['params'].get('splitSearch', 'hist')} split search)", ours_m),
+            f"{meta['params'].get('splitSearch', 'hist')} split search"
+            + (", codes as categories)" if book else ")"), ours_m),
         row(f"XGBoost {xgb.__version__} tuned (depth {depth}, {rounds} trees, η {eta})", peer_m),
         row("XGBoost at its defaults (depth 6, 100 trees, η 0.3)", default_m),
         row("XGBoost tuned point, exact split search like Borderlink's (not re-tuned)", fine_m),
-    ]
+    ] + ([row("XGBoost tuned point, code features as categories like Borderlink's (not re-tuned)", cat_m)] if cat_m else [])
     wins = []
     for name, key in [("AUC", None)] + [(f"P@{k}%", ("precision", i)) for i, k in enumerate(K_PERCENT)] + [
         (f"Rev@{k}%", ("revenue", i)) for i, k in enumerate(K_PERCENT)
@@ -260,7 +304,7 @@ def main():
         wins.append(f"{name} {o:.3f} vs {p:.3f} {verdict}")
     others = ", ".join(f"{nt} thread(s): inplace {v[0]:,.0f}, DMatrix {v[1]:,.0f}" for nt, v in speeds.items())
     speed_lines = [
-        "| predictor (same model: Borderlink's trees, same 8,134 rows) | rows/s | Borderlink is |",
+        f"| predictor (Borderlink's model; XGBoost: {same_what}; same {len(yv):,} rows) | rows/s | Borderlink is |",
         "|---|---|---|",
         f"| Borderlink batch (`predict_rows`, {a.threads} threads) | {speed['batch_rows_per_s']:,.0f} | — |",
         f"| XGBoost {xgb.__version__} `inplace_predict` ({best_nt} thread(s), its best) | {xgb_inplace:,.0f} | {speed['batch_rows_per_s'] / xgb_inplace:.2f}× faster |",
@@ -268,8 +312,8 @@ def main():
         "",
         f"XGBoost by thread count: {others}.",
         "",
-        f"Model: {n_trees} trees, {n_nodes} nodes; largest difference between the two predictors' "
-        f"probabilities {max_diff:.2e}. The tuned peer's own model ({peer_trees} trees, {peer_nodes} nodes) "
+        f"XGBoost's model: {n_trees} trees, {n_nodes} nodes; largest difference between the two predictors' "
+        f"probabilities {max_diff:.2e}{' (two models)' if book else ''}. The tuned peer's own model ({peer_trees} trees, {peer_nodes} nodes) "
         f"predicts {peer_inplace:,.0f} rows/s with `inplace_predict`.",
         "",
         f"One declaration: Borderlink in-process (items, features, score, reasons, criteria from a standardized "
@@ -302,10 +346,11 @@ def main():
                 borderlink_ahead_share=ahead,
                 default=default_m,
                 peer_exact=fine_m,
+                peer_categorical=cat_m,
                 grid=points,
                 speed=dict(ours=speed, xgb_inplace=xgb_inplace, xgb_dmatrix=xgb_dmatrix, xgb_threads=best_nt,
                            xgb_single_p50_us=xgb_p50, xgb_single_p99_us=xgb_p99, trees=n_trees, nodes=n_nodes,
-                           max_diff=max_diff),
+                           max_diff=max_diff, xgb_model=same_what),
             ),
             f,
             indent=1,
@@ -313,22 +358,23 @@ def main():
         )
 
 
-def speed_only(a, Xv, ours, log):
+def speed_only(a, meta, book, Xt, yt, Xv, ours, log):
     """Only the speed comparison, for re-measuring it on a quiet machine."""
     with open(a.ours_speed) as f:
         speed = json.load(f)
-    same = xgb.Booster(model_file=a.ours_model_json)
-    max_diff = float(np.max(np.abs(same.inplace_predict(Xv) - ours)))
+    same, rows_for, same_what = same_model(a, meta, book, Xt, yt, log)
+    Xs = rows_for(Xv)
+    max_diff = float(np.max(np.abs(same.inplace_predict(Xs) - ours)))
     best = None
     for nt in sorted({1, a.threads}):
         same.set_param({"nthread": nt})
-        r = rate(lambda: same.inplace_predict(Xv), len(Xv), a.seconds)
+        r = rate(lambda: same.inplace_predict(Xs), len(Xv), a.seconds)
         log(f"XGBoost inplace_predict, {nt} thread(s): {r:,.0f} rows/s")
         best = max(best or (0, 0), (r, nt))
     lines = [
         f"Borderlink batch: {speed['batch_rows_per_s']:,.0f} rows/s; XGBoost {xgb.__version__} inplace_predict at its best "
         f"({best[1]} thread(s)): {best[0]:,.0f} rows/s; Borderlink {speed['batch_rows_per_s'] / best[0]:.2f}× faster "
-        f"(same trees, largest probability difference {max_diff:.1e}).",
+        f"(XGBoost predicting {same_what}; largest probability difference {max_diff:.1e}).",
         f"One declaration in-process p50 {speed['single_p50_us']:.1f} µs, p99 {speed['single_p99_us']:.1f} µs"
         + (f"; over HTTP p50 {speed['http_p50_us']:.0f} µs, p99 {speed['http_p99_us']:.0f} µs" if "http_p50_us" in speed else "")
         + ".",

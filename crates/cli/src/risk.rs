@@ -133,6 +133,13 @@ enum RiskCommand {
         /// fraud rate rises, never rises for an AEO (`--monotone false` to train without).
         #[arg(long, default_value_t = TrainParams::default().monotone, action = clap::ArgAction::Set)]
         monotone: bool,
+        /// Split code features (HS codes, countries, office, procedure, …) by sets of codes
+        /// (`--categorical false`: by thresholds on their numbers, as before)
+        #[arg(long, default_value_t = TrainParams::default().categorical, action = clap::ArgAction::Set)]
+        categorical: bool,
+        /// Minimum hessian (weight of evidence) in a tree's child.
+        #[arg(long, default_value_t = TrainParams::default().min_child_weight)]
+        min_child_weight: f64,
         /// Write the tuning grid's points as JSON here.
         #[arg(long)]
         grid_out: Option<PathBuf>,
@@ -269,6 +276,8 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
             revenue_weight,
             recency_half_life,
             monotone,
+            categorical,
+            min_child_weight,
             grid_out,
         } => {
             let params = TrainParams {
@@ -283,6 +292,8 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
                 revenue_weight,
                 recency_half_life_days: recency_half_life,
                 monotone,
+                categorical,
+                min_child_weight,
                 ..TrainParams::default()
             };
             let opts = TrainOpts { tune, tune_days, tune_max_levels, grid_out };
@@ -609,7 +620,7 @@ fn eval_cmd(model: &Path, data: &Path, src: &DataArgs, scores_out: Option<&Path>
 fn info_cmd(path: &Path) -> anyhow::Result<()> {
     let model = load_model(path)?;
     let meta = model.meta();
-    let info = serde_json::json!({
+    let mut info = serde_json::json!({
         "version": meta.version,
         "featureSet": meta.feature_set,
         "features": meta.features.len(),
@@ -624,6 +635,9 @@ fn info_cmd(path: &Path) -> anyhow::Result<()> {
         "period": meta.period,
         "validation": meta.validation,
     });
+    if !meta.categories.is_empty() {
+        info["categories"] = serde_json::to_value(&meta.categories)?;
+    }
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &info)?;
     writeln!(out)?;
@@ -641,6 +655,14 @@ fn export_cmd(model: &Path, out: &Path) -> anyhow::Result<()> {
         bytes.len(),
         out.display()
     );
+    if !model.code_book().is_empty() {
+        eprintln!(
+            "note: this model splits code features by sets of categories (a code's position in the \
+             model's code book, `risk info`), so a reader must pass categories, not codes; XGBoost 3.2 \
+             loads such an export but crashes predicting with it (docs/benchmarks.md). Train with \
+             `--categorical false` for a model XGBoost predicts."
+        );
+    }
     Ok(())
 }
 

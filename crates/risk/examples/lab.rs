@@ -11,12 +11,14 @@
 //! precision and revenue at 1, 2, 5 and 10 %). Each setting is a comma-separated list of
 //! XGBoost parameters (read by hessboost's `from_xgboost`) plus `trees` (the model's trees,
 //! shared by the bag), `bag` (members averaged), `revw` (revenue weight) and `monotone`
-//! (0 or 1) and `seed`, whose defaults are Borderlink's training defaults (200 trees of depth 12).
+//! (0 or 1), `cat` (0 or 1: code features split by sets of codes, see `borderlink_risk::codes`)
+//! and `seed`, whose defaults are Borderlink's training defaults (200 trees of depth 12).
 
 use std::error::Error;
 
+use borderlink_risk::codes::CodeBook;
 use borderlink_risk::eval::evaluate;
-use borderlink_risk::features::FEATURES;
+use borderlink_risk::features::{FEATURES, FeatureVector};
 use borderlink_risk::history::Outcome;
 use borderlink_risk::model;
 use hessboost::prelude::*;
@@ -25,6 +27,12 @@ struct Rows {
     x: Vec<f32>,
     fraud: Vec<bool>,
     revenue: Vec<f64>,
+}
+
+impl Rows {
+    fn rows(&self) -> Vec<FeatureVector> {
+        self.x.chunks_exact(FEATURES.len()).filter_map(|r| r.try_into().ok()).collect()
+    }
 }
 
 fn load(path: &str, cut: i64) -> Result<(Rows, Rows), Box<dyn Error>> {
@@ -63,6 +71,7 @@ fn run(setting: &str, fit: &Rows, check: &Rows) -> Result<String, Box<dyn Error>
     let (mut trees, mut bag, mut revw, mut monotone, mut seed) =
         (200usize, d.bag, d.revenue_weight, d.monotone, d.seed);
     let mut dump = None;
+    let mut cat = d.categorical;
     let mut xgb: Vec<(String, serde_json::Value)> = vec![
         ("objective".into(), "binary:logistic".into()),
         ("tree_method".into(), d.split_search.to_string().into()),
@@ -83,6 +92,7 @@ fn run(setting: &str, fit: &Rows, check: &Rows) -> Result<String, Box<dyn Error>
             "monotone" => monotone = v == "1",
             "seed" => seed = v.parse()?,
             "dump" => dump = Some(v.to_owned()),
+            "cat" => cat = v == "1",
             _ => {
                 let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.into()));
                 xgb.retain(|(key, _)| key != k);
@@ -100,7 +110,14 @@ fn run(setting: &str, fit: &Rows, check: &Rows) -> Result<String, Box<dyn Error>
         .map(|(&fraud, &revenue)| Outcome { fraud, critical: false, revenue })
         .collect();
     let recipe = model::TrainParams { revenue_weight: revw, ..d };
-    let mut data = DMatrix::from_dense(&fit.x, n, FEATURES.len())?.with_labels(&labels)?;
+    let book = if cat { CodeBook::fit(&fit.rows()) } else { CodeBook::default() };
+    let (mut fit_x, mut check_x) = (fit.x.clone(), check.x.clone());
+    book.encode_rows(&mut fit_x);
+    book.encode_rows(&mut check_x);
+    let mut data = DMatrix::from_dense(&fit_x, n, FEATURES.len())?.with_labels(&labels)?;
+    if !book.is_empty() {
+        data = data.with_feature_types(&book.feature_types())?;
+    }
     if let Some(w) = model::weights(&outcomes, &[], &recipe) {
         data = data.with_weights(&w)?;
     }
@@ -118,7 +135,7 @@ fn run(setting: &str, fit: &Rows, check: &Rows) -> Result<String, Box<dyn Error>
     if let Some(path) = dump {
         std::fs::write(path, model.encode(ModelFormat::XgboostJson)?)?;
     }
-    let scores = model.predict_rows(&check.x, Iterations::Best)?;
+    let scores = model.predict_rows(&check_x, Iterations::Best)?;
     let m = evaluate(scores.as_slice(), &check.fraud, &check.revenue);
     let p: Vec<String> = m.at_k.iter().map(|a| format!("{:.3}", a.precision)).collect();
     let r: Vec<String> = m.at_k.iter().map(|a| format!("{:.3}", a.revenue)).collect();

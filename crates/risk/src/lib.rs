@@ -5,6 +5,7 @@
 //! - [`history`]: what was known before a declaration ([`History`], [`Replay`]) — trader
 //!   records, inspection hit rates, unit values — with no leakage from the future;
 //! - [`features`]: the feature vector of an item ([`features::extract`]);
+//! - [`codes`]: code features (HS, origin, office, …) as categories the trees split by sets;
 //! - [`model`]: the learned fraud model ([`RiskModel`]), gradient-boosted trees with
 //!   per-feature path contributions, saved with its feature set and version;
 //! - [`criterion`]: selectivity criteria as data ([`CriteriaSet`]): conditions, lists,
@@ -24,6 +25,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod codes;
 pub mod criterion;
 pub mod drift;
 pub mod engine;

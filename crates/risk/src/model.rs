@@ -13,6 +13,7 @@ use std::ops::ControlFlow;
 use hessboost::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::codes::{CategoryCodes, CodeBook};
 use crate::error::RiskError;
 use crate::eval::Metrics;
 use crate::features::{self, FeatureVector, N_FEATURES};
@@ -66,6 +67,12 @@ pub struct TrainParams {
     pub monotone: bool,
     /// Random seed of the first member.
     pub seed: u64,
+    /// Code features (HS codes, countries, office, procedure, …) split by sets of codes
+    /// ([`crate::codes`]) instead of by thresholds on their numbers. On the training year it
+    /// scored better than numeric splits (docs/benchmarks.md). Files written before this field
+    /// existed were trained without.
+    #[serde(default)]
+    pub categorical: bool,
 }
 
 impl Default for TrainParams {
@@ -76,7 +83,7 @@ impl Default for TrainParams {
             eta: 0.1,
             subsample: 0.9,
             colsample: 0.5,
-            min_child_weight: 1.0,
+            min_child_weight: 2.0,
             lambda: 1.0,
             split_search: SplitSearch::Exact,
             max_bin: 256,
@@ -85,6 +92,7 @@ impl Default for TrainParams {
             recency_half_life_days: 0.0,
             monotone: true,
             seed: 7,
+            categorical: true,
         }
     }
 }
@@ -151,6 +159,9 @@ pub struct ModelMeta {
     /// Metrics on the validation data, when some was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation: Option<Metrics>,
+    /// The codes of each categorical feature ([`TrainParams::categorical`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<CategoryCodes>,
 }
 
 /// One node of a tree, laid out for path explanations.
@@ -164,6 +175,33 @@ struct PathNode {
     /// The leaf value, or the cover-weighted mean of the leaves below an internal node.
     value: f32,
     leaf: bool,
+    /// A categorical split: the categories sent left are `categories[cats.0..cats.1]` of its
+    /// [`PathTree`] (the threshold is unused).
+    categorical: bool,
+    cats: (u32, u32),
+}
+
+/// One tree, laid out for path explanations.
+#[derive(Debug, Clone, Default)]
+struct PathTree {
+    nodes: Vec<PathNode>,
+    /// The categories of the categorical splits, ascending per split.
+    categories: Vec<u32>,
+}
+
+#[cfg(test)]
+impl PathTree {
+    /// Whether a row goes left at internal node `n` (codes already categories).
+    fn goes_left(&self, n: &PathNode, v: f32) -> bool {
+        if v.is_nan() {
+            n.default_left
+        } else if n.categorical {
+            let set = &self.categories[n.cats.0 as usize..n.cats.1 as usize];
+            set.binary_search(&(v as u32)).is_ok()
+        } else {
+            v < n.threshold
+        }
+    }
 }
 
 /// A trained model with its metadata.
@@ -171,6 +209,8 @@ struct PathNode {
 pub struct RiskModel {
     meta: ModelMeta,
     booster: BoostedModel,
+    /// How the model reads codes (from the meta).
+    book: CodeBook,
     forest: Forest,
     /// The margin of a row before any tree: the booster's intercept, measured at load.
     base_margin: f32,
@@ -248,19 +288,37 @@ fn check_training(x: &[FeatureVector], outcomes: &[Outcome], params: &TrainParam
     Ok(positives)
 }
 
+/// The code book a model trained with `params` on rows `x` uses (empty without
+/// [`TrainParams::categorical`]).
+fn code_book(x: &[FeatureVector], params: &TrainParams) -> CodeBook {
+    if params.categorical { CodeBook::fit(x) } else { CodeBook::default() }
+}
+
+/// Rows as the trees read them: row-major, infinities missing, codes as categories.
+fn tree_rows(x: &[FeatureVector], book: &CodeBook) -> Vec<f32> {
+    let mut flat: Vec<f32> =
+        x.iter().flat_map(|r| r.iter().map(|v| if v.is_infinite() { f32::NAN } else { *v })).collect();
+    book.encode_rows(&mut flat);
+    flat
+}
+
 /// Trains the members of the bagged ensemble (not yet averaged).
 fn train_members(
     x: &[FeatureVector],
     outcomes: &[Outcome],
     days: &[Day],
     params: &TrainParams,
+    book: &CodeBook,
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<Vec<BoostedModel>, RiskError> {
     check_training(x, outcomes, params)?;
-    let flat: Vec<f32> = x.iter().flat_map(|r| r.iter().map(|v| if v.is_infinite() { f32::NAN } else { *v })).collect();
+    let flat = tree_rows(x, book);
     let labels: Vec<f32> = outcomes.iter().map(|o| f32::from(u8::from(o.fraud))).collect();
     let mut data =
         DMatrix::from_dense(&flat, x.len(), N_FEATURES).map_err(train_err)?.with_labels(&labels).map_err(train_err)?;
+    if !book.is_empty() {
+        data = data.with_feature_types(&book.feature_types()).map_err(train_err)?;
+    }
     if let Some(w) = weights(outcomes, days, params) {
         data = data.with_weights(&w).map_err(train_err)?;
     }
@@ -358,9 +416,13 @@ pub fn train(
     mut progress: impl FnMut(usize, usize) + Send,
 ) -> Result<RiskModel, RiskError> {
     let positives = check_training(x, outcomes, params)?;
-    let members = train_members(x, outcomes, days, params, &mut progress)?;
+    let book = code_book(x, params);
+    let members = train_members(x, outcomes, days, params, &book, &mut progress)?;
     let booster = combine(&members, params.rounds)?;
-    let bytes = booster.encode(ModelFormat::Binary).map_err(train_err)?;
+    let mut bytes = booster.encode(ModelFormat::Binary).map_err(train_err)?;
+    let categories = book.to_meta();
+    // The version names the codes too: the same trees read other codes differently.
+    bytes.extend(serde_json::to_vec(&categories).map_err(train_err)?);
     let meta = ModelMeta {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
@@ -372,6 +434,7 @@ pub fn train(
         positives,
         period,
         validation: None,
+        categories,
     };
     RiskModel::new(meta, booster)
 }
@@ -439,8 +502,8 @@ pub fn tune(
     if grid.depths.is_empty() || grid.etas.is_empty() || max_rounds == 0 || x_check.is_empty() {
         return Err(RiskError::Training("the grid and the tuning data must not be empty".into()));
     }
-    let flat: Vec<f32> =
-        x_check.iter().flat_map(|r| r.iter().map(|v| if v.is_infinite() { f32::NAN } else { *v })).collect();
+    let book = code_book(x_fit, base);
+    let flat = tree_rows(x_check, &book);
     let labels: Vec<bool> = o_check.iter().map(|o| o.fraud).collect();
     let fits = grid.depths.len() * grid.etas.len();
     let per_fit = member_rounds(max_rounds, base.bag) * base.bag;
@@ -449,7 +512,7 @@ pub fn tune(
     for (i, (&depth, &eta)) in grid.depths.iter().flat_map(|d| grid.etas.iter().map(move |e| (d, e))).enumerate() {
         let params = TrainParams { max_depth: depth, eta, rounds: max_rounds, ..base.clone() };
         let mut inner = |d: usize, _t: usize| progress(i * per_fit + d, fits * per_fit);
-        let members = train_members(x_fit, o_fit, d_fit, &params, &mut inner)?;
+        let members = train_members(x_fit, o_fit, d_fit, &params, &book, &mut inner)?;
         for &rounds in &grid.rounds {
             let booster = combine(&members, rounds)?;
             let scores = booster.predict_rows(&flat, Iterations::Best).map_err(train_err)?;
@@ -492,14 +555,15 @@ impl RiskModel {
                 booster.n_outputs()
             )));
         }
+        let book = CodeBook::from_meta(&meta.categories)?;
         let trees = booster.trees().iter().map(path_nodes).collect::<Result<Vec<_>, _>>()?;
         // The intercept is whatever the booster adds beyond its leaves: measure it on a row
         // of missing values rather than depend on how the format stores it.
         let probe = [f32::NAN; N_FEATURES];
         let margin = booster.predict_margin_row(&probe, Iterations::Best).map_err(model_err)?;
-        let forest = Forest::new(&trees)?;
+        let forest = Forest::new(&trees, &book)?;
         let leaves = forest.margin(&probe, None);
-        Ok(RiskModel { meta, booster, forest, base_margin: margin - leaves })
+        Ok(RiskModel { meta, booster, book, forest, base_margin: margin - leaves })
     }
 
     /// The model's metadata.
@@ -565,15 +629,32 @@ impl RiskModel {
         self.booster.encode(ModelFormat::XgboostJson).map_err(model_err)
     }
 
-    /// Fraud probabilities of many rows (row-major, [`N_FEATURES`] per row).
-    pub fn predict_batch(&self, rows: &[f32]) -> Result<Vec<f32>, RiskError> {
-        Ok(self.booster.predict_rows(rows, Iterations::Best).map_err(model_err)?.as_slice().to_vec())
+    /// How the model reads codes: its categorical features and their codes.
+    pub fn code_book(&self) -> &CodeBook {
+        &self.book
     }
 
-    /// The fraud probability of one row, without allocating.
+    /// Fraud probabilities of many rows (row-major, [`N_FEATURES`] per row).
+    pub fn predict_batch(&self, rows: &[f32]) -> Result<Vec<f32>, RiskError> {
+        if self.book.is_empty() {
+            return Ok(self.booster.predict_rows(rows, Iterations::Best).map_err(model_err)?.as_slice().to_vec());
+        }
+        let mut coded = rows.to_vec();
+        self.book.encode_rows(&mut coded);
+        Ok(self.booster.predict_rows(&coded, Iterations::Best).map_err(model_err)?.as_slice().to_vec())
+    }
+
+    /// The fraud probability of one row, from the booster's own prediction.
     pub fn probability(&self, row: &FeatureVector) -> Result<f32, RiskError> {
-        let safe = sanitize(row);
+        let safe = self.prepare(row);
         self.booster.predict_row(&safe, Iterations::Best).map_err(model_err)
+    }
+
+    /// A row as the trees read it: infinities missing, codes as categories.
+    fn prepare(&self, row: &FeatureVector) -> FeatureVector {
+        let mut out = sanitize(row);
+        self.book.encode(&mut out);
+        out
     }
 
     /// The probability and the per-feature log-odds contributions of one row: each split on
@@ -589,14 +670,14 @@ impl RiskModel {
     /// [`Self::predict`] without allocating: the probability, with each feature's contribution
     /// added to `contributions`.
     pub fn predict_into(&self, row: &FeatureVector, contributions: &mut [f32; N_FEATURES]) -> f32 {
-        let safe = sanitize(row);
+        let safe = self.prepare(row);
         sigmoid(self.base_margin + self.forest.margin(&safe, Some(contributions)))
     }
 
     /// The fraud probability of one row from the same walk as [`Self::predict`], without the
     /// contributions.
     pub fn probability_fast(&self, row: &FeatureVector) -> f32 {
-        let safe = sanitize(row);
+        let safe = self.prepare(row);
         sigmoid(self.base_margin + self.forest.margin(&safe, None))
     }
 }
@@ -609,9 +690,11 @@ fn sigmoid(m: f32) -> f32 {
 /// tree breadth-first so that the top levels of a tree share cache lines.
 #[derive(Debug, Clone, Copy)]
 struct FlatNode {
+    /// The split's threshold (NaN for a categorical split and for a leaf: nothing is below it).
     threshold: f32,
-    /// Where the walk reads the split's value: the feature index, plus [`PAD`] when a missing
-    /// value goes left (see [`Forest::margin`]); bit 30: leaf.
+    /// Bits 0–6: where the walk reads the split's value: the feature index, plus [`PAD`] when
+    /// a missing value goes left (see [`Forest::margin`]); bits 7–29: a categorical split's
+    /// set in [`Forest::pool`] ([`POOL_SHIFT`]); bit 30: leaf.
     bits: u32,
     left: u32,
     /// Leaf value, or the expected value below an internal node.
@@ -619,6 +702,12 @@ struct FlatNode {
 }
 
 const LEAF: u32 = 1 << 30;
+/// Where a categorical split's set starts in [`Forest::pool`], in [`FlatNode::bits`].
+const POOL_SHIFT: u32 = 7;
+/// The largest pool offset [`FlatNode::bits`] holds.
+const POOL_MAX: u32 = (1 << 23) - 1;
+/// The slot a leaf reads: past every feature, so never a categorical one.
+const LEAF_SLOT: u32 = PAD as u32 - 1;
 
 /// Width of the padded row (a power of two, at least [`N_FEATURES`]); the walk reads a row
 /// twice as wide (see [`Forest::margin`]).
@@ -638,18 +727,29 @@ struct Forest {
     group_depth: Vec<usize>,
     /// The roots of each group and how many of its lanes are trees.
     groups: Vec<([u32; LANES], usize)>,
+    /// The sets of the categorical splits, as bit sets over a feature's categories shifted by
+    /// one: bit 0 stands for a missing or unknown code and is set when those go left, bit
+    /// `c + 1` is set when category `c` goes left. Word 0 is always 0: the set a numeric
+    /// split reads (the walk reads a set at every split, without a branch). The length is a
+    /// power of two, so that masked indices need no bounds check.
+    pool: Vec<u32>,
+    /// The categorical features ([`CodeBook`]).
+    categorical: Vec<usize>,
 }
 
 impl Forest {
-    /// Flattens checked trees (see [`path_nodes`]: in bounds, acyclic).
-    fn new(trees: &[Vec<PathNode>]) -> Result<Self, RiskError> {
-        if N_FEATURES > PAD || trees.iter().flatten().any(|n| !n.leaf && n.feature as usize >= N_FEATURES) {
+    /// Flattens checked trees (see [`path_nodes`]: in bounds, acyclic) whose categorical
+    /// splits read the categories of `book`.
+    fn new(trees: &[PathTree], book: &CodeBook) -> Result<Self, RiskError> {
+        if N_FEATURES >= PAD || trees.iter().flat_map(|t| &t.nodes).any(|n| !n.leaf && n.feature as usize >= N_FEATURES)
+        {
             return Err(RiskError::Model("a split reads a feature outside the feature set".into()));
         }
-        let empty = FlatNode { threshold: 0.0, bits: LEAF, left: 0, value: 0.0 };
-        let mut f = Forest::default();
+        let empty = FlatNode { threshold: 0.0, bits: LEAF | LEAF_SLOT, left: 0, value: 0.0 };
+        let mut f = Forest { pool: vec![0], categorical: book.columns().collect(), ..Forest::default() };
         let mut tree_depth = Vec::with_capacity(trees.len());
-        for tree in trees {
+        for path_tree in trees {
+            let tree = &path_tree.nodes;
             let root = f.nodes.len();
             f.roots.push(u32::try_from(root).map_err(model_err)?);
             f.nodes.push(empty);
@@ -666,8 +766,50 @@ impl Forest {
                     // A leaf is its own right child (NaN threshold, missing goes right), so a
                     // walk that reached it stays there without a branch.
                     let me = u32::try_from(dst).map_err(model_err)?;
-                    FlatNode { threshold: f32::NAN, bits: LEAF, left: me.wrapping_sub(1), value: n.value }
+                    FlatNode { threshold: f32::NAN, bits: LEAF | LEAF_SLOT, left: me.wrapping_sub(1), value: n.value }
+                } else if n.categorical {
+                    let left = f.nodes.len();
+                    f.nodes.push(empty);
+                    f.nodes.push(empty);
+                    queue.push_back((n.left as usize, left, depth + 1));
+                    queue.push_back((n.right as usize, left + 1, depth + 1));
+                    let count = book.len_of(n.feature as usize).ok_or_else(|| {
+                        RiskError::Model(format!(
+                            "a split reads {} as categories, but the model holds no codes for it",
+                            features::FEATURES[n.feature as usize].name
+                        ))
+                    })?;
+                    let at = u32::try_from(f.pool.len()).ok().filter(|a| *a <= POOL_MAX).ok_or_else(|| {
+                        RiskError::Model("the model's categorical splits are too many to score".into())
+                    })?;
+                    f.pool.resize(f.pool.len() + (count + 1).div_ceil(32), 0);
+                    let set = &mut f.pool[at as usize..];
+                    for c in std::iter::once(0).filter(|_| n.default_left).chain(
+                        path_tree.categories[n.cats.0 as usize..n.cats.1 as usize].iter().map(|c| *c as usize + 1),
+                    ) {
+                        if c > count {
+                            return Err(RiskError::Model(format!(
+                                "a split of {} names category {} of {count}",
+                                features::FEATURES[n.feature as usize].name,
+                                c - 1
+                            )));
+                        }
+                        set[c / 32] |= 1 << (c % 32);
+                    }
+                    FlatNode {
+                        threshold: f32::NAN,
+                        bits: n.feature | (at << POOL_SHIFT),
+                        left: u32::try_from(left).map_err(model_err)?,
+                        value: n.value,
+                    }
                 } else {
+                    if book.len_of(n.feature as usize).is_some() {
+                        // Its value is a category, not a number: no threshold means anything.
+                        return Err(RiskError::Model(format!(
+                            "a split reads {} as a number, but the model holds it as categories",
+                            features::FEATURES[n.feature as usize].name
+                        )));
+                    }
                     let left = f.nodes.len();
                     f.nodes.push(empty);
                     f.nodes.push(empty);
@@ -688,7 +830,7 @@ impl Forest {
         // A last, partial group is filled with one extra leaf of value 0 that the walk never
         // adds: every group is then a fixed-size array the compiler unrolls.
         let idle = u32::try_from(f.nodes.len()).map_err(model_err)?;
-        f.nodes.push(FlatNode { threshold: f32::NAN, bits: LEAF, left: idle.wrapping_sub(1), value: 0.0 });
+        f.nodes.push(FlatNode { threshold: f32::NAN, bits: LEAF | LEAF_SLOT, left: idle.wrapping_sub(1), value: 0.0 });
         f.groups = f
             .roots
             .chunks(LANES)
@@ -702,6 +844,8 @@ impl Forest {
         // is always in bounds (the walk needs no bounds check); the padding is never reached.
         let len = f.nodes.len().next_power_of_two();
         f.nodes.resize(len, empty);
+        let len = f.pool.len().next_power_of_two();
+        f.pool.resize(len, 0);
         Ok(f)
     }
 
@@ -724,13 +868,26 @@ impl Forest {
             slots[j] = if v.is_nan() { f32::INFINITY } else { *v };
             slots[PAD + j] = if v.is_nan() { f32::NEG_INFINITY } else { *v };
         }
+        // The bit a categorical split tests for each feature: its category + 1, or 0 when
+        // missing (see `pool`); 0 for the numeric features, whose splits read word 0.
+        let mut cats = [0u32; PAD];
+        for &j in &self.categorical {
+            let v = row[j];
+            cats[j] = if v.is_nan() { 0 } else { v as u32 + 1 };
+        }
+        let cat = !self.categorical.is_empty();
         match contributions {
-            None => self.walk::<false>(&slots, &mut [[0.0; PAD]; ROWS]),
+            None if cat => self.walk::<false, true>(&slots, &cats, &mut [[0.0; PAD]; ROWS]),
+            None => self.walk::<false, false>(&slots, &cats, &mut [[0.0; PAD]; ROWS]),
             Some(out) => {
                 // One row of contributions per lane: lanes that split on the same feature do
                 // not wait for each other's read-modify-write of one shared cell.
                 let mut local = [[0f32; PAD]; ROWS];
-                let sum = self.walk::<true>(&slots, &mut local);
+                let sum = if cat {
+                    self.walk::<true, true>(&slots, &cats, &mut local)
+                } else {
+                    self.walk::<true, false>(&slots, &cats, &mut local)
+                };
                 for (j, o) in out.iter_mut().enumerate() {
                     *o += local.iter().map(|l| l[j]).sum::<f32>();
                 }
@@ -739,10 +896,17 @@ impl Forest {
         }
     }
 
-    fn walk<const EXPLAIN: bool>(&self, slots: &[f32; SLOTS], local: &mut [[f32; PAD]; ROWS]) -> f32 {
+    fn walk<const EXPLAIN: bool, const CAT: bool>(
+        &self,
+        slots: &[f32; SLOTS],
+        cats: &[u32; PAD],
+        local: &mut [[f32; PAD]; ROWS],
+    ) -> f32 {
         let nodes = &self.nodes[..];
-        // A power of two (see `new`): `i & mask` is in bounds.
+        let pool = &self.pool[..];
+        // Powers of two (see `new`): `i & mask` is in bounds.
         let mask = nodes.len().wrapping_sub(1);
+        let pool_mask = pool.len().wrapping_sub(1);
         let mut sum = 0.0;
         for ((roots, trees), &depth) in self.groups.iter().zip(&self.group_depth) {
             let mut at = roots.map(|r| r as usize & mask);
@@ -750,7 +914,14 @@ impl Forest {
                 let n = nodes[at[lane] & mask];
                 let slot = (n.bits as usize) & (SLOTS - 1);
                 // A leaf has a NaN threshold: it is its own right child.
-                let left = slots[slot] < n.threshold;
+                let mut left = slots[slot] < n.threshold;
+                if CAT {
+                    // A categorical split (NaN threshold) goes left when its set holds the
+                    // row's category; a numeric split or a leaf reads word 0, which is 0.
+                    let c = cats[slot & (PAD - 1)];
+                    let at = ((n.bits >> POOL_SHIFT) & POOL_MAX) as usize + (c / 32) as usize;
+                    left |= (pool[at & pool_mask] >> (c % 32)) & 1 != 0;
+                }
                 let child = n.left.wrapping_add(u32::from(!left)) as usize & mask;
                 if EXPLAIN {
                     // Both copies of a feature's slot credit the feature.
@@ -791,14 +962,23 @@ fn sanitize(row: &FeatureVector) -> FeatureVector {
     out
 }
 
-fn path_nodes(tree: &hessboost::tree::RegTree) -> Result<Vec<PathNode>, RiskError> {
+fn path_nodes(tree: &hessboost::tree::RegTree) -> Result<PathTree, RiskError> {
     let nodes = tree.nodes();
-    if tree.has_categorical_splits() || tree.is_vector_leaf() || tree.linear_leaves().is_some() {
-        return Err(RiskError::Model("the model uses categorical splits, vector or linear leaves".into()));
+    if tree.is_vector_leaf() || tree.linear_leaves().is_some() {
+        return Err(RiskError::Model("the model uses vector or linear leaves".into()));
     }
-    let mut out: Vec<PathNode> = nodes
-        .iter()
-        .map(|n| PathNode {
+    let mut categories = Vec::new();
+    let mut out: Vec<PathNode> = Vec::with_capacity(nodes.len());
+    for (i, n) in nodes.iter().enumerate() {
+        let categorical = n.is_categorical && !n.is_leaf();
+        let begin = categories.len();
+        if categorical {
+            let mut set = tree.split_categories(i).to_vec();
+            set.sort_unstable();
+            categories.extend(set);
+        }
+        let cats = (u32::try_from(begin).map_err(model_err)?, u32::try_from(categories.len()).map_err(model_err)?);
+        out.push(PathNode {
             feature: n.split_feature,
             threshold: n.split_cond,
             default_left: n.default_left,
@@ -806,8 +986,10 @@ fn path_nodes(tree: &hessboost::tree::RegTree) -> Result<Vec<PathNode>, RiskErro
             right: n.right.max(0) as u32,
             value: n.leaf_value,
             leaf: n.is_leaf(),
-        })
-        .collect();
+            categorical,
+            cats,
+        });
+    }
     for n in out.iter().filter(|n| !n.leaf) {
         if n.left as usize >= nodes.len() || n.right as usize >= nodes.len() || n.feature as usize >= N_FEATURES {
             return Err(RiskError::Model("a tree node points outside its tree or feature set".into()));
@@ -843,7 +1025,7 @@ fn path_nodes(tree: &hessboost::tree::RegTree) -> Result<Vec<PathNode>, RiskErro
             stack.push((n.right as usize, false));
         }
     }
-    Ok(out)
+    Ok(PathTree { nodes: out, categories })
 }
 
 #[cfg(test)]
@@ -852,10 +1034,11 @@ mod tests {
 
     /// One tree at a time, each from its root, with the tree-path attribution computed the
     /// plain way: the reference the flattened walk must agree with.
-    fn reference(trees: &[Vec<PathNode>], row: &FeatureVector) -> (f32, Vec<f32>) {
+    fn reference(trees: &[PathTree], row: &FeatureVector) -> (f32, Vec<f32>) {
         let mut sum = 0f32;
         let mut contributions = vec![0f32; N_FEATURES];
-        for t in trees {
+        for tree in trees {
+            let t = &tree.nodes;
             let mut i = 0;
             loop {
                 let n = t[i];
@@ -863,8 +1046,7 @@ mod tests {
                     sum += n.value;
                     break;
                 }
-                let v = row[n.feature as usize];
-                let left = if v.is_nan() { n.default_left } else { v < n.threshold };
+                let left = tree.goes_left(&n, row[n.feature as usize]);
                 let next = (if left { n.left } else { n.right }) as usize;
                 contributions[n.feature as usize] += t[next].value - n.value;
                 i = next;
@@ -892,6 +1074,25 @@ mod tests {
             .collect()
     }
 
+    /// The walk against one tree at a time, and against the booster's own prediction.
+    fn check_walk(m: &RiskModel, rows: &[FeatureVector]) {
+        let trees: Vec<PathTree> = m.booster.trees().iter().map(|t| path_nodes(t).unwrap()).collect();
+        for row in rows {
+            let coded = m.prepare(row);
+            let (want, want_c) = reference(&trees, &coded);
+            let mut c = [0f32; N_FEATURES];
+            assert_eq!(m.forest.margin(&coded, None).to_bits(), want.to_bits());
+            assert_eq!(m.forest.margin(&coded, Some(&mut c)).to_bits(), want.to_bits());
+            for (a, b) in c.iter().zip(&want_c) {
+                assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+            }
+            let fast = m.probability_fast(row);
+            assert_eq!(m.predict_into(row, &mut [0f32; N_FEATURES]).to_bits(), fast.to_bits());
+            let booster = m.probability(row).unwrap();
+            assert!((fast - booster).abs() < 1e-5, "walk {fast} vs booster {booster}");
+        }
+    }
+
     #[test]
     fn the_flattened_walk_gives_the_margin_of_one_tree_at_a_time_to_the_bit() {
         let x = rows(600, 1);
@@ -900,19 +1101,70 @@ mod tests {
             .map(|r| Outcome { fraud: r[3].is_nan() || r[3] + r[7] > 1.1, critical: false, revenue: 0.0 })
             .collect();
         // 37 trees: two full groups of 16 and a partial one, of uneven depths.
-        let params = TrainParams { max_depth: 6, rounds: 37, bag: 1, ..TrainParams::default() };
+        let params = TrainParams { max_depth: 6, rounds: 37, bag: 1, categorical: false, ..TrainParams::default() };
         let m = train("t", &x, &outcomes, &[], &params, None, |_, _| {}).unwrap();
-        let trees: Vec<Vec<PathNode>> = m.booster.trees().iter().map(|t| path_nodes(t).unwrap()).collect();
-        assert_eq!(trees.len(), 37);
-        for row in rows(300, 2) {
-            let (want, want_c) = reference(&trees, &row);
-            let mut c = [0f32; N_FEATURES];
-            assert_eq!(m.forest.margin(&row, None).to_bits(), want.to_bits());
-            assert_eq!(m.forest.margin(&row, Some(&mut c)).to_bits(), want.to_bits());
-            for (a, b) in c.iter().zip(&want_c) {
-                assert!((a - b).abs() < 1e-5, "{a} vs {b}");
-            }
-            assert_eq!(m.predict_into(&row, &mut [0f32; N_FEATURES]).to_bits(), m.probability_fast(&row).to_bits());
+        assert_eq!(m.num_trees(), 37);
+        check_walk(&m, &rows(300, 2));
+    }
+
+    #[test]
+    fn categorical_splits_send_a_code_left_by_set_and_an_unknown_code_the_missing_way() {
+        let origin = features::FEATURES.iter().position(|f| f.name == "origin").unwrap();
+        let office = features::FEATURES.iter().position(|f| f.name == "office").unwrap();
+        // Origins whose codes say nothing in order: every third one is risky.
+        let code = |r: &FeatureVector, j: usize, salt: f32| {
+            if r[j].is_nan() { f32::NAN } else { 100.0 + 7.0 * ((r[j] * 40.0 + salt) as u32 % 40) as f32 }
+        };
+        let with_codes = |rows: Vec<FeatureVector>| -> Vec<FeatureVector> {
+            rows.into_iter()
+                .map(|mut r| {
+                    r[origin] = code(&r, origin, 0.0);
+                    r[office] = code(&r, office, 3.0);
+                    r
+                })
+                .collect()
+        };
+        let x = with_codes(rows(1500, 3));
+        let risky = |v: f32| v.is_finite() && (((v - 100.0) / 7.0) as u32).is_multiple_of(3);
+        let outcomes: Vec<Outcome> = x
+            .iter()
+            .map(|r| Outcome { fraud: risky(r[origin]) || r[3] > 0.95, critical: false, revenue: 0.0 })
+            .collect();
+        let params = TrainParams { max_depth: 5, rounds: 37, bag: 1, ..TrainParams::default() };
+        let m = train("t", &x, &outcomes, &[], &params, None, |_, _| {}).unwrap();
+        assert!(m.booster.trees().iter().any(|t| t.has_categorical_splits()), "the trees split origins by sets");
+        let mut seen: Vec<u32> = x.iter().filter(|r| r[origin].is_finite()).map(|r| r[origin] as u32).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(m.code_book().len_of(origin), Some(seen.len()));
+        let mut check = with_codes(rows(300, 4));
+        // Codes never seen in training: read as missing, by the walk and the booster alike.
+        for r in check.iter_mut().take(30) {
+            r[origin] = 99_999.0;
         }
+        check_walk(&m, &check);
+        // A risky origin scores above a clean one, all else equal, and the origin is the
+        // feature its explanation names first.
+        let mut a = x[0];
+        a[origin] = 142.0;
+        a[3] = 0.1;
+        let mut b = a;
+        b[origin] = 149.0;
+        let (pa, pb) = (m.predict(&a), m.predict(&b));
+        assert!(pa.probability > pb.probability + 0.2, "{} vs {}", pa.probability, pb.probability);
+        let top = |p: &Prediction| {
+            (0..N_FEATURES).max_by(|&i, &j| p.contributions[i].abs().total_cmp(&p.contributions[j].abs())).unwrap()
+        };
+        assert_eq!(top(&pa), origin);
+        // The file keeps the codes: read back, it scores the same.
+        let mut file = Vec::new();
+        m.write(&mut file).unwrap();
+        let back = RiskModel::read(file.as_slice()).unwrap();
+        assert_eq!(back.probability_fast(&a).to_bits(), pa.probability.to_bits());
+        // Trees that read a code as categories with no codes in the file are refused.
+        let mut meta = m.meta().clone();
+        meta.categories.clear();
+        let err = RiskModel::new(meta, m.booster.clone()).unwrap_err().to_string();
+        assert!(err.contains("holds no codes"), "{err}");
     }
 }

@@ -126,6 +126,12 @@ fn train_then_eval_prints_auc_and_the_rates_at_k() {
     assert_eq!(info["trees"], 30);
     assert_eq!(info["bag"], 2);
     assert_eq!(info["params"]["splitSearch"], "exact");
+    // Code features are split by sets of codes, and the file carries the codes it read.
+    assert_eq!(info["params"]["categorical"], true);
+    let coded: Vec<&str> =
+        info["categories"].as_array().unwrap().iter().map(|c| c["feature"].as_str().unwrap()).collect();
+    assert!(coded.contains(&"hs_subheading") && coded.contains(&"origin"), "{coded:?}");
+    assert!(!coded.contains(&"value"), "{coded:?}");
     // Another search is named on the command line; an unknown one is refused, by name.
     let hist = dir.0.join("hist.blrm").display().to_string();
     let o = borderlink(&[
@@ -143,10 +149,13 @@ fn train_then_eval_prints_auc_and_the_rates_at_k() {
         "hist",
         "--max-bin",
         "64",
+        "--categorical",
+        "false",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let info: Value = serde_json::from_slice(&borderlink(&["risk", "info", "--model", &hist]).stdout).unwrap();
     assert_eq!((info["params"]["splitSearch"].as_str(), info["params"]["maxBin"].as_u64()), (Some("hist"), Some(64)));
+    assert_eq!((info["params"]["categorical"].as_bool(), info.get("categories")), (Some(false), None));
     let o = borderlink(&["risk", "train", "--data", &train, "--out", &hist, "--split-search", "bins"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("`bins`: expected `exact` or `hist`"), "{}", stderr(&o));
@@ -167,6 +176,15 @@ fn a_model_file_that_does_not_fit_is_refused() {
     let o = borderlink(&["risk", "eval", "--model", other_path.to_str().unwrap(), "--data", &valid]);
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("feature set"), "{}", stderr(&o));
+    // Trees that split codes by sets, with the codes taken out of the header: refused by name.
+    let mut header: Value = serde_json::from_slice(&bytes[..nl]).unwrap();
+    header.as_object_mut().unwrap().remove("categories");
+    let mut other = serde_json::to_vec(&header).unwrap();
+    other.extend_from_slice(&bytes[nl..]);
+    std::fs::write(&other_path, other).unwrap();
+    let o = borderlink(&["risk", "eval", "--model", other_path.to_str().unwrap(), "--data", &valid]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("holds no codes for it"), "{}", stderr(&o));
     let junk = write(&dir, "junk.blrm", "not a model\n");
     let o = borderlink(&["risk", "eval", "--model", &junk, "--data", &valid]);
     assert_eq!(o.status.code(), Some(3));
