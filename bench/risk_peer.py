@@ -19,7 +19,7 @@ import numpy as np
 import xgboost as xgb
 
 K_PERCENT = [1, 2, 5, 10]
-GRID = dict(depths=[6, 8, 10, 12], etas=[0.05, 0.1, 0.2], rounds=[100, 200, 300])
+GRID = dict(depths=[6, 8, 10, 12], etas=[0.05, 0.1, 0.2], rounds=[100, 150, 200, 300])
 
 
 def load(path):

@@ -96,9 +96,10 @@ enum RiskCommand {
         #[arg(long, default_value_t = 92)]
         tune_days: Day,
         /// Scoring budget of the chosen model: at most this many tree levels (rounds × depth;
-        /// each is walked for every item scored). 0: no limit.
-        #[arg(long, default_value_t = model::MAX_LEVELS, value_name = "LEVELS")]
-        tune_max_levels: usize,
+        /// each is walked for every item scored). 0: no limit. Default: 2,400, or 1,200 when
+        /// codes are split by sets (`--categorical true`, whose levels cost more to walk).
+        #[arg(long, value_name = "LEVELS")]
+        tune_max_levels: Option<usize>,
         /// Tree depth.
         #[arg(long, default_value_t = TrainParams::default().max_depth)]
         depth: usize,
@@ -459,7 +460,7 @@ fn features_cmd(data: &Path, src: &DataArgs, out: &Path) -> anyhow::Result<()> {
 struct TrainOpts {
     tune: bool,
     tune_days: Day,
-    tune_max_levels: usize,
+    tune_max_levels: Option<usize>,
     grid_out: Option<PathBuf>,
 }
 
@@ -508,7 +509,8 @@ fn train_cmd(
         let ((xf, of), (xc, oc)) = (pick(&fit), pick(&check));
         let df: Vec<Day> = fit.iter().map(|&i| train_ex[i].item.day.unwrap_or(0)).collect();
         eprintln!("tuning on {} items, choosing on the {} items from {}", xf.len(), xc.len(), format_day(cut));
-        let grid = Grid { max_levels: opts.tune_max_levels, ..Grid::default() };
+        let base = Grid::for_params(&params);
+        let grid = Grid { max_levels: opts.tune_max_levels.unwrap_or(base.max_levels), ..base };
         let bar = progress_bar(0, "tuning");
         let (chosen, points) = model::tune(&xf, &of, &df, &xc, &oc, &params, &grid, |done, total| {
             bar.set_length(total as u64);
@@ -760,7 +762,7 @@ fn retrain_cmd(data: &Path, src: &DataArgs, active_path: &Path, out: &Path, opts
         };
         let ((xtf, otf), (xtc, otc)) = (sub(&tf), sub(&tc));
         let dtf: Vec<Day> = tf.iter().map(|&i| df[i]).collect();
-        let (chosen, _) = model::tune(&xtf, &otf, &dtf, &xtc, &otc, &params, &Grid::default(), |_, _| {})?;
+        let (chosen, _) = model::tune(&xtf, &otf, &dtf, &xtc, &otc, &params, &Grid::for_params(&params), |_, _| {})?;
         eprintln!("chosen: depth {}, eta {}, rounds {}", chosen.max_depth, chosen.eta, chosen.rounds);
         params = chosen;
     }

@@ -456,18 +456,37 @@ pub struct Grid {
     pub max_levels: usize,
 }
 
-/// The default [`Grid::max_levels`]: 200 trees of depth 12, which one declaration is scored
-/// and explained with in under 20 µs (p99, docs/benchmarks.md) on a shared 2-vCPU machine.
+/// The default [`Grid::max_levels`] of a model with numeric splits only: 200 trees of depth 12,
+/// which one declaration is scored and explained with in under 20 µs (p99, docs/benchmarks.md)
+/// on a shared 2-vCPU machine.
 pub const MAX_LEVELS: usize = 2_400;
 
-impl Default for Grid {
-    fn default() -> Self {
+/// The default [`Grid::max_levels`] of a model that splits codes by sets
+/// ([`TrainParams::categorical`]): every level of the walk then also tests a bit (about 1.4
+/// times the instructions per level, and more memory), so 100 trees of depth 12 keep one
+/// declaration under 20 µs (p99) where 200 do not (docs/benchmarks.md).
+pub const MAX_LEVELS_CATEGORICAL: usize = 1_200;
+
+/// The scoring budget of a model trained with `params`.
+pub fn max_levels(params: &TrainParams) -> usize {
+    if params.categorical { MAX_LEVELS_CATEGORICAL } else { MAX_LEVELS }
+}
+
+impl Grid {
+    /// The default grid with the scoring budget of a model trained with `params`.
+    pub fn for_params(params: &TrainParams) -> Self {
         Grid {
             depths: vec![6, 8, 10, 12],
             etas: vec![0.05, 0.1, 0.2],
-            rounds: vec![100, 200, 300],
-            max_levels: MAX_LEVELS,
+            rounds: vec![100, 150, 200, 300],
+            max_levels: max_levels(params),
         }
+    }
+}
+
+impl Default for Grid {
+    fn default() -> Self {
+        Grid::for_params(&TrainParams::default())
     }
 }
 
@@ -639,9 +658,34 @@ impl RiskModel {
         if self.book.is_empty() {
             return Ok(self.booster.predict_rows(rows, Iterations::Best).map_err(model_err)?.as_slice().to_vec());
         }
-        let mut coded = rows.to_vec();
-        self.book.encode_rows(&mut coded);
-        Ok(self.booster.predict_rows(&coded, Iterations::Best).map_err(model_err)?.as_slice().to_vec())
+        // hessboost's batch predictor is fast for numeric splits but walks categorical ones
+        // node by node (about 30 times slower here); the forest scores them instead, the rows
+        // split across the available cores.
+        if !rows.len().is_multiple_of(N_FEATURES) {
+            return Err(RiskError::Model(format!("{} values are not rows of {N_FEATURES} features", rows.len())));
+        }
+        let coded: Vec<FeatureVector> = rows
+            .chunks_exact(N_FEATURES)
+            .map(|r| {
+                let mut row: FeatureVector = r.try_into().unwrap_or([f32::NAN; N_FEATURES]);
+                row = self.prepare(&row);
+                row
+            })
+            .collect();
+        let mut out = vec![0f32; coded.len()];
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 64);
+        let per = coded.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            for (rows, out) in coded.chunks(per).zip(out.chunks_mut(per)) {
+                s.spawn(move || {
+                    self.forest.margins(rows, out);
+                    for m in out.iter_mut() {
+                        *m = sigmoid(self.base_margin + *m);
+                    }
+                });
+            }
+        });
+        Ok(out)
     }
 
     /// The fraud probability of one row, from the booster's own prediction.
@@ -693,19 +737,20 @@ struct FlatNode {
     /// The split's threshold (NaN for a categorical split and for a leaf: nothing is below it).
     threshold: f32,
     /// Bits 0–6: where the walk reads the split's value: the feature index, plus [`PAD`] when
-    /// a missing value goes left (see [`Forest::margin`]); bits 7–29: a categorical split's
-    /// set in [`Forest::pool`] ([`POOL_SHIFT`]); bit 30: leaf.
+    /// a missing value goes left (see [`Forest::margin`]); above them ([`ID_SHIFT`]): a
+    /// categorical split's bit in a row's bits ([`Forest::fill_bits`]), 0 for a numeric split or
+    /// a leaf.
     bits: u32,
     left: u32,
     /// Leaf value, or the expected value below an internal node.
     value: f32,
 }
 
-const LEAF: u32 = 1 << 30;
-/// Where a categorical split's set starts in [`Forest::pool`], in [`FlatNode::bits`].
-const POOL_SHIFT: u32 = 7;
-/// The largest pool offset [`FlatNode::bits`] holds.
-const POOL_MAX: u32 = (1 << 23) - 1;
+/// Where a categorical split's number starts in [`FlatNode::bits`].
+const ID_SHIFT: u32 = 7;
+/// Words of a row's bits ([`Forest::fill_bits`]): at most 32,736 categorical splits (word 0
+/// is never a split's).
+const ROW_WORDS: usize = 1024;
 /// The slot a leaf reads: past every feature, so never a categorical one.
 const LEAF_SLOT: u32 = PAD as u32 - 1;
 
@@ -727,14 +772,16 @@ struct Forest {
     group_depth: Vec<usize>,
     /// The roots of each group and how many of its lanes are trees.
     groups: Vec<([u32; LANES], usize)>,
-    /// The sets of the categorical splits, as bit sets over a feature's categories shifted by
-    /// one: bit 0 stands for a missing or unknown code and is set when those go left, bit
-    /// `c + 1` is set when category `c` goes left. Word 0 is always 0: the set a numeric
-    /// split reads (the walk reads a set at every split, without a branch). The length is a
-    /// power of two, so that masked indices need no bounds check.
-    pool: Vec<u32>,
-    /// The categorical features ([`CodeBook`]).
-    categorical: Vec<usize>,
+    /// The sets of the categorical splits, transposed: for each categorical feature, one row
+    /// of bits per category — bit `i` of a category's row is set when the feature's `i`-th
+    /// categorical split sends that category left — and a first row for a missing or unknown
+    /// code (set where the split sends missing values left). A row scored copies its own
+    /// category's row of each feature into its bits ([`Self::fill_bits`]): a few contiguous
+    /// cache lines, and then each categorical split is one bit test.
+    table: Vec<u32>,
+    /// Each categorical feature with splits: its column, where its rows start in
+    /// [`Self::table`], how many words a row has and where it goes in a row's bits.
+    layout: Vec<(usize, usize, usize, usize)>,
 }
 
 impl Forest {
@@ -745,8 +792,30 @@ impl Forest {
         {
             return Err(RiskError::Model("a split reads a feature outside the feature set".into()));
         }
-        let empty = FlatNode { threshold: 0.0, bits: LEAF | LEAF_SLOT, left: 0, value: 0.0 };
-        let mut f = Forest { pool: vec![0], categorical: book.columns().collect(), ..Forest::default() };
+        let empty = FlatNode { threshold: 0.0, bits: LEAF_SLOT, left: 0, value: 0.0 };
+        let mut f = Forest::default();
+        // Each categorical feature's splits get consecutive bits of a row's bits,
+        // from a word of their own; word 0 is left 0 for the numeric splits and leaves.
+        let mut counts = [0u32; PAD];
+        for n in trees.iter().flat_map(|t| &t.nodes).filter(|n| n.categorical && !n.leaf) {
+            counts[n.feature as usize] += 1;
+        }
+        let mut first = [0u32; PAD];
+        let mut words_used = 1;
+        for j in book.columns().filter(|j| counts[*j] > 0) {
+            first[j] = u32::try_from(words_used * 32).map_err(model_err)?;
+            words_used += (counts[j] as usize).div_ceil(32);
+        }
+        if words_used > ROW_WORDS {
+            return Err(RiskError::Model(format!(
+                "the model has {} categorical splits; at most {} can be scored",
+                counts.iter().sum::<u32>(),
+                (ROW_WORDS - 1) * 32
+            )));
+        }
+        // Each categorical split's feature, number among the feature's, missing direction, set.
+        let mut numbered = [0u32; PAD];
+        let mut sets: Vec<(usize, u32, bool, &[u32])> = Vec::new();
         let mut tree_depth = Vec::with_capacity(trees.len());
         for path_tree in trees {
             let tree = &path_tree.nodes;
@@ -766,7 +835,7 @@ impl Forest {
                     // A leaf is its own right child (NaN threshold, missing goes right), so a
                     // walk that reached it stays there without a branch.
                     let me = u32::try_from(dst).map_err(model_err)?;
-                    FlatNode { threshold: f32::NAN, bits: LEAF | LEAF_SLOT, left: me.wrapping_sub(1), value: n.value }
+                    FlatNode { threshold: f32::NAN, bits: LEAF_SLOT, left: me.wrapping_sub(1), value: n.value }
                 } else if n.categorical {
                     let left = f.nodes.len();
                     f.nodes.push(empty);
@@ -779,26 +848,19 @@ impl Forest {
                             features::FEATURES[n.feature as usize].name
                         ))
                     })?;
-                    let at = u32::try_from(f.pool.len()).ok().filter(|a| *a <= POOL_MAX).ok_or_else(|| {
-                        RiskError::Model("the model's categorical splits are too many to score".into())
-                    })?;
-                    f.pool.resize(f.pool.len() + (count + 1).div_ceil(32), 0);
-                    let set = &mut f.pool[at as usize..];
-                    for c in std::iter::once(0).filter(|_| n.default_left).chain(
-                        path_tree.categories[n.cats.0 as usize..n.cats.1 as usize].iter().map(|c| *c as usize + 1),
-                    ) {
-                        if c > count {
-                            return Err(RiskError::Model(format!(
-                                "a split of {} names category {} of {count}",
-                                features::FEATURES[n.feature as usize].name,
-                                c - 1
-                            )));
-                        }
-                        set[c / 32] |= 1 << (c % 32);
+                    let set = &path_tree.categories[n.cats.0 as usize..n.cats.1 as usize];
+                    if let Some(c) = set.iter().find(|c| **c as usize >= count) {
+                        return Err(RiskError::Model(format!(
+                            "a split of {} names category {c} of {count}",
+                            features::FEATURES[n.feature as usize].name
+                        )));
                     }
+                    let id = numbered[n.feature as usize];
+                    numbered[n.feature as usize] += 1;
+                    sets.push((n.feature as usize, id, n.default_left, set));
                     FlatNode {
                         threshold: f32::NAN,
-                        bits: n.feature | (at << POOL_SHIFT),
+                        bits: n.feature | ((first[n.feature as usize] + id) << ID_SHIFT),
                         left: u32::try_from(left).map_err(model_err)?,
                         value: n.value,
                     }
@@ -830,7 +892,7 @@ impl Forest {
         // A last, partial group is filled with one extra leaf of value 0 that the walk never
         // adds: every group is then a fixed-size array the compiler unrolls.
         let idle = u32::try_from(f.nodes.len()).map_err(model_err)?;
-        f.nodes.push(FlatNode { threshold: f32::NAN, bits: LEAF | LEAF_SLOT, left: idle.wrapping_sub(1), value: 0.0 });
+        f.nodes.push(FlatNode { threshold: f32::NAN, bits: LEAF_SLOT, left: idle.wrapping_sub(1), value: 0.0 });
         f.groups = f
             .roots
             .chunks(LANES)
@@ -844,8 +906,23 @@ impl Forest {
         // is always in bounds (the walk needs no bounds check); the padding is never reached.
         let len = f.nodes.len().next_power_of_two();
         f.nodes.resize(len, empty);
-        let len = f.pool.len().next_power_of_two();
-        f.pool.resize(len, 0);
+        // The transposed sets: each feature's rows (missing, then its categories).
+        for j in book.columns() {
+            let (Some(categories), splits) = (book.len_of(j), counts[j] as usize) else { continue };
+            if splits == 0 {
+                continue;
+            }
+            let words = splits.div_ceil(32);
+            f.layout.push((j, f.table.len(), words, first[j] as usize / 32));
+            f.table.resize(f.table.len() + (categories + 1) * words, 0);
+        }
+        for (j, id, default_left, set) in sets {
+            let Some(&(_, base, words, _)) = f.layout.iter().find(|l| l.0 == j) else { continue };
+            let rows = std::iter::once(0).filter(|_| default_left).chain(set.iter().map(|c| *c as usize + 1));
+            for row in rows {
+                f.table[base + row * words + id as usize / 32] |= 1 << (id % 32);
+            }
+        }
         Ok(f)
     }
 
@@ -858,57 +935,115 @@ impl Forest {
     /// The leaves are summed in tree order, whatever the grouping, so the margin does not
     /// depend on how the walk is organised (a unit test compares it with one tree at a time).
     fn margin(&self, row: &FeatureVector, contributions: Option<&mut [f32; N_FEATURES]>) -> f32 {
-        // The row twice, indexed with a mask (no bounds check in the inner loop; features are
-        // checked below PAD when the forest is built): first with missing values as +∞, which
-        // are above every threshold and go right, then as −∞, which go left. A split whose
-        // missing values go left reads the second copy, the others the first, so the walk
-        // needs one comparison and no test for NaN. Rows hold no infinities (`sanitize`).
-        let mut slots = [f32::NAN; SLOTS];
-        for (j, v) in row.iter().enumerate() {
-            slots[j] = if v.is_nan() { f32::INFINITY } else { *v };
-            slots[PAD + j] = if v.is_nan() { f32::NEG_INFINITY } else { *v };
+        let slots = slots(row);
+        if self.layout.is_empty() {
+            return self.margin_with(&slots, &NO_BITS, contributions);
         }
-        // The bit a categorical split tests for each feature: its category + 1, or 0 when
-        // missing (see `pool`); 0 for the numeric features, whose splits read word 0.
-        let mut cats = [0u32; PAD];
-        for &j in &self.categorical {
-            let v = row[j];
-            cats[j] = if v.is_nan() { 0 } else { v as u32 + 1 };
+        // The row's bits of the categorical splits, in a buffer of this thread's: zeroed once,
+        // and each row overwrites the words its forest uses (word 0 stays 0).
+        thread_local! {
+            static BITS: std::cell::RefCell<Box<[u32; ROW_WORDS]>> =
+                std::cell::RefCell::new(Box::new([0; ROW_WORDS]));
         }
-        let cat = !self.categorical.is_empty();
+        BITS.with_borrow_mut(|bits| {
+            self.fill_bits(row, bits);
+            self.margin_with(&slots, bits, contributions)
+        })
+    }
+
+    fn margin_with(
+        &self,
+        slots: &[f32; SLOTS],
+        bits: &[u32; ROW_WORDS],
+        contributions: Option<&mut [f32; N_FEATURES]>,
+    ) -> f32 {
+        let all = 0..self.groups.len();
+        let cat = !self.layout.is_empty();
+        let mut sum = 0.0;
         match contributions {
-            None if cat => self.walk::<false, true>(&slots, &cats, &mut [[0.0; PAD]; ROWS]),
-            None => self.walk::<false, false>(&slots, &cats, &mut [[0.0; PAD]; ROWS]),
+            None if cat => self.walk::<false, true>(all, slots, bits, &mut [[0.0; PAD]; ROWS], &mut sum),
+            None => self.walk::<false, false>(all, slots, bits, &mut [[0.0; PAD]; ROWS], &mut sum),
             Some(out) => {
                 // One row of contributions per lane: lanes that split on the same feature do
                 // not wait for each other's read-modify-write of one shared cell.
                 let mut local = [[0f32; PAD]; ROWS];
-                let sum = if cat {
-                    self.walk::<true, true>(&slots, &cats, &mut local)
+                if cat {
+                    self.walk::<true, true>(all, slots, bits, &mut local, &mut sum);
                 } else {
-                    self.walk::<true, false>(&slots, &cats, &mut local)
-                };
+                    self.walk::<true, false>(all, slots, bits, &mut local, &mut sum);
+                }
                 for (j, o) in out.iter_mut().enumerate() {
                     *o += local.iter().map(|l| l[j]).sum::<f32>();
                 }
-                sum
+            }
+        }
+        sum
+    }
+
+    /// The margins of many rows (codes already categories), the same to the bit as
+    /// [`Self::margin`] of each. Rows go in blocks: each group of trees is walked for every
+    /// row of a block before the next group, so its nodes are read from cache by all but the
+    /// first row.
+    fn margins(&self, rows: &[FeatureVector], out: &mut [f32]) {
+        const BLOCK: usize = 16;
+        let cat = !self.layout.is_empty();
+        let mut slots = vec![[0f32; SLOTS]; BLOCK];
+        let mut bits = vec![[0u32; ROW_WORDS]; if cat { BLOCK } else { 0 }];
+        for (rows, out) in rows.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
+            for (i, row) in rows.iter().enumerate() {
+                slots[i] = self::slots(row);
+                if cat {
+                    self.fill_bits(row, &mut bits[i]);
+                }
+            }
+            out.fill(0.0);
+            let none = &mut [[0.0; PAD]; ROWS];
+            for g in 0..self.groups.len() {
+                for (i, sum) in out.iter_mut().enumerate() {
+                    if cat {
+                        self.walk::<false, true>(g..g + 1, &slots[i], &bits[i], none, sum);
+                    } else {
+                        self.walk::<false, false>(g..g + 1, &slots[i], &NO_BITS, none, sum);
+                    }
+                }
             }
         }
     }
 
+    /// Writes the row's bit of every categorical split into the words of `bits` the forest
+    /// uses: each categorical feature's row of the table for this row's category (the first
+    /// row when the code is missing or unknown).
+    fn fill_bits(&self, row: &FeatureVector, bits: &mut [u32; ROW_WORDS]) {
+        for &(j, base, words, at) in &self.layout {
+            let v = row[j];
+            let r = if v.is_nan() { 0 } else { v as usize + 1 };
+            let start = base + r * words;
+            if let (Some(from), Some(to)) = (self.table.get(start..start + words), bits.get_mut(at..at + words)) {
+                to.copy_from_slice(from);
+            }
+        }
+    }
+
+    /// Walks the groups of trees `groups` for one row, adding each tree's leaf to `sum` in
+    /// tree order.
     fn walk<const EXPLAIN: bool, const CAT: bool>(
         &self,
+        groups: std::ops::Range<usize>,
         slots: &[f32; SLOTS],
-        cats: &[u32; PAD],
+        row_bits: &[u32; ROW_WORDS],
         local: &mut [[f32; PAD]; ROWS],
-    ) -> f32 {
+        sum: &mut f32,
+    ) {
         let nodes = &self.nodes[..];
-        let pool = &self.pool[..];
         // Powers of two (see `new`): `i & mask` is in bounds.
         let mask = nodes.len().wrapping_sub(1);
-        let pool_mask = pool.len().wrapping_sub(1);
-        let mut sum = 0.0;
-        for ((roots, trees), &depth) in self.groups.iter().zip(&self.group_depth) {
+        let groups = self
+            .groups
+            .get(groups.clone())
+            .unwrap_or_default()
+            .iter()
+            .zip(self.group_depth.get(groups).unwrap_or_default());
+        for ((roots, trees), &depth) in groups {
             let mut at = roots.map(|r| r as usize & mask);
             let mut step = |lane: usize| {
                 let n = nodes[at[lane] & mask];
@@ -916,11 +1051,11 @@ impl Forest {
                 // A leaf has a NaN threshold: it is its own right child.
                 let mut left = slots[slot] < n.threshold;
                 if CAT {
-                    // A categorical split (NaN threshold) goes left when its set holds the
-                    // row's category; a numeric split or a leaf reads word 0, which is 0.
-                    let c = cats[slot & (PAD - 1)];
-                    let at = ((n.bits >> POOL_SHIFT) & POOL_MAX) as usize + (c / 32) as usize;
-                    left |= (pool[at & pool_mask] >> (c % 32)) & 1 != 0;
+                    // A categorical split (NaN threshold) goes left when its bit is set; a
+                    // numeric split or a leaf reads bit 0, which is 0. No branch: a mispredicted
+                    // one costs more than this bit test at every step.
+                    let id = n.bits >> ID_SHIFT;
+                    left |= row_bits[(id / 32) as usize & (ROW_WORDS - 1)].wrapping_shr(id) & 1 != 0;
                 }
                 let child = n.left.wrapping_add(u32::from(!left)) as usize & mask;
                 if EXPLAIN {
@@ -939,11 +1074,27 @@ impl Forest {
                 }
             }
             for a in &at[..*trees] {
-                sum += nodes[*a & mask].value;
+                *sum += nodes[*a & mask].value;
             }
         }
-        sum
     }
+}
+
+/// The bits of a forest without categorical splits: never read but for word 0.
+static NO_BITS: [u32; ROW_WORDS] = [0; ROW_WORDS];
+
+/// The row twice, indexed with a mask (no bounds check in the inner loop; features are checked
+/// below PAD when the forest is built): first with missing values as +∞, which are above every
+/// threshold and go right, then as −∞, which go left. A split whose missing values go left
+/// reads the second copy, the others the first, so the walk needs one comparison and no test
+/// for NaN. Rows hold no infinities (`sanitize`).
+fn slots(row: &FeatureVector) -> [f32; SLOTS] {
+    let mut slots = [f32::NAN; SLOTS];
+    for (j, v) in row.iter().enumerate() {
+        slots[j] = if v.is_nan() { f32::INFINITY } else { *v };
+        slots[PAD + j] = if v.is_nan() { f32::NEG_INFINITY } else { *v };
+    }
+    slots
 }
 
 /// Trees walked side by side by [`Forest::margin`].
@@ -1143,6 +1294,13 @@ mod tests {
             r[origin] = 99_999.0;
         }
         check_walk(&m, &check);
+        // The batch scores every row as the one-row walk does, to the bit.
+        let flat: Vec<f32> = check.iter().flatten().copied().collect();
+        let batch = m.predict_batch(&flat).unwrap();
+        for (row, p) in check.iter().zip(&batch) {
+            assert_eq!(p.to_bits(), m.probability_fast(row).to_bits());
+        }
+        assert!(m.predict_batch(&flat[1..]).is_err(), "a partial row is refused");
         // A risky origin scores above a clean one, all else equal, and the origin is the
         // feature its explanation names first.
         let mut a = x[0];
