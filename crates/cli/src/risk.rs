@@ -96,7 +96,7 @@ enum RiskCommand {
         #[arg(long, default_value_t = 92)]
         tune_days: Day,
         /// Scoring budget of the chosen model: at most this many tree levels (rounds × depth;
-        /// each is walked for every item scored). 0: no limit. Default: 2,400, or 1,200 when
+        /// each is walked for every item scored). 0: no limit. Default: 2,400, or 1,800 when
         /// codes are split by sets (`--categorical true`, whose levels cost more to walk).
         #[arg(long, value_name = "LEVELS")]
         tune_max_levels: Option<usize>,

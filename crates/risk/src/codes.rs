@@ -109,7 +109,7 @@ impl CodeBook {
     pub fn encode(&self, row: &mut [f32]) {
         for (j, codes) in &self.cols {
             if let Some(v) = row.get_mut(*j) {
-                *v = codes.binary_search_by(|c| c.total_cmp(v)).map_or(f32::NAN, |i| i as f32);
+                *v = position(codes, *v).map_or(f32::NAN, |i| i as f32);
             }
         }
     }
@@ -130,6 +130,22 @@ impl CodeBook {
             .map(|j| if self.len_of(j).is_some() { FeatureType::Categorical } else { FeatureType::Numerical })
             .collect()
     }
+}
+
+/// Where `v` is among ascending finite `codes`: a binary search whose steps are selects, not
+/// branches (codes arrive in no order a branch predictor could learn).
+fn position(codes: &[f32], v: f32) -> Option<usize> {
+    if !v.is_finite() || codes.is_empty() {
+        return None;
+    }
+    let (mut base, mut size) = (0, codes.len());
+    while size > 1 {
+        let half = size / 2;
+        let mid = base + half;
+        base = if codes[mid] <= v { mid } else { base };
+        size -= half;
+    }
+    (codes[base] == v).then_some(base)
 }
 
 #[cfg(test)]
@@ -161,6 +177,15 @@ mod tests {
         assert_eq!(CodeBook::from_meta(&book.to_meta()).unwrap(), book);
         let bad = [CategoryCodes { feature: "value".into(), codes: vec![1.0] }];
         assert!(CodeBook::from_meta(&bad).unwrap_err().to_string().contains("not a code feature"));
+        // Every code found where it is, and values between, around or beyond them not found.
+        let codes: Vec<f32> = (0..37).map(|i| (i * 3) as f32).collect();
+        for (i, c) in codes.iter().enumerate() {
+            assert_eq!(position(&codes[..=i], *c), Some(i));
+            assert_eq!(position(&codes, *c), Some(i));
+            assert_eq!(position(&codes, c + 1.0), None);
+        }
+        assert_eq!(position(&codes, -1.0), None);
+        assert_eq!(position(&codes, f32::NAN), None);
         let unsorted = [CategoryCodes { feature: "origin".into(), codes: vec![2.0, 1.0] }];
         assert!(CodeBook::from_meta(&unsorted).unwrap_err().to_string().contains("ascending"));
     }

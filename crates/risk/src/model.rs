@@ -463,9 +463,10 @@ pub const MAX_LEVELS: usize = 2_400;
 
 /// The default [`Grid::max_levels`] of a model that splits codes by sets
 /// ([`TrainParams::categorical`]): every level of the walk then also tests a bit (about 1.4
-/// times the instructions per level, and more memory), so 100 trees of depth 12 keep one
-/// declaration under 20 µs (p99) where 200 do not (docs/benchmarks.md).
-pub const MAX_LEVELS_CATEGORICAL: usize = 1_200;
+/// times the instructions per level), so 150 trees of depth 12 keep one declaration at about
+/// 16 µs p99, with the margin below 20 µs that 200 numeric trees have, where 200 such trees
+/// reach 17–22 µs (docs/benchmarks.md).
+pub const MAX_LEVELS_CATEGORICAL: usize = 1_800;
 
 /// The scoring budget of a model trained with `params`.
 pub fn max_levels(params: &TrainParams) -> usize {
@@ -664,21 +665,14 @@ impl RiskModel {
         if !rows.len().is_multiple_of(N_FEATURES) {
             return Err(RiskError::Model(format!("{} values are not rows of {N_FEATURES} features", rows.len())));
         }
-        let coded: Vec<FeatureVector> = rows
-            .chunks_exact(N_FEATURES)
-            .map(|r| {
-                let mut row: FeatureVector = r.try_into().unwrap_or([f32::NAN; N_FEATURES]);
-                row = self.prepare(&row);
-                row
-            })
-            .collect();
-        let mut out = vec![0f32; coded.len()];
+        let n = rows.len() / N_FEATURES;
+        let mut out = vec![0f32; n];
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 64);
-        let per = coded.len().div_ceil(threads).max(1);
+        let per = n.div_ceil(threads).max(1);
         std::thread::scope(|s| {
-            for (rows, out) in coded.chunks(per).zip(out.chunks_mut(per)) {
+            for (rows, out) in rows.chunks(per * N_FEATURES).zip(out.chunks_mut(per)) {
                 s.spawn(move || {
-                    self.forest.margins(rows, out);
+                    self.forest.margins(rows, &|r| self.prepare(r), out);
                     for m in out.iter_mut() {
                         *m = sigmoid(self.base_margin + *m);
                     }
@@ -980,20 +974,21 @@ impl Forest {
         sum
     }
 
-    /// The margins of many rows (codes already categories), the same to the bit as
-    /// [`Self::margin`] of each. Rows go in blocks: each group of trees is walked for every
+    /// The margins of many rows (row-major, each made ready by `prepare`: codes as categories),
+    /// the same to the bit as [`Self::margin`] of each. Rows go in blocks: each group of trees is walked for every
     /// row of a block before the next group, so its nodes are read from cache by all but the
     /// first row.
-    fn margins(&self, rows: &[FeatureVector], out: &mut [f32]) {
+    fn margins(&self, rows: &[f32], prepare: &dyn Fn(&FeatureVector) -> FeatureVector, out: &mut [f32]) {
         const BLOCK: usize = 16;
         let cat = !self.layout.is_empty();
         let mut slots = vec![[0f32; SLOTS]; BLOCK];
         let mut bits = vec![[0u32; ROW_WORDS]; if cat { BLOCK } else { 0 }];
-        for (rows, out) in rows.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
-            for (i, row) in rows.iter().enumerate() {
-                slots[i] = self::slots(row);
+        for (rows, out) in rows.chunks(BLOCK * N_FEATURES).zip(out.chunks_mut(BLOCK)) {
+            for (i, row) in rows.chunks_exact(N_FEATURES).enumerate() {
+                let row = prepare(&row.try_into().unwrap_or([f32::NAN; N_FEATURES]));
+                slots[i] = self::slots(&row);
                 if cat {
-                    self.fill_bits(row, &mut bits[i]);
+                    self.fill_bits(&row, &mut bits[i]);
                 }
             }
             out.fill(0.0);
