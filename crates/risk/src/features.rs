@@ -7,7 +7,7 @@
 //!
 //! Codes (office, procedure, transport mode, …) are encoded without any learned dictionary:
 //! numeric codes by their value, alphanumeric ones by a fixed base-37 value of their first
-//! characters. High-cardinality identifiers (importer, declarant, seller, …) are never fed as
+//! characters (a model may then read them as categories: [`crate::codes`]). High-cardinality identifiers (importer, declarant, seller, …) are never fed as
 //! codes: only their history (declarations seen, inspections, smoothed fraud rate) is, and
 //! that history holds only what was known before (see [`crate::history`]).
 

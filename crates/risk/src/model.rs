@@ -88,7 +88,7 @@ impl Default for TrainParams {
             split_search: SplitSearch::Exact,
             max_bin: 256,
             bag: 3,
-            revenue_weight: 0.3,
+            revenue_weight: 0.6,
             recency_half_life_days: 0.0,
             monotone: true,
             seed: 7,
