@@ -773,9 +773,10 @@ struct Forest {
     /// category's row of each feature into its bits ([`Self::fill_bits`]): a few contiguous
     /// cache lines, and then each categorical split is one bit test.
     table: Vec<u32>,
-    /// Each categorical feature with splits: its column, where its rows start in
-    /// [`Self::table`], how many words a row has and where it goes in a row's bits.
-    layout: Vec<(usize, usize, usize, usize)>,
+    /// Each categorical feature with splits: its column, its number of categories, where its
+    /// rows start in [`Self::table`], how many words a row has and where it goes in a row's
+    /// bits.
+    layout: Vec<(usize, usize, usize, usize, usize)>,
 }
 
 impl Forest {
@@ -907,11 +908,11 @@ impl Forest {
                 continue;
             }
             let words = splits.div_ceil(32);
-            f.layout.push((j, f.table.len(), words, first[j] as usize / 32));
+            f.layout.push((j, categories, f.table.len(), words, first[j] as usize / 32));
             f.table.resize(f.table.len() + (categories + 1) * words, 0);
         }
         for (j, id, default_left, set) in sets {
-            let Some(&(_, base, words, _)) = f.layout.iter().find(|l| l.0 == j) else { continue };
+            let Some(&(_, _, base, words, _)) = f.layout.iter().find(|l| l.0 == j) else { continue };
             let rows = std::iter::once(0).filter(|_| default_left).chain(set.iter().map(|c| *c as usize + 1));
             for row in rows {
                 f.table[base + row * words + id as usize / 32] |= 1 << (id % 32);
@@ -1007,11 +1008,12 @@ impl Forest {
 
     /// Writes the row's bit of every categorical split into the words of `bits` the forest
     /// uses: each categorical feature's row of the table for this row's category (the first
-    /// row when the code is missing or unknown).
+    /// row when the code is missing or not a category of the book). Every word the forest
+    /// reads is written: `bits` is reused from row to row without zeroing.
     fn fill_bits(&self, row: &FeatureVector, bits: &mut [u32; ROW_WORDS]) {
-        for &(j, base, words, at) in &self.layout {
+        for &(j, categories, base, words, at) in &self.layout {
             let v = row[j];
-            let r = if v.is_nan() { 0 } else { v as usize + 1 };
+            let r = if v >= 0.0 && (v as usize) < categories { v as usize + 1 } else { 0 };
             let start = base + r * words;
             if let (Some(from), Some(to)) = (self.table.get(start..start + words), bits.get_mut(at..at + words)) {
                 to.copy_from_slice(from);
@@ -1296,6 +1298,13 @@ mod tests {
             assert_eq!(p.to_bits(), m.probability_fast(row).to_bits());
         }
         assert!(m.predict_batch(&flat[1..]).is_err(), "a partial row is refused");
+        // A category beyond the book (a row not coded by it) is read as missing, never as
+        // another feature's bits or the previous row's.
+        let mut far = m.prepare(&check[40]);
+        let mut missing = far;
+        far[origin] = 1e6;
+        missing[origin] = f32::NAN;
+        assert_eq!(m.forest.margin(&far, None).to_bits(), m.forest.margin(&missing, None).to_bits());
         // A risky origin scores above a clean one, all else equal, and the origin is the
         // feature its explanation names first.
         let mut a = x[0];
