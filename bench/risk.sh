@@ -70,6 +70,7 @@ step "XGBoost peer: same grid (best point, no size limit), same features; then i
 "$venv/bin/python" "$root/bench/risk_peer.py" --train "$out/train.csv" --valid "$out/valid.csv" \
     --ours-scores "$out/scores.csv" --ours-model-json "$out/model.xgb.json" --ours-speed "$out/speed.json" \
     --ours-meta "$out/meta.json" --tune-days 92 --threads "$threads" --out "$out/report.md" \
+    --borderlink "$bl" --ours-model "$out/model.blrm" --history-csv "$train" --data-csv "$valid" \
     ${SPEED_ONLY:+--speed-only}
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" | tee -a "$out/report.md"

@@ -96,7 +96,7 @@ enum RiskCommand {
         #[arg(long, default_value_t = 92)]
         tune_days: Day,
         /// Scoring budget of the chosen model: at most this many tree levels (rounds × depth;
-        /// each is walked for every item scored). 0: no limit. Default: 2,400, or 1,800 when
+        /// each is walked for every item scored). 0: no limit. Default: 2,400, or 1,200 when
         /// codes are split by sets (`--categorical true`, whose levels cost more to walk).
         #[arg(long, value_name = "LEVELS")]
         tune_max_levels: Option<usize>,
@@ -248,6 +248,9 @@ enum RiskCommand {
         /// Print the numbers as JSON.
         #[arg(long)]
         json: bool,
+        /// Measure the batch throughput only (for benchmarks that interleave it with a peer's).
+        #[arg(long, conflicts_with = "url")]
+        batch_only: bool,
     },
 }
 
@@ -310,9 +313,10 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
             let opts = RetrainOpts { holdout_days, tune, tune_days, name, json };
             retrain_cmd(&data, &src, &active, &out, &opts)
         }
-        RiskCommand::Bench { model, data, src, seconds, url, key, json } => {
+        RiskCommand::Bench { model, data, src, seconds, url, key, json, batch_only } => {
             let keys = key.as_deref().map(borderlink_ledger::identity::MemberKeys::load).transpose()?;
-            bench_cmd(&model, &data, &src, seconds, url.as_deref().map(|u| (u, keys.as_ref())), json)
+            let url = url.as_deref().map(|u| (u, keys.as_ref()));
+            bench_cmd(&model, &data, &src, seconds, url, json, batch_only)
         }
     };
     match result {
@@ -843,13 +847,10 @@ fn bench_cmd(
     seconds: f64,
     url: Option<(&str, Option<&borderlink_ledger::identity::MemberKeys>)>,
     json: bool,
+    batch_only: bool,
 ) -> anyhow::Result<()> {
     let model = load_model(model_path)?;
     let mapping = load_mapping(src.mapping.as_deref())?;
-    // The history is the one the declarations were featurized against (every outcome known).
-    let only_history = DataArgs { history: Vec::new(), ..src.clone() };
-    let history_files: Vec<&Path> = src.history.iter().map(PathBuf::as_path).collect();
-    let (_, history) = replay_with_history(&only_history, &mapping, &history_files)?;
     let mut sets = replay(src, &mapping, &[data])?;
     let (_, x) = sets.pop().context("no data")?;
     let flat: Vec<f32> = x.iter().flatten().copied().collect();
@@ -862,6 +863,18 @@ fn bench_cmd(
         rows += s.len();
     }
     let batch_rate = rows as f64 / started.elapsed().as_secs_f64();
+    if batch_only {
+        if json {
+            println!("{}", serde_json::json!({ "batch_rows_per_s": batch_rate }));
+        } else {
+            println!("batch: {batch_rate:.0} rows/s ({} rows per call)", x.len());
+        }
+        return Ok(());
+    }
+    // The history is the one the declarations were featurized against (every outcome known).
+    let only_history = DataArgs { history: Vec::new(), ..src.clone() };
+    let history_files: Vec<&Path> = src.history.iter().map(PathBuf::as_path).collect();
+    let (_, history) = replay_with_history(&only_history, &mapping, &history_files)?;
     // One declaration in-process: parse nothing, but build its items, features, score,
     // explanations and criteria from the standardized record, as the node does.
     let rows = read_rows(data, &mapping)?;

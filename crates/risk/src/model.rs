@@ -463,10 +463,9 @@ pub const MAX_LEVELS: usize = 2_400;
 
 /// The default [`Grid::max_levels`] of a model that splits codes by sets
 /// ([`TrainParams::categorical`]): every level of the walk then also tests a bit (about 1.4
-/// times the instructions per level), so 150 trees of depth 12 keep one declaration at about
-/// 16 µs p99, with the margin below 20 µs that 200 numeric trees have, where 200 such trees
-/// reach 17–22 µs (docs/benchmarks.md).
-pub const MAX_LEVELS_CATEGORICAL: usize = 1_800;
+/// times the instructions per level), so 100 trees of depth 12 keep one declaration at 11–16
+/// µs p99, where 150 trees of depth 10 reached 13–23 µs in quiet re-runs (docs/benchmarks.md).
+pub const MAX_LEVELS_CATEGORICAL: usize = 1_200;
 
 /// The scoring budget of a model trained with `params`.
 pub fn max_levels(params: &TrainParams) -> usize {

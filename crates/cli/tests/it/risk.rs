@@ -334,3 +334,21 @@ fn an_inspection_result_on_the_ledger_is_exported_as_a_training_row() {
     assert_ne!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("401"), "{}", stderr(&o));
 }
+
+#[test]
+fn bench_measures_the_batch_and_one_declaration_or_the_batch_alone() {
+    let dir = TempDir::new("risk-bench");
+    let (train, valid, model) = train(&dir);
+    let args =
+        ["risk", "bench", "--model", &model, "--history", &train, "--data", &valid, "--seconds", "0.2", "--json"];
+    let o = borderlink(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["batch_rows_per_s"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(v["single_p99_us"].as_f64().unwrap() >= v["single_p50_us"].as_f64().unwrap(), "{v}");
+    let o = borderlink(&[&args[..], &["--batch-only"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["batch_rows_per_s"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(v.get("single_p50_us").is_none(), "only the batch is measured: {v}");
+}
