@@ -830,53 +830,43 @@ impl Forest {
                     // walk that reached it stays there without a branch.
                     let me = u32::try_from(dst).map_err(model_err)?;
                     FlatNode { threshold: f32::NAN, bits: LEAF_SLOT, left: me.wrapping_sub(1), value: n.value }
-                } else if n.categorical {
-                    let left = f.nodes.len();
-                    f.nodes.push(empty);
-                    f.nodes.push(empty);
-                    queue.push_back((n.left as usize, left, depth + 1));
-                    queue.push_back((n.right as usize, left + 1, depth + 1));
-                    let count = book.len_of(n.feature as usize).ok_or_else(|| {
-                        RiskError::Model(format!(
-                            "a split reads {} as categories, but the model holds no codes for it",
-                            features::FEATURES[n.feature as usize].name
-                        ))
-                    })?;
-                    let set = &path_tree.categories[n.cats.0 as usize..n.cats.1 as usize];
-                    if let Some(c) = set.iter().find(|c| **c as usize >= count) {
-                        return Err(RiskError::Model(format!(
-                            "a split of {} names category {c} of {count}",
-                            features::FEATURES[n.feature as usize].name
-                        )));
-                    }
-                    let id = numbered[n.feature as usize];
-                    numbered[n.feature as usize] += 1;
-                    sets.push((n.feature as usize, id, n.default_left, set));
-                    FlatNode {
-                        threshold: f32::NAN,
-                        bits: n.feature | ((first[n.feature as usize] + id) << ID_SHIFT),
-                        left: u32::try_from(left).map_err(model_err)?,
-                        value: n.value,
-                    }
                 } else {
-                    if book.len_of(n.feature as usize).is_some() {
-                        // Its value is a category, not a number: no threshold means anything.
-                        return Err(RiskError::Model(format!(
-                            "a split reads {} as a number, but the model holds it as categories",
-                            features::FEATURES[n.feature as usize].name
-                        )));
-                    }
+                    let name = features::FEATURES[n.feature as usize].name;
+                    // How the split reads its feature: a threshold (missing values in the
+                    // copy of the row its default direction needs), or its bit of the row's
+                    // categories (missing values in the set's first row).
+                    let (threshold, bits) = match (n.categorical, book.len_of(n.feature as usize)) {
+                        (false, None) => (n.threshold, n.feature + if n.default_left { PAD as u32 } else { 0 }),
+                        (false, Some(_)) => {
+                            // Its value is a category, not a number: no threshold means anything.
+                            return Err(RiskError::Model(format!(
+                                "a split reads {name} as a number, but the model holds it as categories"
+                            )));
+                        }
+                        (true, None) => {
+                            return Err(RiskError::Model(format!(
+                                "a split reads {name} as categories, but the model holds no codes for it"
+                            )));
+                        }
+                        (true, Some(count)) => {
+                            let set = &path_tree.categories[n.cats.0 as usize..n.cats.1 as usize];
+                            if let Some(c) = set.iter().find(|c| **c as usize >= count) {
+                                return Err(RiskError::Model(format!(
+                                    "a split of {name} names category {c} of {count}"
+                                )));
+                            }
+                            let id = numbered[n.feature as usize];
+                            numbered[n.feature as usize] += 1;
+                            sets.push((n.feature as usize, id, n.default_left, set));
+                            (f32::NAN, n.feature | ((first[n.feature as usize] + id) << ID_SHIFT))
+                        }
+                    };
                     let left = f.nodes.len();
                     f.nodes.push(empty);
                     f.nodes.push(empty);
                     queue.push_back((n.left as usize, left, depth + 1));
                     queue.push_back((n.right as usize, left + 1, depth + 1));
-                    FlatNode {
-                        threshold: n.threshold,
-                        bits: n.feature + if n.default_left { PAD as u32 } else { 0 },
-                        left: u32::try_from(left).map_err(model_err)?,
-                        value: n.value,
-                    }
+                    FlatNode { threshold, bits, left: u32::try_from(left).map_err(model_err)?, value: n.value }
                 };
             }
             tree_depth.push(deepest);
@@ -952,20 +942,14 @@ impl Forest {
         contributions: Option<&mut [f32; N_FEATURES]>,
     ) -> f32 {
         let all = 0..self.groups.len();
-        let cat = !self.layout.is_empty();
         let mut sum = 0.0;
         match contributions {
-            None if cat => self.walk::<false, true>(all, slots, bits, &mut [[0.0; PAD]; ROWS], &mut sum),
-            None => self.walk::<false, false>(all, slots, bits, &mut [[0.0; PAD]; ROWS], &mut sum),
+            None => self.walk_row::<false>(all, slots, bits, &mut [[0.0; PAD]; ROWS], &mut sum),
             Some(out) => {
                 // One row of contributions per lane: lanes that split on the same feature do
                 // not wait for each other's read-modify-write of one shared cell.
                 let mut local = [[0f32; PAD]; ROWS];
-                if cat {
-                    self.walk::<true, true>(all, slots, bits, &mut local, &mut sum);
-                } else {
-                    self.walk::<true, false>(all, slots, bits, &mut local, &mut sum);
-                }
+                self.walk_row::<true>(all, slots, bits, &mut local, &mut sum);
                 for (j, o) in out.iter_mut().enumerate() {
                     *o += local.iter().map(|l| l[j]).sum::<f32>();
                 }
@@ -975,9 +959,9 @@ impl Forest {
     }
 
     /// The margins of many rows (row-major, each made ready by `prepare`: codes as categories),
-    /// the same to the bit as [`Self::margin`] of each. Rows go in blocks: each group of trees is walked for every
-    /// row of a block before the next group, so its nodes are read from cache by all but the
-    /// first row.
+    /// the same to the bit as [`Self::margin`] of each. Rows go in blocks: each group of trees
+    /// is walked for every row of a block before the next group, so its nodes are read from
+    /// cache by all but the first row.
     fn margins(&self, rows: &[f32], prepare: &dyn Fn(&FeatureVector) -> FeatureVector, out: &mut [f32]) {
         const BLOCK: usize = 16;
         let cat = !self.layout.is_empty();
@@ -995,11 +979,7 @@ impl Forest {
             let none = &mut [[0.0; PAD]; ROWS];
             for g in 0..self.groups.len() {
                 for (i, sum) in out.iter_mut().enumerate() {
-                    if cat {
-                        self.walk::<false, true>(g..g + 1, &slots[i], &bits[i], none, sum);
-                    } else {
-                        self.walk::<false, false>(g..g + 1, &slots[i], &NO_BITS, none, sum);
-                    }
+                    self.walk_row::<false>(g..g + 1, &slots[i], bits.get(i).unwrap_or(&NO_BITS), none, sum);
                 }
             }
         }
@@ -1020,6 +1000,22 @@ impl Forest {
         }
     }
 
+    /// [`Self::walk`], with the categorical bit tests when the forest has categorical splits.
+    fn walk_row<const EXPLAIN: bool>(
+        &self,
+        groups: std::ops::Range<usize>,
+        slots: &[f32; SLOTS],
+        bits: &[u32; ROW_WORDS],
+        local: &mut [[f32; PAD]; ROWS],
+        sum: &mut f32,
+    ) {
+        if self.layout.is_empty() {
+            self.walk::<EXPLAIN, false>(groups, slots, bits, local, sum);
+        } else {
+            self.walk::<EXPLAIN, true>(groups, slots, bits, local, sum);
+        }
+    }
+
     /// Walks the groups of trees `groups` for one row, adding each tree's leaf to `sum` in
     /// tree order.
     fn walk<const EXPLAIN: bool, const CAT: bool>(
@@ -1031,7 +1027,7 @@ impl Forest {
         sum: &mut f32,
     ) {
         let nodes = &self.nodes[..];
-        // Powers of two (see `new`): `i & mask` is in bounds.
+        // A power of two (see `new`): `i & mask` is in bounds.
         let mask = nodes.len().wrapping_sub(1);
         let groups = self
             .groups
