@@ -153,6 +153,12 @@ make_error_codes! {
     OrderingUnavailable => "ordering_unavailable", System, SERVICE_UNAVAILABLE;
     /// A bug: the node failed while handling a request.
     Internal => "internal", Internal, INTERNAL_SERVER_ERROR;
+    /// The node's storage failed to read or write (disk, database).
+    StorageFailed => "storage_failed", System, INTERNAL_SERVER_ERROR;
+    /// Stored ledger data does not check out (a block or record fails its hash or decoding).
+    CorruptLedger => "corrupt_ledger", System, INTERNAL_SERVER_ERROR;
+    /// The node's genesis, key or policy cannot be used.
+    LedgerMisconfigured => "ledger_misconfigured", System, INTERNAL_SERVER_ERROR;
     /// The ledger could not be opened (wrong genesis, corrupt data, unreadable key).
     LedgerUnavailable => "ledger_unavailable", System, INTERNAL_SERVER_ERROR;
     /// The data directory could not be created.
@@ -300,7 +306,10 @@ fn ledger_code(e: &borderlink_ledger::LedgerError) -> Code {
         L::NotRecipient { .. } => Code::NotRecipient,
         L::Erased(_) => Code::ErasedRecord,
         L::Private(_) | L::Malformed(_) | L::Usage(_) => Code::BadRequest,
-        _ => Code::Internal,
+        L::Governance(_) => Code::GovernanceRefused,
+        L::Io(_) | L::Storage(_) => Code::StorageFailed,
+        L::Corrupt { .. } => Code::CorruptLedger,
+        L::Genesis(_) | L::Key(_) | L::Policy(_) => Code::LedgerMisconfigured,
     }
 }
 
@@ -331,7 +340,7 @@ impl ErrorCode for ApiError {
             ApiError::Ledger(e) => ledger_code(e),
             ApiError::Tx(e) => tx_code(e),
             ApiError::InvalidDeclaration(_) => Code::InvalidDeclaration,
-            ApiError::Risk(e) => crate::api::risk::code(e),
+            ApiError::Risk(e) => crate::risk::code(e),
             ApiError::NoRiskModel => Code::NoRiskModel,
         }
     }
@@ -348,10 +357,31 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = self.error_code();
-        if code.error_type() == ErrorType::Internal {
+        if code.error_type() != ErrorType::InvalidRequest {
             tracing::error!(code = code.name(), error = %self, "request failed");
         }
         (code.status(), Json(self.body())).into_response()
+    }
+}
+
+/// Maps a body that could not be read: too large is `payload_too_large`, anything else is the
+/// client's broken request.
+pub(crate) fn body_rejection(status: StatusCode, text: String, limit: usize) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge { limit }
+    } else {
+        ApiError::BadRequest(text)
+    }
+}
+
+/// Maps a body extractor's rejection.
+pub(crate) fn bytes_rejection(rejection: axum::extract::rejection::BytesRejection, limit: usize) -> ApiError {
+    body_rejection(rejection.status(), rejection.body_text(), limit)
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::InvalidQuery(rejection.body_text())
     }
 }
 

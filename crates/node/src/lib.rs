@@ -1,26 +1,36 @@
 //! The Borderlink node: the composition root that serves the HTTP API and the web console, and
-//! the only crate that knows HTTP. It maps requests to the pure services of the other crates
-//! (today: validation and JSON Schemas from `borderlink-model`) and every failure to one table
-//! of stable error codes ([`error::Code`]), so that every error body is
-//! `{"code", "type", "message"}`.
+//! the only crate that knows HTTP. It maps requests to the pure services of the other crates and
+//! every failure to one table of stable error codes ([`error::Code`]), so that every error body
+//! is `{"code", "type", "message"}`.
+//!
+//! The node is composed of **capabilities** (`capability.rs`): `operations` (health, metrics,
+//! the OpenAPI document and its interactive reference), `dataset` (validation, JSON Schemas),
+//! `ledger` (transactions, records, blocks, proofs, blobs, the network), `risk` (scores, lanes,
+//! the queue, criteria, the model). Each is one folder with its service, API routes (registered
+//! with their OpenAPI paths), console pages and navigation entries. Who calls is one
+//! [`Principal`]; the permission a route needs is in its handler's signature (`Require<P>`).
 //!
 //! Main entry points: [`Config`] (what to listen on, where the data lives), [`bind`] which
-//! returns a [`Node`] that knows its real address, [`Node::serve`] with graceful shutdown, and
-//! [`serve`] which does both. [`router`] gives the bare axum router for in-process use.
-//!
-//! Routes: `POST /api/v1/validate`, `GET /api/v1/schemas[/{type}]`, `GET /api/openapi.json`,
-//! `GET /healthz`; the console at `/`, `/validate`, `/schemas`, `/api` with its assets under
-//! `/assets/`.
+//! returns a [`Node`] that knows its real address and its routes, [`Node::serve`] with graceful
+//! shutdown, and [`serve`] which does both.
 
-mod api;
+mod capability;
+pub mod clock;
 mod config;
 mod console;
+mod dataset;
 pub mod error;
+mod ledger;
 mod metrics;
+mod openapi;
+mod operations;
 pub mod ordering;
 pub mod peer;
+mod principal;
+mod projection;
 pub mod raft;
 mod record_types;
+mod risk;
 mod server;
 mod session;
 mod validation;
@@ -28,4 +38,5 @@ mod validation;
 pub use config::{ClusterSection, Config, DEFAULT_MAX_BODY_BYTES, LedgerConfig};
 pub use error::{ErrorCode, NodeError};
 pub use ordering::{CommitEvent, LedgerService, Ordering, SoloOrderer};
-pub use server::{Node, bind, router, serve};
+pub use principal::Principal;
+pub use server::{Node, RouteEntry, bind, serve};

@@ -155,10 +155,10 @@ pub(crate) fn publish_commit(
     let _ = events.send(CommitEvent { height: h.height, block_hash: h.hash().to_hex(), records: valid });
 }
 
-/// Milliseconds since the Unix epoch, from the node's clock (block timestamps only: validation
-/// never reads a clock).
+/// Milliseconds since the Unix epoch, from the machine's clock ([`crate::clock::SystemClock`]);
+/// block timestamps only: validation never reads a clock.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    crate::clock::Clock::now_ms(&crate::clock::SystemClock)
 }
 
 /// The node's ledger: the store, its ordering engine and the stream of commits.

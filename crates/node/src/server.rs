@@ -11,11 +11,13 @@ use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use utoipa_axum::router::OpenApiRouter;
 
+use crate::capability::{CAPABILITIES, Services, Startup};
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::error::{ApiError, NodeError};
 use crate::ordering::LedgerService;
-use crate::{api, console};
 
 /// What every handler can see. Cheap to clone: handlers get an `Arc`.
 #[derive(Debug)]
@@ -26,35 +28,90 @@ pub(crate) struct AppState {
     pub(crate) ledger: Option<Arc<LedgerService>>,
     /// The console session secret: whoever presents it acts as this node's member in the console.
     pub(crate) console_token: Option<String>,
-    /// The content-addressed store of off-chain objects (with a ledger only).
-    pub(crate) blobs: Option<borderlink_ledger::blobs::BlobStore>,
-    /// Risk management: the engine, its model and criteria, the risk queue.
-    pub(crate) risk: Arc<api::risk::RiskService>,
+    /// The node's clock.
+    pub(crate) clock: Arc<dyn Clock>,
+    /// The capabilities' services.
+    pub(crate) services: Services,
+}
+
+impl AppState {
+    /// A node without ledger or services (unit tests).
+    #[cfg(test)]
+    pub(crate) fn bare(max_body_bytes: usize) -> Self {
+        Self {
+            max_body_bytes,
+            ledger: None,
+            console_token: None,
+            clock: Arc::new(SystemClock),
+            services: Services::default(),
+        }
+    }
+
+    /// A capability's service; a capability that did not open is a bug of the node's assembly.
+    pub(crate) fn service<T: std::any::Any + Send + Sync>(&self) -> Result<Arc<T>, ApiError> {
+        self.services
+            .get::<T>()
+            .ok_or_else(|| ApiError::Internal(format!("the {} service is not open", std::any::type_name::<T>())))
+    }
 }
 
 pub(crate) type SharedState = Arc<AppState>;
 
-/// Builds the node's router: the API under `/api`, the console elsewhere.
-///
-/// Public so that tests and embedders can drive it in-process; [`bind`] uses it.
-pub fn router(config: &Config) -> Router {
-    router_with(Arc::new(AppState {
-        max_body_bytes: config.max_body_bytes,
-        ledger: None,
-        console_token: None,
-        blobs: None,
-        risk: api::risk::RiskService::in_memory(),
-    }))
+/// One route the node serves: its path, methods, and whether it belongs to the API (and so to
+/// the OpenAPI document) or to the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteEntry {
+    /// The path pattern, e.g. `/api/v1/records/{id}`.
+    pub path: String,
+    /// Its methods, upper case.
+    pub methods: Vec<String>,
+    /// `true` for an API route (documented in `/api/openapi.json`), `false` for a console page.
+    pub api: bool,
+    /// The capability it belongs to.
+    pub capability: &'static str,
 }
 
-fn router_with(state: SharedState) -> Router {
+/// Builds the node's router from its capabilities: the API routes with their OpenAPI document,
+/// the console pages, the fallbacks and the cross-cutting layers (authentication, body limit,
+/// tracing). Returns the router and the table of routes it serves.
+fn router_with(state: SharedState) -> (Router, Vec<RouteEntry>) {
     let max_body_bytes = state.max_body_bytes;
     crate::metrics::install();
-    Router::new()
-        .merge(api::routes())
-        .merge(console::routes())
+    let mut api = OpenApiRouter::with_openapi(crate::openapi::base());
+    let mut console = Router::new();
+    let mut table = Vec::new();
+    for capability in CAPABILITIES {
+        for route in (capability.api)() {
+            for (path, item) in route.1.paths.iter() {
+                table.push(RouteEntry {
+                    path: path.clone(),
+                    methods: crate::openapi::methods(item),
+                    api: true,
+                    capability: capability.name,
+                });
+            }
+            api = api.routes(route);
+        }
+        for (path, handlers) in (capability.console)() {
+            table.push(RouteEntry {
+                path: path.to_owned(),
+                methods: Vec::new(),
+                api: false,
+                capability: capability.name,
+            });
+            console = console.route(path, handlers);
+        }
+    }
+    let (api, document) = api.split_for_parts();
+    crate::openapi::publish(document);
+    let router = Router::new()
+        .merge(api)
+        .merge(console)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Authentication runs once, before any extractor: it leaves the `Principal` that each
+        // route's `Require<P>` checks.
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), crate::principal::identify))
         // The limit is enforced by the body extractors, which turn it into our own 413 body
         // (`payload_too_large`) rather than a bare status.
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -64,7 +121,8 @@ fn router_with(state: SharedState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(state)
+        .with_state(state);
+    (router, table)
 }
 
 /// Unknown paths: a JSON error under `/api/`, an HTML page elsewhere.
@@ -73,7 +131,7 @@ async fn not_found(method: Method, uri: Uri) -> Response {
     if is_api(&path) {
         ApiError::RouteNotFound { method: method.to_string(), path }.into_response()
     } else {
-        console::not_found(&path).into_response()
+        crate::console::not_found(&path).into_response()
     }
 }
 
@@ -82,12 +140,13 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     if is_api(&path) {
         ApiError::MethodNotAllowed { method: method.to_string(), path }.into_response()
     } else {
-        console::method_not_allowed(method.as_str(), &path).into_response()
+        crate::console::method_not_allowed(method.as_str(), &path).into_response()
     }
 }
 
-fn is_api(path: &str) -> bool {
-    path.starts_with("/api/")
+/// Whether a path belongs to the API (JSON answers, errors included) rather than the console.
+pub(crate) fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/healthz" || path == "/metrics"
 }
 
 /// A node bound to its address but not yet serving.
@@ -99,6 +158,7 @@ pub struct Node {
     listener: TcpListener,
     local_addr: SocketAddr,
     router: Router,
+    routes: Vec<RouteEntry>,
     state: SharedState,
 }
 
@@ -116,6 +176,11 @@ impl Node {
     /// The console token that opens the console as this node's member (`/login?token=…`).
     pub fn console_token(&self) -> Option<&str> {
         self.state.console_token.as_deref()
+    }
+
+    /// Every route the node serves (the API's are those of its OpenAPI document).
+    pub fn routes(&self) -> &[RouteEntry] {
+        &self.routes
     }
 
     /// Serves requests until `shutdown` completes, then finishes the requests in flight.
@@ -152,123 +217,27 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
         TcpListener::bind(config.listen).await.map_err(|source| NodeError::Bind { addr: config.listen, source })?;
     let local_addr = listener.local_addr().map_err(|source| NodeError::Bind { addr: config.listen, source })?;
     tracing::info!(addr = %local_addr, data_dir = %config.data_dir.display(), "bound");
-    let (ledger, console_token) = match &config.ledger {
-        Some(lc) => {
-            let (service, token) = open_ledger(&config, lc).await?;
-            (Some(service), Some(token))
-        }
-        None => (None, None),
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut startup = Startup {
+        config: &config,
+        ledger: None,
+        console_token: None,
+        clock: Arc::clone(&clock),
+        services: Services::default(),
+        projections: Vec::new(),
     };
-    let blobs = match &ledger {
-        Some(_) => Some(borderlink_ledger::blobs::BlobStore::open(&config.data_dir).map_err(NodeError::Ledger)?),
-        None => None,
-    };
-    let risk = api::risk::RiskService::open(&config.data_dir);
-    if let Some(l) = &ledger {
-        let (ledger_for_replay, risk_for_replay) = (Arc::clone(l.ledger()), Arc::clone(&risk));
-        let (records, overrides) =
-            tokio::task::spawn_blocking(move || api::risk::rebuild(&ledger_for_replay, &risk_for_replay))
-                .await
-                .unwrap_or_default();
-        tracing::info!(records, overrides, "risk state rebuilt from the ledger");
-        api::risk::score_commits(Arc::clone(l.ledger()), l.subscribe(), Arc::clone(&risk));
+    for capability in CAPABILITIES {
+        (capability.open)(&mut startup).await?;
     }
-    let state = Arc::new(AppState { max_body_bytes: config.max_body_bytes, ledger, console_token, blobs, risk });
-    Ok(Node { listener, local_addr, router: router_with(Arc::clone(&state)), state })
-}
-
-/// Opens the ledger (checking the chain's integrity), starts its ordering service, and reads or
-/// creates the console token (`console.token`, mode 0600, in the data directory).
-async fn open_ledger(
-    config: &Config,
-    lc: &crate::config::LedgerConfig,
-) -> Result<(Arc<LedgerService>, String), NodeError> {
-    let dir = config.data_dir.join("ledger");
-    let lc = lc.clone();
-    let token_path = config.data_dir.join("console.token");
-    let (ledger, token) = tokio::task::spawn_blocking(move || {
-        let genesis = borderlink_ledger::genesis::Genesis::load(&lc.genesis)?;
-        let keys = borderlink_ledger::identity::MemberKeys::load(&lc.key)?;
-        let ledger = borderlink_ledger::Ledger::open(&dir, genesis, Some(keys))?;
-        let token = match std::fs::read_to_string(&token_path) {
-            Ok(t) if t.trim().len() >= 32 => t.trim().to_owned(),
-            _ => {
-                let t = crate::session::new_token();
-                borderlink_ledger::identity::write_secret(&token_path, t.as_bytes())?;
-                t
-            }
-        };
-        Ok::<_, borderlink_ledger::LedgerError>((ledger, token))
-    })
-    .await
-    .map_err(|e| NodeError::Ledger(borderlink_ledger::LedgerError::Io(e.to_string())))?
-    .map_err(NodeError::Ledger)?;
-    tracing::info!(member = ledger.local_member().unwrap_or("-"), chain = %ledger.chain_id(), height = ledger.head().map_or(0, |h| h.height), "ledger open");
-    let ledger = Arc::new(ledger);
-    let service = match &config.cluster {
-        None => LedgerService::start_solo(ledger),
-        Some(cs) => {
-            let cc = cluster_config(config, cs, &ledger)?;
-            LedgerService::start_cluster(ledger, cc)
-                .await
-                .map_err(|e| NodeError::Ledger(borderlink_ledger::LedgerError::Io(e)))?
-        }
-    };
-    Ok((service, token))
-}
-
-/// The Raft settings of this node, from its `[cluster]` section and the genesis.
-fn cluster_config(
-    config: &Config,
-    cs: &crate::config::ClusterSection,
-    ledger: &borderlink_ledger::Ledger,
-) -> Result<crate::raft::ClusterConfig, NodeError> {
-    let err = |m: String| NodeError::Ledger(borderlink_ledger::LedgerError::Io(m));
-    let g = ledger.genesis();
-    let member = ledger.local_member().unwrap_or_default().to_owned();
-    let own = match cs.node_id {
-        Some(id) => g.nodes.iter().find(|n| n.id == id),
-        None => g.nodes.iter().find(|n| n.member == member),
-    };
-    let node_id = cs
-        .node_id
-        .or(own.map(|n| n.id))
-        .ok_or_else(|| err(format!("the genesis lists no node of {member}; set [cluster] node_id")))?;
-    let peer_listen = match cs.peer_listen {
-        Some(a) => a,
-        None => {
-            let addr = own.map(|n| n.peer_addr.clone()).ok_or_else(|| err("set [cluster] peer_listen".into()))?;
-            addr.parse().map_err(|e| err(format!("genesis peer_addr {addr:?}: {e}")))?
-        }
-    };
-    let read =
-        |p: &std::path::Path| std::fs::read_to_string(p).map_err(|e| err(format!("cannot read {}: {e}", p.display())));
-    let tls = crate::peer::PeerTls::new(&g.ca_certificate, &read(&cs.tls_cert)?, &read(&cs.tls_key)?)
-        .map_err(|e| err(e.to_string()))?;
-    let founders = g
-        .nodes
-        .iter()
-        .map(|n| {
-            (
-                n.id,
-                crate::raft::PeerNode {
-                    member: n.member.clone(),
-                    peer_addr: n.peer_addr.clone(),
-                    api_url: n.api_url.clone(),
-                },
-            )
-        })
-        .collect();
-    Ok(crate::raft::ClusterConfig {
-        node_id,
-        peer_listen,
-        tls,
-        founders,
-        raft_dir: config.data_dir.join("raft"),
-        snapshot_every: cs.snapshot_every.max(1),
-        keep_after_snapshot: cs.keep_after_snapshot,
-        faults: cs.faults,
-    })
+    let Startup { ledger, console_token, services, projections, .. } = startup;
+    if let Some(l) = &ledger {
+        crate::projection::start(Arc::clone(l.ledger()), l.subscribe(), projections)
+            .await
+            .map_err(|e| NodeError::Ledger(borderlink_ledger::LedgerError::Io(e)))?;
+    }
+    let state = Arc::new(AppState { max_body_bytes: config.max_body_bytes, ledger, console_token, clock, services });
+    let (router, routes) = router_with(Arc::clone(&state));
+    Ok(Node { listener, local_addr, router, routes, state })
 }
 
 /// Binds and serves until `shutdown` completes: [`bind`] then [`Node::serve`].

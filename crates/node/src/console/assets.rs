@@ -4,24 +4,39 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
+use sha2::Digest;
+
+use crate::principal::{Public, Require};
 
 /// The files of `crates/node/assets/`, compiled into the binary (no CDN, no files to deploy).
 #[derive(Embed)]
 #[folder = "assets/"]
 struct Assets;
 
-pub(super) async fn serve(Path(path): Path<String>, request_headers: HeaderMap) -> Response {
-    let Some(file) = Assets::get(&path) else {
-        return super::not_found(&format!("/assets/{path}")).into_response();
+pub(crate) async fn serve(_: Require<Public>, Path(path): Path<String>, request_headers: HeaderMap) -> Response {
+    let (content_type, data, hash) = match path.strip_prefix("swagger-ui/") {
+        Some(name) => match super::api_reference::swagger_file(name) {
+            Some((kind, bytes)) => {
+                let hash: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+                (HeaderValue::from_str(&kind).ok(), bytes.into(), hash)
+            }
+            None => return super::not_found(&format!("/assets/{path}")).into_response(),
+        },
+        None => match Assets::get(&path) {
+            Some(file) => (Some(HeaderValue::from_static(content_type(&path))), file.data, file.metadata.sha256_hash()),
+            None => return super::not_found(&format!("/assets/{path}")).into_response(),
+        },
     };
     // Asset URLs carry no version, so clients revalidate every time; the hash makes that cheap.
-    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16]));
+    let etag = format!("\"{}\"", hex(&hash[..16]));
     let fresh = request_headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag));
     let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&path)));
+    if let Some(kind) = content_type {
+        headers.insert(header::CONTENT_TYPE, kind);
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if let Ok(value) = HeaderValue::from_str(&etag) {
@@ -30,7 +45,7 @@ pub(super) async fn serve(Path(path): Path<String>, request_headers: HeaderMap) 
     if fresh {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
-    (headers, file.data).into_response()
+    (headers, data).into_response()
 }
 
 fn content_type(path: &str) -> &'static str {

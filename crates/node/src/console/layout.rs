@@ -5,34 +5,18 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
-/// The console's sections, one per navigation entry.
+/// A console section: the navigation entry marked as current on a page. Each capability
+/// declares its own (e.g. `crate::risk::QUEUE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Section {
-    Validate,
-    Ledger,
-    Network,
-    Aeo,
-    Risk,
-    Criteria,
-    Schemas,
-    Api,
+pub(crate) struct Section(pub(crate) &'static str);
+
+impl Section {
     /// A page outside the navigation (e.g. "not found").
-    Other,
+    pub(crate) const OTHER: Section = Section("");
 }
 
-const NAV: [(Section, &str, &str); 8] = [
-    (Section::Validate, "/", "Validate"),
-    (Section::Ledger, "/ledger", "Ledger"),
-    (Section::Network, "/network", "Network"),
-    (Section::Aeo, "/aeo", "AEO status"),
-    (Section::Risk, "/risk", "Risk queue"),
-    (Section::Criteria, "/risk/criteria", "Criteria"),
-    (Section::Schemas, "/schemas", "Schemas"),
-    (Section::Api, "/api", "API"),
-];
-
 /// Assets are referenced, never inlined, so that the policy can forbid inline script and style.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// A rendered console page and its status.
@@ -82,9 +66,9 @@ pub(crate) fn layout(title: &str, section: Section, body: Markup) -> Page {
                         }
                         nav.site-nav aria-label="Main" {
                             ul {
-                                @for (entry, href, label) in NAV {
+                                @for entry in crate::capability::navigation() {
                                     li {
-                                        a href=(href) aria-current=[(entry == section).then_some("page")] { (label) }
+                                        a href=(entry.href) aria-current=[(entry.section == section).then_some("page")] { (entry.label) }
                                     }
                                 }
                             }
@@ -122,14 +106,14 @@ mod tests {
 
     #[test]
     fn current_section_is_marked_in_the_nav() {
-        let html = render(Section::Schemas);
+        let html = render(crate::dataset::SCHEMAS);
         assert!(html.contains(r#"<a href="/schemas" aria-current="page">Schemas</a>"#), "{html}");
         assert_eq!(html.matches("aria-current").count(), 1);
-        assert_eq!(render(Section::Other).matches("aria-current").count(), 0);
+        assert_eq!(render(Section::OTHER).matches("aria-current").count(), 0);
     }
 
     #[test]
     fn title_is_escaped() {
-        assert!(render(Section::Validate).contains("<title>Title &lt;x&gt; · Borderlink</title>"));
+        assert!(render(crate::dataset::VALIDATE).contains("<title>Title &lt;x&gt; · Borderlink</title>"));
     }
 }

@@ -1,43 +1,20 @@
-//! The web console: server-rendered HTML pages (maud) and their embedded assets.
+//! The web console's frame: the shared layout and navigation, embedded assets, the login to the
+//! operator's session, the API reference and the pages for unknown paths. Each capability's own
+//! pages live in its folder and are routed through its `Capability` value.
 //!
-//! Pages work without JavaScript; the one script module only adds conveniences. Everything
-//! shown is HTML-escaped by maud, including every part of a user's document echoed back.
+//! Pages work without JavaScript; script modules only add conveniences (and the interactive API
+//! reference). Everything shown is HTML-escaped by maud, including every part of a user's
+//! document echoed back.
 
-mod api_reference;
-mod assets;
+pub(crate) mod api_reference;
+pub(crate) mod assets;
 mod layout;
-mod ledger;
-mod network;
-mod risk;
-mod schemas;
-mod validate;
+pub(crate) mod login;
 
-use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::get;
 use maud::html;
 
 pub(crate) use layout::{Page, Section, layout};
-
-use crate::server::SharedState;
-
-pub(crate) fn routes() -> Router<SharedState> {
-    Router::new()
-        .route("/", get(validate::page))
-        .route("/validate", get(validate::page).post(validate::submit))
-        .route("/schemas", get(schemas::page))
-        .route("/api", get(api_reference::page))
-        .route("/login", get(ledger::login_page).post(ledger::login_submit))
-        .route("/ledger", get(ledger::explorer))
-        .route("/ledger/blocks/{height}", get(ledger::block))
-        .route("/ledger/records/{id}", get(ledger::record))
-        .route("/aeo", get(ledger::aeo))
-        .route("/network", get(network::page))
-        .route("/risk", get(risk::queue))
-        .route("/risk/override", axum::routing::post(risk::overrule))
-        .route("/risk/criteria", get(risk::criteria))
-        .route("/assets/{*path}", get(assets::serve))
-}
 
 /// The page for a path that matches no route.
 pub(crate) fn not_found(path: &str) -> Page {
@@ -50,10 +27,11 @@ pub(crate) fn method_not_allowed(method: &str, path: &str) -> Page {
         .with_status(StatusCode::METHOD_NOT_ALLOWED)
 }
 
-fn message_page(title: &str, message: &str) -> Page {
+/// A page that only says something.
+pub(crate) fn message_page(title: &str, message: &str) -> Page {
     layout(
         title,
-        Section::Other,
+        Section::OTHER,
         html! {
             section.panel {
                 h1 { (title) }

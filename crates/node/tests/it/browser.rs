@@ -185,6 +185,43 @@ async fn uploaded_invalid_declaration_shows_the_country_error() {
     node.stop().await;
 }
 
+/// What Swagger UI drew on `/api`: the documented paths and whether it offers authorization.
+async fn read_api_reference(browser: &Client, base: &str) -> Result<(Vec<String>, usize), fantoccini::error::CmdError> {
+    browser.goto(&format!("{base}/api")).await?;
+    browser.wait().at_most(TIMEOUT).for_element(Locator::Css("#swagger-ui .opblock-summary-path")).await?;
+    let mut paths = Vec::new();
+    for el in browser.find_all(Locator::Css("#swagger-ui .opblock-summary-path")).await? {
+        paths.push(el.attr("data-path").await?.unwrap_or_default());
+    }
+    // A padlock on each guarded operation: Swagger UI read the security requirements.
+    let locks = browser.find_all(Locator::Css("#swagger-ui .opblock .authorization__btn")).await?.len();
+    Ok((paths, locks))
+}
+
+#[tokio::test]
+async fn the_interactive_api_reference_renders_every_route_with_its_security() {
+    let node = TestNode::start().await;
+    let driver = Chromedriver::start();
+    driver.wait_ready().await;
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let browser = connect(&driver, &scratch.path().join("chromium-profile")).await;
+    let shown = read_api_reference(&browser, &node.url("")).await;
+    let _ = browser.close().await;
+    let (paths, locks) = shown.unwrap_or_else(|e| panic!("the API reference did not render: {e}"));
+    let doc: serde_json::Value =
+        client().get(node.url("/api/openapi.json")).send().await.expect("GET").json().await.expect("JSON");
+    let documented = doc["paths"].as_object().map(|p| p.len()).unwrap_or_default();
+    for path in ["/api/v1/validate", "/api/v1/transactions", "/api/v1/records/{id}", "/api/v1/risk/queue", "/healthz"] {
+        assert!(paths.iter().any(|p| p == path), "{path} not drawn; drawn: {paths:?}");
+    }
+    let mut distinct = paths.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), documented, "every documented path is drawn");
+    assert!(locks >= 20, "only {locks} operations show their security requirement");
+    node.stop().await;
+}
+
 #[test]
 fn banner_port_is_read() {
     assert_eq!(banner_port("ChromeDriver was started successfully on port 39315."), Some(39315));

@@ -12,18 +12,20 @@ use tokio::sync::oneshot;
 use crate::samples::sample_bytes;
 use crate::test_node::client;
 
-struct LedgerNode {
-    base: String,
-    token: String,
-    keys: Vec<MemberKeys>,
-    chain: borderlink_ledger::Hash,
+pub(crate) struct LedgerNode {
+    pub(crate) base: String,
+    pub(crate) token: String,
+    pub(crate) keys: Vec<MemberKeys>,
+    pub(crate) chain: borderlink_ledger::Hash,
+    /// Every route the node serves, as it reported them.
+    pub(crate) routes: Vec<borderlink_node::RouteEntry>,
     _stop: oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
+    pub(crate) _dir: tempfile::TempDir,
 }
 
 /// A consortium (GB customs, NL customs, a GB AEO) under `dir` and the config of the GB
 /// customs node keeping its ledger in `dir/data`.
-fn test_consortium(dir: &std::path::Path) -> (consortium::Created, Vec<MemberKeys>, Config) {
+pub(crate) fn test_consortium(dir: &std::path::Path) -> (consortium::Created, Vec<MemberKeys>, Config) {
     let orgs = vec![
         OrgSpec { name: "HM Revenue & Customs".into(), role: Role::Customs, country: "GB".into(), trader_ids: vec![] },
         OrgSpec { name: "Douane Nederland".into(), role: Role::Customs, country: "NL".into(), trader_ids: vec![] },
@@ -45,21 +47,22 @@ fn test_consortium(dir: &std::path::Path) -> (consortium::Created, Vec<MemberKey
     (created, keys, config)
 }
 
-async fn start() -> LedgerNode {
+pub(crate) async fn start() -> LedgerNode {
     let dir = tempfile::tempdir().unwrap();
     let (created, keys, config) = test_consortium(dir.path());
     let node = borderlink_node::bind(config).await.unwrap();
     let base = format!("http://{}", node.local_addr());
     let token = node.console_token().unwrap().to_owned();
+    let routes = node.routes().to_vec();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(node.serve(async move {
         let _ = stopped.await;
     }));
-    LedgerNode { base, token, keys, chain: created.genesis.chain_id(), _stop: stop, _dir: dir }
+    LedgerNode { base, token, keys, chain: created.genesis.chain_id(), routes, _stop: stop, _dir: dir }
 }
 
 impl LedgerNode {
-    fn put(&self, signer: usize, file: &str, id: &str, version: u64, nonce: u64) -> Transaction {
+    pub(crate) fn put(&self, signer: usize, file: &str, id: &str, version: u64, nonce: u64) -> Transaction {
         let payload = sample_bytes(file);
         let record = validate(&payload, &ValidateOptions::default()).record.unwrap();
         let k = &self.keys[signer];
@@ -67,7 +70,7 @@ impl LedgerNode {
         Transaction::sign(body, payload, vec![], k)
     }
 
-    async fn post(&self, tx: &Transaction) -> (u16, Value) {
+    pub(crate) async fn post(&self, tx: &Transaction) -> (u16, Value) {
         let r = client().post(format!("{}/api/v1/transactions", self.base)).json(&tx.to_wire()).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap())
     }

@@ -8,5 +8,6 @@ mod browser_risk;
 mod console;
 mod ledger;
 mod peer;
+mod routes;
 mod samples;
 mod test_node;

@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 
-use super::ledger::Caller;
 use crate::error::ApiError;
+use crate::principal::{OperateNode, ReadLedger, Require};
 use crate::raft::ClusterStatus;
 use crate::server::SharedState;
 
@@ -26,7 +26,10 @@ fn cluster(state: &SharedState) -> Result<&std::sync::Arc<crate::raft::Cluster>,
         (status = 404, description = "The node keeps its ledger alone (`cluster_disabled`) or has none", body = crate::error::ErrorBody),
     )
 )]
-pub(crate) async fn status(State(state): State<SharedState>, _caller: Caller) -> Result<Json<ClusterStatus>, ApiError> {
+pub(crate) async fn status(
+    _: Require<ReadLedger>,
+    State(state): State<SharedState>,
+) -> Result<Json<ClusterStatus>, ApiError> {
     Ok(Json(cluster(&state)?.status()))
 }
 
@@ -55,14 +58,11 @@ pub(crate) struct FaultsBody {
     )
 )]
 pub(crate) async fn faults(
+    _: Require<OperateNode>,
     State(state): State<SharedState>,
-    Caller(caller): Caller,
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let c = cluster(&state)?;
-    if c.ledger().local_member() != Some(caller.as_str()) {
-        return Err(ApiError::Forbidden(format!("only this node's operator may switch its faults, not {caller}")));
-    }
     if !c.faults().enabled {
         return Err(ApiError::Forbidden("this node was not started with [cluster] faults = true".into()));
     }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::principal::{Public, Require};
 use crate::record_types;
 
 /// The record types that have a JSON Schema.
@@ -40,7 +41,7 @@ pub(crate) struct SchemaEntry {
     tag = "schemas",
     responses((status = 200, description = "The record types", body = SchemaList))
 )]
-pub(super) async fn list() -> Json<SchemaList> {
+pub(super) async fn list(_: Require<Public>) -> Json<SchemaList> {
     let record_types = RecordType::ALL
         .into_iter()
         .map(|t| SchemaEntry {
@@ -64,7 +65,10 @@ pub(super) async fn list() -> Json<SchemaList> {
         (status = 404, description = "No such record type", body = crate::error::ErrorBody),
     )
 )]
-pub(super) async fn get(name: Result<Path<String>, PathRejection>) -> Result<Json<&'static Value>, ApiError> {
+pub(super) async fn get(
+    _: Require<Public>,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<Json<&'static Value>, ApiError> {
     let Path(name) = name.map_err(|r| ApiError::BadRequest(r.body_text()))?;
     let t = RecordType::from_name(&name).ok_or(ApiError::SchemaNotFound(name))?;
     Ok(Json(borderlink_model::schema::schema_ref(t)))

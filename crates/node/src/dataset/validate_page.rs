@@ -10,10 +10,11 @@ use axum::extract::{Multipart, State};
 use borderlink_model::{InputFormat, Issue, Quality, RecordType, Report};
 use maud::{Markup, html};
 
-use super::{Page, Section, layout};
+use crate::console::{Page, layout};
 use crate::error::{ApiError, ErrorCode};
+use crate::principal::{Public, Require};
 use crate::server::SharedState;
-use crate::{api, record_types, validation};
+use crate::{record_types, validation};
 
 /// What the user sent, kept to fill the form again.
 #[derive(Debug, Default)]
@@ -35,11 +36,15 @@ enum Source<'a> {
     Text,
 }
 
-pub(super) async fn page() -> Page {
+pub(super) async fn page(_: Require<Public>) -> Page {
     render(&Form::default(), None, None)
 }
 
-pub(super) async fn submit(State(state): State<SharedState>, multipart: Result<Multipart, MultipartRejection>) -> Page {
+pub(super) async fn submit(
+    _: Require<Public>,
+    State(state): State<SharedState>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Page {
     let limit = state.max_body_bytes;
     let mut form = Form::default();
     let read = match multipart {
@@ -73,7 +78,7 @@ fn error_page(form: &Form, error: &ApiError) -> Page {
 async fn read_form(mut multipart: Multipart, form: &mut Form, limit: usize) -> Result<(), ApiError> {
     let field_error = |e: MultipartError| {
         let text = e.body_text();
-        match api::body_rejection(e.status(), text, limit) {
+        match crate::error::body_rejection(e.status(), text, limit) {
             ApiError::BadRequest(text) => ApiError::InvalidMultipart(text),
             other => other,
         }
@@ -105,7 +110,7 @@ fn render(form: &Form, error: Option<&ApiError>, report: Option<(&Report, &Sourc
     };
     layout(
         title,
-        Section::Validate,
+        super::VALIDATE,
         html! {
             (form_panel(form, error))
             @if let Some((report, source, size)) = report {

@@ -2,15 +2,15 @@
 //! which term, each node's height, and whether its signed block hashes agree with this node's.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
-use super::{Section, layout};
+use crate::console::layout;
+use crate::principal::{ReadLedger, Require};
 use crate::server::SharedState;
 
-pub(super) async fn page(State(state): State<SharedState>, headers: HeaderMap) -> Response {
-    let ledger = match super::ledger::guard(&state, &headers) {
+pub(super) async fn page(_: Require<ReadLedger>, State(state): State<SharedState>) -> Response {
+    let ledger = match super::console::ledger_of(&state) {
         Ok(l) => l,
         Err(r) => return *r,
     };
@@ -18,7 +18,7 @@ pub(super) async fn page(State(state): State<SharedState>, headers: HeaderMap) -
     let status = state.ledger.as_ref().and_then(|s| s.cluster()).map(|c| c.status());
     layout(
         "Network",
-        Section::Network,
+        super::NETWORK,
         html! {
             section.panel {
                 h1 { "Network" }

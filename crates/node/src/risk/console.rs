@@ -7,7 +7,7 @@
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use borderlink_model::Lane;
 use borderlink_risk::criterion::describe;
@@ -15,9 +15,11 @@ use borderlink_risk::{Assessment, RiskEngine};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Page, Section, layout};
-use crate::api::risk::{ModelInfo, authorize, now_iso, today};
+use super::api::risk;
+use super::service::ModelInfo;
+use crate::console::{Page, layout};
 use crate::error::{ApiError, ErrorCode};
+use crate::principal::{ChangeRisk, ReadRisk, Require};
 use crate::server::SharedState;
 
 const LANES: [Lane; 4] = [Lane::Red, Lane::Yellow, Lane::Blue, Lane::Green];
@@ -62,44 +64,41 @@ pub(super) struct OverrideForm {
     officer: String,
 }
 
-fn session_refused() -> Response {
-    Redirect::to("/login").into_response()
-}
-
 pub(super) async fn queue(
+    _: Require<ReadRisk>,
     State(state): State<SharedState>,
-    headers: HeaderMap,
     query: Result<Query<QueueQuery>, QueryRejection>,
 ) -> Response {
-    if authorize(&state, &headers).is_err() {
-        return session_refused();
-    }
     let q = query.map(|Query(q)| q).unwrap_or_default();
-    let engine = state.risk.engine();
+    let risk = match risk(&state) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let engine = risk.engine();
     render_queue(&engine, &q, None).into_response()
 }
 
 pub(super) async fn overrule(
+    _: Require<ChangeRisk>,
     State(state): State<SharedState>,
-    headers: HeaderMap,
     form: Result<Form<OverrideForm>, FormRejection>,
 ) -> Response {
-    if authorize(&state, &headers).is_err() {
-        return session_refused();
-    }
     let Form(f) = form.unwrap_or_default();
-    let mut engine = state.risk.engine();
+    let risk = match risk(&state) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let mut engine = risk.engine();
+    let at = risk.clock().now_iso();
     let result = match parse_lane(&f.lane) {
-        Some(lane) => {
-            engine.overrule(&f.declaration_id, lane, &f.reason, &f.officer, &now_iso()).map_err(ApiError::Risk)
-        }
+        Some(lane) => engine.overrule(&f.declaration_id, lane, &f.reason, &f.officer, &at).map_err(ApiError::Risk),
         None => Err(ApiError::BadRequest(format!("{:?} is not a lane", f.lane))),
     };
-    let result = result.and_then(|o| state.risk.record_override(&o).map(|()| o));
+    let result = result.and_then(|o| risk.record_override(&o).map(|()| o));
     match result {
         Ok(o) => {
             tracing::info!(declaration = %o.declaration_id, from = ?o.from, to = ?o.to, officer = %o.officer, "lane overruled");
-            Redirect::to(&format!("/risk?overruled={}", super::ledger::enc(&o.declaration_id))).into_response()
+            Redirect::to(&format!("/risk?overruled={}", crate::ledger::enc(&o.declaration_id))).into_response()
         }
         Err(e) => {
             let status = e.error_code().status();
@@ -119,7 +118,7 @@ fn render_queue(engine: &RiskEngine, q: &QueueQuery, error: Option<(&OverrideFor
     let model = engine.model().map(ModelInfo::of);
     layout(
         "Risk queue",
-        Section::Risk,
+        super::QUEUE,
         html! {
             section.panel {
                 h1 { "Risk queue" }
@@ -256,16 +255,17 @@ fn suggested(l: Lane) -> Lane {
     }
 }
 
-pub(super) async fn criteria(State(state): State<SharedState>, headers: HeaderMap) -> Response {
-    if authorize(&state, &headers).is_err() {
-        return session_refused();
-    }
-    let engine = state.risk.engine();
+pub(super) async fn criteria(_: Require<ReadRisk>, State(state): State<SharedState>) -> Response {
+    let risk = match risk(&state) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let engine = risk.engine();
     let set = engine.criteria();
-    let day = today();
+    let day = risk.clock().today();
     let page = layout(
         "Selectivity criteria",
-        Section::Criteria,
+        super::CRITERIA,
         html! {
             section.panel {
                 h1 { "Selectivity criteria" }

@@ -7,7 +7,8 @@ use axum::extract::{Query, State};
 use borderlink_model::Report;
 use serde::Deserialize;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, bytes_rejection};
+use crate::principal::{Public, Require};
 use crate::server::SharedState;
 use crate::{record_types, validation};
 
@@ -47,13 +48,14 @@ pub(super) struct ValidateQuery {
     )
 )]
 pub(super) async fn validate(
+    _: Require<Public>,
     State(state): State<SharedState>,
     query: Result<Query<ValidateQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Report>, ApiError> {
     let Query(query) = query?;
     let record_type = record_types::parse(query.record_type.as_deref())?;
-    let document = body.map_err(|r| super::bytes_rejection(r, state.max_body_bytes))?;
+    let document = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
     let report = validation::validate(document, record_type, state.max_body_bytes).await?;
     Ok(Json(report))
 }

@@ -4,35 +4,33 @@
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use borderlink_ledger::block::TxOutcome;
 use borderlink_ledger::tx::PayloadKind;
 use borderlink_ledger::{Ledger, RecordVersion};
+use borderlink_model::{AeoAuthorizationRecord, RecordType};
 use maud::{Markup, html};
-use serde::Deserialize;
 
-use super::{Page, Section, layout};
+use crate::console::{Section, layout};
+use crate::principal::{ReadLedger, Require};
 use crate::server::SharedState;
-use crate::session;
 
-/// The ledger, when the browser holds the console session; otherwise the response to send.
-pub(super) fn guard(state: &SharedState, headers: &HeaderMap) -> Result<Arc<Ledger>, Box<Response>> {
-    let Some(svc) = state.ledger.as_ref() else {
-        return Err(Box::new(layout(
-            "No ledger",
-            Section::Other,
-            html! { section.panel { h1 { "No ledger" } p { "This node runs without a ledger (validation only)." } } },
-        )
-        .with_status(StatusCode::NOT_FOUND)
-        .into_response()));
-    };
-    let ok = match (session::token(headers), state.console_token.as_deref()) {
-        (Some(t), Some(expected)) => session::same(&t, expected),
-        _ => false,
-    };
-    if ok { Ok(Arc::clone(svc.ledger())) } else { Err(Box::new(Redirect::to("/login").into_response())) }
+/// The ledger, or the page that says this node has none.
+pub(crate) fn ledger_of(state: &SharedState) -> Result<Arc<Ledger>, Box<Response>> {
+    match state.ledger.as_ref() {
+        Some(svc) => Ok(Arc::clone(svc.ledger())),
+        None => Err(Box::new(
+            layout(
+                "No ledger",
+                Section::OTHER,
+                html! { section.panel { h1 { "No ledger" } p { "This node runs without a ledger (validation only)." } } },
+            )
+            .with_status(StatusCode::NOT_FOUND)
+            .into_response(),
+        )),
+    }
 }
 
 /// Milliseconds since the epoch as `YYYY-MM-DD hh:mm:ss UTC`.
@@ -47,69 +45,6 @@ pub(crate) fn enc(id: &str) -> String {
 
 fn short(h: &str) -> &str {
     &h[..h.len().min(12)]
-}
-
-/// Query of `GET /login`.
-#[derive(Debug, Deserialize)]
-pub(super) struct LoginQuery {
-    token: Option<String>,
-}
-
-/// `GET /login`: the token form, or (with `?token=`) the login itself.
-pub(super) async fn login_page(State(state): State<SharedState>, Query(q): Query<LoginQuery>) -> Response {
-    match q.token {
-        Some(t) => login(&state, &t),
-        None => login_form(None).into_response(),
-    }
-}
-
-/// The login form's body.
-#[derive(Debug, Deserialize)]
-pub(super) struct LoginForm {
-    token: String,
-}
-
-/// `POST /login`.
-pub(super) async fn login_submit(State(state): State<SharedState>, Form(f): Form<LoginForm>) -> Response {
-    login(&state, &f.token)
-}
-
-fn login(state: &SharedState, token: &str) -> Response {
-    match state.console_token.as_deref() {
-        Some(expected) if session::same(token.trim(), expected) => {
-            let mut r = Redirect::to("/ledger").into_response();
-            let cookie = format!("{}={}; HttpOnly; SameSite=Strict; Path=/", session::COOKIE, token.trim());
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
-        }
-        Some(_) => login_form(Some("That console token is not this node's."))
-            .with_status(StatusCode::UNAUTHORIZED)
-            .into_response(),
-        None => login_form(Some("This node runs without a ledger: there is nothing to log in to."))
-            .with_status(StatusCode::NOT_FOUND)
-            .into_response(),
-    }
-}
-
-fn login_form(error: Option<&str>) -> Page {
-    layout(
-        "Log in",
-        Section::Other,
-        html! {
-            section.panel {
-                h1 { "Open the ledger console" }
-                p.lead { "The ledger holds shared border data: the console opens with this node's console token, printed when the node starts and kept in its data folder (" code { "console.token" } ")." }
-                @if let Some(e) = error { p.error role="alert" { (e) } }
-                form method="post" action="/login" {
-                    label for="token" { "Console token" }
-                    input #token type="password" name="token" autocomplete="off" required;
-                    button type="submit" { "Open" }
-                }
-            }
-        },
-    )
 }
 
 fn records_table(records: &[RecordVersion]) -> Markup {
@@ -133,8 +68,8 @@ fn records_table(records: &[RecordVersion]) -> Markup {
 }
 
 /// `GET /ledger`: the explorer's front page.
-pub(super) async fn explorer(State(state): State<SharedState>, headers: HeaderMap) -> Response {
-    let l = match guard(&state, &headers) {
+pub(super) async fn explorer(_: Require<ReadLedger>, State(state): State<SharedState>) -> Response {
+    let l = match ledger_of(&state) {
         Ok(l) => l,
         Err(r) => return *r,
     };
@@ -150,7 +85,7 @@ pub(super) async fn explorer(State(state): State<SharedState>, headers: HeaderMa
                 }
             }
         }
-        let records = l.list(None, 25).unwrap_or_default();
+        let records = l.list(None, 25);
         (
             l.genesis().consortium.clone(),
             l.chain_id().to_hex(),
@@ -162,12 +97,14 @@ pub(super) async fn explorer(State(state): State<SharedState>, headers: HeaderMa
         )
     })
     .await;
-    let Ok((consortium, chain, local, head, blocks, records, members)) = data else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "the ledger could not be read").into_response();
+    let (consortium, chain, local, head, blocks, records, members) = match data {
+        Ok((c, ch, lo, h, b, Ok(records), m)) => (c, ch, lo, h, b, records, m),
+        Ok((.., Err(e), _)) => return read_failed(&e.to_string()),
+        Err(e) => return read_failed(&e.to_string()),
     };
     layout(
         "Ledger",
-        Section::Ledger,
+        super::LEDGER,
         html! {
             section.panel {
                 h1 { "Ledger" }
@@ -219,31 +156,42 @@ pub(super) async fn explorer(State(state): State<SharedState>, headers: HeaderMa
 }
 
 /// `GET /ledger/blocks/{height}`.
-pub(super) async fn block(State(state): State<SharedState>, headers: HeaderMap, Path(height): Path<u64>) -> Response {
-    let l = match guard(&state, &headers) {
+pub(super) async fn block(
+    _: Require<ReadLedger>,
+    State(state): State<SharedState>,
+    Path(height): Path<u64>,
+) -> Response {
+    let l = match ledger_of(&state) {
         Ok(l) => l,
         Err(r) => return *r,
     };
-    let view = match crate::api::ledger::block_view(&l, height) {
+    let view = match super::views::block_view(&l, height) {
         Ok(v) => v,
-        Err(_) => return super::not_found(&format!("/ledger/blocks/{height}")).into_response(),
+        Err(crate::error::ApiError::BlockNotFound(_)) => {
+            return crate::console::message_page(
+                "No such block",
+                &format!("There is no block at height {height} yet."),
+            )
+            .with_status(StatusCode::NOT_FOUND)
+            .into_response();
+        }
+        Err(e) => return read_failed(&e.to_string()),
     };
-    let v = serde_json::to_value(&view).unwrap_or_default();
-    let h = &v["header"];
+    let h = &view.header;
     layout(
         &format!("Block {height}"),
-        Section::Ledger,
+        super::LEDGER,
         html! {
             section.panel {
                 h1 { "Block " (height) }
                 dl.facts #block-facts {
-                    dt { "Hash" } dd { code { (v["hash"].as_str().unwrap_or_default()) } }
-                    dt { "Previous hash" } dd { code { (h["prev_hash"].as_str().unwrap_or_default()) } }
-                    dt { "Transaction root" } dd { code { (h["tx_root"].as_str().unwrap_or_default()) } }
-                    dt { "Cut at" } dd { (fmt_ms(h["timestamp_ms"].as_i64().unwrap_or_default())) }
-                    dt { "Proposer" } dd { (h["proposer"].as_str().unwrap_or_default()) }
+                    dt { "Hash" } dd { code { (view.hash) } }
+                    dt { "Previous hash" } dd { code { (h.prev_hash.to_hex()) } }
+                    dt { "Transaction root" } dd { code { (h.tx_root.to_hex()) } }
+                    dt { "Cut at" } dd { (fmt_ms(h.timestamp_ms)) }
+                    dt { "Proposer" } dd { (h.proposer) }
                     dt { "Checkpoints" } dd {
-                        @for c in v["checkpoints"].as_array().into_iter().flatten() { span.badge { (c["member"].as_str().unwrap_or_default()) } " " }
+                        @for c in &view.checkpoints { span.badge { (c.member) } " " }
                     }
                 }
                 @if height > 1 { a href={"/ledger/blocks/" (height - 1)} { "← previous block" } " " }
@@ -254,17 +202,19 @@ pub(super) async fn block(State(state): State<SharedState>, headers: HeaderMap, 
                 table.data #transactions {
                     thead { tr { th { "#" } th { "Record" } th { "Type" } th { "Version" } th { "Kind" } th { "Submitter" } th { "Outcome" } } }
                     tbody {
-                        @for (i, t) in v["transactions"].as_array().into_iter().flatten().enumerate() {
+                        @for (i, t) in view.transactions.iter().enumerate() {
                             tr {
                                 td { (i) }
-                                td { a href={"/ledger/records/" (enc(t["record_id"].as_str().unwrap_or_default()))} { (t["record_id"].as_str().unwrap_or_default()) } }
-                                td { (t["record_type"].as_str().unwrap_or_default()) }
-                                td { (t["version"]) }
-                                td { (t["kind"].as_str().unwrap_or_default()) }
-                                td { (t["submitter"].as_str().unwrap_or_default()) }
+                                td { a href={"/ledger/records/" (enc(&t.record_id))} { (t.record_id) } }
+                                td { (t.record_type) }
+                                td { (t.version) }
+                                td { (kind_name(t.kind)) }
+                                td { (t.submitter) }
                                 td {
-                                    @if t["outcome"]["status"] == "valid" { span.badge.ok { "valid" } }
-                                    @else { span.badge.bad { "invalid: " (t["outcome"]["code"].as_str().unwrap_or_default()) } " " (t["outcome"]["reason"].as_str().unwrap_or_default()) }
+                                    @match &t.outcome {
+                                        TxOutcome::Valid => span.badge.ok { "valid" },
+                                        TxOutcome::Invalid { code, reason } => { span.badge.bad { "invalid: " (code) } " " (reason) }
+                                    }
                                 }
                             }
                         }
@@ -276,21 +226,57 @@ pub(super) async fn block(State(state): State<SharedState>, headers: HeaderMap, 
     .into_response()
 }
 
+/// How a transaction kind is named (as in the API).
+fn kind_name(k: borderlink_ledger::tx::TxKind) -> &'static str {
+    use borderlink_ledger::tx::TxKind;
+    match k {
+        TxKind::Put => "put",
+        TxKind::Erase => "erase",
+        TxKind::Governance => "governance",
+    }
+}
+
+/// How an AEO status is named (as in the record).
+fn status_name(s: borderlink_model::records::AeoStatus) -> &'static str {
+    use borderlink_model::records::AeoStatus;
+    match s {
+        AeoStatus::Active => "ACTIVE",
+        AeoStatus::Suspended => "SUSPENDED",
+        AeoStatus::Revoked => "REVOKED",
+    }
+}
+
+/// The page for a ledger that could not be read (logged: it is the node's failure, not the user's).
+fn read_failed(detail: &str) -> Response {
+    tracing::error!(error = %detail, "the console could not read the ledger");
+    crate::console::message_page("The ledger could not be read", detail)
+        .with_status(StatusCode::INTERNAL_SERVER_ERROR)
+        .into_response()
+}
+
 /// `GET /ledger/records/{id}`: a record's history.
-pub(super) async fn record(State(state): State<SharedState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let l = match guard(&state, &headers) {
+pub(super) async fn record(
+    _: Require<ReadLedger>,
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+) -> Response {
+    let l = match ledger_of(&state) {
         Ok(l) => l,
         Err(r) => return *r,
     };
     let id2 = id.clone();
     let versions = match tokio::task::spawn_blocking(move || l.history(&id2)).await {
         Ok(Ok(v)) if !v.is_empty() => v,
-        _ => return super::not_found(&format!("/ledger/records/{id}")).into_response(),
+        _ => {
+            return crate::console::message_page("No such record", &format!("There is no record {id} on this ledger."))
+                .with_status(StatusCode::NOT_FOUND)
+                .into_response();
+        }
     };
     let current = versions.iter().rev().find(|v| v.payload.is_some() || v.payload_kind == PayloadKind::Private);
     layout(
         &format!("Record {id}"),
-        Section::Ledger,
+        super::LEDGER,
         html! {
             section.panel {
                 h1 { "Record " (id) }
@@ -336,19 +322,26 @@ pub(super) async fn record(State(state): State<SharedState>, headers: HeaderMap,
 }
 
 /// `GET /aeo`: every AEO authorisation and its current status.
-pub(super) async fn aeo(State(state): State<SharedState>, headers: HeaderMap) -> Response {
-    let l = match guard(&state, &headers) {
+pub(super) async fn aeo(_: Require<ReadLedger>, State(state): State<SharedState>) -> Response {
+    let l = match ledger_of(&state) {
         Ok(l) => l,
         Err(r) => return *r,
     };
-    let records = tokio::task::spawn_blocking(move || l.list(Some("aeo-authorization"), 1000))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
+    let records =
+        match tokio::task::spawn_blocking(move || l.list(Some(RecordType::AeoAuthorization.name()), 1000)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return read_failed(&e.to_string()),
+            Err(e) => return read_failed(&e.to_string()),
+        };
+    // Private authorisations are listed without their content; a clear one that no longer reads
+    // as an authorisation is shown as such, never as an empty row.
+    let rows: Vec<(&RecordVersion, Option<Result<AeoAuthorizationRecord, String>>)> = records
+        .iter()
+        .map(|r| (r, r.payload.as_ref().map(|p| serde_json::from_value(p.clone()).map_err(|e| e.to_string()))))
+        .collect();
     layout(
         "AEO status",
-        Section::Aeo,
+        super::AEO,
         html! {
             section.panel {
                 h1 { "AEO status" }
@@ -357,20 +350,23 @@ pub(super) async fn aeo(State(state): State<SharedState>, headers: HeaderMap) ->
                     table.data #aeo {
                         thead { tr { th { "Authorisation" } th { "Holder" } th { "Trader id" } th { "Category" } th { "Issued by" } th { "Status" } th { "Since" } th { "Valid until" } th { "MRA programmes" } th { "Version" } } }
                         tbody {
-                            @for r in &records {
-                                @let p = r.payload.clone().unwrap_or_default();
-                                @let e = &p["ext"];
-                                @let status = e["status"].as_str().unwrap_or("private");
+                            @for (r, aeo) in &rows {
                                 tr {
                                     td { a href={"/ledger/records/" (enc(&r.record_id))} { (r.record_id) } }
-                                    td { (e["holder"]["Name"].as_str().unwrap_or("—")) }
-                                    td { (p["AuthorisationHolder"]["ID"].as_str().unwrap_or("—")) }
-                                    td { (p["AuthorisationHolder"]["CategoryCode"].as_str().unwrap_or("—")) }
-                                    td { (e["issuingAuthority"]["name"].as_str().unwrap_or("—")) " (" (e["issuingAuthority"]["countryCode"].as_str().unwrap_or("")) ")" }
-                                    td { span class={"badge status-" (status.to_lowercase())} { (status) } }
-                                    td { (e["statusChangedAt"].as_str().unwrap_or("—")) }
-                                    td { (e["validUntil"].as_str().unwrap_or("no end date")) }
-                                    td { (e["mraPartnerProgrammes"].as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                                    @match aeo {
+                                        Some(Ok(a)) => {
+                                            td { (a.ext.holder.name) }
+                                            td { (a.authorisation_holder.id.as_deref().unwrap_or("—")) }
+                                            td { (a.authorisation_holder.category_code.as_deref().unwrap_or("—")) }
+                                            td { (a.ext.issuing_authority.name) " (" (a.ext.issuing_authority.country_code) ")" }
+                                            td { span class={"badge status-" (status_name(a.ext.status).to_lowercase())} { (status_name(a.ext.status)) } }
+                                            td { (a.ext.status_changed_at) }
+                                            td { (a.ext.valid_until.as_deref().unwrap_or("no end date")) }
+                                            td { (a.ext.mra_partner_programmes.join(", ")) }
+                                        }
+                                        Some(Err(e)) => { td colspan="8" { "unreadable as an AEO authorisation: " (e) } }
+                                        None => { td colspan="8" { "private to " (r.recipients.join(", ")) } }
+                                    }
                                     td { (r.version) }
                                 }
                             }

@@ -3,13 +3,14 @@
 use borderlink_model::{RecordType, SCHEMA_VERSION};
 use maud::html;
 
-use super::{Page, Section, layout};
+use crate::console::{Page, layout};
+use crate::principal::{Public, Require};
 use crate::record_types;
 
-pub(super) async fn page() -> Page {
+pub(super) async fn page(_: Require<Public>) -> Page {
     layout(
         "Schemas",
-        Section::Schemas,
+        super::SCHEMAS,
         html! {
             section.panel {
                 h1 { "Schemas" }

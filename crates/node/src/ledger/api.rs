@@ -1,0 +1,402 @@
+//! The ledger API: submit signed transactions, read records, history, blocks and proofs, follow
+//! commits live, store and fetch off-chain objects.
+//!
+//! Every read here takes `Require<ReadLedger>` (a member's signed request or the operator's
+//! console session). Submissions are authenticated by the transaction's own signature, checked
+//! by validation on every node: the route itself is public.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use borderlink_ledger::blobs::BlobStore;
+use borderlink_ledger::{RecordVersion, Transaction, WireTransaction};
+use borderlink_model::RecordType;
+use serde::{Deserialize, Serialize};
+
+use super::views::{BlockView, NetworkView, block_view, network_view};
+use crate::error::{ApiError, bytes_rejection};
+use crate::ordering::LedgerService;
+use crate::principal::{Public, ReadLedger, Require, StoreBlobs};
+use crate::server::SharedState;
+
+pub(super) fn service(state: &SharedState) -> Result<&Arc<LedgerService>, ApiError> {
+    state.ledger.as_ref().ok_or(ApiError::LedgerDisabled)
+}
+
+/// The consortium as this node sees it: chain id, head, members with their public keys, and the
+/// Raft group when the ledger is replicated.
+#[utoipa::path(
+    get,
+    path = "/api/v1/network",
+    tag = "ledger",
+    responses(
+        (status = 200, description = "Consortium, chain id, head, members (with public keys), cluster", body = Object),
+        (status = 404, description = "This node runs without a ledger (`ledger_disabled`)", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn network(
+    _: Require<ReadLedger>,
+    State(state): State<SharedState>,
+) -> Result<Json<NetworkView>, ApiError> {
+    Ok(Json(network_view(service(&state)?)))
+}
+
+/// The reply to a committed submission.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SubmitReply {
+    /// The transaction id (SHA-256 of its signed body, hex).
+    tx_id: String,
+    /// The block that holds it.
+    height: u64,
+    /// Its position in the block.
+    index: u32,
+}
+
+/// Submits a signed transaction (wire JSON); answers `201` once it is durably committed.
+///
+/// The transaction carries its submitter's Ed25519 signature, which validation checks on every
+/// node: no request signature is needed. Submitting the same transaction again answers with the
+/// receipt of its first commit.
+#[utoipa::path(
+    post,
+    path = "/api/v1/transactions",
+    tag = "ledger",
+    request_body(description = "A signed transaction in its wire form (see docs/ledger-format.md)", content = Object),
+    responses(
+        (status = 201, description = "Committed", body = SubmitReply),
+        (status = 400, description = "Not a wire transaction, or malformed", body = crate::error::ErrorBody),
+        (status = 401, description = "The transaction's signature does not verify (`bad_signature`)", body = crate::error::ErrorBody),
+        (status = 403, description = "Not a member, suspended, or refused by the write policy", body = crate::error::ErrorBody),
+        (status = 409, description = "A replay or a version conflict", body = crate::error::ErrorBody),
+        (status = 413, description = "Larger than the node's body limit or the consortium's payload limit", body = crate::error::ErrorBody),
+        (status = 422, description = "The record is not valid", body = crate::error::ErrorBody),
+        (status = 503, description = "The consortium cannot commit now (`ordering_unavailable`)", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn submit(
+    _: Require<Public>,
+    State(state): State<SharedState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<SubmitReply>), ApiError> {
+    let body = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
+    let svc = service(&state)?;
+    let malformed = |detail: String| {
+        metrics::counter!("borderlink_ledger_transactions_rejected_total", "reason" => "malformed_transaction")
+            .increment(1);
+        ApiError::Tx(borderlink_ledger::TxError::Malformed(detail))
+    };
+    let wire: WireTransaction =
+        serde_json::from_slice(&body).map_err(|e| malformed(format!("the body is not a wire transaction: {e}")))?;
+    let tx = Transaction::from_wire(&wire).map_err(|e| malformed(e.to_string()))?;
+    let r = svc.submit(tx).await?;
+    Ok((StatusCode::CREATED, Json(SubmitReply { tx_id: r.tx_id.to_hex(), height: r.height, index: r.index })))
+}
+
+/// Query of `GET /api/v1/records`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// Only records of this type (`declaration`, `aeo-authorization`, …); `all` or absent for every type.
+    #[serde(rename = "type")]
+    record_type: Option<String>,
+    /// At most this many (50 by default, 1,000 at most).
+    limit: Option<usize>,
+}
+
+/// A list of records.
+#[derive(Debug, Serialize)]
+pub(crate) struct RecordList {
+    records: Vec<RecordVersion>,
+}
+
+/// Lists records, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/records",
+    tag = "ledger",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "`{\"records\": [...]}`: current versions, newest first", body = Object),
+        (status = 400, description = "Unknown record type or query parameter", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn list(
+    _: Require<ReadLedger>,
+    State(state): State<SharedState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<RecordList>, ApiError> {
+    let Query(q) = query?;
+    let l = Arc::clone(service(&state)?.ledger());
+    let limit = q.limit.unwrap_or(50).min(1000);
+    let record_type = match q.record_type.as_deref().map(str::trim) {
+        None | Some("" | "all") => None,
+        Some(name) => Some(RecordType::from_name(name).ok_or_else(|| ApiError::UnknownRecordType(name.to_owned()))?),
+    };
+    let records = tokio::task::spawn_blocking(move || l.list(record_type.map(RecordType::name), limit))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(RecordList { records }))
+}
+
+/// How current a read must be.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Consistency {
+    /// This node's copy as it is (the default).
+    #[default]
+    Local,
+    /// First wait until this node has applied everything the consortium committed before the
+    /// request.
+    Linearizable,
+}
+
+/// Query of reads that may ask for consistency with everything committed before them.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ReadQuery {
+    /// `local` (the default) or `linearizable`.
+    #[serde(default)]
+    #[param(inline)]
+    consistency: Consistency,
+}
+
+async fn read_consistency(svc: &LedgerService, q: &ReadQuery) -> Result<(), ApiError> {
+    match q.consistency {
+        Consistency::Local => Ok(()),
+        Consistency::Linearizable => svc.linearize().await.map_err(ApiError::Tx),
+    }
+}
+
+/// A record's current version.
+#[utoipa::path(
+    get,
+    path = "/api/v1/records/{id}",
+    tag = "ledger",
+    params(("id" = String, Path, description = "The record id"), ReadQuery),
+    responses(
+        (status = 200, description = "The current version (payload in clear, or its digest and recipients)", body = Object),
+        (status = 404, description = "No such record", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn record(
+    _: Require<ReadLedger>,
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    query: Result<Query<ReadQuery>, QueryRejection>,
+) -> Result<Json<RecordVersion>, ApiError> {
+    let Query(q) = query?;
+    let svc = service(&state)?;
+    read_consistency(svc, &q).await?;
+    svc.ledger().record(&id)?.map(Json).ok_or(ApiError::RecordNotFound(id))
+}
+
+/// Every version of a record.
+#[derive(Debug, Serialize)]
+pub(crate) struct History {
+    record_id: String,
+    versions: Vec<RecordVersion>,
+}
+
+/// Every version of a record: who changed what and when.
+#[utoipa::path(
+    get,
+    path = "/api/v1/records/{id}/history",
+    tag = "ledger",
+    params(("id" = String, Path, description = "The record id"), ReadQuery),
+    responses(
+        (status = 200, description = "`{\"record_id\", \"versions\": [...]}`, oldest first", body = Object),
+        (status = 404, description = "No such record", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn history(
+    _: Require<ReadLedger>,
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    query: Result<Query<ReadQuery>, QueryRejection>,
+) -> Result<Json<History>, ApiError> {
+    let Query(q) = query?;
+    let svc = service(&state)?;
+    read_consistency(svc, &q).await?;
+    let versions = svc.ledger().history(&id)?;
+    if versions.is_empty() {
+        return Err(ApiError::RecordNotFound(id));
+    }
+    Ok(Json(History { record_id: id, versions }))
+}
+
+/// A private record opened by this node, for a member among its recipients.
+#[utoipa::path(
+    get,
+    path = "/api/v1/records/{id}/private",
+    tag = "ledger",
+    params(("id" = String, Path, description = "The record id")),
+    responses(
+        (status = 200, description = "The record in clear", body = Object),
+        (status = 403, description = "The caller is not a recipient (`not_recipient`)", body = crate::error::ErrorBody),
+        (status = 404, description = "No such record", body = crate::error::ErrorBody),
+        (status = 410, description = "The record was erased", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn private(
+    who: Require<ReadLedger>,
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let l = service(&state)?.ledger();
+    let current = l.record(&id)?.ok_or_else(|| ApiError::RecordNotFound(id.clone()))?;
+    let member = who.principal.member().unwrap_or_default().to_owned();
+    if !current.recipients.contains(&member) {
+        return Err(ApiError::Ledger(borderlink_ledger::LedgerError::NotRecipient { record: id, member }));
+    }
+    let clear = l.read_private(&id, None)?;
+    let v = serde_json::from_slice(&clear)
+        .map_err(|e| ApiError::Internal(format!("private record {id} does not read as JSON: {e}")))?;
+    Ok(Json(v))
+}
+
+/// A block with its transactions, their outcomes and the checkpoints signed for it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/blocks/{height}",
+    tag = "ledger",
+    params(("height" = u64, Path, description = "The block height (1 is the first block)")),
+    responses(
+        (status = 200, description = "The block", body = Object),
+        (status = 404, description = "No block at this height", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn block(
+    _: Require<ReadLedger>,
+    State(state): State<SharedState>,
+    Path(height): Path<u64>,
+) -> Result<Json<BlockView>, ApiError> {
+    Ok(Json(block_view(service(&state)?.ledger(), height)?))
+}
+
+/// An offline-verifiable proof of a record's current version (`borderlink verify` checks it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/proofs/{id}",
+    tag = "ledger",
+    params(("id" = String, Path, description = "The record id")),
+    responses(
+        (status = 200, description = "The proof: record, Merkle path, block header, checkpoints", body = Object),
+        (status = 404, description = "No such record", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn proof(
+    _: Require<ReadLedger>,
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+) -> Result<Json<borderlink_ledger::proof::Proof>, ApiError> {
+    let l = service(&state)?.ledger();
+    match l.proof(&id) {
+        Err(borderlink_ledger::LedgerError::NotFound(_)) => Err(ApiError::RecordNotFound(id)),
+        other => Ok(Json(other?)),
+    }
+}
+
+/// Committed blocks as Server-Sent Events (`event: block`, `id:` the height).
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    tag = "ledger",
+    responses((status = 200, description = "An event stream: `block` events (height, hash, records), `lagged` when the stream skipped events, `error` when one could not be encoded", content_type = "text/event-stream", body = String))
+)]
+pub(crate) async fn events(
+    _: Require<ReadLedger>,
+    State(state): State<SharedState>,
+) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let rx = service(&state)?.subscribe();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        let event = match rx.recv().await {
+            Ok(ev) => match serde_json::to_string(&ev) {
+                Ok(data) => Event::default().event("block").id(ev.height.to_string()).data(data),
+                Err(e) => {
+                    tracing::error!(height = ev.height, error = %e, "a commit event could not be encoded");
+                    Event::default().event("error").data(format!("block {} could not be encoded", ev.height))
+                }
+            },
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                Event::default().event("lagged").data(n.to_string())
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(event), rx))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Where an off-chain object was stored.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct BlobReply {
+    /// Its SHA-256, hex: the digest an `off-chain` transaction carries.
+    sha256: String,
+    /// Its size in bytes.
+    size: usize,
+}
+
+fn blobs(state: &SharedState) -> Result<Arc<BlobStore>, ApiError> {
+    service(state)?;
+    state.service::<BlobStore>()
+}
+
+/// Stores a large object (scan, document) off-chain; the ledger then carries only its SHA-256
+/// (an `off-chain` transaction whose digest is this hash).
+#[utoipa::path(
+    put,
+    path = "/api/v1/blobs",
+    tag = "ledger",
+    request_body(description = "The object's bytes", content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "Stored", body = BlobReply),
+        (status = 413, description = "Larger than the node's body limit", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn put_blob(
+    _: Require<StoreBlobs>,
+    State(state): State<SharedState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<BlobReply>), ApiError> {
+    let body = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
+    let store = blobs(&state)?;
+    let size = body.len();
+    let h = tokio::task::spawn_blocking(move || store.put(&body))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok((StatusCode::CREATED, Json(BlobReply { sha256: h.to_hex(), size })))
+}
+
+/// An off-chain object, checked against its hash before it is sent.
+#[utoipa::path(
+    get,
+    path = "/api/v1/blobs/{sha256}",
+    tag = "ledger",
+    params(("sha256" = String, Path, description = "The object's SHA-256, hex")),
+    responses(
+        (status = 200, description = "The object's bytes", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, description = "Not a SHA-256 in hex", body = crate::error::ErrorBody),
+        (status = 404, description = "No such object here", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn get_blob(
+    _: Require<ReadLedger>,
+    State(state): State<SharedState>,
+    Path(hash): Path<String>,
+) -> Result<Vec<u8>, ApiError> {
+    let store = blobs(&state)?;
+    let h = borderlink_ledger::Hash::from_hex(&hash)
+        .ok_or_else(|| ApiError::BadRequest(format!("{hash} is not a SHA-256 in hex")))?;
+    tokio::task::spawn_blocking(move || store.get(&h))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??
+        .ok_or(ApiError::RecordNotFound(format!("blob {hash}")))
+}

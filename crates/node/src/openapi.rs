@@ -1,0 +1,189 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 description of the API, made from the routes.
+//!
+//! Each capability registers a handler and its OpenAPI path in one `routes!` call, wrapped in
+//! [`guarded`], which writes the route's permission into the operation: its security
+//! requirement (`member_signature`, `console_session`, or `{}` for anyone), its 401/403 answers
+//! and an `x-borderlink-permission` extension. The server assembles the document from exactly
+//! the routes it serves ([`crate::server`]), so the two cannot drift.
+//!
+//! The validation report is a model type described with schemars (the model knows nothing of
+//! HTTP or utoipa), so its schema and those it refers to are generated with schemars and written
+//! into `components/schemas`, where the paths' `$ref`s point.
+
+use std::sync::OnceLock;
+
+use axum::Json;
+use borderlink_model::Report;
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value};
+use utoipa::OpenApi;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr};
+use utoipa_axum::router::UtoipaMethodRouter;
+
+use crate::capability::CAPABILITIES;
+use crate::error::{ErrorBody, ErrorType};
+use crate::principal::Permission;
+use crate::server::SharedState;
+
+/// The security scheme of a member's signed request.
+pub(crate) const MEMBER_SIGNATURE: &str = "member_signature";
+/// The security scheme of the node operator's console session.
+pub(crate) const CONSOLE_SESSION: &str = "console_session";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Borderlink node API",
+        description = "Validate customs records against the Borderlink standardized dataset \
+                       (WCO Data Model), share them on the consortium's ledger with \
+                       offline-verifiable proofs, and score declarations for risk. Every error \
+                       body is `{code, type, message}` with a stable `code`. Each operation \
+                       names its security requirement: a member's signed request \
+                       (`Authorization: Borderlink member=…, ts=…, sig=…`, see \
+                       docs/ledger-format.md), the node operator's console session, or none."
+    ),
+    components(schemas(ErrorBody, ErrorType))
+)]
+struct ApiDoc;
+
+/// The document every router starts from: info, shared schemas, security schemes and the
+/// capabilities' tags.
+pub(crate) fn base() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        MEMBER_SIGNATURE,
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "Authorization",
+            "`Borderlink member=ID, ts=MILLISECONDS, sig=BASE64`: an Ed25519 signature by the \
+             member's key over the method, path and query, time and SHA-256 of the body \
+             (docs/ledger-format.md, \"Signed API requests\").",
+        ))),
+    );
+    components.add_security_scheme(
+        CONSOLE_SESSION,
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            crate::session::COOKIE,
+            "The node operator's console session, set by `POST /login` with the node's console token.",
+        ))),
+    );
+    doc.tags = Some(
+        CAPABILITIES
+            .iter()
+            .flat_map(|c| c.tags.iter())
+            .map(|(name, description)| {
+                utoipa::openapi::tag::TagBuilder::new().name(*name).description(Some(*description)).build()
+            })
+            .collect(),
+    );
+    doc
+}
+
+/// A route with its permission written into its OpenAPI operations.
+pub(crate) fn guarded<P: Permission>(mut route: UtoipaMethodRouter<SharedState>) -> UtoipaMethodRouter<SharedState> {
+    for item in route.1.paths.values_mut() {
+        for op in operations_mut(item) {
+            op.security = Some(match P::SCHEMES {
+                [] => vec![SecurityRequirement::default()],
+                schemes => schemes.iter().map(|s| SecurityRequirement::new(*s, std::iter::empty::<String>())).collect(),
+            });
+            op.extensions
+                .get_or_insert_with(Default::default)
+                .insert("x-borderlink-permission".into(), Value::String(P::NAME.into()));
+            if !P::SCHEMES.is_empty() {
+                add_error(op, "401", "No valid member signature or console session (`unauthenticated`)");
+                add_error(op, "403", "Authenticated, but this caller may not do this");
+            }
+        }
+    }
+    route
+}
+
+fn add_error(op: &mut Operation, status: &str, description: &str) {
+    op.responses.responses.entry(status.into()).or_insert_with(|| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorBody"))))
+                .build(),
+        )
+    });
+}
+
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.options, &mut item.head]
+        .into_iter()
+        .filter_map(Option::as_mut)
+}
+
+/// The methods a path item documents, upper case.
+pub(crate) fn methods(item: &PathItem) -> Vec<String> {
+    [
+        ("GET", &item.get),
+        ("PUT", &item.put),
+        ("POST", &item.post),
+        ("DELETE", &item.delete),
+        ("PATCH", &item.patch),
+        ("OPTIONS", &item.options),
+        ("HEAD", &item.head),
+    ]
+    .into_iter()
+    .filter(|(_, op)| op.is_some())
+    .map(|(m, _)| m.to_owned())
+    .collect()
+}
+
+/// The document, once the first router has been built from the capabilities.
+static DOCUMENT: OnceLock<Value> = OnceLock::new();
+
+/// Makes `doc` the served document (the first router built wins: every node of a process serves
+/// the same capabilities).
+pub(crate) fn publish(doc: utoipa::openapi::OpenApi) {
+    DOCUMENT.get_or_init(|| with_model_schemas(doc));
+}
+
+/// The OpenAPI document as JSON (shared with the console's API page).
+pub(crate) fn document() -> &'static Value {
+    static EMPTY: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get().unwrap_or_else(|| EMPTY.get_or_init(|| Value::Object(Map::new())))
+}
+
+fn with_model_schemas(doc: utoipa::openapi::OpenApi) -> Value {
+    let mut doc = serde_json::to_value(doc).unwrap_or_else(|e| {
+        // Serializing a value built by utoipa's own types cannot fail on data; if it ever does,
+        // serve a document that says so rather than crash the node.
+        tracing::error!(error = %e, "cannot serialize the OpenAPI document");
+        Value::Object(Map::new())
+    });
+    let mut generator = SchemaSettings::draft2020_12()
+        .for_serialize()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .into_generator();
+    // Registers `Report` (and everything it refers to) as definitions under components/schemas.
+    let _report_ref = generator.subschema_for::<Report>();
+    let definitions = generator.take_definitions(true);
+    if let Some(schemas) = doc
+        .as_object_mut()
+        .map(|root| root.entry("components").or_insert_with(|| Value::Object(Map::new())))
+        .and_then(Value::as_object_mut)
+        .map(|components| components.entry("schemas").or_insert_with(|| Value::Object(Map::new())))
+        .and_then(Value::as_object_mut)
+    {
+        schemas.extend(definitions);
+    }
+    doc
+}
+
+/// The OpenAPI document of this node's API.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object))
+)]
+pub(crate) async fn serve(_: crate::principal::Require<crate::principal::Public>) -> Json<&'static Value> {
+    Json(document())
+}

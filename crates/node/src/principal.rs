@@ -1,0 +1,345 @@
+//! Who is calling, as a type, and what a route needs of them, in its handler's signature.
+//!
+//! Authentication runs once per request, in [`identify`] (a middleware in front of every route):
+//! a console session cookie makes the caller the node's operator; an `Authorization: Borderlink
+//! member=…, ts=…, sig=…` header makes it the signing member once the signature (over method,
+//! path and query, time and body) verifies; anything else is anonymous. The result is a
+//! [`Principal`] in the request's extensions.
+//!
+//! Authorization is the extractor [`Require<P>`]: a handler that takes `Require<ReadLedger>`
+//! cannot run for a caller that [`ReadLedger`] does not allow, and the permission is visible in
+//! the route table's types. A route that anyone may call says so with `Require<Public>`.
+//!
+//! Invariant: a handler that reads or writes shared data takes a `Require<P>` with `P` other
+//! than [`Public`]; the route-enumeration test (`tests/it/routes.rs`) checks every documented
+//! route against anonymous, non-member and stale callers.
+
+use std::marker::PhantomData;
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::openapi::{CONSOLE_SESSION, MEMBER_SIGNATURE};
+use crate::server::{AppState, SharedState, is_api};
+
+/// The caller of a request, established once by [`identify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// Nobody authenticated.
+    Anonymous,
+    /// A consortium member, by a request signed with its member key.
+    Member {
+        /// The member id (e.g. `gb-hmrc`).
+        id: String,
+    },
+    /// The node's operator, by the console session; acts as the node's own member. On a node
+    /// without a ledger (validation only, loopback by default) there are no identities: whoever
+    /// reaches it operates it, with `member: None`.
+    Operator {
+        /// The node's member, when it keeps a ledger.
+        member: Option<String>,
+    },
+}
+
+impl Principal {
+    /// The member the caller acts as, if any.
+    pub fn member(&self) -> Option<&str> {
+        match self {
+            Principal::Anonymous => None,
+            Principal::Member { id } => Some(id),
+            Principal::Operator { member } => member.as_deref(),
+        }
+    }
+
+    /// A short name of the kind of caller, for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Principal::Anonymous => "anonymous",
+            Principal::Member { .. } => "member",
+            Principal::Operator { .. } => "operator",
+        }
+    }
+}
+
+/// What [`identify`] leaves in the request: the principal, or why a presented credential was
+/// refused (reported only by routes that need a principal).
+#[derive(Debug, Clone)]
+struct Identified {
+    principal: Principal,
+    refused: Option<String>,
+}
+
+/// Authenticates the request once and records the [`Principal`] for the route's extractor.
+///
+/// A signed request's body is part of what is signed, so it is read here (within the node's
+/// body limit) and handed on unchanged.
+pub(crate) async fn identify(State(state): State<SharedState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let (identified, body) = match authenticate(&state, &parts, body).await {
+        Ok(found) => found,
+        Err(refusal) => return refusal.into_response(),
+    };
+    if let Some(reason) = &identified.refused {
+        metrics::counter!("borderlink_auth_rejected_total").increment(1);
+        tracing::debug!(%reason, "credential refused");
+    }
+    parts.extensions.insert(identified);
+    next.run(Request::from_parts(parts, body)).await
+}
+
+async fn authenticate(state: &AppState, parts: &Parts, body: Body) -> Result<(Identified, Body), ApiError> {
+    let known = |principal| Identified { principal, refused: None };
+    let Some(ledger) = state.ledger.as_ref() else {
+        return Ok((known(Principal::Operator { member: None }), body));
+    };
+    let local = ledger.ledger().local_member().map(str::to_owned);
+    if let (Some(token), Some(expected)) = (crate::session::token(&parts.headers), state.console_token.as_deref())
+        && crate::session::same(&token, expected)
+    {
+        return Ok((known(Principal::Operator { member: local }), body));
+    }
+    let Some(header) = signed_header(&parts.headers) else {
+        return Ok((known(Principal::Anonymous), body));
+    };
+    let bytes = read_body(body, &parts.headers, state.max_body_bytes).await?;
+    let identified = match verify(state, header, &parts.method, &parts.uri, &bytes) {
+        Ok(id) => known(Principal::Member { id }),
+        Err(reason) => Identified { principal: Principal::Anonymous, refused: Some(reason) },
+    };
+    Ok((identified, Body::from(bytes)))
+}
+
+fn signed_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+}
+
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    if declared.is_some_and(|n: usize| n > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge { limit })
+}
+
+/// Verifies a member's request signature against its registered key and the node's clock.
+fn verify(
+    state: &AppState,
+    header: &str,
+    method: &Method,
+    uri: &axum::http::Uri,
+    body: &[u8],
+) -> Result<String, String> {
+    let ledger = state.ledger.as_ref().ok_or("this node runs without a ledger")?.ledger();
+    let req = borderlink_ledger::auth::SignedRequest::parse(header).map_err(|e| e.to_string())?;
+    let member = ledger
+        .members()
+        .into_iter()
+        .find(|m| m.id == req.member && m.status == borderlink_ledger::identity::MemberStatus::Active)
+        .ok_or_else(|| format!("{} is not an active member", req.member))?;
+    let key = member.verifying_key().map_err(|e| e.to_string())?;
+    let pq = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    req.verify(&key, method.as_str(), pq, body, state.clock.now_ms()).map_err(|e| e.to_string())?;
+    Ok(member.id)
+}
+
+/// A permission a route needs: a marker type whose [`Permission::allows`] decides.
+pub(crate) trait Permission: Send + Sync + 'static {
+    /// Its name, for refusals and the docs (`x-borderlink-permission` in the OpenAPI document).
+    const NAME: &'static str;
+    /// The OpenAPI security schemes that can carry it; none for a route anyone may call.
+    const SCHEMES: &'static [&'static str];
+    /// Whether `principal` has it on this node.
+    fn allows(principal: &Principal, state: &AppState) -> Result<(), ApiError>;
+}
+
+/// The route needs the caller to have `P`; the handler gets the [`Principal`].
+#[derive(Debug)]
+pub(crate) struct Require<P: Permission> {
+    pub(crate) principal: Principal,
+    _permission: PhantomData<fn() -> P>,
+}
+
+impl<P: Permission> FromRequestParts<SharedState> for Require<P> {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, Refusal> {
+        let identified = parts
+            .extensions
+            .get::<Identified>()
+            .cloned()
+            .unwrap_or(Identified { principal: Principal::Anonymous, refused: None });
+        let decision = match (&identified.principal, identified.refused) {
+            (Principal::Anonymous, Some(reason)) if P::NAME != Public::NAME => Err(ApiError::Unauthenticated(reason)),
+            (principal, _) => P::allows(principal, state),
+        };
+        match decision {
+            Ok(()) => Ok(Require { principal: identified.principal, _permission: PhantomData }),
+            Err(error) => Err(Refusal { console: !is_api(parts.uri.path()), error }),
+        }
+    }
+}
+
+/// A refused caller: the standard error body on the API, the login page or an explanation in
+/// the console.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    console: bool,
+    error: ApiError,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let status = self.error.error_code().status();
+        match (self.console, status) {
+            (false, _) => self.error.into_response(),
+            (true, StatusCode::UNAUTHORIZED) => Redirect::to("/login").into_response(),
+            (true, _) => {
+                crate::console::message_page("Not allowed", &self.error.to_string()).with_status(status).into_response()
+            }
+        }
+    }
+}
+
+/// A member's signed request or the operator's console session.
+const MEMBER_OR_OPERATOR: &[&str] = &[MEMBER_SIGNATURE, CONSOLE_SESSION];
+
+fn needs_member() -> ApiError {
+    ApiError::Unauthenticated(
+        "this endpoint needs a member's signed request (Authorization: Borderlink member=…, ts=…, sig=…) \
+         or the console session"
+            .into(),
+    )
+}
+
+/// Anyone, authenticated or not: health, validation, schemas, the OpenAPI document, the public
+/// console pages.
+#[derive(Debug)]
+pub(crate) struct Public;
+
+impl Permission for Public {
+    const NAME: &'static str = "public";
+    const SCHEMES: &'static [&'static str] = &[];
+    fn allows(_: &Principal, _: &AppState) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+/// Any authenticated consortium member or the node's operator.
+fn any_member(principal: &Principal) -> Result<(), ApiError> {
+    match principal {
+        Principal::Anonymous => Err(needs_member()),
+        Principal::Member { .. } | Principal::Operator { .. } => Ok(()),
+    }
+}
+
+/// Read the shared ledger: records, history, blocks, proofs, events, the network, blobs.
+#[derive(Debug)]
+pub(crate) struct ReadLedger;
+
+impl Permission for ReadLedger {
+    const NAME: &'static str = "read-ledger";
+    const SCHEMES: &'static [&'static str] = MEMBER_OR_OPERATOR;
+    fn allows(principal: &Principal, _: &AppState) -> Result<(), ApiError> {
+        any_member(principal)
+    }
+}
+
+/// Store an off-chain object (a scan, a document) whose hash a transaction will carry.
+#[derive(Debug)]
+pub(crate) struct StoreBlobs;
+
+impl Permission for StoreBlobs {
+    const NAME: &'static str = "store-blobs";
+    const SCHEMES: &'static [&'static str] = MEMBER_OR_OPERATOR;
+    fn allows(principal: &Principal, _: &AppState) -> Result<(), ApiError> {
+        any_member(principal)
+    }
+}
+
+/// Read risk data: the queue, criteria, the model, the training set; what-if scoring.
+#[derive(Debug)]
+pub(crate) struct ReadRisk;
+
+impl Permission for ReadRisk {
+    const NAME: &'static str = "read-risk";
+    const SCHEMES: &'static [&'static str] = MEMBER_OR_OPERATOR;
+    fn allows(principal: &Principal, _: &AppState) -> Result<(), ApiError> {
+        any_member(principal)
+    }
+}
+
+/// Change risk decisions and settings: overrides, inspection results, criteria, the model. The
+/// node's operator only (an officer's console session).
+#[derive(Debug)]
+pub(crate) struct ChangeRisk;
+
+impl Permission for ChangeRisk {
+    const NAME: &'static str = "change-risk";
+    const SCHEMES: &'static [&'static str] = &[CONSOLE_SESSION];
+    fn allows(principal: &Principal, _: &AppState) -> Result<(), ApiError> {
+        match principal {
+            Principal::Operator { .. } => Ok(()),
+            Principal::Anonymous => {
+                Err(ApiError::Unauthenticated("this change needs the console session (log in at /login)".into()))
+            }
+            Principal::Member { id } => {
+                Err(ApiError::Forbidden(format!("this change needs this node's console session, not member {id}")))
+            }
+        }
+    }
+}
+
+/// Operate this node (e.g. its fault switch): its console session, or its own member's signed
+/// request.
+#[derive(Debug)]
+pub(crate) struct OperateNode;
+
+impl Permission for OperateNode {
+    const NAME: &'static str = "operate-node";
+    const SCHEMES: &'static [&'static str] = MEMBER_OR_OPERATOR;
+    fn allows(principal: &Principal, state: &AppState) -> Result<(), ApiError> {
+        let local = state.ledger.as_ref().and_then(|l| l.ledger().local_member());
+        match principal {
+            Principal::Operator { .. } => Ok(()),
+            Principal::Member { id } if Some(id.as_str()) == local => Ok(()),
+            Principal::Member { id } => {
+                Err(ApiError::Forbidden(format!("only this node's operator may do this, not {id}")))
+            }
+            Principal::Anonymous => Err(needs_member()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principals_name_their_member() {
+        assert_eq!(Principal::Anonymous.member(), None);
+        assert_eq!(Principal::Member { id: "gb-hmrc".into() }.member(), Some("gb-hmrc"));
+        assert_eq!(Principal::Operator { member: None }.member(), None);
+        assert_eq!(Principal::Operator { member: Some("nl-dou".into()) }.kind(), "operator");
+    }
+
+    #[test]
+    fn anonymous_needs_a_member_and_members_cannot_change_risk() {
+        assert!(any_member(&Principal::Anonymous).is_err());
+        assert!(any_member(&Principal::Member { id: "x".into() }).is_ok());
+        let member = Principal::Member { id: "x".into() };
+        let state = AppState::bare(crate::DEFAULT_MAX_BODY_BYTES);
+        match ChangeRisk::allows(&member, &state) {
+            Err(e) => assert_eq!(e.error_code().status(), StatusCode::FORBIDDEN),
+            Ok(()) => panic!("a member may not change risk settings"),
+        }
+        match ChangeRisk::allows(&Principal::Anonymous, &state) {
+            Err(e) => assert_eq!(e.error_code().status(), StatusCode::UNAUTHORIZED),
+            Ok(()) => panic!("anonymous may not change risk settings"),
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The `risk` capability: risk management as the node runs it — every committed declaration
+//! assessed (lane, score, reasons) through its projection of the ledger, the risk queue,
+//! officers' overrides, inspection results fed back, the criteria and the model — over HTTP and
+//! in the console's Risk queue and Criteria pages. Its files live under `DATA/risk/`.
+
+mod api;
+mod console;
+mod projection;
+mod service;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use utoipa_axum::routes;
+
+use crate::capability::{Capability, NavEntry, OpenFuture, Startup};
+use crate::console::Section;
+use crate::openapi::guarded;
+use crate::principal::{ChangeRisk, ReadRisk};
+
+pub(crate) use service::code;
+
+/// The risk queue's navigation section.
+pub(crate) const QUEUE: Section = Section("risk");
+/// The criteria page's navigation section.
+pub(crate) const CRITERIA: Section = Section("criteria");
+
+pub(crate) const CAPABILITY: Capability = Capability {
+    name: "risk",
+    open,
+    api: || {
+        vec![
+            guarded::<ReadRisk>(routes!(api::score)),
+            guarded::<ReadRisk>(routes!(api::queue)),
+            guarded::<ChangeRisk>(routes!(api::overrule)),
+            guarded::<ChangeRisk>(routes!(api::inspection)),
+            guarded::<ReadRisk>(routes!(api::training_set)),
+            guarded::<ReadRisk>(routes!(api::criteria)),
+            guarded::<ChangeRisk>(routes!(api::put_criteria)),
+            guarded::<ReadRisk>(routes!(api::model)),
+            guarded::<ChangeRisk>(routes!(api::put_model)),
+        ]
+    },
+    console: || {
+        vec![
+            ("/risk", get(console::queue)),
+            ("/risk/override", post(console::overrule)),
+            ("/risk/criteria", get(console::criteria)),
+        ]
+    },
+    nav: &[
+        NavEntry { section: QUEUE, href: "/risk", label: "Risk queue" },
+        NavEntry { section: CRITERIA, href: "/risk/criteria", label: "Criteria" },
+    ],
+    tags: &[("risk", "Risk management: scores, lanes, the risk queue, overrides, criteria, the model")],
+};
+
+/// Opens the risk service from `DATA/risk/` and, on a ledger node, registers its projection.
+fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
+    Box::pin(async move {
+        let service = service::RiskService::open(&startup.config.data_dir, Arc::clone(&startup.clock));
+        if startup.ledger.is_some() {
+            startup.projections.push(Arc::new(projection::RiskProjection(Arc::clone(&service))));
+        }
+        startup.services.insert(service);
+        Ok(())
+    })
+}

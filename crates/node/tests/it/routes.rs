@@ -1,0 +1,212 @@
+//! The route table against the OpenAPI document, and every guarded route against callers it
+//! must refuse — walked from what the node reports it serves and what it documents, so that a
+//! route added later is checked without touching these tests.
+
+use std::collections::BTreeMap;
+
+use borderlink_ledger::identity::MemberKeys;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::ledger::{LedgerNode, start, test_consortium};
+use crate::test_node::client;
+
+const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
+
+/// A concrete path for a path pattern: every `{param}` replaced by a harmless value.
+fn concrete(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .map(|seg| match seg {
+            "{height}" => "1",
+            s if s.starts_with('{') => "no-such-thing",
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn openapi(n: &LedgerNode) -> Value {
+    let r = client().get(format!("{}/api/openapi.json", n.base)).send().await.expect("GET openapi.json");
+    assert_eq!(r.status(), 200);
+    r.json().await.expect("JSON")
+}
+
+/// Documented operations: (path, METHOD) → operation.
+fn operations(doc: &Value) -> BTreeMap<(String, String), Value> {
+    let mut out = BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for m in METHODS {
+            if let Some(op) = item.get(m) {
+                out.insert((path.clone(), m.to_uppercase()), op.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Whether an operation needs a principal: any security requirement that is not the empty one.
+fn guarded(op: &Value) -> bool {
+    let security = op["security"].as_array().expect("every operation states its security requirement");
+    !security.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+}
+
+async fn send(n: &LedgerNode, method: &str, path: &str, auth: Option<String>) -> (u16, Value) {
+    let method = Method::from_bytes(method.as_bytes()).expect("method");
+    let mut req = client().request(method.clone(), format!("{}{path}", n.base));
+    if method == Method::POST || method == Method::PUT {
+        req = req.body("{}");
+    }
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    let stream = r.headers().get("content-type").is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+    if stream {
+        // An event stream never ends: its answer is its status.
+        return (status, Value::Null);
+    }
+    let text = r.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn signed(keys: &MemberKeys, method: &str, path: &str, ts: i64) -> String {
+    let body: &[u8] = if method == "POST" || method == "PUT" { b"{}" } else { b"" };
+    borderlink_ledger::auth::authorization(keys, method, path, ts, body)
+}
+
+fn assert_error_body(body: &Value, context: &str) {
+    assert!(body["code"].is_string() && body["type"].is_string() && body["message"].is_string(), "{context}: {body}");
+    assert_eq!(body.as_object().map(|o| o.len()), Some(3), "{context}: only code, type and message: {body}");
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => collect_refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_served_route_is_documented_and_every_documented_route_is_served() {
+    let n = start().await;
+    let doc = openapi(&n).await;
+    let documented = operations(&doc);
+    let mut served = BTreeMap::new();
+    for r in &n.routes {
+        if r.api {
+            for m in &r.methods {
+                assert!(
+                    documented.contains_key(&(r.path.clone(), m.clone())),
+                    "{m} {} ({}) is served but not in /api/openapi.json",
+                    r.path,
+                    r.capability
+                );
+                served.insert((r.path.clone(), m.clone()), r.capability);
+            }
+        } else {
+            assert!(
+                r.path == "/api" || !r.path.starts_with("/api/"),
+                "console route {} sits under /api/, where only documented routes belong",
+                r.path
+            );
+        }
+    }
+    // The ledger API is documented too (it once was not).
+    for path in ["/api/v1/transactions", "/api/v1/records/{id}", "/api/v1/blocks/{height}", "/api/v1/proofs/{id}"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
+    }
+    let console_pages: Vec<&str> = n.routes.iter().filter(|r| !r.api).map(|r| r.path.as_str()).collect();
+    assert!(console_pages.contains(&"/api") && console_pages.contains(&"/risk"), "{console_pages:?}");
+    let member = &n.keys[0];
+    for ((path, method), op) in &documented {
+        assert!(served.contains_key(&(path.clone(), method.clone())), "{method} {path} is documented but not served");
+        assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} has no responses");
+        // Served for real: the router answers neither "no route" nor "wrong method".
+        let p = concrete(path);
+        let (status, body) = send(&n, method, &p, Some(signed(member, method, &p, now()))).await;
+        assert!(
+            body["code"] != "route_not_found" && body["code"] != "method_not_allowed" && status != 405,
+            "{method} {path} → {status} {body}"
+        );
+        // Methods the document does not list are refused as such.
+        for other in METHODS.map(str::to_uppercase) {
+            if !documented.contains_key(&(path.clone(), other.clone())) {
+                let (status, body) = send(&n, &other, &p, None).await;
+                assert_eq!(status, 405, "{other} {path} is not documented, yet answered {body}");
+            }
+        }
+    }
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(refs.iter().any(|r| r == "#/components/schemas/Report"));
+    for r in refs {
+        assert!(doc.pointer(r.trim_start_matches('#')).is_some(), "dangling $ref {r}");
+    }
+    for scheme in ["member_signature", "console_session"] {
+        assert!(doc["components"]["securitySchemes"].get(scheme).is_some(), "{scheme} is not described");
+    }
+}
+
+fn now() -> i64 {
+    borderlink_node::ordering::now_ms()
+}
+
+#[tokio::test]
+async fn every_guarded_route_refuses_anonymous_foreign_and_stale_callers() {
+    let n = start().await;
+    let doc = openapi(&n).await;
+    // Keys of another consortium: the same member ids with other keys, and an id no one has.
+    let other = tempfile::tempdir().expect("temporary directory");
+    let (_, foreign, _) = test_consortium(other.path());
+    let impostor = foreign[0].clone();
+    let mut stranger = foreign[1].clone();
+    stranger.member = "not-a-member".into();
+    let mut checked = 0;
+    for ((path, method), op) in operations(&doc) {
+        let public = !guarded(&op);
+        let permission = op["x-borderlink-permission"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(public, permission == "public", "{method} {path}: security and permission disagree");
+        if public {
+            continue;
+        }
+        for code in ["401", "403"] {
+            assert!(op["responses"].get(code).is_some(), "{method} {path} does not document {code}");
+        }
+        let p = concrete(&path);
+        let callers = [
+            ("anonymous", None),
+            ("a key that is not the member's", Some(signed(&impostor, &method, &p, now()))),
+            ("a member id that does not exist", Some(signed(&stranger, &method, &p, now()))),
+            ("a stale signature", Some(signed(&n.keys[0], &method, &p, now() - 3_600_000))),
+        ];
+        for (who, auth) in callers {
+            let (status, body) = send(&n, &method, &p, auth).await;
+            assert!(status == 401 || status == 403, "{method} {path} answered {status} to {who}: {body}");
+            assert_error_body(&body, &format!("{method} {path}, {who}"));
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} guarded operations were found");
+}
+
+#[tokio::test]
+async fn the_submission_route_is_guarded_by_the_transactions_own_signature() {
+    let n = start().await;
+    let other = tempfile::tempdir().expect("temporary directory");
+    let (_, foreign, _) = test_consortium(other.path());
+    // A transaction signed by a key that is not the submitter's registered key.
+    let mut tx = n.put(2, "declaration.json", "LRN-2026-000123", 1, 1);
+    tx.signature = foreign[2].sign(&tx.body_bytes);
+    let (status, body) = n.post(&tx).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("bad_signature")), "{body}");
+}
