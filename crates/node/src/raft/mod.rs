@@ -18,6 +18,9 @@
 //!   with its own blocks; a divergence is reported with its height ([`cluster`]).
 
 pub mod cluster;
+#[cfg(test)]
+#[allow(clippy::result_large_err)]
+mod conformance;
 // openraft's storage traits return its `StorageError` (224 bytes); the helpers return it too.
 #[allow(clippy::result_large_err)]
 pub(crate) mod log_store;
