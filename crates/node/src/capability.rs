@@ -109,6 +109,21 @@ impl Services {
     }
 }
 
+/// A capability's service as a handler argument: `Service(risk): Service<RiskService>`.
+#[derive(Debug)]
+pub(crate) struct Service<T>(pub(crate) Arc<T>);
+
+impl<T: Any + Send + Sync> axum::extract::FromRequestParts<SharedState> for Service<T> {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request_parts(
+        _: &mut axum::http::request::Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        state.service::<T>().map(Service)
+    }
+}
+
 /// Every navigation entry, in capability order.
 pub(crate) fn navigation() -> impl Iterator<Item = &'static NavEntry> {
     CAPABILITIES.iter().flat_map(|c| c.nav.iter())

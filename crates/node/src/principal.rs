@@ -216,17 +216,22 @@ fn needs_member() -> ApiError {
     )
 }
 
-/// Anyone, authenticated or not: health, validation, schemas, the OpenAPI document, the public
-/// console pages.
-#[derive(Debug)]
-pub(crate) struct Public;
+/// Declares a permission: a marker type, its name, the security schemes that carry it, and
+/// who has it.
+macro_rules! permission {
+    ($(#[$doc:meta])* $name:ident = $id:literal, $schemes:expr, |$p:pat_param, $s:pat_param| $allows:expr) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub(crate) struct $name;
 
-impl Permission for Public {
-    const NAME: &'static str = "public";
-    const SCHEMES: &'static [&'static str] = &[];
-    fn allows(_: &Principal, _: &AppState) -> Result<(), ApiError> {
-        Ok(())
-    }
+        impl Permission for $name {
+            const NAME: &'static str = $id;
+            const SCHEMES: &'static [&'static str] = $schemes;
+            fn allows($p: &Principal, $s: &AppState) -> Result<(), ApiError> {
+                $allows
+            }
+        }
+    };
 }
 
 /// Any authenticated consortium member or the node's operator.
@@ -237,79 +242,51 @@ fn any_member(principal: &Principal) -> Result<(), ApiError> {
     }
 }
 
-/// Read the shared ledger: records, history, blocks, proofs, events, the network, blobs.
-#[derive(Debug)]
-pub(crate) struct ReadLedger;
-
-impl Permission for ReadLedger {
-    const NAME: &'static str = "read-ledger";
-    const SCHEMES: &'static [&'static str] = MEMBER_OR_OPERATOR;
-    fn allows(principal: &Principal, _: &AppState) -> Result<(), ApiError> {
-        any_member(principal)
-    }
+permission! {
+    /// Anyone, authenticated or not: health, validation, schemas, the OpenAPI document, the
+    /// public console pages, and transaction submission (authenticated by the transaction's own
+    /// signature).
+    Public = "public", &[], |_, _| Ok(())
 }
 
-/// Store an off-chain object (a scan, a document) whose hash a transaction will carry.
-#[derive(Debug)]
-pub(crate) struct StoreBlobs;
-
-impl Permission for StoreBlobs {
-    const NAME: &'static str = "store-blobs";
-    const SCHEMES: &'static [&'static str] = MEMBER_OR_OPERATOR;
-    fn allows(principal: &Principal, _: &AppState) -> Result<(), ApiError> {
-        any_member(principal)
-    }
+permission! {
+    /// Read the shared ledger: records, history, blocks, proofs, events, the network, blobs.
+    ReadLedger = "read-ledger", MEMBER_OR_OPERATOR, |p, _| any_member(p)
 }
 
-/// Read risk data: the queue, criteria, the model, the training set; what-if scoring.
-#[derive(Debug)]
-pub(crate) struct ReadRisk;
-
-impl Permission for ReadRisk {
-    const NAME: &'static str = "read-risk";
-    const SCHEMES: &'static [&'static str] = MEMBER_OR_OPERATOR;
-    fn allows(principal: &Principal, _: &AppState) -> Result<(), ApiError> {
-        any_member(principal)
-    }
+permission! {
+    /// Store an off-chain object (a scan, a document) whose hash a transaction will carry.
+    StoreBlobs = "store-blobs", MEMBER_OR_OPERATOR, |p, _| any_member(p)
 }
 
-/// Change risk decisions and settings: overrides, inspection results, criteria, the model. The
-/// node's operator only (an officer's console session).
-#[derive(Debug)]
-pub(crate) struct ChangeRisk;
+permission! {
+    /// Read risk data: the queue, criteria, the model, the training set; what-if scoring.
+    ReadRisk = "read-risk", MEMBER_OR_OPERATOR, |p, _| any_member(p)
+}
 
-impl Permission for ChangeRisk {
-    const NAME: &'static str = "change-risk";
-    const SCHEMES: &'static [&'static str] = &[CONSOLE_SESSION];
-    fn allows(principal: &Principal, _: &AppState) -> Result<(), ApiError> {
-        match principal {
-            Principal::Operator { .. } => Ok(()),
-            Principal::Anonymous => {
-                Err(ApiError::Unauthenticated("this change needs the console session (log in at /login)".into()))
-            }
-            Principal::Member { id } => {
-                Err(ApiError::Forbidden(format!("this change needs this node's console session, not member {id}")))
-            }
+permission! {
+    /// Change risk decisions and settings: overrides, inspection results, criteria, the model.
+    /// The node's operator only (an officer's console session).
+    ChangeRisk = "change-risk", &[CONSOLE_SESSION], |p, _| match p {
+        Principal::Operator { .. } => Ok(()),
+        Principal::Anonymous => {
+            Err(ApiError::Unauthenticated("this change needs the console session (log in at /login)".into()))
+        }
+        Principal::Member { id } => {
+            Err(ApiError::Forbidden(format!("this change needs this node's console session, not member {id}")))
         }
     }
 }
 
-/// Operate this node (e.g. its fault switch): its console session, or its own member's signed
-/// request.
-#[derive(Debug)]
-pub(crate) struct OperateNode;
-
-impl Permission for OperateNode {
-    const NAME: &'static str = "operate-node";
-    const SCHEMES: &'static [&'static str] = MEMBER_OR_OPERATOR;
-    fn allows(principal: &Principal, state: &AppState) -> Result<(), ApiError> {
+permission! {
+    /// Operate this node (e.g. its fault switch): its console session, or its own member's
+    /// signed request.
+    OperateNode = "operate-node", MEMBER_OR_OPERATOR, |p, state| {
         let local = state.ledger.as_ref().and_then(|l| l.ledger().local_member());
-        match principal {
+        match p {
             Principal::Operator { .. } => Ok(()),
             Principal::Member { id } if Some(id.as_str()) == local => Ok(()),
-            Principal::Member { id } => {
-                Err(ApiError::Forbidden(format!("only this node's operator may do this, not {id}")))
-            }
+            Principal::Member { id } => Err(ApiError::Forbidden(format!("only this node's operator may do this, not {id}"))),
             Principal::Anonymous => Err(needs_member()),
         }
     }

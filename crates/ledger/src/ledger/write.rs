@@ -445,7 +445,12 @@ impl Ledger {
                     continue;
                 }
                 let mut list: Vec<Checkpoint> = match t.get(cp.height).map_err(db)? {
-                    Some(v) => serde_json::from_slice(v.value()).unwrap_or_default(),
+                    // An unreadable row is corruption to report, never a list to start again
+                    // (that would drop the checkpoints it held).
+                    Some(v) => serde_json::from_slice(v.value()).map_err(|e| LedgerError::Corrupt {
+                        height: Some(cp.height),
+                        detail: format!("checkpoints: {e}"),
+                    })?,
                     None => Vec::new(),
                 };
                 if list.iter().any(|c| c.member == cp.member) {

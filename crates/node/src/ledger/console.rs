@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use borderlink_ledger::block::TxOutcome;
@@ -17,19 +17,23 @@ use crate::console::{Section, layout};
 use crate::principal::{ReadLedger, Require};
 use crate::server::SharedState;
 
-/// The ledger, or the page that says this node has none.
-pub(crate) fn ledger_of(state: &SharedState) -> Result<Arc<Ledger>, Box<Response>> {
-    match state.ledger.as_ref() {
-        Some(svc) => Ok(Arc::clone(svc.ledger())),
-        None => Err(Box::new(
-            layout(
+/// The ledger as a console handler's argument; on a node without one, the page that says so.
+pub(crate) struct ConsoleLedger(pub(crate) Arc<Ledger>);
+
+impl axum::extract::FromRequestParts<SharedState> for ConsoleLedger {
+    type Rejection = Response;
+
+    async fn from_request_parts(_: &mut axum::http::request::Parts, state: &SharedState) -> Result<Self, Response> {
+        match state.ledger.as_ref() {
+            Some(svc) => Ok(ConsoleLedger(Arc::clone(svc.ledger()))),
+            None => Err(layout(
                 "No ledger",
                 Section::OTHER,
                 html! { section.panel { h1 { "No ledger" } p { "This node runs without a ledger (validation only)." } } },
             )
             .with_status(StatusCode::NOT_FOUND)
-            .into_response(),
-        )),
+            .into_response()),
+        }
     }
 }
 
@@ -68,11 +72,7 @@ fn records_table(records: &[RecordVersion]) -> Markup {
 }
 
 /// `GET /ledger`: the explorer's front page.
-pub(super) async fn explorer(_: Require<ReadLedger>, State(state): State<SharedState>) -> Response {
-    let l = match ledger_of(&state) {
-        Ok(l) => l,
-        Err(r) => return *r,
-    };
+pub(super) async fn explorer(_: Require<ReadLedger>, ConsoleLedger(l): ConsoleLedger) -> Response {
     let data = tokio::task::spawn_blocking(move || {
         let head = l.head();
         let mut blocks = Vec::new();
@@ -158,13 +158,9 @@ pub(super) async fn explorer(_: Require<ReadLedger>, State(state): State<SharedS
 /// `GET /ledger/blocks/{height}`.
 pub(super) async fn block(
     _: Require<ReadLedger>,
-    State(state): State<SharedState>,
+    ConsoleLedger(l): ConsoleLedger,
     Path(height): Path<u64>,
 ) -> Response {
-    let l = match ledger_of(&state) {
-        Ok(l) => l,
-        Err(r) => return *r,
-    };
     let view = match super::views::block_view(&l, height) {
         Ok(v) => v,
         Err(crate::error::ApiError::BlockNotFound(_)) => {
@@ -257,13 +253,9 @@ fn read_failed(detail: &str) -> Response {
 /// `GET /ledger/records/{id}`: a record's history.
 pub(super) async fn record(
     _: Require<ReadLedger>,
-    State(state): State<SharedState>,
+    ConsoleLedger(l): ConsoleLedger,
     Path(id): Path<String>,
 ) -> Response {
-    let l = match ledger_of(&state) {
-        Ok(l) => l,
-        Err(r) => return *r,
-    };
     let id2 = id.clone();
     let versions = match tokio::task::spawn_blocking(move || l.history(&id2)).await {
         Ok(Ok(v)) if !v.is_empty() => v,
@@ -322,11 +314,7 @@ pub(super) async fn record(
 }
 
 /// `GET /aeo`: every AEO authorisation and its current status.
-pub(super) async fn aeo(_: Require<ReadLedger>, State(state): State<SharedState>) -> Response {
-    let l = match ledger_of(&state) {
-        Ok(l) => l,
-        Err(r) => return *r,
-    };
+pub(super) async fn aeo(_: Require<ReadLedger>, ConsoleLedger(l): ConsoleLedger) -> Response {
     let records =
         match tokio::task::spawn_blocking(move || l.list(Some(RecordType::AeoAuthorization.name()), 1000)).await {
             Ok(Ok(r)) => r,

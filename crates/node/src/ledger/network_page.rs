@@ -9,11 +9,11 @@ use crate::console::layout;
 use crate::principal::{ReadLedger, Require};
 use crate::server::SharedState;
 
-pub(super) async fn page(_: Require<ReadLedger>, State(state): State<SharedState>) -> Response {
-    let ledger = match super::console::ledger_of(&state) {
-        Ok(l) => l,
-        Err(r) => return *r,
-    };
+pub(super) async fn page(
+    _: Require<ReadLedger>,
+    super::console::ConsoleLedger(ledger): super::console::ConsoleLedger,
+    State(state): State<SharedState>,
+) -> Response {
     let head = ledger.head();
     let status = state.ledger.as_ref().and_then(|s| s.cluster()).map(|c| c.status());
     layout(

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::service::{ModelInfo, RiskService};
+use crate::capability::Service;
 use crate::error::{ApiError, bytes_rejection};
 use crate::principal::{ChangeRisk, ReadRisk, Require};
 use crate::server::SharedState;
@@ -107,11 +108,10 @@ pub(crate) struct QueueQuery {
 )]
 pub(crate) async fn queue(
     _: Require<ReadRisk>,
-    State(state): State<SharedState>,
+    Service(risk): Service<RiskService>,
     query: Result<Query<QueueQuery>, QueryRejection>,
 ) -> Result<Json<Vec<Assessment>>, ApiError> {
     let Query(q) = query?;
-    let risk = risk(&state)?;
     let engine = risk.engine();
     let list = engine
         .queue()
@@ -153,11 +153,10 @@ pub(crate) struct OverrideRequest {
 )]
 pub(crate) async fn overrule(
     _: Require<ChangeRisk>,
-    State(state): State<SharedState>,
+    Service(risk): Service<RiskService>,
     body: Result<Json<OverrideRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Override>, ApiError> {
     let Json(r) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let risk = risk(&state)?;
     let at = risk.clock().now_iso();
     let o = risk.engine().overrule(&r.declaration_id, r.lane, &r.reason, &r.officer, &at).map_err(ApiError::Risk)?;
     risk.record_override(&o)?;
@@ -202,10 +201,10 @@ pub(crate) async fn inspection(
 )]
 pub(crate) async fn training_set(
     _: Require<ReadRisk>,
-    State(state): State<SharedState>,
+    Service(risk): Service<RiskService>,
 ) -> Result<([(axum::http::header::HeaderName, &'static str); 1], Vec<u8>), ApiError> {
     let mut csv = Vec::new();
-    let rows = risk(&state)?.engine().write_training_set(&mut csv).map_err(ApiError::Risk)?;
+    let rows = risk.engine().write_training_set(&mut csv).map_err(ApiError::Risk)?;
     tracing::info!(rows, "risk training set exported");
     Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv))
 }
@@ -219,9 +218,9 @@ pub(crate) async fn training_set(
 )]
 pub(crate) async fn criteria(
     _: Require<ReadRisk>,
-    State(state): State<SharedState>,
+    Service(risk): Service<RiskService>,
 ) -> Result<Json<CriteriaSet>, ApiError> {
-    Ok(Json(risk(&state)?.engine().criteria().clone()))
+    Ok(Json(risk.engine().criteria().clone()))
 }
 
 /// Replaces the criteria (refused when a criterion names an unknown list or feature, or a date
@@ -256,8 +255,11 @@ pub(crate) async fn put_criteria(
         (status = 404, description = "No model is active: lanes come from criteria and random selection", body = crate::error::ErrorBody),
     )
 )]
-pub(crate) async fn model(_: Require<ReadRisk>, State(state): State<SharedState>) -> Result<Json<ModelInfo>, ApiError> {
-    risk(&state)?.engine().model().map(|m| Json(ModelInfo::of(m))).ok_or(ApiError::NoRiskModel)
+pub(crate) async fn model(
+    _: Require<ReadRisk>,
+    Service(risk): Service<RiskService>,
+) -> Result<Json<ModelInfo>, ApiError> {
+    risk.engine().model().map(|m| Json(ModelInfo::of(m))).ok_or(ApiError::NoRiskModel)
 }
 
 /// Activates a model file written by `borderlink risk train`; a model for another feature set

@@ -5,8 +5,8 @@
 //! refused override (no reason) comes back as the queue with the error shown and status 422.
 
 use axum::Form;
+use axum::extract::Query;
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use borderlink_model::Lane;
@@ -15,12 +15,11 @@ use borderlink_risk::{Assessment, RiskEngine};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::api::risk;
-use super::service::ModelInfo;
+use super::service::{ModelInfo, RiskService};
+use crate::capability::Service;
 use crate::console::{Page, layout};
 use crate::error::{ApiError, ErrorCode};
 use crate::principal::{ChangeRisk, ReadRisk, Require};
-use crate::server::SharedState;
 
 const LANES: [Lane; 4] = [Lane::Red, Lane::Yellow, Lane::Blue, Lane::Green];
 
@@ -66,28 +65,20 @@ pub(super) struct OverrideForm {
 
 pub(super) async fn queue(
     _: Require<ReadRisk>,
-    State(state): State<SharedState>,
+    Service(risk): Service<RiskService>,
     query: Result<Query<QueueQuery>, QueryRejection>,
 ) -> Response {
     let q = query.map(|Query(q)| q).unwrap_or_default();
-    let risk = match risk(&state) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
     let engine = risk.engine();
     render_queue(&engine, &q, None).into_response()
 }
 
 pub(super) async fn overrule(
     _: Require<ChangeRisk>,
-    State(state): State<SharedState>,
+    Service(risk): Service<RiskService>,
     form: Result<Form<OverrideForm>, FormRejection>,
 ) -> Response {
     let Form(f) = form.unwrap_or_default();
-    let risk = match risk(&state) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
     let mut engine = risk.engine();
     let at = risk.clock().now_iso();
     let result = match parse_lane(&f.lane) {
@@ -255,11 +246,7 @@ fn suggested(l: Lane) -> Lane {
     }
 }
 
-pub(super) async fn criteria(_: Require<ReadRisk>, State(state): State<SharedState>) -> Response {
-    let risk = match risk(&state) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
+pub(super) async fn criteria(_: Require<ReadRisk>, Service(risk): Service<RiskService>) -> Response {
     let engine = risk.engine();
     let set = engine.criteria();
     let day = risk.clock().today();

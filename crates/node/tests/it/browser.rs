@@ -130,6 +130,22 @@ pub(crate) async fn connect(driver: &Chromedriver, profile: &Path) -> Client {
         .unwrap_or_else(|e| panic!("cannot open a Chromium session through chromedriver: {e}"))
 }
 
+/// Runs `drive` in a fresh headless Chromium session with its own profile, closes the session
+/// whatever happened (so that Chromium exits even when an assertion fails), and returns what
+/// `drive` returned — or fails the test with the browser's error.
+pub(crate) async fn in_browser<T, Fut>(drive: impl FnOnce(Client) -> Fut) -> T
+where
+    Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+{
+    let driver = Chromedriver::start();
+    driver.wait_ready().await;
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let browser = connect(&driver, &scratch.path().join("chromium-profile")).await;
+    let result = drive(browser.clone()).await;
+    let _ = browser.close().await;
+    result.unwrap_or_else(|e| panic!("driving the console in Chromium failed: {e}"))
+}
+
 /// What the page showed after the upload.
 #[derive(Debug)]
 struct Shown {
@@ -160,21 +176,12 @@ async fn upload_and_read_report(
 #[tokio::test]
 async fn uploaded_invalid_declaration_shows_the_country_error() {
     let node = TestNode::start().await;
-    let driver = Chromedriver::start();
-    driver.wait_ready().await;
-
     let scratch = tempfile::tempdir().expect("temporary directory");
     let file = scratch.path().join("invalid-declaration.json");
     let document = serde_json::to_vec_pretty(&samples::declaration_with_unknown_origin()).expect("JSON");
     std::fs::write(&file, document).expect("write the document");
-    let profile = scratch.path().join("chromium-profile");
-
-    let browser = connect(&driver, &profile).await;
-    let shown = upload_and_read_report(&browser, &node.url(""), &file).await;
-    // Close the session before asserting, so that Chromium exits even when an assertion fails.
-    let _ = browser.close().await;
-    let shown = shown.unwrap_or_else(|e| panic!("driving the console failed: {e}"));
-
+    let base = node.url("");
+    let shown = in_browser(|b| async move { upload_and_read_report(&b, &base, &file).await }).await;
     let classes: Vec<&str> = shown.status_class.split_whitespace().collect();
     assert!(classes.contains(&"invalid") && !classes.contains(&"valid"), "status classes: {classes:?}");
     assert!(
@@ -201,13 +208,8 @@ async fn read_api_reference(browser: &Client, base: &str) -> Result<(Vec<String>
 #[tokio::test]
 async fn the_interactive_api_reference_renders_every_route_with_its_security() {
     let node = TestNode::start().await;
-    let driver = Chromedriver::start();
-    driver.wait_ready().await;
-    let scratch = tempfile::tempdir().expect("temporary directory");
-    let browser = connect(&driver, &scratch.path().join("chromium-profile")).await;
-    let shown = read_api_reference(&browser, &node.url("")).await;
-    let _ = browser.close().await;
-    let (paths, locks) = shown.unwrap_or_else(|e| panic!("the API reference did not render: {e}"));
+    let base = node.url("");
+    let (paths, locks) = in_browser(|b| async move { read_api_reference(&b, &base).await }).await;
     let doc: serde_json::Value =
         client().get(node.url("/api/openapi.json")).send().await.expect("GET").json().await.expect("JSON");
     let documented = doc["paths"].as_object().map(|p| p.len()).unwrap_or_default();

@@ -12,7 +12,7 @@ use borderlink_node::{ClusterSection, Config, LedgerConfig, LedgerService};
 use fantoccini::{Client, Locator};
 use tokio::sync::oneshot;
 
-use crate::browser::{Chromedriver, TIMEOUT, connect};
+use crate::browser::{TIMEOUT, in_browser};
 use crate::samples;
 
 /// Six free consecutive ports.
@@ -136,13 +136,8 @@ async fn the_network_page_shows_leader_heights_and_checkpoint_agreement() {
         .submit(Transaction::sign(body, payload, vec![], &three.keys))
         .await
         .expect("committed");
-    let driver = Chromedriver::start();
-    driver.wait_ready().await;
-    let scratch = tempfile::tempdir().expect("temporary directory");
-    let browser = connect(&driver, &scratch.path().join("chromium-profile")).await;
-    let result = drive(&browser, &three, receipt.height).await;
-    let _ = browser.close().await;
-    result.unwrap_or_else(|e| panic!("driving the network page failed: {e}"));
+    let (three_ref, height) = (&three, receipt.height);
+    in_browser(|b| async move { drive(&b, three_ref, height).await }).await;
     for s in three.stops {
         let _ = s.send(());
     }

@@ -10,7 +10,7 @@ use borderlink_risk::{History, Item, Replay};
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
-use crate::browser::{Chromedriver, TIMEOUT, connect};
+use crate::browser::{TIMEOUT, in_browser};
 use crate::samples;
 use crate::test_node::{TestNode, client};
 
@@ -222,13 +222,7 @@ async fn drive(browser: &Client, base: &str) -> Result<(), fantoccini::error::Cm
 async fn the_risk_queue_works_in_the_browser() {
     let node = TestNode::start().await;
     setup(&node).await;
-    let driver = Chromedriver::start();
-    driver.wait_ready().await;
-    let scratch = tempfile::tempdir().expect("temporary directory");
-    let browser = connect(&driver, &scratch.path().join("chromium-profile")).await;
-    let result = drive(&browser, &node.url("")).await;
-    // Close the session before asserting, so that Chromium exits even when an assertion fails.
-    let _ = browser.close().await;
-    result.unwrap_or_else(|e| panic!("driving the risk console failed: {e}"));
+    let base = node.url("");
+    in_browser(|b| async move { drive(&b, &base).await }).await;
     node.stop().await;
 }
