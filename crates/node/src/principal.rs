@@ -260,8 +260,20 @@ permission! {
 }
 
 permission! {
-    /// Read risk data: the queue, criteria, the model, the training set; what-if scoring.
-    ReadRisk = "read-risk", MEMBER_OR_OPERATOR, |p, _| any_member(p)
+    /// Read risk data — the queue, criteria, the model, the training set — and what-if scoring:
+    /// a customs role (a customs administration's member, or this node's operator), never a
+    /// trader, who would learn how others are selected.
+    ReadRisk = "read-risk", MEMBER_OR_OPERATOR, |p, state| match p {
+        Principal::Operator { .. } => Ok(()),
+        Principal::Anonymous => Err(needs_member()),
+        Principal::Member { id } => {
+            let role = state.ledger.as_ref().and_then(|l| l.ledger().members().into_iter().find(|m| &m.id == id));
+            match role.map(|m| m.role) {
+                Some(borderlink_ledger::identity::Role::Customs) => Ok(()),
+                _ => Err(ApiError::Forbidden(format!("risk data is for customs administrations; {id} is not one"))),
+            }
+        }
+    }
 }
 
 permission! {

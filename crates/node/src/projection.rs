@@ -29,6 +29,8 @@ pub(crate) struct Committed<'a> {
     pub(crate) record_type: RecordType,
     /// Its id.
     pub(crate) record_id: &'a str,
+    /// The version committed.
+    pub(crate) version: u64,
     /// The block that committed it.
     pub(crate) height: u64,
     /// The record, as committed.
@@ -145,7 +147,8 @@ fn catch_up(ledger: &Ledger, progress: &Progress, projections: &[Arc<dyn Project
                     continue;
                 }
             };
-            let record = Committed { record_type, record_id: &body.record_id, height, payload: &payload };
+            let record =
+                Committed { record_type, record_id: &body.record_id, version: body.version, height, payload: &payload };
             for p in wanted {
                 p.apply(&record);
             }

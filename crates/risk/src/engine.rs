@@ -12,9 +12,10 @@
 use std::collections::{HashMap, VecDeque};
 
 use borderlink_model::records::InspectionOutcome;
-use borderlink_model::{DeclarationRecord, InspectionResultRecord, Lane};
+use borderlink_model::{AeoAuthorizationRecord, DeclarationRecord, InspectionResultRecord, Lane};
 use serde::{Deserialize, Serialize};
 
+use crate::aeo::AeoRegister;
 use crate::criterion::{CriteriaSet, Fired};
 use crate::error::RiskError;
 use crate::features::{self, FeatureVector};
@@ -88,6 +89,9 @@ pub struct Assessment {
     /// The officer's override, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overridden: Option<Override>,
+    /// The ledger version of the declaration that was scored (0: a what-if, never committed).
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl Assessment {
@@ -126,7 +130,8 @@ pub struct EngineConfig {
     /// Lane policy.
     #[serde(default)]
     pub lanes: LanePolicy,
-    /// Assessments kept in the queue (oldest dropped first); 0 means 10,000.
+    /// Closed assessments kept in the queue (the oldest closed one dropped first: inspected, or
+    /// released green or blue); 0 means 10,000. Open red and yellow ones are never dropped.
     #[serde(default)]
     pub queue_capacity: usize,
 }
@@ -146,6 +151,8 @@ pub struct RiskEngine {
     index: HashMap<String, Pending>,
     capacity: usize,
     feedback: Vec<FeedbackRow>,
+    /// The AEO register as this administration reads it.
+    aeo: AeoRegister,
 }
 
 impl std::fmt::Debug for RiskEngine {
@@ -204,6 +211,7 @@ impl Default for RiskEngine {
             serial: 0,
             index: HashMap::new(),
             capacity: 10_000,
+            aeo: AeoRegister::default(),
             feedback: Vec::new(),
         }
     }
@@ -224,6 +232,7 @@ impl RiskEngine {
             serial: 0,
             index: HashMap::new(),
             capacity: if config.queue_capacity == 0 { 10_000 } else { config.queue_capacity },
+            aeo: AeoRegister::default(),
             feedback: Vec::new(),
         })
     }
@@ -292,16 +301,84 @@ impl RiskEngine {
             .collect()
     }
 
-    /// Scores a declaration, decides its lane, queues it and adds it to the history. A
-    /// declaration already assessed is returned as it was (the history counts it once).
+    /// The administration this engine works for (its country), which decides whose AEO
+    /// authorisations count (see [`AeoRegister`]).
+    pub fn set_administration(&mut self, country: Option<&str>) {
+        self.aeo = AeoRegister::new(country);
+    }
+
+    /// Keeps an AEO authorisation in the register and updates its holder's status.
+    pub fn record_aeo(&mut self, authorisation: &AeoAuthorizationRecord) {
+        let trader = self.aeo.record(authorisation);
+        let status = self.aeo.status(&trader);
+        self.history.set_aeo_status(&trader, status);
+    }
+
+    /// Scores a declaration as if it were lodged now, without changing anything: not queued,
+    /// not in the history, not in the criteria's hit rates, not moving the lane quotas.
+    pub fn what_if(&self, record: &DeclarationRecord, today: Day) -> Assessment {
+        let scored = self.score_items(record, today);
+        let mut selector = self.selector.clone();
+        let (assessment, _) = self.decide(&scored, today, 0, &mut selector);
+        assessment
+    }
+
+    /// Scores version 1 of a committed declaration (see [`RiskEngine::assess_version`]).
     pub fn assess(&mut self, record: &DeclarationRecord, today: Day) -> Assessment {
+        self.assess_version(record, 1, today)
+    }
+
+    /// Scores a committed declaration, decides its lane, queues it and adds it to the history.
+    /// The same or an older version of a declaration already assessed is returned as it was;
+    /// a newer version is scored again from its own content and replaces the assessment (the
+    /// history counts the declaration once; an override of the older content no longer holds).
+    pub fn assess_version(&mut self, record: &DeclarationRecord, version: u64, today: Day) -> Assessment {
         let scored = self.score_items(record, today);
         let declaration_id = scored.first().map(|s| s.1.declaration_id.clone()).unwrap_or_default();
-        if !declaration_id.is_empty()
-            && let Some(prev) = self.assessments.get(&declaration_id)
+        let previous = self.assessments.get(&declaration_id).filter(|_| !declaration_id.is_empty());
+        if let Some(prev) = previous
+            && prev.version >= version
         {
             return prev.clone();
         }
+        let again = previous.is_some();
+        let mut selector = std::mem::take(&mut self.selector);
+        let (assessment, random) = self.decide(&scored, today, version, &mut selector);
+        self.selector = selector;
+        let reference = if declaration_id.is_empty() {
+            format!("{}/{}/#{}", assessment.office, assessment.day, self.serial)
+        } else {
+            declaration_id.clone()
+        };
+        let mut pending = Pending { items: Vec::with_capacity(scored.len()), fired: Vec::new(), random };
+        pending.fired = assessment.criteria.iter().map(|c| c.id.clone()).collect();
+        for (_, item, keys, x) in scored {
+            if !again {
+                self.history.observe(&item, &keys);
+            }
+            pending.items.push((item, keys, x));
+        }
+        if !declaration_id.is_empty() {
+            self.index.insert(declaration_id, pending);
+        }
+        self.serial += 1;
+        if !again {
+            self.queue.push_back(reference.clone());
+        }
+        self.assessments.insert(reference, assessment.clone());
+        self.evict_closed();
+        assessment
+    }
+
+    /// Scores the items and decides the lane with `selector`.
+    fn decide(
+        &self,
+        scored: &[(ItemAssessment, Item, Keys, FeatureVector)],
+        today: Day,
+        version: u64,
+        selector: &mut Selector,
+    ) -> (Assessment, bool) {
+        let declaration_id = scored.first().map(|s| s.1.declaration_id.clone()).unwrap_or_default();
         let office = scored.first().and_then(|s| s.1.office.clone()).unwrap_or_default();
         let day = scored.first().and_then(|s| s.1.day).unwrap_or(today);
         let riskiest = scored
@@ -313,7 +390,7 @@ impl RiskEngine {
         let mut criteria: Vec<Fired> = Vec::new();
         let mut missing: Vec<String> = Vec::new();
         let mut criteria_lane = Lane::Green;
-        for (a, ..) in &scored {
+        for (a, ..) in scored {
             for f in &a.criteria {
                 criteria_lane = stricter(criteria_lane, f.lane);
                 if !criteria.iter().any(|c| c.id == f.id) {
@@ -328,9 +405,9 @@ impl RiskEngine {
         }
         let reference =
             if declaration_id.is_empty() { format!("{office}/{day}/#{}", self.serial) } else { declaration_id.clone() };
-        let LaneDecision { lane, source, random } = self.selector.decide(&reference, &office, score, criteria_lane);
+        let LaneDecision { lane, source, random } = selector.decide(&reference, &office, score, criteria_lane);
         let assessment = Assessment {
-            declaration_id: declaration_id.clone(),
+            declaration_id,
             office,
             day: format_day(day),
             lane,
@@ -343,26 +420,31 @@ impl RiskEngine {
             missing,
             items: scored.iter().map(|s| s.0.clone()).collect(),
             overridden: None,
+            version,
         };
-        let mut pending = Pending { items: Vec::with_capacity(scored.len()), fired: Vec::new(), random };
-        pending.fired = assessment.criteria.iter().map(|c| c.id.clone()).collect();
-        for (_, item, keys, x) in scored {
-            self.history.observe(&item, &keys);
-            pending.items.push((item, keys, x));
+        (assessment, random)
+    }
+
+    /// Keeps at most `capacity` closed assessments: the oldest closed one goes first. Open red
+    /// and yellow ones (awaiting their control) stay whatever the volume.
+    fn evict_closed(&mut self) {
+        if self.queue.len() <= self.capacity {
+            return;
         }
-        if !declaration_id.is_empty() {
-            self.index.insert(declaration_id, pending);
-        }
-        self.serial += 1;
-        self.queue.push_back(reference.clone());
-        self.assessments.insert(reference, assessment.clone());
-        while self.queue.len() > self.capacity {
-            if let Some(old) = self.queue.pop_front() {
+        let closed = |k: &String, assessments: &HashMap<String, Assessment>, index: &HashMap<String, Pending>| {
+            assessments
+                .get(k)
+                .is_none_or(|a| !index.contains_key(k) || matches!(a.effective_lane(), Lane::Green | Lane::Blue))
+        };
+        let mut n_closed = self.queue.iter().filter(|k| closed(k, &self.assessments, &self.index)).count();
+        while n_closed > self.capacity {
+            let Some(pos) = self.queue.iter().position(|k| closed(k, &self.assessments, &self.index)) else { break };
+            if let Some(old) = self.queue.remove(pos) {
                 self.assessments.remove(&old);
                 self.index.remove(&old);
             }
+            n_closed -= 1;
         }
-        assessment
     }
 
     /// The risk queue: assessments by lane (red first) then score (highest first).

@@ -292,6 +292,17 @@ impl History {
         self.aeo.insert(trader.to_owned(), active);
     }
 
+    /// Records a trader's AEO status as the administration's register reads it: `None` forgets
+    /// it (no recognised authorisation).
+    pub fn set_aeo_status(&mut self, trader: &str, status: Option<bool>) {
+        match status {
+            Some(active) => self.set_aeo(trader, active),
+            None => {
+                self.aeo.remove(trader);
+            }
+        }
+    }
+
     /// The trader's AEO status per the register, `None` when the register does not know it.
     pub fn aeo(&self, trader: &str) -> Option<bool> {
         if self.aeo.is_empty() {

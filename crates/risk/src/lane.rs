@@ -134,7 +134,7 @@ pub fn draw(seed: u64, reference: &str) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct OfficeState {
     recent: VecDeque<f32>,
     sorted: Vec<f32>,
@@ -169,7 +169,7 @@ impl OfficeState {
 }
 
 /// Assigns lanes, keeping per-office state. Not thread-safe by itself: the caller serialises.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Selector {
     policy: LanePolicy,
     offices: HashMap<String, OfficeState>,

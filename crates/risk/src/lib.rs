@@ -25,6 +25,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod aeo;
 pub mod codes;
 pub mod criterion;
 pub mod drift;

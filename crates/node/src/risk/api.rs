@@ -34,12 +34,13 @@ fn parse_declaration(v: Value, at: Option<usize>) -> Result<DeclarationRecord, A
     })
 }
 
-/// Scores one declaration or a batch.
+/// What-if scoring of one declaration or a batch: what the lane would be if it were lodged now.
 ///
 /// The body is a declaration record (`{"Declaration": …}`), or a batch: a JSON array of them or
 /// `{"declarations": [ … ]}`. A declaration missing data the model uses is still scored, and its
-/// `missing` list says what was missing. Each declaration is assessed once: scoring it again
-/// returns the first assessment.
+/// `missing` list says what was missing. Nothing is kept: a what-if never enters the risk queue,
+/// the traders' history or the criteria's hit rates, and never stands for the declaration when
+/// it is committed — only committed declarations are assessed, from their committed content.
 #[utoipa::path(
     post,
     path = "/api/v1/risk/score",
@@ -74,8 +75,8 @@ pub(crate) async fn score(
     let risk = risk(&state)?;
     let day = risk.clock().today();
     let assessments: Vec<Assessment> = {
-        let mut engine = risk.engine();
-        records.iter().map(|d| engine.assess(d, day)).collect()
+        let engine = risk.engine();
+        records.iter().map(|d| engine.what_if(d, day)).collect()
     };
     let out = if batch {
         serde_json::json!({ "assessments": assessments })

@@ -58,7 +58,14 @@ pub(crate) const CAPABILITY: Capability = Capability {
 /// Opens the risk service from `DATA/risk/` and, on a ledger node, registers its projection.
 fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
     Box::pin(async move {
-        let service = service::RiskService::open(&startup.config.data_dir, Arc::clone(&startup.clock));
+        // The administration this node works for decides whose AEO authorisations count.
+        let administration = startup.ledger.as_ref().and_then(|l| {
+            let ledger = l.ledger();
+            let me = ledger.local_member()?;
+            ledger.members().into_iter().find(|m| m.id == me).map(|m| m.country)
+        });
+        let service =
+            service::RiskService::open(&startup.config.data_dir, administration.as_deref(), Arc::clone(&startup.clock));
         if startup.ledger.is_some() {
             startup.projections.push(Arc::new(projection::RiskProjection(Arc::clone(&service))));
         }

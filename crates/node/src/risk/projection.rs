@@ -24,7 +24,7 @@ impl Projection for RiskProjection {
 
     fn apply(&self, record: &Committed<'_>) {
         tracing::trace!(record = record.record_id, height = record.height, "risk applies a committed record");
-        self.0.on_committed(record.record_type, record.record_id, record.payload);
+        self.0.on_committed(record.record_type, record.record_id, record.version, record.payload);
     }
 
     fn caught_up(&self) {

@@ -7,7 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use borderlink_model::records::AeoStatus;
 use borderlink_model::{AeoAuthorizationRecord, DeclarationRecord, InspectionResultRecord, RecordType};
 use borderlink_risk::engine::EngineConfig;
 use borderlink_risk::lane::Override;
@@ -39,7 +38,7 @@ impl RiskService {
     /// The engine of a node whose data lives in `data_dir`: the model and criteria found in
     /// `data_dir/risk/` are activated; a file that cannot be used is logged and skipped, so
     /// that a bad model never stops the node from serving.
-    pub(crate) fn open(data_dir: &Path, clock: Arc<dyn Clock>) -> Arc<Self> {
+    pub(crate) fn open(data_dir: &Path, administration: Option<&str>, clock: Arc<dyn Clock>) -> Arc<Self> {
         let dir = data_dir.join("risk");
         // The lane policy (random rate, quotas per office) and queue size, when configured.
         let mut engine = match std::fs::read(dir.join("policy.json")) {
@@ -77,6 +76,7 @@ impl RiskService {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => tracing::error!(error = %e, "cannot read the risk model"),
         }
+        engine.set_administration(administration);
         Arc::new(RiskService { engine: Mutex::new(engine), dir: Some(dir), clock })
     }
 
@@ -137,21 +137,19 @@ impl RiskService {
 
     /// Scores a committed record: declarations are assessed, inspection results fed back, AEO
     /// authorisations kept as the register the `aeo` feature reads.
-    pub(crate) fn on_committed(&self, record_type: RecordType, record_id: &str, payload: &Value) {
+    pub(crate) fn on_committed(&self, record_type: RecordType, record_id: &str, version: u64, payload: &Value) {
         match record_type {
             RecordType::Declaration => match serde_json::from_value::<DeclarationRecord>(payload.clone()) {
                 Ok(d) => {
-                    let a = self.engine().assess(&d, self.clock.today());
+                    let a = self.engine().assess_version(&d, version, self.clock.today());
                     tracing::info!(declaration = %a.declaration_id, lane = ?a.lane, score = a.score, "declaration scored");
                 }
                 Err(e) => tracing::warn!(record = record_id, error = %e, "committed declaration not scored"),
             },
-            // The shared AEO register: an active authorisation lowers its holder's risk.
+            // The AEO register as this administration reads it: its own authorisations and
+            // those of its mutual-recognition partners, by issuer and authorisation id.
             RecordType::AeoAuthorization => match serde_json::from_value::<AeoAuthorizationRecord>(payload.clone()) {
-                Ok(a) => {
-                    let active = a.ext.status == AeoStatus::Active;
-                    self.engine().history_mut().set_aeo(&a.ext.trader_identification_number, active);
-                }
+                Ok(a) => self.engine().record_aeo(&a),
                 Err(e) => tracing::warn!(record = record_id, error = %e, "committed AEO authorisation not read"),
             },
             RecordType::InspectionResult => match serde_json::from_value::<InspectionResultRecord>(payload.clone()) {

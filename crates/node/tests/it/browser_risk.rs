@@ -11,8 +11,9 @@ use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
 use crate::browser::{TIMEOUT, in_browser};
+use crate::ledger::{LedgerNode, start};
 use crate::samples;
-use crate::test_node::{TestNode, client};
+use crate::test_node::client;
 
 /// A small model where goods departing from a country other than their origin are the frauds.
 fn model_bytes() -> Vec<u8> {
@@ -76,23 +77,41 @@ fn declaration(i: usize, routed: bool) -> Value {
     d
 }
 
-async fn setup(node: &TestNode) -> Vec<Value> {
+/// Activates the model and the criteria in the console session, asks for what-if scores of 12
+/// declarations, then has the trader commit them and waits until the node has assessed them.
+/// Returns the what-if assessments.
+async fn setup(n: &LedgerNode) -> Vec<Value> {
     let http = client();
-    let r = http.put(node.url("/api/v1/risk/model")).body(model_bytes()).send().await.expect("PUT model");
+    let r = http.put(format!("{}/api/v1/risk/model", n.base)).header("cookie", n.cookie()).body(model_bytes());
+    let r = r.send().await.expect("PUT model");
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-    let r = http.put(node.url("/api/v1/risk/criteria")).body(CRITERIA).send().await.expect("PUT criteria");
+    let r = http.put(format!("{}/api/v1/risk/criteria", n.base)).header("cookie", n.cookie()).body(CRITERIA);
+    let r = r.send().await.expect("PUT criteria");
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
     let batch: Vec<Value> = (0..12).map(|i| declaration(i, i % 3 == 0)).collect();
-    let r =
-        http.post(node.url("/api/v1/risk/score")).json(&json!({ "declarations": batch })).send().await.expect("score");
+    let r = http
+        .post(format!("{}/api/v1/risk/score", n.base))
+        .header("cookie", n.cookie())
+        .json(&json!({ "declarations": batch }))
+        .send()
+        .await
+        .expect("score");
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.expect("JSON");
+    assert!(n.queue_of(0).await.is_empty(), "what-if scores never enter the queue");
+    for (i, d) in batch.iter().enumerate() {
+        let id = d["Declaration"]["FunctionalReferenceID"].as_str().expect("LRN").to_owned();
+        let tx = n.put_bytes(2, serde_json::to_vec(d).expect("JSON"), &id, 1, i as u64 + 1);
+        let (status, reply) = n.post(&tx).await;
+        assert_eq!(status, 201, "{reply}");
+    }
+    n.queue_of(12).await;
     body["assessments"].as_array().cloned().unwrap_or_default()
 }
 
 #[tokio::test]
 async fn declarations_are_scored_with_lane_model_version_and_reasons() {
-    let node = TestNode::start().await;
+    let node = start().await;
     let assessments = setup(&node).await;
     assert_eq!(assessments.len(), 12);
     for a in &assessments {
@@ -111,24 +130,32 @@ async fn declarations_are_scored_with_lane_model_version_and_reasons() {
     let item = &mut bare["Declaration"]["GoodsShipment"]["GovernmentAgencyGoodsItem"][0];
     item["Commodity"]["InvoiceLine"] = Value::Null;
     item["StatisticalValueAmount"] = Value::Null;
-    let r = client().post(node.url("/api/v1/risk/score")).json(&bare).send().await.expect("score one");
+    let r = client().post(format!("{}/api/v1/risk/score", node.base)).header("cookie", node.cookie()).json(&bare);
+    let r = r.send().await.expect("score one");
     assert_eq!(r.status(), 200);
     let one: Value = r.json().await.expect("JSON");
     assert!(one["missing"].as_array().unwrap().iter().any(|m| m == "value"), "{one}");
     assert!(one["score"].as_f64().is_some());
     // The queue, the model, the criteria.
-    let q: Value = client().get(node.url("/api/v1/risk/queue?limit=5")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(q.as_array().map(Vec::len), Some(5));
-    let m: Value = client().get(node.url("/api/v1/risk/model")).send().await.unwrap().json().await.unwrap();
+    let (status, q) = node.get_signed(0, "/api/v1/risk/queue?limit=5").await;
+    assert_eq!((status, q.as_array().map(Vec::len)), (200, Some(5)));
+    // Committed from the same content, the queue's assessments are the what-if ones.
+    let queued = node.queue_of(12).await;
+    for a in &assessments {
+        let q = queued.iter().find(|q| q["declarationId"] == a["declarationId"]).expect("committed and queued");
+        assert_eq!((&q["lane"], q["version"].as_u64()), (&a["lane"], Some(1)), "{q}");
+    }
+    let (_, m) = node.get_signed(0, "/api/v1/risk/model").await;
     assert_eq!(m["trees"], 40);
-    node.stop().await;
 }
 
 #[tokio::test]
 async fn bad_risk_requests_get_codes() {
-    let node = TestNode::start().await;
+    let node = start().await;
     let http = client();
-    let r = http.get(node.url("/api/v1/risk/model")).send().await.unwrap();
+    let officer = |r: reqwest::RequestBuilder| r.header("cookie", node.cookie());
+    let url = |path: &str| format!("{}{path}", node.base);
+    let r = officer(http.get(url("/api/v1/risk/model"))).send().await.unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "no_risk_model");
     // A model for another feature set is refused at load.
@@ -138,17 +165,16 @@ async fn bad_risk_requests_get_codes() {
     header["features"].as_array_mut().unwrap().pop();
     let mut other = serde_json::to_vec(&header).unwrap();
     other.extend_from_slice(&bytes.split_off(nl));
-    let r = http.put(node.url("/api/v1/risk/model")).body(other).send().await.unwrap();
+    let r = officer(http.put(url("/api/v1/risk/model"))).body(other).send().await.unwrap();
     assert_eq!(r.status(), 422);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_model");
-    let r = http.put(node.url("/api/v1/risk/criteria")).body(r#"{"criteria":[{"id":"A","name":"a","lane":"RED","condition":{"kind":"in_list","field":"importer","list":"none"}}]}"#).send().await.unwrap();
+    let r = officer(http.put(url("/api/v1/risk/criteria"))).body(r#"{"criteria":[{"id":"A","name":"a","lane":"RED","condition":{"kind":"in_list","field":"importer","list":"none"}}]}"#).send().await.unwrap();
     assert_eq!(r.status(), 422);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_criteria");
-    let r = http.post(node.url("/api/v1/risk/score")).body("{\"Declaration\": 3}").send().await.unwrap();
+    let r = officer(http.post(url("/api/v1/risk/score"))).body("{\"Declaration\": 3}").send().await.unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_declaration");
-    let r = http
-        .post(node.url("/api/v1/risk/overrides"))
+    let r = officer(http.post(url("/api/v1/risk/overrides")))
         .json(&json!({"declarationId": "nope", "lane": "GREEN", "reason": "documents verified", "officer": "o"}))
         .send()
         .await
@@ -156,18 +182,17 @@ async fn bad_risk_requests_get_codes() {
     assert_eq!(r.status(), 404);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "not_assessed");
     setup(&node).await;
-    let r = http
-        .post(node.url("/api/v1/risk/overrides"))
+    let r = officer(http.post(url("/api/v1/risk/overrides")))
         .json(&json!({"declarationId": "LRN-RISK-001", "lane": "RED", "reason": "", "officer": "o"}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "override_refused");
-    node.stop().await;
 }
 
-async fn drive(browser: &Client, base: &str) -> Result<(), fantoccini::error::CmdError> {
+async fn drive(browser: &Client, base: &str, token: &str) -> Result<(), fantoccini::error::CmdError> {
+    browser.goto(&format!("{base}/login?token={token}")).await?;
     browser.goto(&format!("{base}/risk")).await?;
     let table = browser.wait().at_most(TIMEOUT).for_element(Locator::Id("risk-queue")).await?;
     let rows = table.find_all(Locator::Css("tbody tr")).await?;
@@ -220,9 +245,8 @@ async fn drive(browser: &Client, base: &str) -> Result<(), fantoccini::error::Cm
 
 #[tokio::test]
 async fn the_risk_queue_works_in_the_browser() {
-    let node = TestNode::start().await;
+    let node = start().await;
     setup(&node).await;
-    let base = node.url("");
-    in_browser(|b| async move { drive(&b, &base).await }).await;
-    node.stop().await;
+    let (base, token) = (node.base.clone(), node.token.clone());
+    in_browser(|b| async move { drive(&b, &base, &token).await }).await;
 }

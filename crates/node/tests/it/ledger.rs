@@ -63,7 +63,11 @@ pub(crate) async fn start() -> LedgerNode {
 
 impl LedgerNode {
     pub(crate) fn put(&self, signer: usize, file: &str, id: &str, version: u64, nonce: u64) -> Transaction {
-        let payload = sample_bytes(file);
+        self.put_bytes(signer, sample_bytes(file), id, version, nonce)
+    }
+
+    /// A signed transaction that puts `payload` (a record) as version `version` of `id`.
+    pub(crate) fn put_bytes(&self, signer: usize, payload: Vec<u8>, id: &str, version: u64, nonce: u64) -> Transaction {
         let record = validate(&payload, &ValidateOptions::default()).record.unwrap();
         let k = &self.keys[signer];
         let body = clear_put_body(self.chain, &record, id, version, &payload, &k.member, nonce, 1);
@@ -75,7 +79,28 @@ impl LedgerNode {
         (r.status().as_u16(), r.json().await.unwrap())
     }
 
-    async fn get_signed(&self, signer: usize, path: &str) -> (u16, Value) {
+    /// The console session's cookie header value.
+    pub(crate) fn cookie(&self) -> String {
+        format!("borderlink_session={}", self.token)
+    }
+
+    /// Waits until the risk queue holds `n` assessments (committed declarations are scored by
+    /// the node's projection, just after the commit) and returns it.
+    pub(crate) async fn queue_of(&self, n: usize) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let r = client().get(format!("{}/api/v1/risk/queue?limit=1000", self.base)).header("cookie", self.cookie());
+            let q: Value = r.send().await.unwrap().json().await.unwrap();
+            let q = q.as_array().cloned().unwrap_or_default();
+            if q.len() >= n {
+                return q;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the queue holds {} of {n} assessments", q.len());
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    pub(crate) async fn get_signed(&self, signer: usize, path: &str) -> (u16, Value) {
         let ts = borderlink_node::ordering::now_ms();
         let auth = borderlink_ledger::auth::authorization(&self.keys[signer], "GET", path, ts, b"");
         let r = client().get(format!("{}{path}", self.base)).header("authorization", auth).send().await.unwrap();
@@ -262,13 +287,15 @@ async fn large_objects_go_off_chain_and_the_ledger_holds_their_hash() {
 }
 
 #[tokio::test]
-async fn risk_data_on_a_ledger_node_is_read_by_authenticated_members_only() {
+async fn risk_data_is_read_by_customs_administrations_only() {
     let n = start().await;
-    for path in ["/api/v1/risk/queue", "/api/v1/risk/criteria"] {
+    for path in ["/api/v1/risk/queue", "/api/v1/risk/criteria", "/api/v1/risk/training-set"] {
         let r = client().get(format!("{}{path}", n.base)).send().await.unwrap();
         assert_eq!(r.status(), 401, "{path} without a signature");
         let (status, _) = n.get_signed(1, path).await;
-        assert_eq!(status, 200, "{path} with a member's signature");
+        assert_eq!(status, 200, "{path} with a customs administration's signature");
+        let (status, body) = n.get_signed(2, path).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")), "{path} signed by a trader: {body}");
     }
     let r = client()
         .post(format!("{}/api/v1/risk/score", n.base))
@@ -276,32 +303,22 @@ async fn risk_data_on_a_ledger_node_is_read_by_authenticated_members_only() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 401, "scoring adds to the queue: members only");
+    assert_eq!(r.status(), 401, "what-if scoring is for customs");
 }
 
 #[tokio::test]
 async fn an_officers_override_is_recorded_on_disk_with_its_reason() {
     let n = start().await;
-    // Score the declaration (a member's signed request), then overrule its lane in the console session.
-    let body = sample_bytes("declaration.json");
-    let ts = borderlink_node::ordering::now_ms();
-    let auth = borderlink_ledger::auth::authorization(&n.keys[0], "POST", "/api/v1/risk/score", ts, &body);
-    let r = client()
-        .post(format!("{}/api/v1/risk/score", n.base))
-        .header("authorization", auth)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let assessment: Value = r.json().await.unwrap();
+    // A committed declaration is scored by the node; an officer overrules its lane in the console session.
+    let (status, _) = n.post(&n.put(2, "declaration.json", "LRN-2026-000123", 1, 1)).await;
+    assert_eq!(status, 201);
+    let assessment = n.queue_of(1).await.remove(0);
     let id = assessment["declarationId"].as_str().expect("an assessment with its declaration id").to_owned();
     let lane = if assessment["lane"] == "RED" { "GREEN" } else { "RED" };
-    let cookie = format!("borderlink_session={}", n.token);
     let req = serde_json::json!({"declarationId": id, "lane": lane, "reason": "Intelligence report 2026/117 on this consignee", "officer": "officer-42"});
     let r = client()
         .post(format!("{}/api/v1/risk/overrides", n.base))
-        .header("cookie", cookie)
+        .header("cookie", n.cookie())
         .json(&req)
         .send()
         .await

@@ -2,6 +2,7 @@
 //! socket, and the console driven by a real browser.
 
 mod api;
+mod attack;
 mod browser;
 mod browser_network;
 mod browser_risk;

@@ -133,3 +133,73 @@ fn inspection_results_export_as_a_training_csv_that_imports_back_to_the_same_ite
     let back = read_csv(text.as_bytes(), &mapping).unwrap();
     assert_eq!(back[0].outcome.unwrap().revenue, 160.0);
 }
+
+fn route_criterion() -> CriteriaSet {
+    let mut set = CriteriaSet::default();
+    set.criteria.push(Criterion {
+        id: "ROUTE".into(),
+        name: "transhipment".into(),
+        condition: Condition::RouteDiffers,
+        lane: Lane::Red,
+        weight: 1.0,
+        valid_from: None,
+        valid_until: None,
+        instructions: String::new(),
+        inspected: 0,
+        hits: 0,
+    });
+    set
+}
+
+#[test]
+fn a_what_if_score_changes_nothing_and_never_stands_for_the_committed_declaration() {
+    let mut e = engine();
+    e.set_criteria(route_criterion()).unwrap();
+    // The same reference: a benign copy scored first, then the real (routed) one committed.
+    let benign = declarations("X1,2021-01-05,30,B,11,21,11,10,DEC1,IMP1,S1,,610910,CN,CN,8,A,G,100,2000,0,0\n");
+    let real = declarations("X1,2021-01-05,30,B,11,21,11,10,DEC1,IMP1,S1,,610910,AE,CN,8,A,G,100,2000,0,0\n");
+    let seen_before = e.history().totals().0;
+    let what_if = e.what_if(&benign[0], 0);
+    assert_eq!(what_if.lane, Lane::Green);
+    assert_eq!(what_if.version, 0);
+    assert!(e.queue().is_empty(), "a what-if never enters the queue");
+    assert_eq!(e.history().totals().0, seen_before, "nor the history");
+    let committed = e.assess_version(&real[0], 1, 0);
+    assert_eq!(committed.lane, Lane::Red, "the committed content is what is scored");
+    assert_eq!(e.queue().len(), 1);
+}
+
+#[test]
+fn a_new_version_of_a_declaration_is_scored_again() {
+    let mut e = engine();
+    e.set_criteria(route_criterion()).unwrap();
+    let v1 = declarations("V1,2021-01-05,30,B,11,21,11,10,DEC1,IMP1,S1,,610910,CN,CN,8,A,G,100,2000,0,0\n");
+    let v2 = declarations("V1,2021-01-05,30,B,11,21,11,10,DEC1,IMP1,S1,,610910,AE,CN,8,A,G,100,2000,0,0\n");
+    assert_eq!(e.assess_version(&v1[0], 1, 0).lane, Lane::Green);
+    // The same version again (a replay at start) is the same assessment.
+    assert_eq!(e.assess_version(&v2[0], 1, 0).lane, Lane::Green);
+    let again = e.assess_version(&v2[0], 2, 0);
+    assert_eq!((again.lane, again.version), (Lane::Red, 2));
+    assert_eq!(e.queue().len(), 1, "one row per declaration");
+    assert_eq!(e.history().totals().0, 1, "counted once");
+}
+
+#[test]
+fn open_red_declarations_are_not_pushed_out_of_the_queue_by_volume() {
+    let config = EngineConfig { lanes: LanePolicy { random_rate: 0.0, ..LanePolicy::default() }, queue_capacity: 5 };
+    let mut e = RiskEngine::new(config).unwrap();
+    e.set_criteria(route_criterion()).unwrap();
+    let red = declarations("RED1,2021-01-05,30,B,11,21,11,10,DEC1,IMP1,S1,,610910,AE,CN,8,A,G,100,2000,0,0\n");
+    assert_eq!(e.assess(&red[0], 0).lane, Lane::Red);
+    let rows: String = (0..40)
+        .map(|i| format!("J{i},2021-01-05,30,B,11,21,11,10,DEC9,IMP{i},S1,,610910,CN,CN,8,A,G,100,2000,0,0\n"))
+        .collect();
+    for d in declarations(&rows) {
+        e.assess(&d, 0);
+    }
+    let queue = e.queue();
+    assert!(queue.iter().any(|a| a.declaration_id == "RED1"), "the open red declaration stays");
+    let closed = queue.iter().filter(|a| matches!(a.effective_lane(), Lane::Green | Lane::Blue)).count();
+    assert_eq!(closed, 5, "at most the capacity of closed ones, the newest");
+    assert!(queue.iter().any(|a| a.declaration_id == "J39"), "the newest stays");
+}

@@ -1,0 +1,76 @@
+//! Attacks a member of the consortium could mount on another's risk assessment, through the
+//! real HTTP API of a ledger node (GB customs' node; an AEO and NL customs as the other members).
+
+use serde_json::{Value, json};
+
+use crate::ledger::start;
+use crate::samples;
+use crate::test_node::client;
+
+/// Criteria that send goods routed through a third country to the red lane.
+const ROUTE_RED: &str = r#"{"criteria": [{"id": "ROUTE", "name": "Transhipment", "lane": "RED",
+  "condition": {"kind": "route_differs"}}]}"#;
+
+fn routed(d: &mut Value) {
+    d["Declaration"]["GoodsShipment"]["ExportCountry"]["ID"] = json!("AE");
+}
+
+#[tokio::test]
+async fn a_trader_cannot_pre_score_a_benign_copy_and_the_committed_content_is_assessed() {
+    let n = start().await;
+    let r = client().put(format!("{}/api/v1/risk/criteria", n.base)).header("cookie", n.cookie()).body(ROUTE_RED);
+    assert_eq!(r.send().await.unwrap().status(), 200);
+    let benign = samples::declaration();
+    let lrn = benign["Declaration"]["FunctionalReferenceID"].as_str().expect("LRN").to_owned();
+    // The trader may not score at all (risk is a customs role)…
+    let body = serde_json::to_vec(&benign).unwrap();
+    let auth = borderlink_ledger::auth::authorization(&n.keys[2], "POST", "/api/v1/risk/score", n_now(), &body);
+    let r = client().post(format!("{}/api/v1/risk/score", n.base)).header("authorization", auth).body(body);
+    let r = r.send().await.unwrap();
+    assert_eq!(r.status(), 403, "a trader's what-if scoring is refused");
+    // …and customs' own what-if of the benign copy stands for nothing.
+    let body = serde_json::to_vec(&json!({"declarations": [benign.clone(), benign.clone()]})).unwrap();
+    let auth = borderlink_ledger::auth::authorization(&n.keys[0], "POST", "/api/v1/risk/score", n_now(), &body);
+    let r = client().post(format!("{}/api/v1/risk/score", n.base)).header("authorization", auth).body(body);
+    let what_if: Value = r.send().await.unwrap().json().await.unwrap();
+    assert_eq!(what_if["assessments"][0]["lane"], "GREEN", "{what_if}");
+    assert!(n.queue_of(0).await.is_empty(), "a what-if never enters the queue");
+    // The real declaration, routed through AE, is committed under the same LRN: it is red.
+    let mut real = benign;
+    routed(&mut real);
+    let (status, reply) = n.post(&n.put_bytes(2, serde_json::to_vec(&real).unwrap(), &lrn, 1, 1)).await;
+    assert_eq!(status, 201, "{reply}");
+    let queue = n.queue_of(1).await;
+    assert_eq!((&queue[0]["declarationId"], &queue[0]["lane"]), (&json!(lrn), &json!("RED")), "{queue:?}");
+}
+
+#[tokio::test]
+async fn a_new_version_of_a_committed_declaration_is_assessed_again() {
+    let n = start().await;
+    let r = client().put(format!("{}/api/v1/risk/criteria", n.base)).header("cookie", n.cookie()).body(ROUTE_RED);
+    assert_eq!(r.send().await.unwrap().status(), 200);
+    let v1 = samples::declaration();
+    let lrn = v1["Declaration"]["FunctionalReferenceID"].as_str().expect("LRN").to_owned();
+    let (status, _) = n.post(&n.put_bytes(2, serde_json::to_vec(&v1).unwrap(), &lrn, 1, 1)).await;
+    assert_eq!(status, 201);
+    assert_eq!(n.queue_of(1).await[0]["lane"], "GREEN");
+    let mut v2 = v1;
+    routed(&mut v2);
+    let (status, reply) = n.post(&n.put_bytes(2, serde_json::to_vec(&v2).unwrap(), &lrn, 2, 2)).await;
+    assert_eq!(status, 201, "{reply}");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let q = n.queue_of(1).await;
+        assert_eq!(q.len(), 1, "one row per declaration");
+        if q[0]["version"] == 2 {
+            assert_eq!(q[0]["lane"], "RED", "{q:?}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "version 2 was never assessed");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn n_now() -> i64 {
+    borderlink_node::ordering::now_ms()
+}
