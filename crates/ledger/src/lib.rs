@@ -160,8 +160,13 @@ pub enum TxError {
     /// The node failed.
     #[error("internal error: {0}")]
     Internal(String),
-    /// The ordering service cannot commit now (no leader, no quorum); retrying later is safe.
-    #[error("the consortium cannot commit now: {0}")]
+    /// The ordering service did not commit in time (no leader, no quorum). The outcome is
+    /// unknown: the transaction may still commit when the quorum returns. Resubmitting the same
+    /// signed transaction is safe (it is committed at most once) and answers with its outcome.
+    #[error(
+        "outcome unknown: {0}; the transaction may still commit when the quorum returns — resubmit the same \
+         signed transaction to learn its outcome (it is committed at most once)"
+    )]
     Unavailable(String),
 }
 

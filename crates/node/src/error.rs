@@ -148,8 +148,9 @@ make_error_codes! {
     InvalidModel => "invalid_model", InvalidRequest, UNPROCESSABLE_ENTITY;
     /// Risk: no model is active.
     NoRiskModel => "no_risk_model", InvalidRequest, NOT_FOUND;
-    /// The consortium cannot commit now (no Raft leader or no quorum reachable); safe to retry:
-    /// a transaction is committed at most once.
+    /// The consortium did not commit in time (no Raft leader or no quorum reachable): the
+    /// outcome is unknown, the transaction may still commit when the quorum returns; resubmit the
+    /// same signed transaction to learn it (a transaction is committed at most once).
     OrderingUnavailable => "ordering_unavailable", System, SERVICE_UNAVAILABLE;
     /// A bug: the node failed while handling a request.
     Internal => "internal", Internal, INTERNAL_SERVER_ERROR;
@@ -385,6 +386,37 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
     }
 }
 
+/// Gives every API answer with an error status the standard body: an extractor's rejection
+/// (a path segment that does not parse, a JSON body that does not deserialize, …) arrives as
+/// plain text and leaves as `{code, type, message}` with the code its status implies.
+pub(crate) async fn standard_errors(
+    axum::extract::State(state): axum::extract::State<crate::server::SharedState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = crate::server::is_api(request.uri().path());
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/plain"));
+    if !api || !plain || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: state.max_body_bytes },
+        StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => {
+            ApiError::BadRequest(text)
+        }
+        s if s.is_server_error() => ApiError::Internal(text),
+        _ => ApiError::BadRequest(text),
+    };
+    error.into_response()
+}
+
 /// An error that stops the node from starting or serving.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -450,6 +482,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_unavailable_ordering_says_the_outcome_is_unknown_and_how_to_learn_it() {
+        let e = ApiError::Tx(borderlink_ledger::TxError::Unavailable("no quorum reachable".into()));
+        let body = e.body();
+        assert_eq!((body.code, e.error_code().status()), ("ordering_unavailable", StatusCode::SERVICE_UNAVAILABLE));
+        assert!(body.message.contains("outcome unknown"), "{}", body.message);
+        assert!(body.message.contains("resubmit the same signed transaction"), "{}", body.message);
     }
 
     #[test]

@@ -112,6 +112,8 @@ fn router_with(state: SharedState) -> (Router, Vec<RouteEntry>) {
         // Authentication runs once, before any extractor: it leaves the `Principal` that each
         // route's `Require<P>` checks.
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), crate::principal::identify))
+        // Rejections of extractors (plain text) leave with the standard error body.
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), crate::error::standard_errors))
         // The limit is enforced by the body extractors, which turn it into our own 413 body
         // (`payload_too_large`) rather than a bare status.
         .layer(DefaultBodyLimit::max(max_body_bytes))

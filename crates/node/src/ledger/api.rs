@@ -76,7 +76,7 @@ pub(crate) struct SubmitReply {
         (status = 409, description = "A replay or a version conflict", body = crate::error::ErrorBody),
         (status = 413, description = "Larger than the node's body limit or the consortium's payload limit", body = crate::error::ErrorBody),
         (status = 422, description = "The record is not valid", body = crate::error::ErrorBody),
-        (status = 503, description = "The consortium cannot commit now (`ordering_unavailable`)", body = crate::error::ErrorBody),
+        (status = 503, description = "Not committed in time (`ordering_unavailable`): the outcome is unknown; resubmit the same signed transaction to learn it", body = crate::error::ErrorBody),
     )
 )]
 pub(crate) async fn submit(
@@ -135,6 +135,9 @@ pub(crate) async fn list(
     let Query(q) = query?;
     let l = Arc::clone(service(&state)?.ledger());
     let limit = q.limit.unwrap_or(50).min(1000);
+    if limit == 0 {
+        return Ok(Json(RecordList { records: Vec::new() }));
+    }
     let record_type = match q.record_type.as_deref().map(str::trim) {
         None | Some("" | "all") => None,
         Some(name) => Some(RecordType::from_name(name).ok_or_else(|| ApiError::UnknownRecordType(name.to_owned()))?),

@@ -74,3 +74,39 @@ async fn a_new_version_of_a_committed_declaration_is_assessed_again() {
 fn n_now() -> i64 {
     borderlink_node::ordering::now_ms()
 }
+
+#[tokio::test]
+async fn malformed_requests_get_the_standard_error_body() {
+    let n = start().await;
+    let shape = |body: &Value| {
+        assert!(body["code"].is_string() && body["type"].is_string() && body["message"].is_string(), "{body}");
+        assert_eq!(body.as_object().map(|o| o.len()), Some(3), "{body}");
+    };
+    for path in ["/api/v1/blocks/abc", "/api/v1/records?limit=-1"] {
+        let (status, body) = n.get_signed(0, path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        shape(&body);
+    }
+    let (status, body) = n.get_signed(0, "/api/v1/records?limit=0").await;
+    assert_eq!((status, body["records"].as_array().map(Vec::len)), (200, Some(0)), "limit=0 is no record: {body}");
+    let r = client()
+        .post(format!("{}/api/v1/risk/overrides", n.base))
+        .header("cookie", n.cookie())
+        .header("content-type", "application/json")
+        .body("{\"declarationId\": 5}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    shape(&r.json().await.unwrap());
+    let big = vec![b'x'; borderlink_node::DEFAULT_MAX_BODY_BYTES + 10];
+    for path in ["/api/v1/transactions", "/api/v1/blobs"] {
+        let method = if path.ends_with("blobs") { reqwest::Method::PUT } else { reqwest::Method::POST };
+        let r = client().request(method, format!("{}{path}", n.base)).header("cookie", n.cookie()).body(big.clone());
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), 413, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "payload_too_large", "{path}");
+        shape(&body);
+    }
+}
