@@ -87,6 +87,18 @@ pub enum LedgerError {
     /// A command was used wrongly.
     #[error("{0}")]
     Usage(String),
+    /// A member's off-chain storage quota would be exceeded.
+    #[error("{member} has stored {used} bytes off-chain; {size} more would exceed its quota of {quota} bytes")]
+    QuotaExceeded {
+        /// The member.
+        member: String,
+        /// Bytes it has stored.
+        used: u64,
+        /// The object refused.
+        size: u64,
+        /// Its quota.
+        quota: u64,
+    },
 }
 
 /// Why a transaction is refused (each with a stable code, see [`TxError::code`]).

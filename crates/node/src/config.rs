@@ -27,7 +27,13 @@ pub struct Config {
     pub ledger: Option<LedgerConfig>,
     /// Replication: this node is one of the consortium's ordering nodes (needs `ledger`).
     pub cluster: Option<ClusterSection>,
+    /// The bytes of off-chain objects (`PUT /api/v1/blobs`) each member may store on this node
+    /// (10 GiB); over it: `507 blob_quota_exceeded`.
+    pub blob_quota_bytes: u64,
 }
+
+/// The default off-chain storage quota of a member: 10 GiB.
+pub const DEFAULT_BLOB_QUOTA_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 
 /// How a node takes part in the consortium's Raft group (section `[cluster]` of the file).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -96,6 +102,7 @@ impl Default for Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             ledger: None,
             cluster: None,
+            blob_quota_bytes: DEFAULT_BLOB_QUOTA_BYTES,
         }
     }
 }

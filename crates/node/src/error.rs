@@ -154,6 +154,8 @@ make_error_codes! {
     OrderingUnavailable => "ordering_unavailable", System, SERVICE_UNAVAILABLE;
     /// A bug: the node failed while handling a request.
     Internal => "internal", Internal, INTERNAL_SERVER_ERROR;
+    /// A member's off-chain storage quota on this node would be exceeded.
+    BlobQuotaExceeded => "blob_quota_exceeded", System, INSUFFICIENT_STORAGE;
     /// The node's storage failed to read or write (disk, database).
     StorageFailed => "storage_failed", System, INTERNAL_SERVER_ERROR;
     /// Stored ledger data does not check out (a block or record fails its hash or decoding).
@@ -311,6 +313,7 @@ fn ledger_code(e: &borderlink_ledger::LedgerError) -> Code {
         L::Io(_) | L::Storage(_) => Code::StorageFailed,
         L::Corrupt { .. } => Code::CorruptLedger,
         L::Genesis(_) | L::Key(_) | L::Policy(_) => Code::LedgerMisconfigured,
+        L::QuotaExceeded { .. } => Code::BlobQuotaExceeded,
     }
 }
 

@@ -35,7 +35,7 @@ mod server;
 mod session;
 mod validation;
 
-pub use config::{ClusterSection, Config, DEFAULT_MAX_BODY_BYTES, LedgerConfig};
+pub use config::{ClusterSection, Config, DEFAULT_BLOB_QUOTA_BYTES, DEFAULT_MAX_BODY_BYTES, LedgerConfig};
 pub use error::{ErrorCode, NodeError};
 pub use ordering::{CommitEvent, LedgerService, Ordering, SoloOrderer};
 pub use principal::Principal;

@@ -30,6 +30,8 @@ pub(crate) struct AppState {
     pub(crate) console_token: Option<String>,
     /// The node's clock.
     pub(crate) clock: Arc<dyn Clock>,
+    /// Each member's quota of off-chain bytes.
+    pub(crate) blob_quota_bytes: u64,
     /// The capabilities' services.
     pub(crate) services: Services,
 }
@@ -43,6 +45,7 @@ impl AppState {
             ledger: None,
             console_token: None,
             clock: Arc::new(SystemClock),
+            blob_quota_bytes: crate::config::DEFAULT_BLOB_QUOTA_BYTES,
             services: Services::default(),
         }
     }
@@ -237,7 +240,14 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
             .await
             .map_err(|e| NodeError::Ledger(borderlink_ledger::LedgerError::Io(e)))?;
     }
-    let state = Arc::new(AppState { max_body_bytes: config.max_body_bytes, ledger, console_token, clock, services });
+    let state = Arc::new(AppState {
+        max_body_bytes: config.max_body_bytes,
+        ledger,
+        console_token,
+        clock,
+        blob_quota_bytes: config.blob_quota_bytes,
+        services,
+    });
     let (router, routes) = router_with(Arc::clone(&state));
     Ok(Node { listener, local_addr, router, routes, state })
 }

@@ -362,17 +362,20 @@ fn blobs(state: &SharedState) -> Result<Arc<BlobStore>, ApiError> {
     responses(
         (status = 201, description = "Stored", body = BlobReply),
         (status = 413, description = "Larger than the node's body limit", body = crate::error::ErrorBody),
+        (status = 507, description = "The member's off-chain storage quota on this node would be exceeded (`blob_quota_exceeded`)", body = crate::error::ErrorBody),
     )
 )]
 pub(crate) async fn put_blob(
-    _: Require<StoreBlobs>,
+    who: Require<StoreBlobs>,
     State(state): State<SharedState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<BlobReply>), ApiError> {
     let body = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
     let store = blobs(&state)?;
     let size = body.len();
-    let h = tokio::task::spawn_blocking(move || store.put(&body))
+    let member = who.principal.member().unwrap_or("operator").to_owned();
+    let quota = state.blob_quota_bytes;
+    let h = tokio::task::spawn_blocking(move || store.put_for(&member, &body, quota))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok((StatusCode::CREATED, Json(BlobReply { sha256: h.to_hex(), size })))

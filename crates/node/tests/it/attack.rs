@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::ledger::start;
+use crate::ledger::{start, start_configured};
 use crate::samples;
 use crate::test_node::client;
 
@@ -109,4 +109,24 @@ async fn malformed_requests_get_the_standard_error_body() {
         assert_eq!(body["code"], "payload_too_large", "{path}");
         shape(&body);
     }
+}
+
+#[tokio::test]
+async fn a_member_cannot_fill_the_nodes_disk_with_off_chain_objects() {
+    let n = start_configured(|c| c.blob_quota_bytes = 1000).await;
+    let put = |signer: usize, byte: u8| {
+        let body = vec![byte; 600];
+        let auth = borderlink_ledger::auth::authorization(&n.keys[signer], "PUT", "/api/v1/blobs", n_now(), &body);
+        client().put(format!("{}/api/v1/blobs", n.base)).header("authorization", auth).body(body).send()
+    };
+    assert_eq!(put(2, 1).await.unwrap().status(), 201);
+    let r = put(2, 2).await.unwrap();
+    assert_eq!(r.status(), 507);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "blob_quota_exceeded", "{body}");
+    // The refused object was not stored; another member has its own quota.
+    let missing = borderlink_ledger::Hash::of(&[2u8; 600]).to_hex();
+    let (status, _) = n.get_signed(0, &format!("/api/v1/blobs/{missing}")).await;
+    assert_eq!(status, 404);
+    assert_eq!(put(1, 2).await.unwrap().status(), 201);
 }

@@ -48,8 +48,14 @@ pub(crate) fn test_consortium(dir: &std::path::Path) -> (consortium::Created, Ve
 }
 
 pub(crate) async fn start() -> LedgerNode {
+    start_configured(|_| {}).await
+}
+
+/// Starts GB customs' node with its configuration changed by `change`.
+pub(crate) async fn start_configured(change: impl FnOnce(&mut Config)) -> LedgerNode {
     let dir = tempfile::tempdir().unwrap();
-    let (created, keys, config) = test_consortium(dir.path());
+    let (created, keys, mut config) = test_consortium(dir.path());
+    change(&mut config);
     let node = borderlink_node::bind(config).await.unwrap();
     let base = format!("http://{}", node.local_addr());
     let token = node.console_token().unwrap().to_owned();

@@ -26,8 +26,7 @@ impl TestNode {
             listen: "127.0.0.1:0".parse().expect("address"),
             data_dir: data_dir.path().join("data"),
             max_body_bytes,
-            ledger: None,
-            cluster: None,
+            ..Config::default()
         };
         let node = borderlink_node::bind(config).await.expect("bind the node");
         let base = format!("http://{}", node.local_addr());
