@@ -16,6 +16,7 @@ mod bench_network;
 mod demo;
 mod ledger_cmd;
 mod network;
+mod progress;
 mod risk;
 mod serve;
 

@@ -19,9 +19,8 @@ use borderlink_risk::mapping::Mapping;
 use borderlink_risk::model::{self, Grid, TrainParams};
 use borderlink_risk::{History, Outcome, Replay, RiskEngine, RiskError, RiskModel, drift, eval};
 use clap::Subcommand;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::ExitCode;
+use crate::{ExitCode, progress};
 
 /// Options of `borderlink risk`.
 #[derive(clap::Args)]
@@ -370,15 +369,6 @@ fn labelled(examples: &[Example], path: &Path) -> anyhow::Result<Vec<Outcome>> {
         .with_context(|| format!("{} has no labels: its mapping needs a `fraud` column", path.display()))
 }
 
-fn progress_bar(len: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} ({elapsed})") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(what.to_owned());
-    bar
-}
-
 type Featurized = Vec<(Vec<Example>, Vec<FeatureVector>)>;
 
 /// Replays the history files, then returns the features of `data` (and its examples).
@@ -515,7 +505,7 @@ fn train_cmd(
         eprintln!("tuning on {} items, choosing on the {} items from {}", xf.len(), xc.len(), format_day(cut));
         let base = Grid::for_params(&params);
         let grid = Grid { max_levels: opts.tune_max_levels.unwrap_or(base.max_levels), ..base };
-        let bar = progress_bar(0, "tuning");
+        let bar = progress::bar(0, "tuning");
         let (chosen, points) = model::tune(&xf, &of, &df, &xc, &oc, &params, &grid, |done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
@@ -535,7 +525,7 @@ fn train_cmd(
         params = chosen;
     }
     let days: Vec<Day> = train_ex.iter().map(|e| e.item.day.unwrap_or(0)).collect();
-    let bar = progress_bar((params.rounds * params.bag) as u64, "training");
+    let bar = progress::bar((params.rounds * params.bag) as u64, "training");
     let fit_started = Instant::now();
     let mut model = model::train(name, &train_x, &outcomes, &days, &params, period(&train_ex), |done, _| {
         bar.set_position(done as u64)
@@ -775,7 +765,7 @@ fn retrain_cmd(data: &Path, src: &DataArgs, active_path: &Path, out: &Path, opts
         let days = fit.iter().filter_map(|&i| ex[i].item.day);
         days.clone().min().zip(days.max()).map(|(a, b)| (format_day(a), format_day(b)))
     };
-    let bar = progress_bar((params.rounds * params.bag) as u64, "training");
+    let bar = progress::bar((params.rounds * params.bag) as u64, "training");
     let mut candidate = model::train(&name, &xf, &of, &df, &params, span, |done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     let flat: Vec<f32> = xh.iter().flatten().copied().collect();
