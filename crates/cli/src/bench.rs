@@ -149,7 +149,7 @@ pub(crate) fn presign(
     let threads = std::thread::available_parallelism().map_or(2, |p| p.get()).max(1);
     let per = n.div_ceil(threads);
     let nonce_base = rand_core::RngCore::next_u64(&mut rand_core::OsRng) >> 1;
-    let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    let ts = crate::now_ms();
     let parts: Vec<anyhow::Result<Vec<Transaction>>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {

@@ -21,7 +21,7 @@ use borderlink_model::{ValidateOptions, validate};
 use rand_core::{OsRng, RngCore};
 use serde::Deserialize;
 
-use crate::ExitCode;
+use crate::{ExitCode, now_ms};
 
 /// Options of `borderlink submit`.
 #[derive(clap::Args)]
@@ -149,10 +149,6 @@ fn usage_error(path: &[&str], kind: clap::error::ErrorKind, message: impl Displa
         }
     }
     at.error(kind, message).exit()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 fn load_keys(path: &Path) -> Outcome<MemberKeys> {

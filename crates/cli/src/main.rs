@@ -98,6 +98,12 @@ enum ExitCode {
     Failure = 4,
 }
 
+/// Milliseconds since the Unix epoch: when a transaction, a genesis or a request signature is
+/// made.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
 fn main() -> ProcessExit {
     let cli = Cli::parse();
     let code = match run(cli) {

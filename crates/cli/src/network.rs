@@ -169,9 +169,7 @@ pub(crate) fn run(args: NetworkArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn new(a: NewArgs) -> anyhow::Result<ExitCode> {
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-    let created_at = borderlink_model::datetime::format_unix_ms(now);
+    let created_at = borderlink_model::datetime::format_unix_ms(crate::now_ms());
     let plan = consortium::NodePlan { roles: a.node_roles.clone(), host: a.host.clone(), base_port: a.base_port };
     let created = consortium::create_with_nodes(&a.dir, &a.name, &a.orgs, &created_at, &plan)?;
     let g = &created.genesis;
@@ -540,7 +538,7 @@ fn propose(a: &GovernanceArgs, change: borderlink_ledger::governance::Governance
     let g = borderlink_ledger::genesis::Genesis::load(&a.genesis)?;
     let chain = g.chain_id();
     let submitter = MemberKeys::load(&a.key)?;
-    let now = borderlink_node::ordering::now_ms();
+    let now = crate::now_ms();
     let id = a.proposal_id.clone().unwrap_or_else(|| match &change {
         GovernanceAction::AddNode { node } => format!("GOV-ADD-NODE-{}-{now}", node.id),
         GovernanceAction::RemoveNode { node_id } => format!("GOV-REMOVE-NODE-{node_id}-{now}"),

@@ -674,9 +674,7 @@ fn export_training_cmd(node: &str, key: Option<&Path>, out: &Path) -> anyhow::Re
         .build()?;
     let mut req = client.get(format!("{base}{PATH}"));
     if let Some(k) = &keys {
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
-        req = req.header("authorization", borderlink_ledger::auth::authorization(k, "GET", PATH, now, b""));
+        req = req.header("authorization", borderlink_ledger::auth::authorization(k, "GET", PATH, crate::now_ms(), b""));
     }
     let resp = req.send().with_context(|| format!("cannot reach the node at {base}"))?;
     let status = resp.status();
@@ -945,12 +943,9 @@ fn http_latency(
         let t = Instant::now();
         let auth = match keys {
             Some(k) => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis() as i64);
                 format!(
                     "Authorization: {}\r\n",
-                    borderlink_ledger::auth::authorization(k, "POST", "/api/v1/risk/score", now, body)
+                    borderlink_ledger::auth::authorization(k, "POST", "/api/v1/risk/score", crate::now_ms(), body)
                 )
             }
             None => String::new(),
