@@ -20,6 +20,7 @@ use borderlink_risk::model::{self, Grid, TrainParams};
 use borderlink_risk::{History, Outcome, Replay, RiskEngine, RiskError, RiskModel, drift, eval};
 use clap::Subcommand;
 
+use crate::node_client::{NodeClient, Transport, authorization};
 use crate::{ExitCode, progress};
 
 /// Options of `borderlink risk`.
@@ -664,29 +665,20 @@ fn export_cmd(model: &Path, out: &Path) -> anyhow::Result<()> {
 
 /// `GET /api/v1/risk/training-set`, signed by a member when a key is given.
 fn export_training_cmd(node: &str, key: Option<&Path>, out: &Path) -> anyhow::Result<()> {
-    const PATH: &str = "/api/v1/risk/training-set";
-    let base = if node.contains("://") { node.trim_end_matches('/').to_owned() } else { format!("http://{node}") };
     let keys = key.map(borderlink_ledger::identity::MemberKeys::load).transpose()?;
-    let client = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(300))
-        .build()?;
-    let mut req = client.get(format!("{base}{PATH}"));
-    if let Some(k) = &keys {
-        req = req.header("authorization", borderlink_ledger::auth::authorization(k, "GET", PATH, crate::now_ms(), b""));
-    }
-    let resp = req.send().with_context(|| format!("cannot reach the node at {base}"))?;
-    let status = resp.status();
-    let body = resp.bytes().context("reading the node's reply")?;
+    // A whole training set can take a while to gather.
+    let transport = Transport { timeout: Duration::from_secs(300), direct: true };
+    let node = NodeClient::connect(node, keys, transport)?;
+    let reply = node.get("api/v1/risk/training-set")?;
     anyhow::ensure!(
-        status.is_success(),
-        "the node answered {status}: {}",
-        String::from_utf8_lossy(&body).chars().take(300).collect::<String>()
+        reply.status.is_success(),
+        "the node answered {}: {}",
+        reply.status,
+        String::from_utf8_lossy(&reply.body).chars().take(300).collect::<String>()
     );
-    std::fs::write(out, &body).with_context(|| format!("cannot write {}", out.display()))?;
-    let rows = body.iter().filter(|b| **b == b'\n').count().saturating_sub(1);
-    println!("wrote {rows} inspected items from {base} to {}", out.display());
+    std::fs::write(out, &reply.body).with_context(|| format!("cannot write {}", out.display()))?;
+    let rows = reply.body.iter().filter(|b| **b == b'\n').count().saturating_sub(1);
+    println!("wrote {rows} inspected items from {} to {}", node.base(), out.display());
     Ok(())
 }
 
@@ -942,12 +934,7 @@ fn http_latency(
         }
         let t = Instant::now();
         let auth = match keys {
-            Some(k) => {
-                format!(
-                    "Authorization: {}\r\n",
-                    borderlink_ledger::auth::authorization(k, "POST", "/api/v1/risk/score", crate::now_ms(), body)
-                )
-            }
+            Some(k) => format!("Authorization: {}\r\n", authorization(k, "POST", "/api/v1/risk/score", body)),
             None => String::new(),
         };
         write!(
