@@ -1,0 +1,64 @@
+//! `borderlink risk eval`: a model measured on labelled declarations — AUC, and precision,
+//! recall and revenue at k % — as a table or JSON.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use borderlink_risk::eval;
+
+use super::data::{DataArgs, labelled, load_mapping, load_model, replay};
+
+/// Options of `borderlink risk eval`.
+#[derive(clap::Args)]
+pub(super) struct EvalArgs {
+    /// The model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// Test CSV (labelled, later than the training data).
+    #[arg(long)]
+    data: PathBuf,
+    #[command(flatten)]
+    src: DataArgs,
+    /// Write each item's score here (CSV: score).
+    #[arg(long)]
+    scores_out: Option<PathBuf>,
+    /// Print the metrics as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(super) fn run(a: &EvalArgs) -> anyhow::Result<()> {
+    let model = load_model(&a.model)?;
+    let mapping = load_mapping(a.src.mapping.as_deref())?;
+    let mut sets = replay(&a.src, &mapping, &[&a.data])?;
+    let (ex, x) = sets.pop().context("no data")?;
+    let outcomes = labelled(&ex, &a.data)?;
+    let flat: Vec<f32> = x.iter().flatten().copied().collect();
+    let scores = model.predict_batch(&flat)?;
+    if let Some(p) = &a.scores_out {
+        let mut w = BufWriter::new(File::create(p).with_context(|| format!("cannot write {}", p.display()))?);
+        writeln!(w, "score")?;
+        for s in &scores {
+            writeln!(w, "{s}")?;
+        }
+        w.flush()?;
+    }
+    let fraud: Vec<bool> = outcomes.iter().map(|o| o.fraud).collect();
+    let revenue: Vec<f64> = outcomes.iter().map(|o| o.revenue).collect();
+    let m = eval::evaluate(&scores, &fraud, &revenue);
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "model": model.version(), "metrics": m }))?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "model {} on {} ({} items, {} frauds)", model.version(), a.data.display(), m.n, m.frauds)?;
+        writeln!(out, "AUC {:.4}", m.auc)?;
+        writeln!(out, "{:>6} {:>7} {:>10} {:>8} {:>8}", "top k%", "items", "precision", "recall", "revenue")?;
+        for k in &m.at_k {
+            writeln!(out, "{:>6} {:>7} {:>10.3} {:>8.3} {:>8.3}", k.k, k.n, k.precision, k.recall, k.revenue)?;
+        }
+    }
+    Ok(())
+}
