@@ -11,7 +11,7 @@ use borderlink_ledger::identity::MemberKeys;
 use borderlink_risk::RiskEngine;
 use borderlink_risk::import::ImportedRow;
 
-use super::data::{DataArgs, load_mapping, load_model, read_rows, replay, replay_with_history};
+use super::data::{DataArgs, load_model, read_rows, replay_with_history};
 use crate::node_client::authorization;
 
 /// Options of `borderlink risk bench`.
@@ -54,9 +54,8 @@ pub(super) fn run(a: &BenchArgs) -> anyhow::Result<()> {
     let url = a.url.as_deref().map(|u| (u, keys.as_ref()));
     let (data, src, json) = (a.data.as_path(), &a.src, a.json);
     let model = load_model(&a.model)?;
-    let mapping = load_mapping(src.mapping.as_deref())?;
-    let mut sets = replay(src, &mapping, &[data])?;
-    let (_, x) = sets.pop().context("no data")?;
+    let mapping = src.mapping()?;
+    let (_, x) = src.featurize(&mapping, data)?;
     let flat: Vec<f32> = x.iter().flatten().copied().collect();
     let budget = Duration::from_secs_f64(a.seconds.max(0.1));
     // Batch: the whole file per call, as many calls as fit in the budget.

@@ -6,9 +6,8 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use borderlink_risk::eval;
 
-use super::data::{DataArgs, labelled, load_mapping, load_model, replay};
+use super::data::{DataArgs, Labelled, load_model};
 
 /// Options of `borderlink risk eval`.
 #[derive(clap::Args)]
@@ -31,12 +30,9 @@ pub(super) struct EvalArgs {
 
 pub(super) fn run(a: &EvalArgs) -> anyhow::Result<()> {
     let model = load_model(&a.model)?;
-    let mapping = load_mapping(a.src.mapping.as_deref())?;
-    let mut sets = replay(&a.src, &mapping, &[&a.data])?;
-    let (ex, x) = sets.pop().context("no data")?;
-    let outcomes = labelled(&ex, &a.data)?;
-    let flat: Vec<f32> = x.iter().flatten().copied().collect();
-    let scores = model.predict_batch(&flat)?;
+    let mapping = a.src.mapping()?;
+    let (ex, x) = a.src.featurize(&mapping, &a.data)?;
+    let (scores, m) = Labelled::new(&ex, x, &a.data)?.evaluate(&model)?;
     if let Some(p) = &a.scores_out {
         let mut w = BufWriter::new(File::create(p).with_context(|| format!("cannot write {}", p.display()))?);
         writeln!(w, "score")?;
@@ -45,9 +41,6 @@ pub(super) fn run(a: &EvalArgs) -> anyhow::Result<()> {
         }
         w.flush()?;
     }
-    let fraud: Vec<bool> = outcomes.iter().map(|o| o.fraud).collect();
-    let revenue: Vec<f64> = outcomes.iter().map(|o| o.revenue).collect();
-    let m = eval::evaluate(&scores, &fraud, &revenue);
     let mut out = std::io::stdout().lock();
     if a.json {
         serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "model": model.version(), "metrics": m }))?;

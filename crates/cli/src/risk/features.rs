@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use borderlink_risk::features::{self, Example, FeatureVector, N_FEATURES};
 
-use super::data::{DataArgs, load_mapping, replay};
+use super::data::DataArgs;
 
 /// Options of `borderlink risk features`.
 #[derive(clap::Args)]
@@ -24,9 +24,7 @@ pub(super) struct FeaturesArgs {
 }
 
 pub(super) fn run(a: &FeaturesArgs) -> anyhow::Result<()> {
-    let mapping = load_mapping(a.src.mapping.as_deref())?;
-    let mut sets = replay(&a.src, &mapping, &[&a.data])?;
-    let (ex, x) = sets.pop().context("no data")?;
+    let (ex, x) = a.src.featurize(&a.src.mapping()?, &a.data)?;
     write_features(&a.out, &ex, &x)?;
     eprintln!("wrote {} rows × {N_FEATURES} features to {}", x.len(), a.out.display());
     Ok(())

@@ -8,12 +8,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use borderlink_risk::features::{Example, FeatureVector};
 use borderlink_risk::item::{Day, format_day};
 use borderlink_risk::model::{self, Grid, TrainParams};
-use borderlink_risk::{Outcome, drift, eval};
+use borderlink_risk::{drift, eval};
 
-use super::data::{DataArgs, labelled, load_mapping, replay};
+use super::data::{DataArgs, Labelled, replay};
 use crate::progress;
 
 /// Options of `borderlink risk train`.
@@ -33,13 +32,8 @@ pub(super) struct TrainArgs {
     /// Model name (the version is `name@hash`).
     #[arg(long, default_value = "risk")]
     name: String,
-    /// Choose depth, learning rate and rounds on the last `--tune-days` of the training
-    /// data (never on the validation data).
-    #[arg(long)]
-    tune: bool,
-    /// Days at the end of the training data used to choose the parameters.
-    #[arg(long, default_value_t = 92)]
-    tune_days: Day,
+    #[command(flatten)]
+    tuning: TuneArgs,
     /// Scoring budget of the chosen model: at most this many tree levels (rounds × depth;
     /// each is walked for every item scored). 0: no limit. Default: 2,400, or 1,200 when
     /// codes are split by sets (`--categorical true`, whose levels cost more to walk).
@@ -91,6 +85,28 @@ pub(super) struct TrainArgs {
     grid_out: Option<PathBuf>,
 }
 
+/// How `train` and `retrain` may choose their parameters.
+#[derive(clap::Args)]
+pub(super) struct TuneArgs {
+    /// Choose depth, learning rate and rounds on the last `--tune-days` of the training data
+    /// (never on validation or held-out data).
+    #[arg(long)]
+    pub(super) tune: bool,
+    /// Days at the end of the training data used to choose the parameters with `--tune`.
+    #[arg(long, default_value_t = 92)]
+    pub(super) tune_days: Day,
+}
+
+impl TuneArgs {
+    /// The first day of the last `--tune-days` up to `last` (parameters are chosen on the items
+    /// from it on, fitted on those before it), and the items on either side.
+    pub(super) fn split(&self, items: &Labelled, last: Day) -> (Day, Labelled, Labelled) {
+        let cut = last - self.tune_days + 1;
+        let (fit, check) = items.split_at(cut);
+        (cut, fit, check)
+    }
+}
+
 impl TrainArgs {
     /// The parameters given on the command line (`--tune` may choose others).
     fn params(&self) -> TrainParams {
@@ -113,12 +129,6 @@ impl TrainArgs {
     }
 }
 
-fn period(examples: &[Example]) -> Option<(String, String)> {
-    let days = examples.iter().filter_map(|e| e.item.day);
-    let (min, max) = days.clone().min().zip(days.max())?;
-    Some((format_day(min), format_day(max)))
-}
-
 fn print_metrics(label: &str, m: &eval::Metrics) {
     eprintln!("{label}: {} items, {} frauds, AUC {:.4}", m.n, m.frauds, m.auc);
     for a in &m.at_k {
@@ -130,35 +140,37 @@ fn print_metrics(label: &str, m: &eval::Metrics) {
 }
 
 pub(super) fn run(a: &TrainArgs) -> anyhow::Result<()> {
-    let (data, valid, src, out) = (a.data.as_path(), a.valid.as_deref(), &a.src, a.out.as_path());
+    let (data, valid, out) = (a.data.as_path(), a.valid.as_deref(), a.out.as_path());
     let mut params = a.params();
     let started = Instant::now();
-    let mapping = load_mapping(src.mapping.as_deref())?;
+    let mapping = a.src.mapping()?;
     let mut paths = vec![data];
     paths.extend(valid);
-    let mut sets = replay(src, &mapping, &paths)?;
+    let mut sets = replay(&a.src, &mapping, &paths)?;
     let validation = if valid.is_some() { sets.pop() } else { None };
     let (train_ex, train_x) = sets.pop().context("no training data")?;
-    let outcomes = labelled(&train_ex, data)?;
-    eprintln!("features: {} training items in {:.1?}", train_x.len(), started.elapsed());
-    if a.tune {
-        let last = train_ex.iter().filter_map(|e| e.item.day).max().context("the training data has no dates")?;
-        let cut = last - a.tune_days + 1;
-        let (fit, check): (Vec<usize>, Vec<usize>) =
-            (0..train_ex.len()).partition(|&i| train_ex[i].item.day.is_some_and(|d| d < cut));
-        let pick = |idx: &[usize]| -> (Vec<FeatureVector>, Vec<Outcome>) {
-            (idx.iter().map(|&i| train_x[i]).collect(), idx.iter().map(|&i| outcomes[i]).collect())
-        };
-        let ((xf, of), (xc, oc)) = (pick(&fit), pick(&check));
-        let df: Vec<Day> = fit.iter().map(|&i| train_ex[i].item.day.unwrap_or(0)).collect();
-        eprintln!("tuning on {} items, choosing on the {} items from {}", xf.len(), xc.len(), format_day(cut));
+    let train = Labelled::new(&train_ex, train_x, data)?;
+    eprintln!("features: {} training items in {:.1?}", train.len(), started.elapsed());
+    if a.tuning.tune {
+        let last = train.last_day().context("the training data has no dates")?;
+        let (cut, fit, check) = a.tuning.split(&train, last);
+        eprintln!("tuning on {} items, choosing on the {} items from {}", fit.len(), check.len(), format_day(cut));
         let base = Grid::for_params(&params);
         let grid = Grid { max_levels: a.tune_max_levels.unwrap_or(base.max_levels), ..base };
         let bar = progress::bar(0, "tuning");
-        let (chosen, points) = model::tune(&xf, &of, &df, &xc, &oc, &params, &grid, |done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        })?;
+        let (chosen, points) = model::tune(
+            &fit.x,
+            &fit.outcomes,
+            &fit.days(),
+            &check.x,
+            &check.outcomes,
+            &params,
+            &grid,
+            |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            },
+        )?;
         bar.finish_and_clear();
         for p in &points {
             eprintln!("  depth {:>2}  eta {:<5} rounds {:>3}  AUC {:.4}", p.depth, p.eta, p.rounds, p.auc);
@@ -173,12 +185,12 @@ pub(super) fn run(a: &TrainArgs) -> anyhow::Result<()> {
         }
         params = chosen;
     }
-    let days: Vec<Day> = train_ex.iter().map(|e| e.item.day.unwrap_or(0)).collect();
     let bar = progress::bar((params.rounds * params.bag) as u64, "training");
     let fit_started = Instant::now();
-    let mut model = model::train(&a.name, &train_x, &outcomes, &days, &params, period(&train_ex), |done, _| {
-        bar.set_position(done as u64)
-    })?;
+    let mut model =
+        model::train(&a.name, &train.x, &train.outcomes, &train.days(), &params, train.period(), |done, _| {
+            bar.set_position(done as u64)
+        })?;
     bar.finish_and_clear();
     let fit_time = fit_started.elapsed();
     eprintln!(
@@ -191,16 +203,12 @@ pub(super) fn run(a: &TrainArgs) -> anyhow::Result<()> {
         params.monotone,
         fit_time
     );
-    if let Some((ex, x)) = &validation {
-        let outcomes = labelled(ex, valid.unwrap_or(data))?;
-        let flat: Vec<f32> = x.iter().flatten().copied().collect();
-        let scores = model.predict_batch(&flat)?;
-        let fraud: Vec<bool> = outcomes.iter().map(|o| o.fraud).collect();
-        let revenue: Vec<f64> = outcomes.iter().map(|o| o.revenue).collect();
-        let m = eval::evaluate(&scores, &fraud, &revenue);
+    if let Some((ex, x)) = validation {
+        let validation = Labelled::new(&ex, x, valid.unwrap_or(data))?;
+        let (_, m) = validation.evaluate(&model)?;
         eprintln!("report before activation:");
         print_metrics("  validation", &m);
-        let d = drift::drift(&train_x, x);
+        let d = drift::drift(&train.x, &validation.x);
         let moved: Vec<String> =
             d.iter().filter(|f| f.psi > 0.1).take(8).map(|f| format!("{} {:.2}", f.feature, f.psi)).collect();
         eprintln!(
@@ -215,7 +223,7 @@ pub(super) fn run(a: &TrainArgs) -> anyhow::Result<()> {
     println!(
         "trained {} on {} items ({} frauds){auc}; wrote {} in {:.1?}",
         model.version(),
-        train_x.len(),
+        train.len(),
         model.meta().positives,
         out.display(),
         started.elapsed()
