@@ -11,20 +11,14 @@ use borderlink_ledger::identity::MemberKeys;
 use borderlink_risk::RiskEngine;
 use borderlink_risk::import::ImportedRow;
 
-use super::data::{DataArgs, load_model, read_rows, replay_with_history};
+use super::data::{DataArgs, Scoring, ScoringArgs, read_rows, replay_with_history};
 use crate::node_client::authorization;
 
 /// Options of `borderlink risk bench`.
 #[derive(clap::Args)]
 pub(super) struct BenchArgs {
-    /// The model file.
-    #[arg(long)]
-    model: PathBuf,
-    /// Declarations to score (CSV).
-    #[arg(long)]
-    data: PathBuf,
     #[command(flatten)]
-    src: DataArgs,
+    scoring: ScoringArgs,
     /// Seconds to spend per measurement.
     #[arg(long, default_value_t = 3.0)]
     seconds: f64,
@@ -52,10 +46,8 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
 pub(super) fn run(a: &BenchArgs) -> anyhow::Result<()> {
     let keys = a.key.as_deref().map(MemberKeys::load).transpose()?;
     let url = a.url.as_deref().map(|u| (u, keys.as_ref()));
-    let (data, src, json) = (a.data.as_path(), &a.src, a.json);
-    let model = load_model(&a.model)?;
-    let mapping = src.mapping()?;
-    let (_, x) = src.featurize(&mapping, data)?;
+    let (data, src, json) = (a.scoring.data.as_path(), &a.scoring.src, a.json);
+    let Scoring { model, mapping, x, .. } = a.scoring.read()?;
     let flat: Vec<f32> = x.iter().flatten().copied().collect();
     let budget = Duration::from_secs_f64(a.seconds.max(0.1));
     // Batch: the whole file per call, as many calls as fit in the budget.

@@ -26,6 +26,37 @@ pub(super) struct DataArgs {
     pub(super) label_delay: Day,
 }
 
+/// A model and the declarations it scores (`risk eval`, `risk bench`).
+#[derive(clap::Args)]
+pub(super) struct ScoringArgs {
+    /// The model file.
+    #[arg(long)]
+    pub(super) model: PathBuf,
+    /// Declarations to score (CSV).
+    #[arg(long)]
+    pub(super) data: PathBuf,
+    #[command(flatten)]
+    pub(super) src: DataArgs,
+}
+
+/// What [`ScoringArgs`] name, read: the model, the mapping, and the examples and features of
+/// the data (after the history).
+pub(super) struct Scoring {
+    pub(super) model: RiskModel,
+    pub(super) mapping: Mapping,
+    pub(super) examples: Vec<Example>,
+    pub(super) x: Vec<FeatureVector>,
+}
+
+impl ScoringArgs {
+    pub(super) fn read(&self) -> anyhow::Result<Scoring> {
+        let model = load_model(&self.model)?;
+        let mapping = self.src.mapping()?;
+        let (examples, x) = self.src.featurize(&mapping, &self.data)?;
+        Ok(Scoring { model, mapping, examples, x })
+    }
+}
+
 impl DataArgs {
     /// The column mapping: `--mapping`, or the KCS mapping.
     pub(super) fn mapping(&self) -> anyhow::Result<Mapping> {

@@ -7,19 +7,15 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::data::{DataArgs, Labelled, load_model};
+use super::data::{Labelled, Scoring, ScoringArgs};
 
 /// Options of `borderlink risk eval`.
 #[derive(clap::Args)]
+// What eval scores must carry its inspection outcomes.
+#[command(mut_arg("data", |a| a.help("Test CSV (labelled, later than the training data)")))]
 pub(super) struct EvalArgs {
-    /// The model file.
-    #[arg(long)]
-    model: PathBuf,
-    /// Test CSV (labelled, later than the training data).
-    #[arg(long)]
-    data: PathBuf,
     #[command(flatten)]
-    src: DataArgs,
+    scoring: ScoringArgs,
     /// Write each item's score here (CSV: score).
     #[arg(long)]
     scores_out: Option<PathBuf>,
@@ -29,10 +25,9 @@ pub(super) struct EvalArgs {
 }
 
 pub(super) fn run(a: &EvalArgs) -> anyhow::Result<()> {
-    let model = load_model(&a.model)?;
-    let mapping = a.src.mapping()?;
-    let (ex, x) = a.src.featurize(&mapping, &a.data)?;
-    let (scores, m) = Labelled::new(&ex, x, &a.data)?.evaluate(&model)?;
+    let data = &a.scoring.data;
+    let Scoring { model, examples, x, .. } = a.scoring.read()?;
+    let (scores, m) = Labelled::new(&examples, x, data)?.evaluate(&model)?;
     if let Some(p) = &a.scores_out {
         let mut w = BufWriter::new(File::create(p).with_context(|| format!("cannot write {}", p.display()))?);
         writeln!(w, "score")?;
@@ -46,7 +41,7 @@ pub(super) fn run(a: &EvalArgs) -> anyhow::Result<()> {
         serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "model": model.version(), "metrics": m }))?;
         writeln!(out)?;
     } else {
-        writeln!(out, "model {} on {} ({} items, {} frauds)", model.version(), a.data.display(), m.n, m.frauds)?;
+        writeln!(out, "model {} on {} ({} items, {} frauds)", model.version(), data.display(), m.n, m.frauds)?;
         writeln!(out, "AUC {:.4}", m.auc)?;
         writeln!(out, "{:>6} {:>7} {:>10} {:>8} {:>8}", "top k%", "items", "precision", "recall", "revenue")?;
         for k in &m.at_k {
