@@ -5,7 +5,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::{TempDir, borderlink, stdout};
+use crate::net::DemoNode;
+use crate::{TempDir, borderlink, stderr, stdout};
 
 const HEAD: &str = "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,Tax Type,Country of Origin Indicator,Net Mass,Item Price,Fraud,Critical Fraud\n";
 
@@ -44,10 +45,6 @@ fn write(dir: &TempDir, name: &str, text: &str) -> String {
     let p = dir.0.join(name);
     std::fs::write(&p, text).unwrap();
     p.display().to_string()
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]
@@ -250,40 +247,6 @@ fn retrain_compares_the_candidate_with_the_active_model_and_activates_nothing() 
         borderlink(&["risk", "retrain", "--data", &clean, "--active", &active, "--out", &out, "--holdout-days", "14"]);
     assert_ne!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("need both frauds and clean inspections"), "{}", stderr(&o));
-}
-
-/// A demo node (a ledger node) started on a free port; stopped with SIGINT on drop.
-struct DemoNode {
-    child: std::process::Child,
-    url: String,
-}
-
-impl DemoNode {
-    fn start(data: &Path) -> Self {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_borderlink"))
-            .args(["demo", "--port", "0", "--data", data.to_str().unwrap()])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("demo starts");
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| l.strip_prefix("Borderlink console: ").map(|u| u.trim().trim_end_matches('/').to_owned()))
-            .expect("the demo prints its URL");
-        // Keep reading what the node prints: a closed pipe would stop it at its next line.
-        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
-        DemoNode { child, url }
-    }
-}
-
-impl Drop for DemoNode {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
