@@ -17,7 +17,7 @@ use borderlink_ledger::Transaction;
 use borderlink_ledger::identity::MemberKeys;
 use serde_json::Value;
 
-use crate::net::{NODE_ORGS, Net, Process, free_base_port, http, network_new, now_ms, poll, submit, template};
+use crate::net::{NODE_ORGS, Net, Process, free_base_port, http, network_new, now_ms, poll, submit};
 use crate::{TempDir, borderlink, s, stderr, stdout};
 
 #[test]
@@ -26,9 +26,8 @@ fn three_nodes_replicate_forward_and_read_linearizably() {
     let leader = net.leader();
     let follower = (leader + 1) % 3;
     let other = (leader + 2) % 3;
-    let t = template();
     // A submission to a follower is forwarded to the leader and committed on every node.
-    let (id, body) = net.declaration(&t, "FWD", 1);
+    let (id, body) = net.declaration("FWD", 1);
     let (status, reply) = net.submit(follower, &body).expect("follower answers");
     assert_eq!(status, 201, "{reply}");
     let height = reply["height"].as_u64().expect("height");
@@ -110,15 +109,13 @@ fn a_peer_with_a_certificate_from_another_ca_is_refused() {
 fn kill_9_the_leader_under_load_loses_nothing_and_commits_once() {
     let net = Net::new("raftkill", "");
     let leader = net.leader();
-    let t = template();
     let acked = Arc::new(Mutex::new(Vec::<(String, u64)>::new()));
     let next = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let net = Arc::new(Mutex::new(net));
     let submitters: Vec<_> = (0..4)
         .map(|k| {
-            let (acked, next, stop, t, net) =
-                (Arc::clone(&acked), Arc::clone(&next), Arc::clone(&stop), t.clone(), Arc::clone(&net));
+            let (acked, next, stop, net) = (Arc::clone(&acked), Arc::clone(&next), Arc::clone(&stop), Arc::clone(&net));
             let urls: Vec<String> = net.lock().expect("lock").nodes.iter().map(|n| n.1.clone()).collect();
             let (id0, _) = (k, 0);
             std::thread::spawn(move || {
@@ -128,7 +125,7 @@ fn kill_9_the_leader_under_load_loses_nothing_and_commits_once() {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     let (id, body) = {
                         let g = net.lock().expect("lock");
-                        g.declaration(&t, "LOAD", n)
+                        g.declaration("LOAD", n)
                     };
                     // A client retries the same signed bytes, on any node, until it gets an answer.
                     for attempt in 0..200 {
@@ -188,9 +185,8 @@ fn a_node_down_for_long_catches_up_through_a_snapshot() {
     let leader = net.leader();
     let down = (leader + 1) % 3;
     net.stop(down);
-    let t = template();
     for n in 0..70 {
-        let (_, body) = net.declaration(&t, "SNAP", n);
+        let (_, body) = net.declaration("SNAP", n);
         let (status, v) = net.submit(leader, &body).expect("leader answers");
         assert_eq!(status, 201, "{v}");
     }
@@ -221,8 +217,7 @@ fn a_node_down_for_long_catches_up_through_a_snapshot() {
 fn a_partitioned_leader_cannot_write_the_majority_goes_on_and_all_heal() {
     let net = Net::new("raftpart", "faults = true\n");
     let old = net.leader();
-    let t = template();
-    let (_, body) = net.declaration(&t, "PART", 0);
+    let (_, body) = net.declaration("PART", 0);
     assert_eq!(net.submit(old, &body).expect("answers").0, 201);
     // Cut the leader off.
     net.faults(old, serde_json::json!({"isolate": true}));
@@ -231,7 +226,7 @@ fn a_partitioned_leader_cannot_write_the_majority_goes_on_and_all_heal() {
     // The majority elects a new leader and commits.
     let mut committed = None;
     net.wait("the majority commits without the old leader", Duration::from_secs(60), || {
-        let (_, body) = net.declaration(&t, "PART", 1);
+        let (_, body) = net.declaration("PART", 1);
         match net.submit(a, &body) {
             Some((201, v)) => {
                 committed = v["height"].as_u64();
@@ -241,7 +236,7 @@ fn a_partitioned_leader_cannot_write_the_majority_goes_on_and_all_heal() {
         }
     });
     // The minority refuses writes: ordering_unavailable (503), nothing committed there.
-    let (_, body) = net.declaration(&t, "PART", 2);
+    let (_, body) = net.declaration("PART", 2);
     let (status, v) = net.submit(old, &body).expect("the isolated node answers HTTP");
     assert_eq!(status, 503, "{v}");
     assert_eq!(v["code"], "ordering_unavailable");
@@ -259,9 +254,8 @@ fn a_partitioned_leader_cannot_write_the_majority_goes_on_and_all_heal() {
 fn a_faulty_leaders_corrupted_transaction_is_invalid_everywhere() {
     let net = Net::new("raftfault", "faults = true\n");
     let leader = net.leader();
-    let t = template();
     net.faults(leader, serde_json::json!({"corrupt_next": true}));
-    let (id, body) = net.declaration(&t, "CORRUPT", 0);
+    let (id, body) = net.declaration("CORRUPT", 0);
     let (status, v) = net.submit(leader, &body).expect("answers");
     assert!(status >= 400, "a corrupted transaction is not committed: {v}");
     let (height, _) = net.converge();
@@ -281,12 +275,11 @@ fn a_faulty_leaders_corrupted_transaction_is_invalid_everywhere() {
 fn a_node_whose_blocks_differ_is_reported_by_the_others_with_the_height() {
     let mut net = Net::new("raftdiverge", "faults = true\n");
     let leader = net.leader();
-    let t = template();
-    let (_, body) = net.declaration(&t, "AGREE", 0);
+    let (_, body) = net.declaration("AGREE", 0);
     assert_eq!(net.submit(leader, &body).expect("answers").0, 201);
     let bad = (leader + 1) % 3;
     net.faults(bad, serde_json::json!({"diverge": true}));
-    let (_, body) = net.declaration(&t, "DIVERGE", 1);
+    let (_, body) = net.declaration("DIVERGE", 1);
     let (status, v) = net.submit(leader, &body).expect("answers");
     assert_eq!(status, 201, "{v}");
     let h = v["height"].as_u64().expect("height");
@@ -321,8 +314,7 @@ fn a_node_whose_blocks_differ_is_reported_by_the_others_with_the_height() {
 fn governance_adds_a_node_as_learner_then_voter_and_retires_it() {
     let mut net = Net::new("raftgov", "");
     let leader = net.leader();
-    let t = template();
-    let (_, body) = net.declaration(&t, "GOV", 0);
+    let (_, body) = net.declaration("GOV", 0);
     assert_eq!(net.submit(leader, &body).expect("answers").0, 201);
     // The AEO starts a node of its own: it is not part of the group until governance says so.
     let aeo = std::fs::read_dir(net.cdir().join("orgs"))
@@ -388,7 +380,7 @@ fn governance_adds_a_node_as_learner_then_voter_and_retires_it() {
     net.stop(extra);
     net.verify(extra);
     net.forget_last();
-    let (_, body) = net.declaration(&t, "GOV", 1);
+    let (_, body) = net.declaration("GOV", 1);
     assert_eq!(net.submit(leader, &body).expect("answers").0, 201);
     let (h, _) = net.converge();
     assert!(h > retired_height);
@@ -466,10 +458,9 @@ fn a_node_whose_member_is_suspended_is_cut_off_by_the_others() {
     assert_eq!(status, 201, "{v}");
     let suspended_at = v["height"].as_u64().expect("height");
     // The others close its connections: it stops receiving blocks, they go on without it.
-    let t = template();
     let mut last = 0;
     net.wait("the two others commit past the suspension", Duration::from_secs(60), || {
-        let (_, body) = net.declaration(&t, "AFTER", last);
+        let (_, body) = net.declaration("AFTER", last);
         last += 1;
         matches!(net.submit(leader, &body), Some((201, _)))
             && (0..3).filter(|i| *i != victim).all(|i| net.head(i).is_some_and(|h| h.0 > suspended_at + 1))

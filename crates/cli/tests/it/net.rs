@@ -301,6 +301,8 @@ pub(crate) struct Net {
     processes: Vec<Option<Process>>,
     /// The first customs administration's keys: they sign requests and declarations.
     pub(crate) keys: MemberKeys,
+    /// The sample declaration the tests submit copies of.
+    template: Value,
     base: u16,
 }
 
@@ -322,7 +324,8 @@ impl Net {
         }
         let nodes = genesis.nodes.iter().map(|n| (n.member.clone(), n.api_url.clone())).collect();
         let keys = MemberKeys::load(&cdir.join("orgs").join(&genesis.nodes[0].member).join("member.key")).expect("key");
-        let mut net = Self { dir, genesis, nodes, processes: vec![None, None, None], keys, base: base_port };
+        let processes = vec![None, None, None];
+        let mut net = Self { dir, genesis, nodes, processes, keys, template: template(), base: base_port };
         for i in 0..3 {
             net.start(i);
         }
@@ -475,8 +478,8 @@ impl Net {
     }
 
     /// A declaration with its own LRN, signed by the first customs administration (wire JSON).
-    pub(crate) fn declaration(&self, template: &Value, tag: &str, n: u64) -> (String, Vec<u8>) {
-        signed_declaration(template, self.genesis.chain_id(), &self.keys, tag, n)
+    pub(crate) fn declaration(&self, tag: &str, n: u64) -> (String, Vec<u8>) {
+        signed_declaration(&self.template, self.genesis.chain_id(), &self.keys, tag, n)
     }
 
     /// Posts a wire transaction to node `i`: (status, body), or `None` when the node is unreachable.

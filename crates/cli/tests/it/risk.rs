@@ -164,22 +164,23 @@ fn a_model_file_that_does_not_fit_is_refused() {
     let (_, valid, model) = train(&dir);
     let bytes = std::fs::read(&model).unwrap();
     let nl = bytes.iter().position(|b| *b == b'\n').unwrap();
-    let mut header: Value = serde_json::from_slice(&bytes[..nl]).unwrap();
-    header["features"].as_array_mut().unwrap().truncate(10);
-    let mut other = serde_json::to_vec(&header).unwrap();
-    other.extend_from_slice(&bytes[nl..]);
     let other_path = Path::new(&dir.0).join("other.blrm");
-    std::fs::write(&other_path, other).unwrap();
-    let o = borderlink(&["risk", "eval", "--model", other_path.to_str().unwrap(), "--data", &valid]);
+    // `risk eval` of the model with its header changed by `edit`.
+    let eval_edited = |edit: &dyn Fn(&mut Value)| {
+        let mut header: Value = serde_json::from_slice(&bytes[..nl]).unwrap();
+        edit(&mut header);
+        let mut other = serde_json::to_vec(&header).unwrap();
+        other.extend_from_slice(&bytes[nl..]);
+        std::fs::write(&other_path, other).unwrap();
+        borderlink(&["risk", "eval", "--model", other_path.to_str().unwrap(), "--data", &valid])
+    };
+    let o = eval_edited(&|h| h["features"].as_array_mut().unwrap().truncate(10));
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("feature set"), "{}", stderr(&o));
     // Trees that split codes by sets, with the codes taken out of the header: refused by name.
-    let mut header: Value = serde_json::from_slice(&bytes[..nl]).unwrap();
-    header.as_object_mut().unwrap().remove("categories");
-    let mut other = serde_json::to_vec(&header).unwrap();
-    other.extend_from_slice(&bytes[nl..]);
-    std::fs::write(&other_path, other).unwrap();
-    let o = borderlink(&["risk", "eval", "--model", other_path.to_str().unwrap(), "--data", &valid]);
+    let o = eval_edited(&|h| {
+        h.as_object_mut().unwrap().remove("categories");
+    });
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("holds no codes for it"), "{}", stderr(&o));
     let junk = write(&dir, "junk.blrm", "not a model\n");
