@@ -2,11 +2,12 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::net::DemoNode;
-use crate::{TempDir, borderlink, stderr, stdout};
+use crate::net::{DemoNode, poll};
+use crate::{TempDir, borderlink, s, stderr, stdout};
 
 const HEAD: &str = "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,Tax Type,Country of Origin Indicator,Net Mass,Item Price,Fraud,Critical Fraud\n";
 
@@ -255,33 +256,25 @@ fn an_inspection_result_on_the_ledger_is_exported_as_a_training_row() {
     let dir = TempDir::new("risk-export");
     let data = dir.0.join("data");
     let node = DemoNode::start(&data);
-    let key = data.join("consortium/orgs/gb-customs-hrc/member.key").display().to_string();
+    let key = node.key("gb-customs");
+    let key = s(&key);
     // Customs records the result of inspecting the demo declaration (two goods items).
     let inspection = format!("{}/demo/inspection-result.json", env!("CARGO_MANIFEST_DIR"));
-    let o = borderlink(&["submit", &inspection, "--key", &key, "--node", &node.url, "--id", "INSP-CLEAR-1"]);
+    let o = borderlink(&["submit", &inspection, "--key", key, "--node", &node.url, "--id", "INSP-CLEAR-1"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let out = dir.0.join("training.csv");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let text = loop {
-        let o = borderlink(&[
-            "risk",
-            "export-training",
-            "--node",
-            &node.url,
-            "--key",
-            &key,
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+    let mut text = String::new();
+    let exported = poll(Duration::from_secs(60), || {
+        let o = borderlink(&["risk", "export-training", "--node", &node.url, "--key", key, "--out", s(&out)]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        let text = std::fs::read_to_string(&out).unwrap();
-        if text.lines().count() == 3 {
+        text = std::fs::read_to_string(&out).unwrap();
+        let done = text.lines().count() == 3;
+        if done {
             assert!(stdout(&o).starts_with("wrote 2 inspected items from"), "{}", stdout(&o));
-            break text;
         }
-        assert!(std::time::Instant::now() < deadline, "the inspection result never reached the training set: {text}");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+        done
+    });
+    assert!(exported, "the inspection result never reached the training set: {text}");
     let header = text.lines().next().unwrap();
     assert!(header.starts_with(HEAD.trim_end()) && header.ends_with(",Revenue,Random Selection"), "{header}");
     for row in text.lines().skip(1) {
@@ -290,11 +283,11 @@ fn an_inspection_result_on_the_ledger_is_exported_as_a_training_row() {
         assert!(row.contains(",1,1,760.25,"), "{row}");
     }
     // The export is read back by the importer with the built-in mapping.
-    let o = borderlink(&["risk", "import", "--data", out.to_str().unwrap()]);
+    let o = borderlink(&["risk", "import", "--data", s(&out)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("imported 2 declarations (2 with inspection outcomes)"), "{}", stderr(&o));
     // Without a member's signature a ledger node does not hand its training data out.
-    let o = borderlink(&["risk", "export-training", "--node", &node.url, "--out", out.to_str().unwrap()]);
+    let o = borderlink(&["risk", "export-training", "--node", &node.url, "--out", s(&out)]);
     assert_ne!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("401"), "{}", stderr(&o));
 }
