@@ -20,9 +20,10 @@ use borderlink_ledger::{Ledger, Transaction, clear_put_body};
 use borderlink_model::{ValidateOptions, validate};
 use borderlink_node::LedgerService;
 use ed25519_dalek::{Signature, VerifyingKey};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 
 use crate::ExitCode;
+use crate::progress;
 
 /// Options of `borderlink bench`.
 #[derive(clap::Args)]
@@ -114,15 +115,6 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub(crate) fn progress(len: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} ({elapsed})") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(what.to_owned());
-    bar
-}
-
 /// An AEO authorisation issued by `country`'s administration, number `n`.
 fn aeo_record(country: &str, authority: &str, n: usize) -> Vec<u8> {
     let trader = format!("{country}{:012}", 100_000_000_000 + n);
@@ -157,7 +149,7 @@ pub(crate) fn presign(
     let threads = std::thread::available_parallelism().map_or(2, |p| p.get()).max(1);
     let per = n.div_ceil(threads);
     let nonce_base = rand_core::RngCore::next_u64(&mut rand_core::OsRng) >> 1;
-    let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    let ts = crate::now_ms();
     let parts: Vec<anyhow::Result<Vec<Transaction>>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
@@ -223,7 +215,7 @@ fn submit_all(ledger: Ledger, txs: Vec<Transaction>, clients: usize) -> anyhow::
     let ticker = {
         let done = Arc::clone(&done);
         let finished = Arc::clone(&finished);
-        let bar = progress(n, "commit");
+        let bar = progress::bar(n, "commit");
         std::thread::spawn(move || {
             while !finished.load(Ordering::Relaxed) {
                 bar.set_position(done.load(Ordering::Relaxed));
@@ -421,7 +413,7 @@ fn ledger(b: LedgerBench) -> anyhow::Result<ExitCode> {
     let keys: Vec<MemberKeys> = created.key_files.iter().map(|(_, p)| MemberKeys::load(p)).collect::<Result<_, _>>()?;
     let chain = created.genesis.chain_id();
     eprintln!("signing {} AEO authorisations from {} customs administrations…", b.txs, keys.len());
-    let txs = presign(chain, &keys, b.txs, &progress(b.txs as u64, "sign"))?;
+    let txs = presign(chain, &keys, b.txs, &progress::bar(b.txs as u64, "sign"))?;
     // The same signatures, kept for the verification limit.
     let by_member: std::collections::HashMap<&str, VerifyingKey> =
         keys.iter().map(|k| (k.member.as_str(), k.signing.verifying_key())).collect();

@@ -19,7 +19,8 @@ use borderlink_node::LedgerService;
 use borderlink_node::raft::{ClusterConfig, PeerNode};
 
 use crate::ExitCode;
-use crate::bench::{Clients, FABRIC, ISSUERS, machine, ms, presign, process_cpu, progress, thousands};
+use crate::bench::{Clients, FABRIC, ISSUERS, machine, ms, presign, process_cpu, thousands};
+use crate::progress;
 
 fn pct(lat: &mut [Duration], p: usize) -> Duration {
     lat.sort_unstable();
@@ -29,7 +30,7 @@ fn pct(lat: &mut [Duration], p: usize) -> Duration {
 /// Closed loop: `clients` tasks, each submitting its share one after the other.
 async fn full_load(services: &[Arc<LedgerService>], txs: Vec<Transaction>, clients: usize) -> anyhow::Result<Clients> {
     let done = Arc::new(AtomicU64::new(0));
-    let bar = progress(txs.len() as u64, "full load");
+    let bar = progress::bar(txs.len() as u64, "full load");
     let ticker = {
         let (done, bar) = (Arc::clone(&done), bar.clone());
         tokio::spawn(async move {
@@ -47,7 +48,7 @@ async fn full_load(services: &[Arc<LedgerService>], txs: Vec<Transaction>, clien
 
 /// Open loop: one submission every 1/rate seconds, whatever the answers.
 async fn paced(services: &[Arc<LedgerService>], txs: Vec<Transaction>, rate: f64) -> anyhow::Result<Clients> {
-    let bar = progress(txs.len() as u64, "half load");
+    let bar = progress::bar(txs.len() as u64, "half load");
     let interval = Duration::from_secs_f64(1.0 / rate.max(1.0));
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(txs.len());
@@ -102,7 +103,7 @@ pub(crate) fn run(nodes: usize, txs: usize, clients: usize, half_seconds: u64) -
     let chain = created.genesis.chain_id();
     // Full load, then half load at half the measured rate for `half_seconds` (signed up front).
     eprintln!("signing {txs} AEO authorisations…");
-    let mut all = presign(chain, &keys, txs * 2, &progress((txs * 2) as u64, "sign"))?;
+    let mut all = presign(chain, &keys, txs * 2, &progress::bar((txs * 2) as u64, "sign"))?;
     let half_pool = all.split_off(txs);
     let founders: BTreeMap<u64, PeerNode> = created
         .genesis

@@ -84,7 +84,7 @@ fn ensure_consortium(data: &Path, port: u16) -> anyhow::Result<(PathBuf, Vec<Pat
             &dir,
             "Borderlink demo",
             &consortium::demo_organisations(),
-            &borderlink_model::datetime::format_unix_ms(borderlink_node::ordering::now_ms()),
+            &borderlink_model::datetime::format_unix_ms(crate::now_ms()),
             &plan,
         )
         .context("cannot create the demo consortium")?;
@@ -126,16 +126,7 @@ async fn seed(svc: &Arc<LedgerService>, keys: &[MemberKeys]) -> anyhow::Result<u
             _ => &gb_customs,
         };
         let payload = serde_json::to_vec(&record)?;
-        let body = clear_put_body(
-            chain,
-            &record,
-            &id,
-            1,
-            &payload,
-            &signer.member,
-            1000 + i as u64,
-            borderlink_node::ordering::now_ms(),
-        );
+        let body = clear_put_body(chain, &record, &id, 1, &payload, &signer.member, 1000 + i as u64, crate::now_ms());
         svc.submit(Transaction::sign(body, payload, vec![], signer)).await.map_err(|e| anyhow::anyhow!("{id}: {e}"))?;
         n += 1;
     }
@@ -164,7 +155,7 @@ async fn seed(svc: &Arc<LedgerService>, keys: &[MemberKeys]) -> anyhow::Result<u
             private: Some(header),
             submitter: gb_customs.member.clone(),
             nonce: 2000,
-            timestamp_ms: borderlink_node::ordering::now_ms(),
+            timestamp_ms: crate::now_ms(),
         };
         svc.submit(Transaction::sign(body, ciphertext, wrapped, &gb_customs))
             .await

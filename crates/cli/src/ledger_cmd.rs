@@ -9,7 +9,6 @@
 use std::fmt::Display;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::Context;
 use borderlink_ledger::genesis::Genesis;
@@ -21,7 +20,8 @@ use borderlink_model::{ValidateOptions, validate};
 use rand_core::{OsRng, RngCore};
 use serde::Deserialize;
 
-use crate::ExitCode;
+use crate::node_client::NodeClient;
+use crate::{ExitCode, Failed, Outcome, finish, now_ms};
 
 /// Options of `borderlink submit`.
 #[derive(clap::Args)]
@@ -99,42 +99,6 @@ enum LedgerCommand {
     },
 }
 
-/// Why a command stops: the message the user reads and the exit code.
-pub(crate) struct Failed {
-    code: ExitCode,
-    message: String,
-}
-
-impl std::fmt::Display for Failed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl Failed {
-    fn new(code: ExitCode, e: impl Display) -> Self {
-        Self { code, message: format!("error: {e}") }
-    }
-    fn input(e: anyhow::Error) -> Self {
-        Self { code: ExitCode::Input, message: format!("error: {e:#}") }
-    }
-    fn node(e: anyhow::Error) -> Self {
-        Self { code: ExitCode::Failure, message: format!("error: {e:#}") }
-    }
-}
-
-pub(crate) type Outcome<T> = Result<T, Failed>;
-
-fn finish(r: Outcome<ExitCode>) -> anyhow::Result<ExitCode> {
-    match r {
-        Ok(code) => Ok(code),
-        Err(f) => {
-            eprintln!("{}", f.message);
-            Ok(f.code)
-        }
-    }
-}
-
 /// A usage error found after parsing (exit 2, clap's format, with the usage of the subcommand
 /// at `path`, e.g. `["ledger", "verify"]`).
 fn usage_error(path: &[&str], kind: clap::error::ErrorKind, message: impl Display) -> ! {
@@ -151,10 +115,6 @@ fn usage_error(path: &[&str], kind: clap::error::ErrorKind, message: impl Displa
     at.error(kind, message).exit()
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
 fn load_keys(path: &Path) -> Outcome<MemberKeys> {
     MemberKeys::load(path).map_err(|e| Failed::new(ExitCode::Input, e))
 }
@@ -164,117 +124,7 @@ fn load_genesis(path: &Path) -> Outcome<Genesis> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Talking to a node
-
-/// A node's error body.
-#[derive(Debug, Deserialize)]
-struct ErrorBody {
-    code: String,
-    message: String,
-}
-
-/// A member's signed client of one node.
-pub(crate) struct NodeClient {
-    base: reqwest::Url,
-    http: reqwest::blocking::Client,
-    keys: MemberKeys,
-}
-
-/// A reply: status and body.
-pub(crate) struct Reply {
-    pub(crate) status: reqwest::StatusCode,
-    pub(crate) body: Vec<u8>,
-}
-
-impl Reply {
-    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Outcome<T> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| Failed::new(ExitCode::Failure, format!("the node's {what} reply is not understood: {e}")))
-    }
-
-    fn error_body(&self) -> Option<ErrorBody> {
-        serde_json::from_slice(&self.body).ok()
-    }
-
-    /// A refusal as the user reads it: `error [code]: message`; the node's fault (5xx) is a
-    /// failure, anything else a refusal.
-    fn refused(&self) -> Failed {
-        let code = if self.status.is_server_error() { ExitCode::Failure } else { ExitCode::Invalid };
-        let message = match self.error_body() {
-            Some(b) => format!("error [{}]: {}", b.code, b.message),
-            None => format!(
-                "error: the node answered {} {}",
-                self.status,
-                String::from_utf8_lossy(&self.body).chars().take(200).collect::<String>()
-            ),
-        };
-        Failed { code, message }
-    }
-}
-
-impl NodeClient {
-    pub(crate) fn new(node: &str, keys: MemberKeys) -> Outcome<Self> {
-        let mut text = node.trim().to_owned();
-        if !text.contains("://") {
-            text = format!("http://{text}");
-        }
-        if !text.ends_with('/') {
-            text.push('/');
-        }
-        let base = reqwest::Url::parse(&text)
-            .map_err(|e| Failed::new(ExitCode::Input, format!("--node {node:?} is not a URL: {e}")))?;
-        let mut builder = reqwest::blocking::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            // A submission returns after the durable commit: allow for a busy node.
-            .timeout(Duration::from_secs(120));
-        // A node on this machine is never reached through a proxy.
-        let loopback = match base.host_str() {
-            Some("localhost") => true,
-            Some(h) => h
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|a| a.is_loopback()),
-            None => false,
-        };
-        if loopback {
-            builder = builder.no_proxy();
-        }
-        let http = builder.build().map_err(|e| Failed::new(ExitCode::Failure, format!("HTTP client: {e}")))?;
-        Ok(Self { base, http, keys })
-    }
-
-    fn url(&self, path: &str) -> Outcome<reqwest::Url> {
-        self.base.join(path).map_err(|e| Failed::new(ExitCode::Input, format!("{path}: {e}")))
-    }
-
-    /// A signed request (the Authorization header covers method, path and query, time and body).
-    pub(crate) fn send(&self, method: reqwest::Method, path: &str, body: Vec<u8>) -> Outcome<Reply> {
-        let url = self.url(path)?;
-        let pq = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let auth = borderlink_ledger::auth::authorization(&self.keys, method.as_str(), &pq, now_ms(), &body);
-        let mut req = self.http.request(method, url.clone()).header(reqwest::header::AUTHORIZATION, auth);
-        if !body.is_empty() {
-            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
-        }
-        let resp = req.send().map_err(|e| {
-            Failed::node(anyhow::Error::new(e).context(format!("cannot reach the node at {}", self.base)))
-        })?;
-        let status = resp.status();
-        let body = resp
-            .bytes()
-            .map_err(|e| Failed::node(anyhow::Error::new(e).context(format!("reading the reply from {url}"))))?
-            .to_vec();
-        Ok(Reply { status, body })
-    }
-
-    pub(crate) fn get(&self, path: &str) -> Outcome<Reply> {
-        self.send(reqwest::Method::GET, path, Vec::new())
-    }
-}
+// What a node answers
 
 /// What `GET /api/v1/network` says (the parts a client needs).
 #[derive(Debug, Deserialize)]
@@ -335,7 +185,7 @@ fn submit_record(a: SubmitArgs) -> Outcome<ExitCode> {
     };
     // The canonical form is what the ledger stores (XML input becomes the same JSON).
     let payload = serde_json::to_vec(&record).map_err(|e| Failed::new(ExitCode::Failure, e))?;
-    let node = NodeClient::new(&a.node, keys)?;
+    let node = NodeClient::new(&a.node, keys.clone())?;
 
     let reply = node.get("api/v1/network")?;
     if !reply.status.is_success() {
@@ -344,7 +194,7 @@ fn submit_record(a: SubmitArgs) -> Outcome<ExitCode> {
     let network: NetworkView = reply.json("network")?;
     let chain = Hash::from_hex(&network.chain_id)
         .ok_or_else(|| Failed::new(ExitCode::Failure, "the node's chain id is not a SHA-256 digest"))?;
-    let me = node.keys.member.clone();
+    let me = keys.member.clone();
     if !network.members.iter().any(|m| m.id == me) {
         return Err(Failed::new(
             ExitCode::Invalid,
@@ -425,10 +275,10 @@ fn submit_record(a: SubmitArgs) -> Outcome<ExitCode> {
             nonce,
             timestamp_ms: ts,
         };
-        Transaction::sign(body, ciphertext, wrapped, &node.keys)
+        Transaction::sign(body, ciphertext, wrapped, &keys)
     } else {
         let body = clear_put_body(chain, &record, &record_id, version, &payload, &me, nonce, ts);
-        Transaction::sign(body, payload, Vec::new(), &node.keys)
+        Transaction::sign(body, payload, Vec::new(), &keys)
     };
 
     let wire = serde_json::to_vec(&tx.to_wire()).map_err(|e| Failed::new(ExitCode::Failure, e))?;

@@ -16,6 +16,8 @@ mod bench_network;
 mod demo;
 mod ledger_cmd;
 mod network;
+mod node_client;
+mod progress;
 mod risk;
 mod serve;
 
@@ -95,6 +97,49 @@ enum ExitCode {
     Invalid = 1,
     Input = 3,
     Failure = 4,
+}
+
+/// Why a command stops: the message the user reads and the exit code.
+pub(crate) struct Failed {
+    code: ExitCode,
+    message: String,
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Failed {
+    pub(crate) fn new(code: ExitCode, e: impl std::fmt::Display) -> Self {
+        Self { code, message: format!("error: {e}") }
+    }
+    pub(crate) fn input(e: anyhow::Error) -> Self {
+        Self { code: ExitCode::Input, message: format!("error: {e:#}") }
+    }
+    pub(crate) fn node(e: anyhow::Error) -> Self {
+        Self { code: ExitCode::Failure, message: format!("error: {e:#}") }
+    }
+}
+
+pub(crate) type Outcome<T> = Result<T, Failed>;
+
+/// Prints why a command stopped, if it did, and gives its exit code.
+pub(crate) fn finish(r: Outcome<ExitCode>) -> anyhow::Result<ExitCode> {
+    match r {
+        Ok(code) => Ok(code),
+        Err(f) => {
+            eprintln!("{}", f.message);
+            Ok(f.code)
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch: when a transaction, a genesis or a request signature is
+/// made.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 fn main() -> ProcessExit {

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use borderlink_ledger::consortium::{self, OrgSpec};
 
-use crate::ExitCode;
+use crate::node_client::{NodeClient, NodeError, Transport};
+use crate::{ExitCode, Failed};
 
 /// Options of `borderlink network`.
 #[derive(clap::Args)]
@@ -169,9 +170,7 @@ pub(crate) fn run(args: NetworkArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn new(a: NewArgs) -> anyhow::Result<ExitCode> {
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-    let created_at = borderlink_model::datetime::format_unix_ms(now);
+    let created_at = borderlink_model::datetime::format_unix_ms(crate::now_ms());
     let plan = consortium::NodePlan { roles: a.node_roles.clone(), host: a.host.clone(), base_port: a.base_port };
     let created = consortium::create_with_nodes(&a.dir, &a.name, &a.orgs, &created_at, &plan)?;
     let g = &created.genesis;
@@ -295,14 +294,16 @@ fn up(a: UpArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("cannot start node {}: {e}", n.id))?;
         children.push((n.clone(), child, log_path));
     }
-    let http = reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build()?;
+    // The nodes run on this machine: asked directly, briefly, without a signature.
+    let transport = Transport { timeout: Duration::from_secs(2), direct: true };
     let deadline = Instant::now() + Duration::from_secs(120);
     for (n, child, log) in &mut children {
+        let node = NodeClient::connect(&n.api_url, None, transport)?;
         loop {
             if let Some(status) = child.try_wait()? {
                 anyhow::bail!("node {} ({}) exited with {status}; see {}", n.id, n.member, log.display());
             }
-            if http.get(format!("{}/healthz", n.api_url)).send().is_ok_and(|r| r.status().is_success()) {
+            if node.get("healthz").is_ok_and(|r| r.status.is_success()) {
                 break;
             }
             if Instant::now() > deadline {
@@ -412,8 +413,7 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
             head_hash: None,
             divergences: Vec::new(),
         };
-        let client =
-            crate::ledger_cmd::NodeClient::new(&n.api_url, keys.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let client = NodeClient::new(&n.api_url, keys.clone()).map_err(as_before)?;
         match client.get("api/v1/network") {
             Ok(reply) if reply.status.is_success() => {
                 let v: serde_json::Value = reply.json("network").map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -431,7 +431,7 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(reply) => r.error = Some(format!("HTTP {}", reply.status)),
-            Err(e) => r.error = Some(e.to_string()),
+            Err(e) => r.error = Some(Failed::from(e).to_string()),
         }
         clients.push(client);
         reports.push(r);
@@ -533,6 +533,12 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
     Ok(if ok { ExitCode::Ok } else { ExitCode::Invalid })
 }
 
+/// A request that got no reply, worded as `network` has always printed it: the message `submit`
+/// prints (`error: …`) as the error's text.
+fn as_before(e: NodeError) -> anyhow::Error {
+    anyhow::anyhow!("{}", Failed::from(e))
+}
+
 /// Signs a governance proposal with the given keys and submits it.
 fn propose(a: &GovernanceArgs, change: borderlink_ledger::governance::GovernanceAction) -> anyhow::Result<ExitCode> {
     use borderlink_ledger::governance::{Approval, GovernanceAction, Proposal, approval_message};
@@ -540,7 +546,7 @@ fn propose(a: &GovernanceArgs, change: borderlink_ledger::governance::Governance
     let g = borderlink_ledger::genesis::Genesis::load(&a.genesis)?;
     let chain = g.chain_id();
     let submitter = MemberKeys::load(&a.key)?;
-    let now = borderlink_node::ordering::now_ms();
+    let now = crate::now_ms();
     let id = a.proposal_id.clone().unwrap_or_else(|| match &change {
         GovernanceAction::AddNode { node } => format!("GOV-ADD-NODE-{}-{now}", node.id),
         GovernanceAction::RemoveNode { node_id } => format!("GOV-REMOVE-NODE-{node_id}-{now}"),
@@ -555,10 +561,9 @@ fn propose(a: &GovernanceArgs, change: borderlink_ledger::governance::Governance
     let payload = serde_json::to_vec(&Proposal { change, approvals })?;
     let body = borderlink_ledger::governance_body(chain, &id, &payload, &submitter.member, now as u64, now);
     let wire = borderlink_ledger::Transaction::sign(body, payload, Vec::new(), &submitter).to_wire();
-    let client = crate::ledger_cmd::NodeClient::new(&a.node, submitter).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let reply = client
-        .send(reqwest::Method::POST, "api/v1/transactions", serde_json::to_vec(&wire)?)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let client = NodeClient::new(&a.node, submitter).map_err(as_before)?;
+    let reply =
+        client.send(reqwest::Method::POST, "api/v1/transactions", serde_json::to_vec(&wire)?).map_err(as_before)?;
     let v: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
     if reply.status.is_success() {
         println!("committed governance proposal {id} at height {}", v["height"]);

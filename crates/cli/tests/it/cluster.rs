@@ -7,359 +7,18 @@
 //! run by `scripts/test.sh` (what CI runs) with `--include-ignored`.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use borderlink_ledger::genesis::Genesis;
+use borderlink_ledger::Transaction;
 use borderlink_ledger::identity::MemberKeys;
-use borderlink_ledger::{Transaction, clear_put_body};
-use borderlink_model::{ValidateOptions, validate};
 use serde_json::Value;
 
-use crate::{TempDir, borderlink, sample, stdout};
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("HTTP client")
-}
-
-/// Eight free consecutive ports (API and peer port of three nodes, and of a fourth one). Tests
-/// run in parallel threads of one process: each call takes its own slot (a process-wide
-/// counter), in a range of its own per process (10000–19999, below the kernel's ephemeral
-/// ports, where an outgoing connection could hold a port a restarted node needs again; the
-/// demo picks from 20000 up).
-fn free_base_port() -> u16 {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let region = 10000 + (std::process::id() % 25) * 400;
-    for _ in 0..200 {
-        let k = NEXT.fetch_add(1, Ordering::Relaxed) % 20;
-        let base = (region + k * 20) as u16;
-        if (0..8).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no free ports");
-}
-
-/// A consortium of three ordering nodes (two customs administrations and an agency) and an AEO.
-pub(crate) struct Net {
-    pub(crate) dir: TempDir,
-    pub(crate) genesis: Genesis,
-    /// (member, api url) per node, in node-id order.
-    pub(crate) nodes: Vec<(String, String)>,
-    children: Vec<Option<Child>>,
-    pub(crate) keys: MemberKeys,
-    base: u16,
-}
-
-impl Net {
-    /// `network new`, then each node.toml gets the given extra `[cluster]` settings.
-    pub(crate) fn new(tag: &str, extra: &str) -> Self {
-        let dir = TempDir::new(tag);
-        let cdir = dir.0.join("consortium");
-        let base_port = free_base_port();
-        let base = base_port.to_string();
-        let o = borderlink(&[
-            "network",
-            "new",
-            "--dir",
-            cdir.to_str().expect("path"),
-            "--base-port",
-            &base,
-            "--org",
-            "HM Revenue & Customs:customs:GB",
-            "--org",
-            "Douane Nederland:customs:NL",
-            "--org",
-            "Animal and Plant Health Agency:oga:GB",
-            "--org",
-            "Example Imports Ltd:aeo:GB:GB553202734852",
-        ]);
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-        let genesis = Genesis::load(&cdir.join("genesis.json")).expect("genesis");
-        assert_eq!(genesis.nodes.len(), 3, "customs, customs and agency run nodes");
-        for n in &genesis.nodes {
-            let p = cdir.join("nodes").join(&n.member).join("node.toml");
-            let mut text = std::fs::read_to_string(&p).expect("node.toml");
-            text.push_str(extra);
-            std::fs::write(&p, text).expect("node.toml");
-        }
-        let nodes = genesis.nodes.iter().map(|n| (n.member.clone(), n.api_url.clone())).collect();
-        let keys = MemberKeys::load(&cdir.join("orgs").join(&genesis.nodes[0].member).join("member.key")).expect("key");
-        let mut net = Self { dir, genesis, nodes, children: vec![None, None, None], keys, base: base_port };
-        for i in 0..3 {
-            net.start(i);
-        }
-        net
-    }
-
-    fn cdir(&self) -> PathBuf {
-        self.dir.0.join("consortium")
-    }
-
-    pub(crate) fn node_dir(&self, i: usize) -> PathBuf {
-        self.cdir().join("nodes").join(&self.nodes[i].0)
-    }
-
-    /// Starts node `i` (`serve --config`) and waits until it answers.
-    pub(crate) fn start(&mut self, i: usize) {
-        let dir = self.node_dir(i);
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("node.log")).expect("log");
-        let child = Command::new(env!("CARGO_BIN_EXE_borderlink"))
-            .arg("serve")
-            .arg("--config")
-            .arg(dir.join("node.toml"))
-            .env("BORDERLINK_LOG", "info,openraft=warn,tower_http=warn")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("serve starts");
-        self.children[i] = Some(child);
-        let c = http();
-        self.wait(&format!("node {i} answers"), Duration::from_secs(120), || {
-            c.get(format!("{}/healthz", self.nodes[i].1)).send().is_ok_and(|r| r.status().is_success())
-        });
-    }
-
-    /// Writes a configuration for another node of `member` (Raft id `id`, on the fourth pair of
-    /// ports), starts it, and returns its index. It joins only once governance admits it.
-    pub(crate) fn start_extra(&mut self, member: &str, id: u64) -> (usize, String, String) {
-        let (api, peer) = (self.base + 6, self.base + 7);
-        let dir = self.cdir().join("nodes").join(member);
-        std::fs::create_dir_all(&dir).expect("node dir");
-        let text = format!(
-            "listen = \"127.0.0.1:{api}\"\ndata_dir = \"data\"\n[ledger]\ngenesis = \"../../genesis.json\"\n\
-             key = \"../../orgs/{member}/member.key\"\n[cluster]\nnode_id = {id}\npeer_listen = \"127.0.0.1:{peer}\"\n\
-             tls_cert = \"../../orgs/{member}/node.pem\"\ntls_key = \"../../orgs/{member}/node.key\"\n"
-        );
-        std::fs::write(dir.join("node.toml"), text).expect("node.toml");
-        self.nodes.push((member.to_owned(), format!("http://127.0.0.1:{api}")));
-        self.children.push(None);
-        let i = self.nodes.len() - 1;
-        self.start(i);
-        (i, format!("127.0.0.1:{peer}"), format!("http://127.0.0.1:{api}"))
-    }
-
-    /// `kill -9`.
-    pub(crate) fn kill9(&mut self, i: usize) {
-        if let Some(mut c) = self.children[i].take() {
-            c.kill().expect("SIGKILL");
-            c.wait().expect("reaped");
-        }
-    }
-
-    /// SIGTERM and wait for a clean exit.
-    pub(crate) fn stop(&mut self, i: usize) {
-        let Some(mut c) = self.children[i].take() else { return };
-        let pid = c.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = c.try_wait().expect("try_wait") {
-                assert_eq!(status.code(), Some(0), "node {i} stops cleanly; log:\n{}", self.log_tail(i));
-                return;
-            }
-            assert!(Instant::now() < deadline, "node {i} did not stop after SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    pub(crate) fn running(&self, i: usize) -> bool {
-        self.children[i].is_some()
-    }
-
-    pub(crate) fn log_tail(&self, i: usize) -> String {
-        let text = std::fs::read_to_string(self.node_dir(i).join("node.log")).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    }
-
-    /// Polls `ok` until it holds or the deadline passes.
-    pub(crate) fn wait(&self, what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
-        let deadline = Instant::now() + limit;
-        while !ok() {
-            if Instant::now() > deadline {
-                let views: Vec<String> = (0..self.nodes.len())
-                    .map(|i| format!("node {i}: head {:?}\n{:?}\n{}", self.head(i), self.cluster(i), self.log_tail(i)))
-                    .collect();
-                panic!("timed out waiting until {what}\n{}", views.join("\n---\n"));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// A signed GET against node `i`.
-    pub(crate) fn get(&self, i: usize, path: &str) -> Option<(u16, Value)> {
-        let auth = borderlink_ledger::auth::authorization(&self.keys, "GET", path, now_ms(), b"");
-        let r = http().get(format!("{}{path}", self.nodes[i].1)).header("authorization", auth).send().ok()?;
-        let status = r.status().as_u16();
-        Some((status, r.json().unwrap_or(Value::Null)))
-    }
-
-    /// Node `i`'s view of the Raft group.
-    pub(crate) fn cluster(&self, i: usize) -> Option<Value> {
-        self.get(i, "/api/v1/cluster").filter(|(s, _)| *s == 200).map(|(_, v)| v)
-    }
-
-    /// The leader every running node agrees on.
-    pub(crate) fn leader(&self) -> usize {
-        let mut found = None;
-        self.wait("the running nodes agree on a leader", Duration::from_secs(60), || {
-            let views: Vec<Option<u64>> = (0..self.nodes.len())
-                .filter(|i| self.running(*i))
-                .map(|i| self.cluster(i).and_then(|v| v["leader"].as_u64()))
-                .collect();
-            let first = views.first().copied().flatten();
-            let agreed = first.is_some() && views.iter().all(|v| *v == first);
-            let leader_runs = first.is_some_and(|id| self.running(id as usize - 1));
-            if agreed && leader_runs {
-                found = first;
-            }
-            agreed && leader_runs
-        });
-        found.expect("leader") as usize - 1
-    }
-
-    /// (height, head hash) of node `i`.
-    pub(crate) fn head(&self, i: usize) -> Option<(u64, String)> {
-        let (_, v) = self.get(i, "/api/v1/network").filter(|(s, _)| *s == 200)?;
-        Some((v["head"]["height"].as_u64().unwrap_or(0), v["head"]["hash"].as_str().unwrap_or("").to_owned()))
-    }
-
-    /// Waits until every running node has the same head.
-    pub(crate) fn converge(&self) -> (u64, String) {
-        let mut head = None;
-        self.wait("the running nodes have the same head", Duration::from_secs(120), || {
-            let heads: Vec<Option<(u64, String)>> =
-                (0..self.nodes.len()).filter(|i| self.running(*i)).map(|i| self.head(i)).collect();
-            let same = heads.iter().all(|h| h.is_some() && *h == heads[0]);
-            if same {
-                head = heads[0].clone();
-            }
-            same
-        });
-        head.expect("head")
-    }
-
-    /// Posts a wire transaction to node `i`: (status, body), or `None` when the node is unreachable.
-    pub(crate) fn submit(&self, i: usize, body: &[u8]) -> Option<(u16, Value)> {
-        let r = http()
-            .post(format!("{}/api/v1/transactions", self.nodes[i].1))
-            .header("content-type", "application/json")
-            .body(body.to_vec())
-            .send()
-            .ok()?;
-        let status = r.status().as_u16();
-        Some((status, r.json().unwrap_or(Value::Null)))
-    }
-
-    /// Sets node `i`'s fault switch (as its operator, with its console token).
-    pub(crate) fn faults(&self, i: usize, body: Value) {
-        let token = std::fs::read_to_string(self.node_dir(i).join("data/console.token")).expect("console token");
-        let r = http()
-            .post(format!("{}/api/v1/cluster/faults", self.nodes[i].1))
-            .header("cookie", format!("borderlink_session={}", token.trim()))
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .expect("faults");
-        assert_eq!(r.status().as_u16(), 200, "{:?}", r.text());
-    }
-
-    /// Stops every node; every chain passes `ledger verify`; the nodes other than `left_out`
-    /// have the same head (the left-out one stopped receiving blocks and is behind).
-    pub(crate) fn finish_without(mut self, left_out: usize) {
-        let others: Vec<usize> = (0..self.nodes.len()).filter(|i| *i != left_out).collect();
-        self.wait("the other nodes have the same head", Duration::from_secs(60), || {
-            let heads: Vec<_> = others.iter().map(|i| self.head(*i)).collect();
-            heads.iter().all(|h| h.is_some() && *h == heads[0])
-        });
-        let genesis = self.cdir().join("genesis.json");
-        for i in 0..self.nodes.len() {
-            self.stop(i);
-            let data = self.node_dir(i).join("data");
-            let o = borderlink(&["ledger", "verify", "--data", s(&data), "--genesis", s(&genesis)]);
-            assert_eq!(o.status.code(), Some(0), "node {i}: {}", stdout(&o));
-        }
-        let heads: BTreeSet<_> = (0..self.nodes.len())
-            .filter(|i| *i != left_out)
-            .map(|i| {
-                let l =
-                    borderlink_ledger::Ledger::open(&self.node_dir(i).join("data/ledger"), self.genesis.clone(), None)
-                        .expect("open");
-                l.head().map(|h| h.hash())
-            })
-            .collect();
-        assert_eq!(heads.len(), 1, "the others' head hashes match");
-    }
-
-    /// Stops every node, then: every chain passes `ledger verify` and all head hashes match.
-    pub(crate) fn finish(mut self) {
-        let (height, _) = self.converge();
-        for i in 0..self.nodes.len() {
-            self.stop(i);
-        }
-        let mut heads = BTreeSet::new();
-        for i in 0..self.nodes.len() {
-            let data = self.node_dir(i).join("data");
-            let genesis = self.cdir().join("genesis.json");
-            let o = borderlink(&[
-                "ledger",
-                "verify",
-                "--data",
-                data.to_str().expect("path"),
-                "--genesis",
-                genesis.to_str().expect("path"),
-            ]);
-            assert_eq!(o.status.code(), Some(0), "node {i}: {}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
-            assert!(stdout(&o).contains("no problem found"), "{}", stdout(&o));
-            let ledger =
-                borderlink_ledger::Ledger::open(&data.join("ledger"), self.genesis.clone(), None).expect("open");
-            let head = ledger.head();
-            assert_eq!(head.as_ref().map_or(0, |h| h.height), height);
-            heads.insert(head.map(|h| h.hash()));
-        }
-        assert_eq!(heads.len(), 1, "all head hashes match");
-    }
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        for c in self.children.iter_mut() {
-            if let Some(mut c) = c.take() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
-        }
-    }
-}
-
-/// A declaration with its own LRN, signed by the first customs administration (wire JSON).
-pub(crate) fn declaration(net: &Net, template: &Value, tag: &str, n: u64) -> (String, Vec<u8>) {
-    let id = format!("{tag}-{n:06}");
-    let mut doc = template.clone();
-    doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(id);
-    let payload = serde_json::to_vec(&doc).expect("JSON");
-    let record = validate(&payload, &ValidateOptions::default()).record.expect("a valid declaration");
-    let body = clear_put_body(net.genesis.chain_id(), &record, &id, 1, &payload, &net.keys.member, n, now_ms());
-    let wire = Transaction::sign(body, payload, Vec::new(), &net.keys).to_wire();
-    (id, serde_json::to_vec(&wire).expect("JSON"))
-}
-
-fn template() -> Value {
-    serde_json::from_slice(&std::fs::read(sample("declaration.json")).expect("sample")).expect("JSON")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("path")
-}
+use crate::net::{NODE_ORGS, Net, Process, free_base_port, http, network_new, now_ms, poll, submit};
+use crate::{TempDir, borderlink, s, stderr, stdout};
 
 #[test]
 fn three_nodes_replicate_forward_and_read_linearizably() {
@@ -367,9 +26,8 @@ fn three_nodes_replicate_forward_and_read_linearizably() {
     let leader = net.leader();
     let follower = (leader + 1) % 3;
     let other = (leader + 2) % 3;
-    let t = template();
     // A submission to a follower is forwarded to the leader and committed on every node.
-    let (id, body) = declaration(&net, &t, "FWD", 1);
+    let (id, body) = net.declaration("FWD", 1);
     let (status, reply) = net.submit(follower, &body).expect("follower answers");
     assert_eq!(status, 201, "{reply}");
     let height = reply["height"].as_u64().expect("height");
@@ -390,7 +48,7 @@ fn three_nodes_replicate_forward_and_read_linearizably() {
     // The status command sees one leader and agreeing heads.
     net.converge();
     let o = borderlink(&["network", "status", "--dir", s(&net.cdir()), "--json"]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let st: Value = serde_json::from_slice(&o.stdout).expect("status JSON");
     assert_eq!(st["leader"].as_u64(), Some(leader as u64 + 1));
     assert_eq!(st["heads_agree"], true);
@@ -413,16 +71,7 @@ fn a_peer_with_a_certificate_from_another_ca_is_refused() {
     let net = Net::new("raftca", "");
     net.leader();
     let foreign = TempDir::new("foreign-ca");
-    let o = borderlink(&[
-        "network",
-        "new",
-        "--dir",
-        s(&foreign.0.join("c")),
-        "--base-port",
-        "1",
-        "--org",
-        "HM Revenue & Customs:customs:GB",
-    ]);
+    let o = network_new(&foreign.0.join("c"), 1, &NODE_ORGS[..1]);
     assert_eq!(o.status.code(), Some(0));
     // The foreign node's certificate names the same member id as a real node of `net`.
     let fdir = foreign.0.join("c/orgs").join(&net.nodes[0].0);
@@ -450,7 +99,7 @@ fn a_peer_with_a_certificate_from_another_ca_is_refused() {
     });
     assert!(refused, "a foreign-CA peer must not be served");
     // The node counted the refusal.
-    let metrics = http().get(format!("{}/metrics", net.nodes[1].1)).send().expect("metrics").text().expect("text");
+    let metrics = net.metrics(1).expect("metrics");
     assert!(metrics.contains("borderlink_peer_refused_total"), "{metrics}");
     net.finish();
 }
@@ -460,40 +109,32 @@ fn a_peer_with_a_certificate_from_another_ca_is_refused() {
 fn kill_9_the_leader_under_load_loses_nothing_and_commits_once() {
     let net = Net::new("raftkill", "");
     let leader = net.leader();
-    let t = template();
     let acked = Arc::new(Mutex::new(Vec::<(String, u64)>::new()));
     let next = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let net = Arc::new(Mutex::new(net));
     let submitters: Vec<_> = (0..4)
         .map(|k| {
-            let (acked, next, stop, t, net) =
-                (Arc::clone(&acked), Arc::clone(&next), Arc::clone(&stop), t.clone(), Arc::clone(&net));
+            let (acked, next, stop, net) = (Arc::clone(&acked), Arc::clone(&next), Arc::clone(&stop), Arc::clone(&net));
             let urls: Vec<String> = net.lock().expect("lock").nodes.iter().map(|n| n.1.clone()).collect();
             let (id0, _) = (k, 0);
             std::thread::spawn(move || {
-                let c = http();
+                let c = http(Duration::from_secs(30));
                 let mut target = id0 % 3;
                 while !stop.load(Ordering::Relaxed) {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     let (id, body) = {
                         let g = net.lock().expect("lock");
-                        declaration(&g, &t, "LOAD", n)
+                        g.declaration("LOAD", n)
                     };
                     // A client retries the same signed bytes, on any node, until it gets an answer.
                     for attempt in 0..200 {
-                        let r = c
-                            .post(format!("{}/api/v1/transactions", urls[target]))
-                            .header("content-type", "application/json")
-                            .body(body.clone())
-                            .send();
-                        match r {
-                            Ok(r) if r.status().as_u16() == 201 || r.status().as_u16() == 200 => {
-                                let v: Value = r.json().expect("reply");
+                        match submit(&c, &urls[target], &body) {
+                            Some((200 | 201, v)) => {
                                 acked.lock().expect("lock").push((id.clone(), v["height"].as_u64().unwrap_or(0)));
                                 break;
                             }
-                            Ok(r) if r.status().is_client_error() => panic!("refused: {:?}", r.text()),
+                            Some((400..=499, v)) => panic!("refused: {v}"),
                             _ => {
                                 target = (target + 1) % 3;
                                 assert!(attempt < 199, "{id} never committed");
@@ -506,11 +147,7 @@ fn kill_9_the_leader_under_load_loses_nothing_and_commits_once() {
         })
         .collect();
     let wait_acked = |n: usize| {
-        let deadline = Instant::now() + Duration::from_secs(240);
-        while acked.lock().expect("lock").len() < n {
-            assert!(Instant::now() < deadline, "too few acknowledged");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        assert!(poll(Duration::from_secs(240), || acked.lock().expect("lock").len() >= n), "too few acknowledged");
     };
     wait_acked(60);
     net.lock().expect("lock").kill9(leader);
@@ -548,9 +185,8 @@ fn a_node_down_for_long_catches_up_through_a_snapshot() {
     let leader = net.leader();
     let down = (leader + 1) % 3;
     net.stop(down);
-    let t = template();
     for n in 0..70 {
-        let (_, body) = declaration(&net, &t, "SNAP", n);
+        let (_, body) = net.declaration("SNAP", n);
         let (status, v) = net.submit(leader, &body).expect("leader answers");
         assert_eq!(status, 201, "{v}");
     }
@@ -561,7 +197,7 @@ fn a_node_down_for_long_catches_up_through_a_snapshot() {
     net.start(down);
     let (height, _) = net.converge();
     assert!(height >= 70);
-    let metrics = http().get(format!("{}/metrics", net.nodes[leader].1)).send().expect("metrics").text().expect("text");
+    let metrics = net.metrics(leader).expect("metrics");
     assert!(
         metrics.lines().any(|l| l.starts_with("borderlink_raft_snapshots_sent_total") && !l.ends_with(" 0")),
         "the leader sent a snapshot:\n{metrics}"
@@ -581,8 +217,7 @@ fn a_node_down_for_long_catches_up_through_a_snapshot() {
 fn a_partitioned_leader_cannot_write_the_majority_goes_on_and_all_heal() {
     let net = Net::new("raftpart", "faults = true\n");
     let old = net.leader();
-    let t = template();
-    let (_, body) = declaration(&net, &t, "PART", 0);
+    let (_, body) = net.declaration("PART", 0);
     assert_eq!(net.submit(old, &body).expect("answers").0, 201);
     // Cut the leader off.
     net.faults(old, serde_json::json!({"isolate": true}));
@@ -591,7 +226,7 @@ fn a_partitioned_leader_cannot_write_the_majority_goes_on_and_all_heal() {
     // The majority elects a new leader and commits.
     let mut committed = None;
     net.wait("the majority commits without the old leader", Duration::from_secs(60), || {
-        let (_, body) = declaration(&net, &t, "PART", 1);
+        let (_, body) = net.declaration("PART", 1);
         match net.submit(a, &body) {
             Some((201, v)) => {
                 committed = v["height"].as_u64();
@@ -601,7 +236,7 @@ fn a_partitioned_leader_cannot_write_the_majority_goes_on_and_all_heal() {
         }
     });
     // The minority refuses writes: ordering_unavailable (503), nothing committed there.
-    let (_, body) = declaration(&net, &t, "PART", 2);
+    let (_, body) = net.declaration("PART", 2);
     let (status, v) = net.submit(old, &body).expect("the isolated node answers HTTP");
     assert_eq!(status, 503, "{v}");
     assert_eq!(v["code"], "ordering_unavailable");
@@ -619,9 +254,8 @@ fn a_partitioned_leader_cannot_write_the_majority_goes_on_and_all_heal() {
 fn a_faulty_leaders_corrupted_transaction_is_invalid_everywhere() {
     let net = Net::new("raftfault", "faults = true\n");
     let leader = net.leader();
-    let t = template();
     net.faults(leader, serde_json::json!({"corrupt_next": true}));
-    let (id, body) = declaration(&net, &t, "CORRUPT", 0);
+    let (id, body) = net.declaration("CORRUPT", 0);
     let (status, v) = net.submit(leader, &body).expect("answers");
     assert!(status >= 400, "a corrupted transaction is not committed: {v}");
     let (height, _) = net.converge();
@@ -641,12 +275,11 @@ fn a_faulty_leaders_corrupted_transaction_is_invalid_everywhere() {
 fn a_node_whose_blocks_differ_is_reported_by_the_others_with_the_height() {
     let mut net = Net::new("raftdiverge", "faults = true\n");
     let leader = net.leader();
-    let t = template();
-    let (_, body) = declaration(&net, &t, "AGREE", 0);
+    let (_, body) = net.declaration("AGREE", 0);
     assert_eq!(net.submit(leader, &body).expect("answers").0, 201);
     let bad = (leader + 1) % 3;
     net.faults(bad, serde_json::json!({"diverge": true}));
-    let (_, body) = declaration(&net, &t, "DIVERGE", 1);
+    let (_, body) = net.declaration("DIVERGE", 1);
     let (status, v) = net.submit(leader, &body).expect("answers");
     assert_eq!(status, 201, "{v}");
     let h = v["height"].as_u64().expect("height");
@@ -660,7 +293,7 @@ fn a_node_whose_blocks_differ_is_reported_by_the_others_with_the_height() {
             })
         });
     }
-    let metrics = http().get(format!("{}/metrics", net.nodes[leader].1)).send().expect("metrics").text().expect("text");
+    let metrics = net.metrics(leader).expect("metrics");
     assert!(metrics.contains("borderlink_checkpoint_divergence_height"), "{metrics}");
     let o = borderlink(&["network", "status", "--dir", s(&net.cdir()), "--json"]);
     assert_eq!(o.status.code(), Some(1), "status fails while a node diverges");
@@ -672,15 +305,7 @@ fn a_node_whose_blocks_differ_is_reported_by_the_others_with_the_height() {
     net.wait("the honest nodes agree", Duration::from_secs(60), || net.head(honest[0]) == net.head(honest[1]));
     for i in 0..3 {
         net.stop(i);
-        let o = borderlink(&[
-            "ledger",
-            "verify",
-            "--data",
-            s(&net.node_dir(i).join("data")),
-            "--genesis",
-            s(&net.cdir().join("genesis.json")),
-        ]);
-        assert_eq!(o.status.code(), Some(0), "node {i}: {}", stdout(&o));
+        net.verify(i);
     }
 }
 
@@ -689,8 +314,7 @@ fn a_node_whose_blocks_differ_is_reported_by_the_others_with_the_height() {
 fn governance_adds_a_node_as_learner_then_voter_and_retires_it() {
     let mut net = Net::new("raftgov", "");
     let leader = net.leader();
-    let t = template();
-    let (_, body) = declaration(&net, &t, "GOV", 0);
+    let (_, body) = net.declaration("GOV", 0);
     assert_eq!(net.submit(leader, &body).expect("answers").0, 201);
     // The AEO starts a node of its own: it is not part of the group until governance says so.
     let aeo = std::fs::read_dir(net.cdir().join("orgs"))
@@ -720,10 +344,10 @@ fn governance_adds_a_node_as_learner_then_voter_and_retires_it() {
     };
     // One customs approval is not enough (the genesis asks for two of the two).
     let o = add_node(&[]);
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("governance"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("governance"), "{}", stderr(&o));
     let o = add_node(&[s(&customs[1])]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     // Learner first, then voter; it holds the whole chain.
     net.wait("the new node is a voter", Duration::from_secs(120), || {
         net.cluster(leader).is_some_and(|c| c["voters"].as_array().is_some_and(|v| v.iter().any(|x| x == 4)))
@@ -746,7 +370,7 @@ fn governance_adds_a_node_as_learner_then_voter_and_retires_it() {
         "--node-id",
         "4",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     net.wait("the node left the voters", Duration::from_secs(120), || {
         net.cluster(leader)
             .is_some_and(|c| c["voters"].as_array().is_some_and(|v| v.len() == 3 && !v.iter().any(|x| x == 4)))
@@ -754,11 +378,9 @@ fn governance_adds_a_node_as_learner_then_voter_and_retires_it() {
     // The retired node keeps its copy up to its removal; the others go on.
     let retired_height = net.head(extra).expect("head").0;
     net.stop(extra);
-    let o = borderlink(&["ledger", "verify", "--data", s(&net.node_dir(extra).join("data")), "--genesis", s(&genesis)]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    net.nodes.pop();
-    net.children.pop();
-    let (_, body) = declaration(&net, &t, "GOV", 1);
+    net.verify(extra);
+    net.forget_last();
+    let (_, body) = net.declaration("GOV", 1);
     assert_eq!(net.submit(leader, &body).expect("answers").0, 201);
     let (h, _) = net.converge();
     assert!(h > retired_height);
@@ -769,84 +391,37 @@ fn governance_adds_a_node_as_learner_then_voter_and_retires_it() {
 fn network_up_starts_every_node_and_status_reports_them_then_stops_them() {
     let dir = TempDir::new("netup");
     let cdir = dir.0.join("c");
-    let base = free_base_port().to_string();
-    let o = borderlink(&[
-        "network",
-        "new",
-        "--dir",
-        s(&cdir),
-        "--base-port",
-        &base,
-        "--org",
-        "HM Revenue & Customs:customs:GB",
-        "--org",
-        "Douane Nederland:customs:NL",
-        "--org",
-        "Animal and Plant Health Agency:oga:GB",
-    ]);
+    let o = network_new(&cdir, free_base_port(), &NODE_ORGS);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("borderlink network up --dir"), "{}", stdout(&o));
-    let mut up = Command::new(env!("CARGO_BIN_EXE_borderlink"))
-        .args(["network", "up", "--dir", s(&cdir)])
-        .env("BORDERLINK_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("network up");
-    let out = up.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
+    let mut up = Process::spawn("network up", &["network", "up", "--dir", s(&cdir)], |c| {
+        c.env("BORDERLINK_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::null())
     });
-    let mut lines = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while !lines.iter().any(|l: &String| l.starts_with("status:")) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(l) => lines.push(l),
-            Err(e) => {
-                let _ = up.kill();
-                panic!("network up did not report its nodes: {e}; {lines:?}");
-            }
-        }
-    }
+    let lines = match up.lines().until(Duration::from_secs(180), |l| l.starts_with("status:")) {
+        Ok(lines) => lines,
+        Err((e, lines)) => panic!("network up did not report its nodes: {e}; {lines:?}"),
+    };
     assert!(lines[0].contains("3 nodes up"), "{lines:?}");
     let node_lines: Vec<&String> = lines.iter().filter(|l| l.starts_with("node ")).collect();
     assert_eq!(node_lines.len(), 3, "{lines:?}");
     assert!(lines.iter().filter(|l| l.contains("console login: http://127.0.0.1:")).count() == 3, "{lines:?}");
     // Status polls until a leader is elected; then everything agrees.
     let mut st = Value::Null;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    poll(Duration::from_secs(60), || {
         let o = borderlink(&["network", "status", "--dir", s(&cdir), "--json"]);
         if o.status.code() == Some(0) {
             st = serde_json::from_slice(&o.stdout).expect("JSON");
-            break;
         }
-        if Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        o.status.code() == Some(0)
+    });
     assert_eq!(st["all_reachable"], true, "{st}");
     assert!(st["leader"].as_u64().is_some(), "{st}");
     let human = borderlink(&["network", "status", "--dir", s(&cdir)]);
     assert!(stdout(&human).contains("leader: node "), "{}", stdout(&human));
     // SIGTERM stops network up and every node it started.
-    assert!(Command::new("kill").args(["-TERM", &up.id().to_string()]).status().expect("kill").success());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = up.try_wait().expect("wait") {
-            assert!(status.success(), "{status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "network up did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let http = http();
+    let status = up.stop("-TERM");
+    assert!(status.success(), "{status}");
+    let http = http(Duration::from_secs(30));
     for l in node_lines {
         let url = l.split_whitespace().nth(3).expect("url");
         assert!(http.get(format!("{url}/healthz")).send().is_err(), "{url} still answers after network up stopped");
@@ -883,10 +458,9 @@ fn a_node_whose_member_is_suspended_is_cut_off_by_the_others() {
     assert_eq!(status, 201, "{v}");
     let suspended_at = v["height"].as_u64().expect("height");
     // The others close its connections: it stops receiving blocks, they go on without it.
-    let t = template();
     let mut last = 0;
     net.wait("the two others commit past the suspension", Duration::from_secs(60), || {
-        let (_, body) = declaration(&net, &t, "AFTER", last);
+        let (_, body) = net.declaration("AFTER", last);
         last += 1;
         matches!(net.submit(leader, &body), Some((201, _)))
             && (0..3).filter(|i| *i != victim).all(|i| net.head(i).is_some_and(|h| h.0 > suspended_at + 1))
@@ -897,7 +471,7 @@ fn a_node_whose_member_is_suspended_is_cut_off_by_the_others() {
     // Its peers count the refusals (they no longer send to it, nor accept what it sends).
     net.wait("the refusal is counted", Duration::from_secs(60), || {
         (0..3).filter(|i| *i != victim).all(|i| {
-            http().get(format!("{}/metrics", net.nodes[i].1)).send().ok().and_then(|r| r.text().ok()).is_some_and(|m| {
+            net.metrics(i).is_some_and(|m| {
                 m.lines().any(|l| l.starts_with("borderlink_peer_refused_total") && l.contains("not_a_member"))
             })
         })

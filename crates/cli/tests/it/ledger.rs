@@ -1,135 +1,14 @@
 //! The ledger from the command line, as a user drives it: `network new`, then `submit`, `proof`
 //! and `verify` against a running node (`borderlink demo`), and `ledger verify` on its folder.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
-use crate::{TempDir, borderlink, sample, stdout};
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A node started as `borderlink demo --port 0 --data DIR`: the consortium under
-/// `DIR/consortium`, the node acting as the British customs administration.
-pub(crate) struct DemoNode {
-    child: Option<Child>,
-    /// `http://127.0.0.1:PORT/`.
-    pub(crate) url: String,
-    pub(crate) data: PathBuf,
-}
-
-impl DemoNode {
-    /// Starts the node and waits (with a deadline, no fixed sleep) for the line that says where
-    /// it serves: it is printed once the node is bound and its ledger open.
-    pub(crate) fn start(data: &Path) -> Self {
-        let log_path = data.with_extension("log");
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).expect("demo log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_borderlink"))
-            .args(["demo", "--port", "0", "--data"])
-            .arg(data)
-            .env("BORDERLINK_LOG", "warn,openraft=error")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("the demo starts");
-        let out = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        // Drains stdout for the node's whole life.
-        std::thread::spawn(move || {
-            // Never stops reading: a closed pipe would fail the node's own output.
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let url = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(u) = line.strip_prefix("Borderlink console: ") {
-                        break u.trim().to_owned();
-                    }
-                }
-                Err(e) => {
-                    let _ = child.kill();
-                    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                    let tail: Vec<&str> = log.lines().rev().take(20).collect();
-                    panic!(
-                        "the node did not print its address: {e}\n{}",
-                        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-                    );
-                }
-            }
-        };
-        Self { child: Some(child), url, data: data.to_path_buf() }
-    }
-
-    pub(crate) fn genesis(&self) -> PathBuf {
-        self.data.join("consortium/genesis.json")
-    }
-
-    /// The key file of the first member whose id starts with `prefix` (e.g. `gb-customs`).
-    pub(crate) fn key(&self, prefix: &str) -> PathBuf {
-        let orgs = self.data.join("consortium/orgs");
-        let mut ids: Vec<String> = std::fs::read_dir(&orgs)
-            .expect("orgs folder")
-            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-            .collect();
-        ids.sort();
-        let id = ids.into_iter().find(|id| id.starts_with(prefix)).unwrap_or_else(|| panic!("no member {prefix}*"));
-        orgs.join(id).join("member.key")
-    }
-
-    /// `kill -9`: no chance to flush or close anything.
-    pub(crate) fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().expect("SIGKILL");
-            c.wait().expect("reaped");
-        }
-    }
-
-    /// Ctrl-C, then waits for a clean exit.
-    pub(crate) fn stop(&mut self) {
-        let Some(mut c) = self.child.take() else { return };
-        let pid = c.id().to_string();
-        assert!(Command::new("kill").args(["-INT", &pid]).status().expect("kill runs").success());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = c.try_wait().expect("try_wait") {
-                assert_eq!(status.code(), Some(0), "the node stops cleanly");
-                return;
-            }
-            if Instant::now() > deadline {
-                let _ = c.kill();
-                panic!("the node did not stop after SIGINT");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for DemoNode {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
+use crate::net::{DemoNode, template};
+use crate::{TempDir, borderlink, s, sample, stderr, stdout};
 
 /// A declaration with its own LRN (FunctionalReferenceID), written to `dir`.
 fn declaration(dir: &Path, lrn: &str) -> PathBuf {
-    let mut doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sample("declaration.json")).expect("sample")).expect("JSON");
+    let mut doc = template();
     doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(lrn);
     let p = dir.join(format!("{lrn}.json"));
     std::fs::write(&p, serde_json::to_vec_pretty(&doc).expect("JSON")).expect("write");

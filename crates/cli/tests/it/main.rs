@@ -4,11 +4,12 @@ mod cluster;
 mod crash;
 mod demo;
 mod ledger;
+mod net;
 mod risk;
 mod schema;
 mod validate;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub(crate) fn borderlink(args: &[&str]) -> Output {
@@ -23,6 +24,15 @@ pub(crate) fn sample(name: &str) -> String {
 
 pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub(crate) fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A path as a command-line argument.
+pub(crate) fn s(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
 }
 
 /// A fresh temporary folder, removed on drop.

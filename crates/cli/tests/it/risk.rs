@@ -2,10 +2,12 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{TempDir, borderlink, stdout};
+use crate::net::{DemoNode, poll};
+use crate::{TempDir, borderlink, s, stderr, stdout};
 
 const HEAD: &str = "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,Tax Type,Country of Origin Indicator,Net Mass,Item Price,Fraud,Critical Fraud\n";
 
@@ -44,10 +46,6 @@ fn write(dir: &TempDir, name: &str, text: &str) -> String {
     let p = dir.0.join(name);
     std::fs::write(&p, text).unwrap();
     p.display().to_string()
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]
@@ -167,22 +165,23 @@ fn a_model_file_that_does_not_fit_is_refused() {
     let (_, valid, model) = train(&dir);
     let bytes = std::fs::read(&model).unwrap();
     let nl = bytes.iter().position(|b| *b == b'\n').unwrap();
-    let mut header: Value = serde_json::from_slice(&bytes[..nl]).unwrap();
-    header["features"].as_array_mut().unwrap().truncate(10);
-    let mut other = serde_json::to_vec(&header).unwrap();
-    other.extend_from_slice(&bytes[nl..]);
     let other_path = Path::new(&dir.0).join("other.blrm");
-    std::fs::write(&other_path, other).unwrap();
-    let o = borderlink(&["risk", "eval", "--model", other_path.to_str().unwrap(), "--data", &valid]);
+    // `risk eval` of the model with its header changed by `edit`.
+    let eval_edited = |edit: &dyn Fn(&mut Value)| {
+        let mut header: Value = serde_json::from_slice(&bytes[..nl]).unwrap();
+        edit(&mut header);
+        let mut other = serde_json::to_vec(&header).unwrap();
+        other.extend_from_slice(&bytes[nl..]);
+        std::fs::write(&other_path, other).unwrap();
+        borderlink(&["risk", "eval", "--model", other_path.to_str().unwrap(), "--data", &valid])
+    };
+    let o = eval_edited(&|h| h["features"].as_array_mut().unwrap().truncate(10));
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("feature set"), "{}", stderr(&o));
     // Trees that split codes by sets, with the codes taken out of the header: refused by name.
-    let mut header: Value = serde_json::from_slice(&bytes[..nl]).unwrap();
-    header.as_object_mut().unwrap().remove("categories");
-    let mut other = serde_json::to_vec(&header).unwrap();
-    other.extend_from_slice(&bytes[nl..]);
-    std::fs::write(&other_path, other).unwrap();
-    let o = borderlink(&["risk", "eval", "--model", other_path.to_str().unwrap(), "--data", &valid]);
+    let o = eval_edited(&|h| {
+        h.as_object_mut().unwrap().remove("categories");
+    });
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("holds no codes for it"), "{}", stderr(&o));
     let junk = write(&dir, "junk.blrm", "not a model\n");
@@ -252,72 +251,30 @@ fn retrain_compares_the_candidate_with_the_active_model_and_activates_nothing() 
     assert!(stderr(&o).contains("need both frauds and clean inspections"), "{}", stderr(&o));
 }
 
-/// A demo node (a ledger node) started on a free port; stopped with SIGINT on drop.
-struct DemoNode {
-    child: std::process::Child,
-    url: String,
-}
-
-impl DemoNode {
-    fn start(data: &Path) -> Self {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_borderlink"))
-            .args(["demo", "--port", "0", "--data", data.to_str().unwrap()])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("demo starts");
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| l.strip_prefix("Borderlink console: ").map(|u| u.trim().trim_end_matches('/').to_owned()))
-            .expect("the demo prints its URL");
-        // Keep reading what the node prints: a closed pipe would stop it at its next line.
-        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
-        DemoNode { child, url }
-    }
-}
-
-impl Drop for DemoNode {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn an_inspection_result_on_the_ledger_is_exported_as_a_training_row() {
     let dir = TempDir::new("risk-export");
     let data = dir.0.join("data");
     let node = DemoNode::start(&data);
-    let key = data.join("consortium/orgs/gb-customs-hrc/member.key").display().to_string();
+    let key = node.key("gb-customs");
+    let key = s(&key);
     // Customs records the result of inspecting the demo declaration (two goods items).
     let inspection = format!("{}/demo/inspection-result.json", env!("CARGO_MANIFEST_DIR"));
-    let o = borderlink(&["submit", &inspection, "--key", &key, "--node", &node.url, "--id", "INSP-CLEAR-1"]);
+    let o = borderlink(&["submit", &inspection, "--key", key, "--node", &node.url, "--id", "INSP-CLEAR-1"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let out = dir.0.join("training.csv");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let text = loop {
-        let o = borderlink(&[
-            "risk",
-            "export-training",
-            "--node",
-            &node.url,
-            "--key",
-            &key,
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+    let mut text = String::new();
+    let exported = poll(Duration::from_secs(60), || {
+        let o = borderlink(&["risk", "export-training", "--node", &node.url, "--key", key, "--out", s(&out)]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        let text = std::fs::read_to_string(&out).unwrap();
-        if text.lines().count() == 3 {
+        text = std::fs::read_to_string(&out).unwrap();
+        let done = text.lines().count() == 3;
+        if done {
             assert!(stdout(&o).starts_with("wrote 2 inspected items from"), "{}", stdout(&o));
-            break text;
         }
-        assert!(std::time::Instant::now() < deadline, "the inspection result never reached the training set: {text}");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+        done
+    });
+    assert!(exported, "the inspection result never reached the training set: {text}");
     let header = text.lines().next().unwrap();
     assert!(header.starts_with(HEAD.trim_end()) && header.ends_with(",Revenue,Random Selection"), "{header}");
     for row in text.lines().skip(1) {
@@ -326,11 +283,11 @@ fn an_inspection_result_on_the_ledger_is_exported_as_a_training_row() {
         assert!(row.contains(",1,1,760.25,"), "{row}");
     }
     // The export is read back by the importer with the built-in mapping.
-    let o = borderlink(&["risk", "import", "--data", out.to_str().unwrap()]);
+    let o = borderlink(&["risk", "import", "--data", s(&out)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("imported 2 declarations (2 with inspection outcomes)"), "{}", stderr(&o));
     // Without a member's signature a ledger node does not hand its training data out.
-    let o = borderlink(&["risk", "export-training", "--node", &node.url, "--out", out.to_str().unwrap()]);
+    let o = borderlink(&["risk", "export-training", "--node", &node.url, "--out", s(&out)]);
     assert_ne!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("401"), "{}", stderr(&o));
 }

@@ -1,0 +1,193 @@
+//! A member's HTTP client of one node, for every command that talks to a running node (`submit`,
+//! `proof`, `network status`, governance, `network up`, `risk export-training`): the node's base
+//! URL (`host:port` or a URL), a blocking `reqwest` client, the member's signature on each
+//! request (`borderlink_ledger::auth`: method, path and query, time and body), and what a failed
+//! request means for the exit code.
+//!
+//! The API is plain HTTP: the client is built without TLS (mutual TLS is between the nodes, on
+//! their peer ports). `risk bench` measures the node over a raw connection of its own and takes
+//! only the signature from here.
+
+use std::time::Duration;
+
+use borderlink_ledger::identity::MemberKeys;
+use serde::Deserialize;
+
+use crate::{ExitCode, Failed, Outcome};
+
+/// A node's error body.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ErrorBody {
+    pub(crate) code: String,
+    pub(crate) message: String,
+}
+
+/// How long a request may take, and whether it may go through a proxy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Transport {
+    /// The longest a whole request may take.
+    pub(crate) timeout: Duration,
+    /// Never through a proxy; otherwise only a node on this machine is reached directly.
+    pub(crate) direct: bool,
+}
+
+impl Transport {
+    /// What the ledger commands allow: a submission returns after the durable commit, so allow
+    /// for a busy node.
+    pub(crate) const LEDGER: Self = Self { timeout: Duration::from_secs(120), direct: false };
+}
+
+/// Why a request got no reply.
+#[derive(Debug)]
+pub(crate) enum NodeError {
+    /// The node's address, or a path on it, is not a URL: the user's input.
+    Url(String),
+    /// The client could not be built, the node could not be reached, or its reply not read.
+    Transport(anyhow::Error),
+}
+
+impl std::fmt::Display for NodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NodeError::Url(m) => f.write_str(m),
+            NodeError::Transport(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+/// A bad URL is an input error (exit 3); no reply is the node's failure (exit 4).
+impl From<NodeError> for Failed {
+    fn from(e: NodeError) -> Self {
+        match e {
+            NodeError::Url(m) => Failed::new(ExitCode::Input, m),
+            NodeError::Transport(e) => Failed::node(e),
+        }
+    }
+}
+
+/// For commands that report through `anyhow`: the cause stays in the chain (e.g. an I/O error).
+impl From<NodeError> for anyhow::Error {
+    fn from(e: NodeError) -> Self {
+        match e {
+            NodeError::Url(m) => anyhow::Error::msg(m),
+            NodeError::Transport(e) => e,
+        }
+    }
+}
+
+/// A reply: status and body.
+pub(crate) struct Reply {
+    pub(crate) status: reqwest::StatusCode,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Reply {
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Outcome<T> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Failed::new(ExitCode::Failure, format!("the node's {what} reply is not understood: {e}")))
+    }
+
+    pub(crate) fn error_body(&self) -> Option<ErrorBody> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// A refusal as the user reads it: `error [code]: message`; the node's fault (5xx) is a
+    /// failure, anything else a refusal.
+    pub(crate) fn refused(&self) -> Failed {
+        let code = if self.status.is_server_error() { ExitCode::Failure } else { ExitCode::Invalid };
+        let message = match self.error_body() {
+            Some(b) => format!("error [{}]: {}", b.code, b.message),
+            None => format!(
+                "error: the node answered {} {}",
+                self.status,
+                String::from_utf8_lossy(&self.body).chars().take(200).collect::<String>()
+            ),
+        };
+        Failed { code, message }
+    }
+}
+
+/// The `Authorization` header of a member's request, signed now.
+pub(crate) fn authorization(keys: &MemberKeys, method: &str, path_and_query: &str, body: &[u8]) -> String {
+    borderlink_ledger::auth::authorization(keys, method, path_and_query, crate::now_ms(), body)
+}
+
+/// A client of one node: signed by a member, or anonymous (health checks, nodes that keep no
+/// ledger).
+pub(crate) struct NodeClient {
+    base: reqwest::Url,
+    http: reqwest::blocking::Client,
+    keys: Option<MemberKeys>,
+}
+
+impl NodeClient {
+    /// A member's client with the ledger commands' transport.
+    pub(crate) fn new(node: &str, keys: MemberKeys) -> Result<Self, NodeError> {
+        Self::connect(node, Some(keys), Transport::LEDGER)
+    }
+
+    /// `node` is `host:port` or a URL; each request is signed when `keys` are given.
+    pub(crate) fn connect(node: &str, keys: Option<MemberKeys>, transport: Transport) -> Result<Self, NodeError> {
+        let mut text = node.trim().to_owned();
+        if !text.contains("://") {
+            text = format!("http://{text}");
+        }
+        if !text.ends_with('/') {
+            text.push('/');
+        }
+        let base =
+            reqwest::Url::parse(&text).map_err(|e| NodeError::Url(format!("--node {node:?} is not a URL: {e}")))?;
+        let mut builder =
+            reqwest::blocking::Client::builder().connect_timeout(Duration::from_secs(10)).timeout(transport.timeout);
+        // A node on this machine is never reached through a proxy.
+        let loopback = match base.host_str() {
+            Some("localhost") => true,
+            Some(h) => h
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|a| a.is_loopback()),
+            None => false,
+        };
+        if transport.direct || loopback {
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(|e| NodeError::Transport(anyhow::anyhow!("HTTP client: {e}")))?;
+        Ok(Self { base, http, keys })
+    }
+
+    /// The node's base URL as the user reads it (no trailing `/`).
+    pub(crate) fn base(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    /// A request to `path` (relative to the base URL), signed when the client has keys: the
+    /// `Authorization` header covers method, path and query, time and body.
+    pub(crate) fn send(&self, method: reqwest::Method, path: &str, body: Vec<u8>) -> Result<Reply, NodeError> {
+        let url = self.base.join(path).map_err(|e| NodeError::Url(format!("{path}: {e}")))?;
+        let mut req = self.http.request(method.clone(), url.clone());
+        if let Some(keys) = &self.keys {
+            let pq = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_owned(),
+            };
+            req = req.header(reqwest::header::AUTHORIZATION, authorization(keys, method.as_str(), &pq, &body));
+        }
+        if !body.is_empty() {
+            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        }
+        let resp = req.send().map_err(|e| {
+            NodeError::Transport(anyhow::Error::new(e).context(format!("cannot reach the node at {}", self.base)))
+        })?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .map_err(|e| NodeError::Transport(anyhow::Error::new(e).context(format!("reading the reply from {url}"))))?
+            .to_vec();
+        Ok(Reply { status, body })
+    }
+
+    pub(crate) fn get(&self, path: &str) -> Result<Reply, NodeError> {
+        self.send(reqwest::Method::GET, path, Vec::new())
+    }
+}
