@@ -185,6 +185,28 @@ impl MemberKeys {
     }
 }
 
+/// Makes sure the file at `path` exists and is readable and writable by its owner only (mode
+/// 0600 on Unix), as the keys are: databases and logs of shared trade data are created this way
+/// before the storage engine opens them, and an existing file is tightened.
+pub fn private_file(path: &Path) -> Result<(), LedgerError> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let f = opts.open(path).map_err(|e| LedgerError::Io(format!("cannot open {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| LedgerError::Io(format!("cannot restrict {}: {e}", path.display())))?;
+    }
+    drop(f);
+    Ok(())
+}
+
 /// Writes a secret file with mode 0600 (created so, never widened afterwards).
 pub fn write_secret(path: &Path, data: &[u8]) -> Result<(), LedgerError> {
     let mut opts = std::fs::OpenOptions::new();

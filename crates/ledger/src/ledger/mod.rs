@@ -106,6 +106,7 @@ impl Ledger {
     pub fn open(dir: &Path, genesis: Genesis, local: Option<MemberKeys>) -> Result<Self, LedgerError> {
         std::fs::create_dir_all(dir).map_err(|e| LedgerError::Io(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("ledger.redb");
+        crate::identity::private_file(&path)?;
         let database = Database::create(&path).map_err(db)?;
         let chain = genesis.chain_id();
         if let Some(k) = &local {

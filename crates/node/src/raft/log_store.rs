@@ -35,6 +35,7 @@ impl LogStore {
     pub(crate) fn open(dir: &Path) -> Result<Self, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let path = dir.join("log.redb");
+        borderlink_ledger::identity::private_file(&path).map_err(|e| e.to_string())?;
         let db = Database::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let w = db.begin_write().map_err(|e| e.to_string())?;
         w.open_table(LOG).map_err(|e| e.to_string())?;
@@ -172,5 +173,24 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         w.commit().map_err(write_err)?;
         metrics::gauge!("borderlink_raft_log_entries").set(self.len() as f64);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_raft_log_is_readable_by_the_node_user_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("log.redb");
+        // A log left world-readable by an earlier release is tightened too.
+        std::fs::write(&path, b"").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap_or_else(|e| panic!("{e}"));
+        let _store = LogStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let mode = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{e}")).permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 }

@@ -94,7 +94,11 @@ impl RiskService {
         let Some(dir) = &self.dir else { return Ok(()) };
         let line = serde_json::to_string(o).map_err(|e| ApiError::Internal(e.to_string()))?;
         std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::OpenOptions::new().create(true).append(true).open(dir.join("overrides.jsonl")))
+            .and_then(|()| {
+                let path = dir.join("overrides.jsonl");
+                borderlink_ledger::identity::private_file(&path).map_err(std::io::Error::other)?;
+                std::fs::OpenOptions::new().append(true).open(path)
+            })
             .and_then(|mut f| {
                 f.write_all(line.as_bytes())?;
                 f.write_all(b"\n")?;

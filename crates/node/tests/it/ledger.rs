@@ -398,3 +398,20 @@ async fn after_a_restart_the_risk_queue_and_overrides_are_rebuilt_from_the_ledge
     let _ = stop.send(());
     task.await.unwrap().unwrap();
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_ledger_database_and_the_override_log_are_private_to_the_node_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let n = start().await;
+    let (status, _) = n.post(&n.put(2, "declaration.json", "LRN-2026-000123", 1, 1)).await;
+    assert_eq!(status, 201);
+    let id = n.queue_of(1).await[0]["declarationId"].as_str().unwrap().to_owned();
+    let req = serde_json::json!({"declarationId": id, "lane": "RED", "reason": "Intelligence report 2026/117", "officer": "o-1"});
+    let r = client().post(format!("{}/api/v1/risk/overrides", n.base)).header("cookie", n.cookie()).json(&req);
+    let _ = r.send().await.unwrap();
+    for file in ["data/ledger/ledger.redb", "data/risk/overrides.jsonl", "data/console.token"] {
+        let mode = std::fs::metadata(n._dir.path().join(file)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}");
+    }
+}
