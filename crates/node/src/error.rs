@@ -200,7 +200,7 @@ pub enum ApiError {
     #[error("the form could not be read: {0}")]
     InvalidMultipart(String),
     /// A form carried no document.
-    #[error("no document: paste one in the text area or choose a file")]
+    #[error("no document: send one as the request body (in the console: paste one or choose a file)")]
     MissingDocument,
     /// The body is larger than the configured limit.
     #[error("the request body is larger than the limit of {limit} bytes")]

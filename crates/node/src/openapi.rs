@@ -97,6 +97,10 @@ pub(crate) fn guarded<P: Permission>(mut route: UtoipaMethodRouter<SharedState>)
                 add_error(op, "401", "No valid member signature or console session (`unauthenticated`)");
                 add_error(op, "403", "Authenticated, but this caller may not do this");
             }
+            add_error(op, "400", "The request is malformed: a parameter or body that does not parse");
+            if op.request_body.is_some() {
+                add_error(op, "413", "The body is larger than the node's limit (`payload_too_large`)");
+            }
         }
     }
     route
@@ -162,9 +166,25 @@ fn with_model_schemas(doc: utoipa::openapi::OpenApi) -> Value {
         .for_serialize()
         .with(|s| s.definitions_path = "/components/schemas".into())
         .into_generator();
-    // Registers `Report` (and everything it refers to) as definitions under components/schemas.
-    let _report_ref = generator.subschema_for::<Report>();
-    let definitions = generator.take_definitions(true);
+    // Registers `Report` and the record types request bodies refer to (and everything they refer
+    // to) as definitions under components/schemas.
+    let _report = generator.subschema_for::<Report>();
+    let declaration = generator.subschema_for::<borderlink_model::DeclarationRecord>();
+    let _inspection = generator.subschema_for::<borderlink_model::InspectionResultRecord>();
+    let mut definitions = generator.take_definitions(true);
+    let declaration = serde_json::to_value(&declaration).unwrap_or(Value::Null);
+    definitions.insert(
+        "ScoreRequest".into(),
+        serde_json::json!({
+            "description": "One declaration record, an array of them, or `{\"declarations\": [...]}`",
+            "oneOf": [
+                declaration,
+                {"type": "array", "items": declaration},
+                {"type": "object", "required": ["declarations"], "additionalProperties": false,
+                 "properties": {"declarations": {"type": "array", "items": declaration}}}
+            ]
+        }),
+    );
     if let Some(schemas) = doc
         .as_object_mut()
         .map(|root| root.entry("components").or_insert_with(|| Value::Object(Map::new())))

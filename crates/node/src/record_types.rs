@@ -47,6 +47,32 @@ pub(crate) fn summary(t: RecordType) -> &'static str {
     }
 }
 
+/// The `type` parameter of validation, as the API documents it.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "kebab-case")]
+#[allow(dead_code)] // documentation only: the parameter is read as text by [`parse`].
+pub(crate) enum ValidateType {
+    /// Detect the type from the document (the default).
+    Auto,
+    Declaration,
+    AeoAuthorization,
+    TransportMovement,
+    InspectionResult,
+}
+
+/// The `type` parameter of a record list, as the API documents it.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "kebab-case")]
+#[allow(dead_code)] // documentation only: the parameter is read as text.
+pub(crate) enum ListType {
+    /// Every type (the default).
+    All,
+    Declaration,
+    AeoAuthorization,
+    TransportMovement,
+    InspectionResult,
+}
+
 /// The API path of a record type's JSON Schema.
 pub(crate) fn schema_path(t: RecordType) -> String {
     format!("/api/v1/schemas/{}", t.name())

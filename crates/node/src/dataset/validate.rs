@@ -31,7 +31,7 @@ pub(super) struct ValidateQuery {
     path = "/api/v1/validate",
     tag = "validation",
     params(
-        ("type" = Option<String>, Query,
+        ("type" = inline(Option<crate::record_types::ValidateType>), Query,
             description = "Expected record type: `declaration`, `aeo-authorization`, \
                            `transport-movement`, `inspection-result`, or `auto` (the default) to \
                            detect it from the document")
@@ -54,8 +54,15 @@ pub(super) async fn validate(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Report>, ApiError> {
     let Query(query) = query?;
+    // Over the API an empty `type=` is a mistake, not "detect": only `auto` or no parameter is.
+    if query.record_type.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(ApiError::UnknownRecordType(String::new()));
+    }
     let record_type = record_types::parse(query.record_type.as_deref())?;
     let document = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
+    if document.is_empty() {
+        return Err(ApiError::MissingDocument);
+    }
     let report = validation::validate(document, record_type, state.max_body_bytes).await?;
     Ok(Json(report))
 }

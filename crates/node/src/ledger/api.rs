@@ -67,7 +67,7 @@ pub(crate) struct SubmitReply {
     post,
     path = "/api/v1/transactions",
     tag = "ledger",
-    request_body(description = "A signed transaction in its wire form (see docs/ledger-format.md)", content = Object),
+    request_body(description = "A signed transaction in its wire form (see docs/ledger-format.md)", content = WireTransactionDoc),
     responses(
         (status = 201, description = "Committed", body = SubmitReply),
         (status = 400, description = "Not a wire transaction, or malformed", body = crate::error::ErrorBody),
@@ -98,6 +98,22 @@ pub(crate) async fn submit(
     Ok((StatusCode::CREATED, Json(SubmitReply { tx_id: r.tx_id.to_hex(), height: r.height, index: r.index })))
 }
 
+/// A signed transaction in its wire form, as `POST /api/v1/transactions` takes it (the ledger's
+/// `WireTransaction`; described here for the OpenAPI document).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // documentation only: the body is read as a `WireTransaction`.
+pub(crate) struct WireTransactionDoc {
+    /// The canonical body bytes (docs/ledger-format.md, `BLTX`), base64.
+    body: String,
+    /// The submitter's Ed25519 signature over the body bytes, base64.
+    signature: String,
+    /// The payload bytes (the record, or its ciphertext), base64; empty for off-chain objects.
+    payload: String,
+    /// For a private record: the data key wrapped for each recipient.
+    #[schema(value_type = Vec<Object>)]
+    wrapped_keys: Vec<serde_json::Value>,
+}
+
 /// Query of `GET /api/v1/records`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +121,7 @@ pub(crate) async fn submit(
 pub(crate) struct ListQuery {
     /// Only records of this type (`declaration`, `aeo-authorization`, …); `all` or absent for every type.
     #[serde(rename = "type")]
+    #[param(inline, value_type = Option<crate::record_types::ListType>)]
     record_type: Option<String>,
     /// At most this many (50 by default, 1,000 at most).
     limit: Option<usize>,
@@ -270,7 +287,7 @@ pub(crate) async fn private(
     get,
     path = "/api/v1/blocks/{height}",
     tag = "ledger",
-    params(("height" = u64, Path, description = "The block height (1 is the first block)")),
+    params(("height" = u64, Path, minimum = 1, description = "The block height (1 is the first block)")),
     responses(
         (status = 200, description = "The block", body = Object),
         (status = 404, description = "No block at this height", body = crate::error::ErrorBody),
@@ -371,6 +388,9 @@ pub(crate) async fn put_blob(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<BlobReply>), ApiError> {
     let body = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("an empty object is not stored: send the object's bytes".into()));
+    }
     let store = blobs(&state)?;
     let size = body.len();
     let member = who.principal.member().unwrap_or("operator").to_owned();
@@ -386,7 +406,7 @@ pub(crate) async fn put_blob(
     get,
     path = "/api/v1/blobs/{sha256}",
     tag = "ledger",
-    params(("sha256" = String, Path, description = "The object's SHA-256, hex")),
+    params(("sha256" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The object's SHA-256, hex")),
     responses(
         (status = 200, description = "The object's bytes", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 400, description = "Not a SHA-256 in hex", body = crate::error::ErrorBody),

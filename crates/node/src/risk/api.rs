@@ -45,7 +45,7 @@ fn parse_declaration(v: Value, at: Option<usize>) -> Result<DeclarationRecord, A
     post,
     path = "/api/v1/risk/score",
     tag = "risk",
-    request_body(description = "A declaration record, an array of them, or `{\"declarations\": [...]}`", content = Object),
+    request_body(description = "A declaration record, an array of them, or `{\"declarations\": [...]}`", content = ref("#/components/schemas/ScoreRequest")),
     responses(
         (status = 200, description = "The assessment (lane, score, model version, reasons, criteria fired, missing fields), or `{\"assessments\": [...]}` for a batch", body = Object),
         (status = 400, description = "Not JSON, or not a declaration", body = crate::error::ErrorBody),
@@ -102,10 +102,10 @@ pub(crate) struct QueueQuery {
     path = "/api/v1/risk/queue",
     tag = "risk",
     params(
-        ("lane" = Option<String>, Query, description = "Only this lane: RED, YELLOW, BLUE or GREEN"),
+        ("lane" = inline(Option<LaneName>), Query, description = "Only this lane: RED, YELLOW, BLUE or GREEN"),
         ("limit" = Option<usize>, Query, description = "At most this many (100 by default)"),
     ),
-    responses((status = 200, description = "Assessments, strictest lane and highest score first", body = Object))
+    responses((status = 200, description = "Assessments, strictest lane and highest score first", body = [Object]))
 )]
 pub(crate) async fn queue(
     _: Require<ReadRisk>,
@@ -124,6 +124,21 @@ pub(crate) async fn queue(
     Ok(Json(list))
 }
 
+/// A lane, as the API documents it.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "UPPERCASE")]
+#[allow(dead_code)] // documentation only: the lane is read as a `Lane`.
+pub(crate) enum LaneName {
+    /// Physical inspection.
+    Red,
+    /// Documentary check.
+    Yellow,
+    /// Post-clearance audit.
+    Blue,
+    /// Release.
+    Green,
+}
+
 /// An officer's override.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -131,7 +146,7 @@ pub(crate) struct OverrideRequest {
     /// The declaration.
     declaration_id: String,
     /// The new lane: RED, YELLOW, BLUE or GREEN.
-    #[schema(value_type = String)]
+    #[schema(inline, value_type = LaneName)]
     lane: Lane,
     /// Why (at least 10 characters): automated decisions with legal effect need a recorded,
     /// reviewable human reason.
@@ -170,7 +185,7 @@ pub(crate) async fn overrule(
     post,
     path = "/api/v1/risk/inspections",
     tag = "risk",
-    request_body(description = "An inspection-result record", content = Object),
+    request_body(description = "An inspection-result record", content = ref("#/components/schemas/InspectionResultRecord")),
     responses(
         (status = 204, description = "Fed back"),
         (status = 400, description = "Not an inspection-result record", body = crate::error::ErrorBody),
