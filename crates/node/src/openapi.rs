@@ -198,10 +198,7 @@ fn with_model_schemas(doc: utoipa::openapi::OpenApi) -> Value {
 }
 
 /// The OpenAPI document of this node's API.
-#[utoipa::path(
-    get,
-    path = "/api/openapi.json",
-    tag = "operations",
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object))
 )]
 pub(crate) async fn serve(_: crate::principal::Require<crate::principal::Public>) -> Json<&'static Value> {

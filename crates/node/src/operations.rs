@@ -45,10 +45,7 @@ pub(crate) struct Health {
 }
 
 /// Liveness: the node is up and answering.
-#[utoipa::path(
-    get,
-    path = "/healthz",
-    tag = "operations",
+#[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "The node is up", body = Health))
 )]
 pub(crate) async fn health(_: Require<Public>) -> Json<Health> {
@@ -56,10 +53,7 @@ pub(crate) async fn health(_: Require<Public>) -> Json<Health> {
 }
 
 /// Prometheus metrics: requests, commits, rejections by reason, commit latency, projections.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "operations",
+#[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "The Prometheus text format", content_type = "text/plain", body = String))
 )]
 pub(crate) async fn metrics(_: Require<Public>) -> String {

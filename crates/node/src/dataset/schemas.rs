@@ -35,10 +35,7 @@ pub(crate) struct SchemaEntry {
 }
 
 /// Lists the record types and the paths of their JSON Schemas.
-#[utoipa::path(
-    get,
-    path = "/api/v1/schemas",
-    tag = "schemas",
+#[utoipa::path(get, path = "/api/v1/schemas", tag = "schemas",
     responses((status = 200, description = "The record types", body = SchemaList))
 )]
 pub(super) async fn list(_: Require<Public>) -> Json<SchemaList> {
@@ -55,10 +52,7 @@ pub(super) async fn list(_: Require<Public>) -> Json<SchemaList> {
 }
 
 /// The JSON Schema (draft 2020-12) of one record type.
-#[utoipa::path(
-    get,
-    path = "/api/v1/schemas/{type}",
-    tag = "schemas",
+#[utoipa::path(get, path = "/api/v1/schemas/{type}", tag = "schemas",
     params(("type" = String, Path, description = "A record type, e.g. `declaration`")),
     responses(
         (status = 200, description = "The JSON Schema", body = Object),

@@ -26,10 +26,7 @@ pub(super) struct ValidateQuery {
 /// The answer is `200` with the report whether the document is valid or not: an invalid
 /// document is a successful validation. Errors of the request itself (unknown `type`, a body
 /// over the limit) are the only error statuses.
-#[utoipa::path(
-    post,
-    path = "/api/v1/validate",
-    tag = "validation",
+#[utoipa::path(post, path = "/api/v1/validate", tag = "validation",
     params(
         ("type" = inline(Option<crate::record_types::ValidateType>), Query,
             description = "Expected record type: `declaration`, `aeo-authorization`, \

@@ -31,10 +31,7 @@ pub(super) fn service(state: &SharedState) -> Result<&Arc<LedgerService>, ApiErr
 
 /// The consortium as this node sees it: chain id, head, members with their public keys, and the
 /// Raft group when the ledger is replicated.
-#[utoipa::path(
-    get,
-    path = "/api/v1/network",
-    tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/network", tag = "ledger",
     responses(
         (status = 200, description = "Consortium, chain id, head, members (with public keys), cluster", body = Object),
         (status = 404, description = "This node runs without a ledger (`ledger_disabled`)", body = crate::error::ErrorBody),
@@ -63,10 +60,7 @@ pub(crate) struct SubmitReply {
 /// The transaction carries its submitter's Ed25519 signature, which validation checks on every
 /// node: no request signature is needed. Submitting the same transaction again answers with the
 /// receipt of its first commit.
-#[utoipa::path(
-    post,
-    path = "/api/v1/transactions",
-    tag = "ledger",
+#[utoipa::path(post, path = "/api/v1/transactions", tag = "ledger",
     request_body(description = "A signed transaction in its wire form (see docs/ledger-format.md)", content = WireTransactionDoc),
     responses(
         (status = 201, description = "Committed", body = SubmitReply),
@@ -134,10 +128,7 @@ pub(crate) struct RecordList {
 }
 
 /// Lists records, newest first.
-#[utoipa::path(
-    get,
-    path = "/api/v1/records",
-    tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/records", tag = "ledger",
     params(ListQuery),
     responses(
         (status = 200, description = "`{\"records\": [...]}`: current versions, newest first", body = Object),
@@ -196,10 +187,7 @@ async fn read_consistency(svc: &LedgerService, q: &ReadQuery) -> Result<(), ApiE
 }
 
 /// A record's current version.
-#[utoipa::path(
-    get,
-    path = "/api/v1/records/{id}",
-    tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/records/{id}", tag = "ledger",
     params(("id" = String, Path, description = "The record id"), ReadQuery),
     responses(
         (status = 200, description = "The current version (payload in clear, or its digest and recipients)", body = Object),
@@ -226,10 +214,7 @@ pub(crate) struct History {
 }
 
 /// Every version of a record: who changed what and when.
-#[utoipa::path(
-    get,
-    path = "/api/v1/records/{id}/history",
-    tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/records/{id}/history", tag = "ledger",
     params(("id" = String, Path, description = "The record id"), ReadQuery),
     responses(
         (status = 200, description = "`{\"record_id\", \"versions\": [...]}`, oldest first", body = Object),
@@ -253,10 +238,7 @@ pub(crate) async fn history(
 }
 
 /// A private record opened by this node, for a member among its recipients.
-#[utoipa::path(
-    get,
-    path = "/api/v1/records/{id}/private",
-    tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/records/{id}/private", tag = "ledger",
     params(("id" = String, Path, description = "The record id")),
     responses(
         (status = 200, description = "The record in clear", body = Object),
@@ -283,10 +265,7 @@ pub(crate) async fn private(
 }
 
 /// A block with its transactions, their outcomes and the checkpoints signed for it.
-#[utoipa::path(
-    get,
-    path = "/api/v1/blocks/{height}",
-    tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/blocks/{height}", tag = "ledger",
     params(("height" = u64, Path, minimum = 1, description = "The block height (1 is the first block)")),
     responses(
         (status = 200, description = "The block", body = Object),
@@ -302,10 +281,7 @@ pub(crate) async fn block(
 }
 
 /// An offline-verifiable proof of a record's current version (`borderlink verify` checks it).
-#[utoipa::path(
-    get,
-    path = "/api/v1/proofs/{id}",
-    tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/proofs/{id}", tag = "ledger",
     params(("id" = String, Path, description = "The record id")),
     responses(
         (status = 200, description = "The proof: record, Merkle path, block header, checkpoints", body = Object),
@@ -325,10 +301,7 @@ pub(crate) async fn proof(
 }
 
 /// Committed blocks as Server-Sent Events (`event: block`, `id:` the height).
-#[utoipa::path(
-    get,
-    path = "/api/v1/events",
-    tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/events", tag = "ledger",
     responses((status = 200, description = "An event stream: `block` events (height, hash, records), `lagged` when the stream skipped events, `error` when one could not be encoded", content_type = "text/event-stream", body = String))
 )]
 pub(crate) async fn events(
@@ -371,10 +344,7 @@ fn blobs(state: &SharedState) -> Result<Arc<BlobStore>, ApiError> {
 
 /// Stores a large object (scan, document) off-chain; the ledger then carries only its SHA-256
 /// (an `off-chain` transaction whose digest is this hash).
-#[utoipa::path(
-    put,
-    path = "/api/v1/blobs",
-    tag = "ledger",
+#[utoipa::path(put, path = "/api/v1/blobs", tag = "ledger",
     request_body(description = "The object's bytes", content = Vec<u8>, content_type = "application/octet-stream"),
     responses(
         (status = 201, description = "Stored", body = BlobReply),
@@ -402,10 +372,7 @@ pub(crate) async fn put_blob(
 }
 
 /// An off-chain object, checked against its hash before it is sent.
-#[utoipa::path(
-    get,
-    path = "/api/v1/blobs/{sha256}",
-    tag = "ledger",
+#[utoipa::path(get, path = "/api/v1/blobs/{sha256}", tag = "ledger",
     params(("sha256" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The object's SHA-256, hex")),
     responses(
         (status = 200, description = "The object's bytes", content_type = "application/octet-stream", body = Vec<u8>),

@@ -16,10 +16,7 @@ fn cluster(state: &SharedState) -> Result<&std::sync::Arc<crate::raft::Cluster>,
 
 /// `GET /api/v1/cluster`: role, term, leader, log positions, and every node with its height and
 /// checkpoint agreement as this node sees it.
-#[utoipa::path(
-    get,
-    path = "/api/v1/cluster",
-    tag = "replication",
+#[utoipa::path(get, path = "/api/v1/cluster", tag = "replication",
     responses(
         (status = 200, description = "This node's Raft state (`state`, `term`, `leader`, log indexes, `voters`, `learners`) and every node with its height, the height up to which its signed block hashes agree with this node's, and the first height where they differ", body = Object),
         (status = 401, description = "No valid member signature or console session", body = crate::error::ErrorBody),
@@ -47,10 +44,7 @@ pub(crate) struct FaultsBody {
 
 /// `POST /api/v1/cluster/faults`: only the node's own operator, only on a node started with
 /// `faults = true`.
-#[utoipa::path(
-    post,
-    path = "/api/v1/cluster/faults",
-    tag = "replication",
+#[utoipa::path(post, path = "/api/v1/cluster/faults", tag = "replication",
     request_body(description = "`{\"isolate\": bool, \"diverge\": bool, \"corrupt_next\": bool}`, each optional (fault tests only)", content = Object),
     responses(
         (status = 200, description = "The switches now", body = Object),

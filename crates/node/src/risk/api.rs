@@ -41,10 +41,7 @@ fn parse_declaration(v: Value, at: Option<usize>) -> Result<DeclarationRecord, A
 /// `missing` list says what was missing. Nothing is kept: a what-if never enters the risk queue,
 /// the traders' history or the criteria's hit rates, and never stands for the declaration when
 /// it is committed — only committed declarations are assessed, from their committed content.
-#[utoipa::path(
-    post,
-    path = "/api/v1/risk/score",
-    tag = "risk",
+#[utoipa::path(post, path = "/api/v1/risk/score", tag = "risk",
     request_body(description = "A declaration record, an array of them, or `{\"declarations\": [...]}`", content = ref("#/components/schemas/ScoreRequest")),
     responses(
         (status = 200, description = "The assessment (lane, score, model version, reasons, criteria fired, missing fields), or `{\"assessments\": [...]}` for a batch", body = Object),
@@ -97,10 +94,7 @@ pub(crate) struct QueueQuery {
 }
 
 /// The risk queue: assessed declarations by lane (red first) and score (highest first).
-#[utoipa::path(
-    get,
-    path = "/api/v1/risk/queue",
-    tag = "risk",
+#[utoipa::path(get, path = "/api/v1/risk/queue", tag = "risk",
     params(
         ("lane" = inline(Option<LaneName>), Query, description = "Only this lane: RED, YELLOW, BLUE or GREEN"),
         ("limit" = Option<usize>, Query, description = "At most this many (100 by default)"),
@@ -156,10 +150,7 @@ pub(crate) struct OverrideRequest {
 }
 
 /// Overrules a declaration's lane, with the officer's reason (refused without one).
-#[utoipa::path(
-    post,
-    path = "/api/v1/risk/overrides",
-    tag = "risk",
+#[utoipa::path(post, path = "/api/v1/risk/overrides", tag = "risk",
     request_body = OverrideRequest,
     responses(
         (status = 200, description = "The override as recorded", body = Object),
@@ -181,10 +172,7 @@ pub(crate) async fn overrule(
 }
 
 /// Feeds back an inspection result record: trader history, criteria hit rates, training set.
-#[utoipa::path(
-    post,
-    path = "/api/v1/risk/inspections",
-    tag = "risk",
+#[utoipa::path(post, path = "/api/v1/risk/inspections", tag = "risk",
     request_body(description = "An inspection-result record", content = ref("#/components/schemas/InspectionResultRecord")),
     responses(
         (status = 204, description = "Fed back"),
@@ -209,10 +197,7 @@ pub(crate) async fn inspection(
 /// it with its built-in mapping; the history features are recomputed by replaying it in time
 /// order). On a ledger node the rows are rebuilt from the committed declarations and
 /// inspection results at start, so the export holds every clear inspection on the ledger.
-#[utoipa::path(
-    get,
-    path = "/api/v1/risk/training-set",
-    tag = "risk",
+#[utoipa::path(get, path = "/api/v1/risk/training-set", tag = "risk",
     responses((status = 200, description = "CSV: the KCS columns, then `Revenue` (duty recovered) and `Random Selection` (0/1)", content_type = "text/csv", body = String))
 )]
 pub(crate) async fn training_set(
@@ -226,10 +211,7 @@ pub(crate) async fn training_set(
 }
 
 /// The selectivity criteria with their running hit rates, lists and value-control bands.
-#[utoipa::path(
-    get,
-    path = "/api/v1/risk/criteria",
-    tag = "risk",
+#[utoipa::path(get, path = "/api/v1/risk/criteria", tag = "risk",
     responses((status = 200, description = "The criteria set", body = Object))
 )]
 pub(crate) async fn criteria(
@@ -241,10 +223,7 @@ pub(crate) async fn criteria(
 
 /// Replaces the criteria (refused when a criterion names an unknown list or feature, or a date
 /// does not parse).
-#[utoipa::path(
-    put,
-    path = "/api/v1/risk/criteria",
-    tag = "risk",
+#[utoipa::path(put, path = "/api/v1/risk/criteria", tag = "risk",
     request_body(description = "A criteria set", content = Object),
     responses(
         (status = 200, description = "Replaced", body = Object),
@@ -262,10 +241,7 @@ pub(crate) async fn put_criteria(
 }
 
 /// The active model.
-#[utoipa::path(
-    get,
-    path = "/api/v1/risk/model",
-    tag = "risk",
+#[utoipa::path(get, path = "/api/v1/risk/model", tag = "risk",
     responses(
         (status = 200, description = "The active model", body = ModelInfo),
         (status = 404, description = "No model is active: lanes come from criteria and random selection", body = crate::error::ErrorBody),
@@ -280,10 +256,7 @@ pub(crate) async fn model(
 
 /// Activates a model file written by `borderlink risk train`; a model for another feature set
 /// is refused.
-#[utoipa::path(
-    put,
-    path = "/api/v1/risk/model",
-    tag = "risk",
+#[utoipa::path(put, path = "/api/v1/risk/model", tag = "risk",
     request_body(description = "A model file (`.blrm`)", content = Vec<u8>, content_type = "application/octet-stream"),
     responses(
         (status = 200, description = "Activated", body = ModelInfo),

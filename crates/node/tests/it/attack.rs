@@ -11,15 +11,21 @@ use crate::test_node::client;
 const ROUTE_RED: &str = r#"{"criteria": [{"id": "ROUTE", "name": "Transhipment", "lane": "RED",
   "condition": {"kind": "route_differs"}}]}"#;
 
+/// GB customs' node with the ROUTE_RED criteria in force.
+async fn with_route_red() -> crate::ledger::LedgerNode {
+    let n = start().await;
+    let r = client().put(format!("{}/api/v1/risk/criteria", n.base)).header("cookie", n.cookie()).body(ROUTE_RED);
+    assert_eq!(r.send().await.unwrap().status(), 200);
+    n
+}
+
 fn routed(d: &mut Value) {
     d["Declaration"]["GoodsShipment"]["ExportCountry"]["ID"] = json!("AE");
 }
 
 #[tokio::test]
 async fn a_trader_cannot_pre_score_a_benign_copy_and_the_committed_content_is_assessed() {
-    let n = start().await;
-    let r = client().put(format!("{}/api/v1/risk/criteria", n.base)).header("cookie", n.cookie()).body(ROUTE_RED);
-    assert_eq!(r.send().await.unwrap().status(), 200);
+    let n = with_route_red().await;
     let benign = samples::declaration();
     let lrn = benign["Declaration"]["FunctionalReferenceID"].as_str().expect("LRN").to_owned();
     // The trader may not score at all (risk is a customs role)…
@@ -46,9 +52,7 @@ async fn a_trader_cannot_pre_score_a_benign_copy_and_the_committed_content_is_as
 
 #[tokio::test]
 async fn a_new_version_of_a_committed_declaration_is_assessed_again() {
-    let n = start().await;
-    let r = client().put(format!("{}/api/v1/risk/criteria", n.base)).header("cookie", n.cookie()).body(ROUTE_RED);
-    assert_eq!(r.send().await.unwrap().status(), 200);
+    let n = with_route_red().await;
     let v1 = samples::declaration();
     let lrn = v1["Declaration"]["FunctionalReferenceID"].as_str().expect("LRN").to_owned();
     let (status, _) = n.post(&n.put_bytes(2, serde_json::to_vec(&v1).unwrap(), &lrn, 1, 1)).await;
