@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
 mod bench_network;
+mod console;
 mod demo;
 mod ledger_cmd;
 mod network;
@@ -73,6 +74,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run one node from its configuration file, as an organisation runs it in production.
     Serve(serve::ServeArgs),
+    /// The operator's console: `console rotate-token` replaces a node's console token.
+    Console(console::ConsoleArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -175,6 +178,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ledger(args) => ledger_cmd::ledger(args),
         Command::Bench(args) => bench::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Console(args) => console::run(args),
     }
 }
 

@@ -241,7 +241,9 @@ fn write_node_configs(dir: &Path, g: &borderlink_ledger::genesis::Genesis) -> an
         let text = format!(
             "# Node {id} of {member}. Run: borderlink serve --config {path}\n\
              listen = \"{api}\"\n\
-             data_dir = \"data\"\n\n\
+             data_dir = \"data\"\n\
+             # Prometheus metrics, on a listener of their own (keep it on loopback): uncomment to serve.\n\
+             # metrics_listen = \"127.0.0.1:{metrics}\"\n\n\
              [ledger]\n\
              genesis = \"../../genesis.json\"\n\
              key = \"../../orgs/{member}/member.key\"\n\n\
@@ -252,6 +254,7 @@ fn write_node_configs(dir: &Path, g: &borderlink_ledger::genesis::Genesis) -> an
             id = n.id,
             member = n.member,
             path = path.display(),
+            metrics = 9100 + n.id,
         );
         std::fs::write(&path, text)?;
     }

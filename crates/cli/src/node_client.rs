@@ -1,13 +1,17 @@
 //! A member's HTTP client of one node, for every command that talks to a running node (`submit`,
 //! `proof`, `network status`, governance, `network up`, `risk export-training`): the node's base
 //! URL (`host:port` or a URL), a blocking `reqwest` client, the member's signature on each
-//! request (`borderlink_ledger::auth`: method, path and query, time and body), and what a failed
-//! request means for the exit code.
+//! request (`borderlink_ledger::auth`, version 2: method, path and query, the node's member id,
+//! time, a fresh nonce and body), and what a failed request means for the exit code.
+//!
+//! A signature names the node it is for (so that it cannot be replayed at another node): the
+//! client asks the node once who it is (`GET /api/v1/node`, public) and keeps the answer.
 //!
 //! The API is plain HTTP: the client is built without TLS (mutual TLS is between the nodes, on
 //! their peer ports). `risk bench` measures the node over a raw connection of its own and takes
 //! only the signature from here.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use borderlink_ledger::identity::MemberKeys;
@@ -107,9 +111,17 @@ impl Reply {
     }
 }
 
-/// The `Authorization` header of a member's request, signed now.
-pub(crate) fn authorization(keys: &MemberKeys, method: &str, path_and_query: &str, body: &[u8]) -> String {
-    borderlink_ledger::auth::authorization(keys, method, path_and_query, crate::now_ms(), body)
+/// The `Authorization` header of a member's request to the node whose member is `node`, signed
+/// now with a fresh nonce: it opens one request, at that node, within 30 s.
+pub(crate) fn authorization(keys: &MemberKeys, node: &str, method: &str, path_and_query: &str, body: &[u8]) -> String {
+    let target = borderlink_ledger::auth::Target::new(node, method, path_and_query, body);
+    borderlink_ledger::auth::authorization(keys, &target, crate::now_ms())
+}
+
+/// Who a node is (`GET /api/v1/node`).
+#[derive(Debug, Deserialize)]
+struct NodeIdentity {
+    member: String,
 }
 
 /// A client of one node: signed by a member, or anonymous (health checks, nodes that keep no
@@ -118,6 +130,8 @@ pub(crate) struct NodeClient {
     base: reqwest::Url,
     http: reqwest::blocking::Client,
     keys: Option<MemberKeys>,
+    /// The node's member id once asked (`None`: the node keeps no ledger, so nothing to sign).
+    node: OnceLock<Option<String>>,
 }
 
 impl NodeClient {
@@ -153,7 +167,7 @@ impl NodeClient {
             builder = builder.no_proxy();
         }
         let http = builder.build().map_err(|e| NodeError::Transport(anyhow::anyhow!("HTTP client: {e}")))?;
-        Ok(Self { base, http, keys })
+        Ok(Self { base, http, keys, node: OnceLock::new() })
     }
 
     /// The node's base URL as the user reads it (no trailing `/`).
@@ -161,17 +175,52 @@ impl NodeClient {
         self.base.as_str().trim_end_matches('/')
     }
 
+    /// The node's member id, asked once (`GET /api/v1/node`); `None` for a node that keeps no
+    /// ledger (it has no identities and reads no signature).
+    pub(crate) fn node_member(&self) -> Result<Option<String>, NodeError> {
+        if let Some(known) = self.node.get() {
+            return Ok(known.clone());
+        }
+        let reply = self.request(reqwest::Method::GET, "api/v1/node", Vec::new(), None)?;
+        let member = match reply.status.as_u16() {
+            200 => Some(
+                serde_json::from_slice::<NodeIdentity>(&reply.body)
+                    .map_err(|e| {
+                        NodeError::Transport(anyhow::anyhow!("{} did not say which node it is: {e}", self.base()))
+                    })?
+                    .member,
+            ),
+            404 => None,
+            _ => return Err(NodeError::Transport(anyhow::anyhow!("{}: {}", self.base(), reply.refused().message))),
+        };
+        Ok(self.node.get_or_init(|| member).clone())
+    }
+
     /// A request to `path` (relative to the base URL), signed when the client has keys: the
-    /// `Authorization` header covers method, path and query, time and body.
+    /// `Authorization` header covers method, path and query, the node, time, nonce and body.
     pub(crate) fn send(&self, method: reqwest::Method, path: &str, body: Vec<u8>) -> Result<Reply, NodeError> {
+        let signer = match &self.keys {
+            Some(keys) => self.node_member()?.map(|node| (keys, node)),
+            None => None,
+        };
+        self.request(method, path, body, signer)
+    }
+
+    fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        signer: Option<(&MemberKeys, String)>,
+    ) -> Result<Reply, NodeError> {
         let url = self.base.join(path).map_err(|e| NodeError::Url(format!("{path}: {e}")))?;
         let mut req = self.http.request(method.clone(), url.clone());
-        if let Some(keys) = &self.keys {
+        if let Some((keys, node)) = signer {
             let pq = match url.query() {
                 Some(q) => format!("{}?{q}", url.path()),
                 None => url.path().to_owned(),
             };
-            req = req.header(reqwest::header::AUTHORIZATION, authorization(keys, method.as_str(), &pq, &body));
+            req = req.header(reqwest::header::AUTHORIZATION, authorization(keys, &node, method.as_str(), &pq, &body));
         }
         if !body.is_empty() {
             req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);

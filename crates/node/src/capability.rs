@@ -47,8 +47,8 @@ pub(crate) struct Startup<'a> {
     pub(crate) config: &'a Config,
     /// The ledger, once the ledger capability has opened it.
     pub(crate) ledger: Option<Arc<LedgerService>>,
-    /// The console token of a ledger node.
-    pub(crate) console_token: Option<String>,
+    /// The operator's console of a ledger node (its token and sessions).
+    pub(crate) console: Option<Arc<crate::session::Console>>,
     /// The node's clock.
     pub(crate) clock: Arc<dyn crate::clock::Clock>,
     /// The services opened so far.

@@ -30,6 +30,10 @@ pub struct Config {
     /// The bytes of off-chain objects (`PUT /api/v1/blobs`) each member may store on this node
     /// (10 GiB); over it: `507 blob_quota_exceeded`.
     pub blob_quota_bytes: u64,
+    /// Where Prometheus metrics (`GET /metrics`) are served, apart from the API: unset (the
+    /// default) serves none. Meant for loopback (`127.0.0.1:9100`) or a monitoring network;
+    /// the API listener never serves them.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// The default off-chain storage quota of a member: 10 GiB.
@@ -103,6 +107,7 @@ impl Default for Config {
             ledger: None,
             cluster: None,
             blob_quota_bytes: DEFAULT_BLOB_QUOTA_BYTES,
+            metrics_listen: None,
         }
     }
 }

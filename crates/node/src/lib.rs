@@ -40,3 +40,18 @@ pub use error::{ErrorCode, NodeError};
 pub use ordering::{CommitEvent, LedgerService, Ordering, SoloOrderer};
 pub use principal::Principal;
 pub use server::{Node, RouteEntry, bind, serve};
+
+/// Writes a new console token (mode 0600) for the node whose data directory is `data_dir` and
+/// returns the file's path. A running node keeps the token it started with until it restarts;
+/// `POST /api/v1/node/console-token` rotates it live and ends every console session.
+pub fn rotate_console_token(data_dir: &std::path::Path) -> Result<std::path::PathBuf, borderlink_ledger::LedgerError> {
+    if !data_dir.join("ledger").is_dir() {
+        return Err(borderlink_ledger::LedgerError::Usage(format!(
+            "{} holds no node's ledger: give the node's data folder (its `data_dir`)",
+            data_dir.display()
+        )));
+    }
+    let path = data_dir.join(session::TOKEN_FILE);
+    session::write_new_token(&path)?;
+    Ok(path)
+}

@@ -42,8 +42,8 @@ pub(crate) const CONSOLE_SESSION: &str = "console_session";
                        offline-verifiable proofs, and score declarations for risk. Every error \
                        body is `{code, type, message}` with a stable `code`. Each operation \
                        names its security requirement: a member's signed request \
-                       (`Authorization: Borderlink member=…, ts=…, sig=…`, see \
-                       docs/ledger-format.md), the node operator's console session, or none."
+                       (`Authorization: Borderlink v=2, member=…, node=…, ts=…, nonce=…, sig=…`, \
+                       see docs/ledger-format.md), the node operator's console session, or none."
     ),
     components(schemas(ErrorBody, ErrorType))
 )]
@@ -58,16 +58,19 @@ pub(crate) fn base() -> utoipa::openapi::OpenApi {
         MEMBER_SIGNATURE,
         SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
             "Authorization",
-            "`Borderlink member=ID, ts=MILLISECONDS, sig=BASE64`: an Ed25519 signature by the \
-             member's key over the method, path and query, time and SHA-256 of the body \
-             (docs/ledger-format.md, \"Signed API requests\").",
+            "`Borderlink v=2, member=ID, node=NODE, ts=MILLISECONDS, nonce=HEX32, sig=BASE64`: an \
+             Ed25519 signature by the member's key over the method, path and query, the node's member \
+             id (`GET /api/v1/node`), time, nonce and SHA-256 of the body; accepted by that node only, \
+             within 30 s of its clock, once (docs/ledger-format.md, \"Signed API requests\").",
         ))),
     );
     components.add_security_scheme(
         CONSOLE_SESSION,
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
             crate::session::COOKIE,
-            "The node operator's console session, set by `POST /login` with the node's console token.",
+            "The node operator's console session: a random session id set by `POST /login` with the \
+             node's console token (never the token itself); it expires when idle and ends at logout \
+             or when the token is rotated.",
         ))),
     );
     doc.tags = Some(

@@ -1,16 +1,22 @@
 //! The `operations` capability: what an operator and a client need of any node — liveness
-//! (`/healthz`), Prometheus metrics (`/metrics`), the OpenAPI document and its interactive
-//! reference (`/api`), the console's assets and the login to the console session.
+//! (`/healthz`), the OpenAPI document and its interactive reference (`/api`), the console's
+//! assets, the login to the console session and the rotation of its token. (Prometheus metrics
+//! are served on a listener of their own: `metrics.rs`.)
 
 use axum::Json;
-use axum::routing::get;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
 use serde::Serialize;
 use utoipa_axum::routes;
 
 use crate::capability::{Capability, NavEntry, open_nothing};
 use crate::console::{self, Section};
+use crate::error::ApiError;
 use crate::openapi::guarded;
-use crate::principal::{Public, Require};
+use crate::principal::{OperateNode, Public, Require};
+use crate::server::SharedState;
 
 /// The API reference's navigation section.
 pub(crate) const API: Section = Section("api");
@@ -21,7 +27,7 @@ pub(crate) const CAPABILITY: Capability = Capability {
     api: || {
         vec![
             guarded::<Public>(routes!(health)),
-            guarded::<Public>(routes!(metrics)),
+            guarded::<OperateNode>(routes!(rotate_console_token)),
             guarded::<Public>(routes!(crate::openapi::serve)),
         ]
     },
@@ -30,10 +36,11 @@ pub(crate) const CAPABILITY: Capability = Capability {
             ("/api", get(console::api_reference::page)),
             ("/assets/{*path}", get(console::assets::serve)),
             ("/login", get(console::login::page).post(console::login::submit)),
+            ("/logout", post(console::login::logout)),
         ]
     },
     nav: &[NavEntry { section: API, href: "/api", label: "API" }],
-    tags: &[("operations", "Health, metrics and this document")],
+    tags: &[("operations", "Health, this document, the console token")],
 };
 
 /// The body of `GET /healthz`.
@@ -52,10 +59,28 @@ pub(crate) async fn health(_: Require<Public>) -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// Prometheus metrics: requests, commits, rejections by reason, commit latency, projections.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "The Prometheus text format", content_type = "text/plain", body = String))
+/// The new console token.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ConsoleToken {
+    /// The token that now opens the console (also written to `DATA/console.token`).
+    token: String,
+}
+
+/// Rotates the console token now: a new token is written to `DATA/console.token` (mode 0600)
+/// and takes effect at once; the old one no longer opens the console, and every console
+/// session ends (this one too). `borderlink console rotate-token --data DIR` does the same for
+/// a stopped node.
+#[utoipa::path(post, path = "/api/v1/node/console-token", tag = "operations",
+    responses(
+        (status = 200, description = "The new console token", body = ConsoleToken),
+        (status = 404, description = "This node runs without a ledger (`ledger_disabled`): it has no console token", body = crate::error::ErrorBody),
+    )
 )]
-pub(crate) async fn metrics(_: Require<Public>) -> String {
-    crate::metrics::render().await
+pub(crate) async fn rotate_console_token(
+    _: Require<OperateNode>,
+    State(state): State<SharedState>,
+) -> Result<impl IntoResponse, ApiError> {
+    let console = state.console.as_ref().ok_or(ApiError::LedgerDisabled)?;
+    let token = console.rotate().map_err(|e| ApiError::Internal(format!("the console token was not rotated: {e}")))?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(ConsoleToken { token })))
 }

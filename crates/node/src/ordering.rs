@@ -58,16 +58,19 @@ pub(crate) async fn enqueue(queue: &mpsc::Sender<Job>, tx: Transaction) -> Resul
     r.await.map_err(|_| TxError::Internal("the orderer dropped the transaction".into()))?
 }
 
-/// Answers each waiter with its result, counting refusals and timing commits.
+/// Answers each waiter with its result, counting refusals and timing commits (as `node`'s).
 pub(crate) fn answer(
+    node: &str,
     waiters: impl IntoIterator<Item = (Instant, oneshot::Sender<Result<Receipt, TxError>>)>,
     results: Vec<Result<Receipt, TxError>>,
 ) {
     for ((at, w), r) in waiters.into_iter().zip(results) {
         if let Err(e) = &r {
-            metrics::counter!("borderlink_ledger_transactions_rejected_total", "reason" => e.code()).increment(1);
+            metrics::counter!("borderlink_ledger_transactions_rejected_total", "reason" => e.code(), crate::metrics::NODE => node.to_owned())
+                .increment(1);
         } else {
-            metrics::histogram!("borderlink_ledger_commit_seconds").record(at.elapsed().as_secs_f64());
+            metrics::histogram!("borderlink_ledger_commit_seconds", crate::metrics::NODE => node.to_owned())
+                .record(at.elapsed().as_secs_f64());
         }
         let _ = w.send(r);
     }
@@ -86,6 +89,7 @@ impl SoloOrderer {
     /// Starts the batching task on the current tokio runtime.
     pub fn start(ledger: Arc<Ledger>, events: broadcast::Sender<CommitEvent>) -> Self {
         let (queue, mut rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
+        let node = crate::metrics::node_of(&ledger);
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut batch = vec![first];
@@ -104,7 +108,7 @@ impl SoloOrderer {
                 let outcome = tokio::task::spawn_blocking(move || l.submit(txs, now)).await;
                 let results: Vec<Result<Receipt, TxError>> = match outcome {
                     Ok(Ok(c)) => {
-                        publish_commit(&events, records, &c);
+                        publish_commit(&node, &events, records, &c);
                         c.results
                     }
                     Ok(Err(e)) => {
@@ -116,7 +120,7 @@ impl SoloOrderer {
                         (0..n).map(|_| Err(TxError::Internal("the commit task failed".into()))).collect()
                     }
                 };
-                answer(waiters, results);
+                answer(&node, waiters, results);
             }
         });
         Self { queue }
@@ -140,8 +144,9 @@ pub(crate) fn committed_record(t: &Transaction) -> CommittedRecord {
     }
 }
 
-/// Counts a committed block and sends its event (the valid transactions' records).
+/// Counts a committed block (as `node`'s) and sends its event (the valid transactions' records).
 pub(crate) fn publish_commit(
+    node: &str,
     events: &broadcast::Sender<CommitEvent>,
     records: Vec<CommittedRecord>,
     c: &borderlink_ledger::Committed,
@@ -149,9 +154,10 @@ pub(crate) fn publish_commit(
     let Some(h) = &c.header else { return };
     let valid: Vec<CommittedRecord> =
         records.into_iter().zip(&c.results).filter(|(_, r)| r.is_ok()).map(|(rec, _)| rec).collect();
-    metrics::counter!("borderlink_ledger_transactions_committed_total").increment(valid.len() as u64);
-    metrics::counter!("borderlink_ledger_blocks_total").increment(1);
-    metrics::gauge!("borderlink_ledger_height").set(h.height as f64);
+    let label = || (crate::metrics::NODE, node.to_owned());
+    metrics::counter!("borderlink_ledger_transactions_committed_total", &[label()]).increment(valid.len() as u64);
+    metrics::counter!("borderlink_ledger_blocks_total", &[label()]).increment(1);
+    metrics::gauge!("borderlink_ledger_height", &[label()]).set(h.height as f64);
     let _ = events.send(CommitEvent { height: h.height, block_hash: h.hash().to_hex(), records: valid });
 }
 

@@ -1,10 +1,12 @@
 //! Who is calling, as a type, and what a route needs of them, in its handler's signature.
 //!
 //! Authentication runs once per request, in [`identify`] (a middleware in front of every route):
-//! a console session cookie makes the caller the node's operator; an `Authorization: Borderlink
-//! member=…, ts=…, sig=…` header makes it the signing member once the signature (over method,
-//! path and query, time and body) verifies; anything else is anonymous. The result is a
-//! [`Principal`] in the request's extensions.
+//! a live console session (`session.rs`) makes the caller the node's operator; an
+//! `Authorization: Borderlink v=2, member=…, node=…, ts=…, nonce=…, sig=…` header makes it the
+//! signing member once the signature (over method, path and query, this node, time, nonce and
+//! body) verifies, within 30 s of the node's clock, and its nonce was not seen before
+//! (`borderlink_ledger::auth`); anything else is anonymous. The result is a [`Principal`] in the
+//! request's extensions.
 //!
 //! Authorization is the extractor [`Require<P>`]: a handler that takes `Require<ReadLedger>`
 //! cannot run for a caller that [`ReadLedger`] does not allow, and the permission is visible in
@@ -22,6 +24,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+
+use borderlink_ledger::auth::{AuthError, SignedRequest, Target};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::openapi::{CONSOLE_SESSION, MEMBER_SIGNATURE};
@@ -85,7 +89,8 @@ pub(crate) async fn identify(State(state): State<SharedState>, request: Request,
         Err(refusal) => return refusal.into_response(),
     };
     if let Some(reason) = &identified.refused {
-        metrics::counter!("borderlink_auth_rejected_total").increment(1);
+        metrics::counter!("borderlink_auth_rejected_total", crate::metrics::NODE => crate::metrics::node_label(&state))
+            .increment(1);
         tracing::debug!(%reason, "credential refused");
     }
     parts.extensions.insert(identified);
@@ -98,8 +103,8 @@ async fn authenticate(state: &AppState, parts: &Parts, body: Body) -> Result<(Id
         return Ok((known(Principal::Operator { member: None }), body));
     };
     let local = ledger.ledger().local_member().map(str::to_owned);
-    if let (Some(token), Some(expected)) = (crate::session::token(&parts.headers), state.console_token.as_deref())
-        && crate::session::same(&token, expected)
+    if let (Some(id), Some(console)) = (crate::session::session_id(&parts.headers), state.console.as_ref())
+        && console.session(&id, state.clock.now_ms())
     {
         return Ok((known(Principal::Operator { member: local }), body));
     }
@@ -126,7 +131,8 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<axum
     axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge { limit })
 }
 
-/// Verifies a member's request signature against its registered key and the node's clock.
+/// Verifies a member's signed request: meant for this node, signed by the member's registered
+/// key within the clock skew, and seen once (the replay cache takes only verified requests).
 fn verify(
     state: &AppState,
     header: &str,
@@ -135,15 +141,18 @@ fn verify(
     body: &[u8],
 ) -> Result<String, String> {
     let ledger = state.ledger.as_ref().ok_or("this node runs without a ledger")?.ledger();
-    let req = borderlink_ledger::auth::SignedRequest::parse(header).map_err(|e| e.to_string())?;
+    let this_node = ledger.local_member().ok_or("this node keeps the ledger without a member key")?;
+    let req = SignedRequest::parse(header).map_err(|e| e.to_string())?;
     let member = ledger
         .members()
         .into_iter()
         .find(|m| m.id == req.member && m.status == borderlink_ledger::identity::MemberStatus::Active)
-        .ok_or_else(|| format!("{} is not an active member", req.member))?;
+        .ok_or_else(|| AuthError::UnknownMember(req.member.clone()).to_string())?;
     let key = member.verifying_key().map_err(|e| e.to_string())?;
     let pq = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    req.verify(&key, method.as_str(), pq, body, state.clock.now_ms()).map_err(|e| e.to_string())?;
+    let now = state.clock.now_ms();
+    req.verify(&key, &Target::new(this_node, method.as_str(), pq, body), now).map_err(|e| e.to_string())?;
+    state.replay.lock().unwrap_or_else(|e| e.into_inner()).admit(&req, now).map_err(|e| e.to_string())?;
     Ok(member.id)
 }
 
@@ -210,7 +219,8 @@ const MEMBER_OR_OPERATOR: &[&str] = &[MEMBER_SIGNATURE, CONSOLE_SESSION];
 
 fn needs_member() -> ApiError {
     ApiError::Unauthenticated(
-        "this endpoint needs a member's signed request (Authorization: Borderlink member=…, ts=…, sig=…) \
+        "this endpoint needs a member's signed request (Authorization: Borderlink v=2, member=…, node=…, ts=…, \
+         nonce=…, sig=…) \
          or the console session"
             .into(),
     )

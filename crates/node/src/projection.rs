@@ -142,7 +142,7 @@ fn catch_up(ledger: &Ledger, progress: &Progress, projections: &[Arc<dyn Project
                 Err(e) => {
                     // Validation accepted it, so this is a stored record that no longer reads.
                     progress.unreadable.fetch_add(1, Ordering::Relaxed);
-                    metrics::counter!("borderlink_projection_unreadable_total").increment(1);
+                    metrics::counter!("borderlink_projection_unreadable_total", crate::metrics::NODE => crate::metrics::node_of(ledger)).increment(1);
                     tracing::error!(height, record = %body.record_id, error = %e, "a committed payload does not parse");
                     continue;
                 }
@@ -155,7 +155,8 @@ fn catch_up(ledger: &Ledger, progress: &Progress, projections: &[Arc<dyn Project
             progress.records.fetch_add(1, Ordering::Relaxed);
         }
         progress.applied.store(height, Ordering::Release);
-        metrics::gauge!("borderlink_projection_height").set(height as f64);
+        metrics::gauge!("borderlink_projection_height", crate::metrics::NODE => crate::metrics::node_of(ledger))
+            .set(height as f64);
     }
     Ok(())
 }

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, Uri};
+use axum::http::{Method, Request, Uri};
 use axum::response::{IntoResponse, Response};
+use borderlink_ledger::auth::{DEFAULT_REPLAY_CAPACITY, ReplayCache};
 use tokio::net::TcpListener;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -26,8 +27,12 @@ pub(crate) struct AppState {
     pub(crate) max_body_bytes: usize,
     /// The ledger, when this node is a member node of a consortium.
     pub(crate) ledger: Option<Arc<LedgerService>>,
-    /// The console session secret: whoever presents it acts as this node's member in the console.
-    pub(crate) console_token: Option<String>,
+    /// The operator's console on a ledger node: the token that opens it and the open sessions.
+    pub(crate) console: Option<Arc<crate::session::Console>>,
+    /// Whether the node serves HTTPS: session cookies are then `Secure`.
+    pub(crate) https: bool,
+    /// The (member, nonce) pairs of the signed requests accepted in the last minute.
+    pub(crate) replay: std::sync::Mutex<borderlink_ledger::auth::ReplayCache>,
     /// The node's clock.
     pub(crate) clock: Arc<dyn Clock>,
     /// Each member's quota of off-chain bytes.
@@ -43,7 +48,9 @@ impl AppState {
         Self {
             max_body_bytes,
             ledger: None,
-            console_token: None,
+            console: None,
+            https: false,
+            replay: std::sync::Mutex::new(ReplayCache::new(DEFAULT_REPLAY_CAPACITY)),
             clock: Arc::new(SystemClock),
             blob_quota_bytes: crate::config::DEFAULT_BLOB_QUOTA_BYTES,
             services: Services::default(),
@@ -120,14 +127,20 @@ fn router_with(state: SharedState) -> (Router, Vec<RouteEntry>) {
         // The limit is enforced by the body extractors, which turn it into our own 413 body
         // (`payload_too_large`) rather than a bare status.
         .layer(DefaultBodyLimit::max(max_body_bytes))
-        // Spans carry method, URI and status; bodies are never logged (they hold trade data).
+        // Spans carry method, path and status. Never the query (`/login?token=…` carries the
+        // console token) nor bodies (trade data).
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state);
     (router, table)
+}
+
+/// A request's span: its method and path, never its query string (which may carry a secret).
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), version = ?request.version())
 }
 
 /// Unknown paths: a JSON error under `/api/`, an HTML page elsewhere.
@@ -151,7 +164,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 
 /// Whether a path belongs to the API (JSON answers, errors included) rather than the console.
 pub(crate) fn is_api(path: &str) -> bool {
-    path.starts_with("/api/") || path == "/healthz" || path == "/metrics"
+    path.starts_with("/api/") || path == "/healthz"
 }
 
 /// A node bound to its address but not yet serving.
@@ -165,6 +178,8 @@ pub struct Node {
     router: Router,
     routes: Vec<RouteEntry>,
     state: SharedState,
+    /// The Prometheus listener (`metrics_listen`), apart from the API.
+    metrics: Option<TcpListener>,
 }
 
 impl Node {
@@ -178,9 +193,15 @@ impl Node {
         self.state.ledger.as_ref()
     }
 
-    /// The console token that opens the console as this node's member (`/login?token=…`).
-    pub fn console_token(&self) -> Option<&str> {
-        self.state.console_token.as_deref()
+    /// The console token in force, which opens the console as this node's member
+    /// (`/login?token=…`).
+    pub fn console_token(&self) -> Option<String> {
+        self.state.console.as_ref().map(|c| c.token())
+    }
+
+    /// The address `/metrics` is served on, when `metrics_listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Every route the node serves (the API's are those of its OpenAPI document).
@@ -192,7 +213,12 @@ impl Node {
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), NodeError> {
         tracing::info!(addr = %self.local_addr, "serving");
         let ledger = self.state.ledger.as_ref().map(|l| Arc::downgrade(l.ledger()));
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.map_err(NodeError::Serve)?;
+        let metrics = self.metrics.map(|l| crate::metrics::serve(l, crate::metrics::node_label(&self.state)));
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        if let Some(m) = &metrics {
+            m.abort();
+        }
+        served.map_err(NodeError::Serve)?;
         if let Some(l) = &self.state.ledger {
             l.shutdown().await;
         }
@@ -222,11 +248,15 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
         TcpListener::bind(config.listen).await.map_err(|source| NodeError::Bind { addr: config.listen, source })?;
     let local_addr = listener.local_addr().map_err(|source| NodeError::Bind { addr: config.listen, source })?;
     tracing::info!(addr = %local_addr, data_dir = %config.data_dir.display(), "bound");
+    let metrics = match config.metrics_listen {
+        Some(addr) => Some(TcpListener::bind(addr).await.map_err(|source| NodeError::Bind { addr, source })?),
+        None => None,
+    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut startup = Startup {
         config: &config,
         ledger: None,
-        console_token: None,
+        console: None,
         clock: Arc::clone(&clock),
         services: Services::default(),
         projections: Vec::new(),
@@ -234,7 +264,7 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
     for capability in CAPABILITIES {
         (capability.open)(&mut startup).await?;
     }
-    let Startup { ledger, console_token, services, projections, .. } = startup;
+    let Startup { ledger, console, services, projections, .. } = startup;
     if let Some(l) = &ledger {
         crate::projection::start(Arc::clone(l.ledger()), l.subscribe(), projections)
             .await
@@ -243,13 +273,15 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
     let state = Arc::new(AppState {
         max_body_bytes: config.max_body_bytes,
         ledger,
-        console_token,
+        console,
+        https: false,
+        replay: std::sync::Mutex::new(ReplayCache::new(DEFAULT_REPLAY_CAPACITY)),
         clock,
         blob_quota_bytes: config.blob_quota_bytes,
         services,
     });
     let (router, routes) = router_with(Arc::clone(&state));
-    Ok(Node { listener, local_addr, router, routes, state })
+    Ok(Node { listener, local_addr, router, routes, state, metrics })
 }
 
 /// Binds and serves until `shutdown` completes: [`bind`] then [`Node::serve`].

@@ -1,14 +1,40 @@
-//! Console sessions: the node operator opens the console with the node's console token (printed
-//! at start, kept in `console.token` with mode 0600); the browser then holds it in an HttpOnly,
-//! SameSite=Strict cookie and acts as the node's member.
+//! Console sessions: the node operator opens the console with the node's console token (the
+//! bootstrap secret, printed at start, kept in `DATA/console.token` with mode 0600) and gets a
+//! **session id** — a fresh random 256-bit value in an HttpOnly, SameSite=Strict cookie (and
+//! `Secure` when the node serves HTTPS) — with which the browser acts as the node's member.
+//!
+//! The token itself never travels in a cookie: a session leaked from a browser ends (absolute
+//! and idle expiry, logout, rotation), the token does not leak with it. Rotating the token
+//! (`POST /api/v1/node/console-token`, or `borderlink console rotate-token` for the next start)
+//! replaces the file and, live, ends every session.
+//!
+//! Invariant: sessions live in memory only (a restart ends them all), at most [`MAX_SESSIONS`];
+//! a session is valid only while younger than [`ABSOLUTE_MS`] and used within [`IDLE_MS`].
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use axum::http::HeaderMap;
+use borderlink_ledger::LedgerError;
 use rand_core::{OsRng, RngCore};
 
-/// The cookie that carries the session.
+/// The cookie that carries the session id.
 pub(crate) const COOKIE: &str = "borderlink_session";
 
-/// A fresh random token (256 bits, hex).
+/// The console token's file in the data directory.
+pub(crate) const TOKEN_FILE: &str = "console.token";
+
+/// A session ends this long after login, used or not: 12 hours (an officer's shift).
+pub(crate) const ABSOLUTE_MS: i64 = 12 * 60 * 60 * 1000;
+
+/// A session ends after this long without a request: 30 minutes.
+pub(crate) const IDLE_MS: i64 = 30 * 60 * 1000;
+
+/// The most sessions kept at once; a login beyond it ends the least recently used one.
+pub(crate) const MAX_SESSIONS: usize = 1024;
+
+/// A fresh random secret (256 bits, hex): a console token or a session id.
 pub(crate) fn new_token() -> String {
     let mut b = [0u8; 32];
     OsRng.fill_bytes(&mut b);
@@ -20,8 +46,8 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The session token of a request, from its cookie.
-pub(crate) fn token(headers: &HeaderMap) -> Option<String> {
+/// The session id of a request, from its cookie.
+pub(crate) fn session_id(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
@@ -30,4 +56,197 @@ pub(crate) fn token(headers: &HeaderMap) -> Option<String> {
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == COOKIE)
         .map(|(_, v)| v.to_owned())
+}
+
+/// The `Set-Cookie` value that gives the browser a session: `Secure` when the node serves HTTPS
+/// (a browser then never sends it in clear).
+pub(crate) fn cookie(id: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", ABSOLUTE_MS / 1000)
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub(crate) fn clear_cookie(secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}")
+}
+
+/// Reads the console token of `data_dir`, creating it (mode 0600) when missing or too short.
+pub(crate) fn read_or_create_token(data_dir: &Path) -> Result<String, LedgerError> {
+    let path = data_dir.join(TOKEN_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(t) if t.trim().len() >= 32 => Ok(t.trim().to_owned()),
+        _ => write_new_token(&path),
+    }
+}
+
+/// Writes a new console token to `path` (mode 0600) and returns it.
+pub(crate) fn write_new_token(path: &Path) -> Result<String, LedgerError> {
+    let token = new_token();
+    borderlink_ledger::identity::write_secret(path, token.as_bytes())?;
+    Ok(token)
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    created_ms: i64,
+    seen_ms: i64,
+}
+
+impl Session {
+    fn live(&self, now_ms: i64) -> bool {
+        now_ms - self.created_ms < ABSOLUTE_MS && now_ms - self.seen_ms < IDLE_MS
+    }
+}
+
+/// The operator's console access on a ledger node: the bootstrap token and the open sessions.
+#[derive(Debug)]
+pub(crate) struct Console {
+    token: Mutex<String>,
+    token_path: PathBuf,
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+impl Console {
+    /// The console of the node whose data directory is `data_dir`, its token read or created.
+    pub(crate) fn open(data_dir: &Path) -> Result<Self, LedgerError> {
+        let token = read_or_create_token(data_dir)?;
+        Ok(Self { token: Mutex::new(token), token_path: data_dir.join(TOKEN_FILE), sessions: Mutex::default() })
+    }
+
+    /// The console token in force.
+    pub(crate) fn token(&self) -> String {
+        self.token.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Opens a session for whoever presents the token: its new id, or `None` for a wrong token.
+    pub(crate) fn login(&self, presented: &str, now_ms: i64) -> Option<String> {
+        if !same(presented.trim(), &self.token()) {
+            return None;
+        }
+        let id = new_token();
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        if sessions.len() >= MAX_SESSIONS {
+            sessions.retain(|_, s| s.live(now_ms));
+        }
+        if sessions.len() >= MAX_SESSIONS
+            && let Some(oldest) = sessions.iter().min_by_key(|(_, s)| s.seen_ms).map(|(k, _)| k.clone())
+        {
+            sessions.remove(&oldest);
+        }
+        sessions.insert(id.clone(), Session { created_ms: now_ms, seen_ms: now_ms });
+        Some(id)
+    }
+
+    /// Whether `id` is a live session; using it postpones its idle expiry. An expired one is
+    /// removed.
+    pub(crate) fn session(&self, id: &str, now_ms: i64) -> bool {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        match sessions.get_mut(id) {
+            Some(s) if s.live(now_ms) => {
+                s.seen_ms = now_ms;
+                true
+            }
+            Some(_) => {
+                sessions.remove(id);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Ends one session.
+    pub(crate) fn logout(&self, id: &str) {
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+
+    /// Replaces the token (in its file, mode 0600, and in force now) and ends every session.
+    /// Returns the new token.
+    pub(crate) fn rotate(&self) -> Result<String, LedgerError> {
+        let mut token = self.token.lock().unwrap_or_else(|e| e.into_inner());
+        let new = write_new_token(&self.token_path)?;
+        *token = new.clone();
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        tracing::info!("console token rotated; every console session ended");
+        Ok(new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn console() -> (tempfile::TempDir, Console) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let console = Console::open(dir.path()).expect("console");
+        (dir, console)
+    }
+
+    #[test]
+    fn a_session_id_is_not_the_token_and_opens_only_with_the_token() {
+        let (_dir, c) = console();
+        assert_eq!(c.login("wrong", 0), None);
+        let id = c.login(&c.token(), 0).expect("a session");
+        assert_ne!(id, c.token());
+        assert_eq!(id.len(), 64);
+        assert!(c.session(&id, 1));
+        assert!(!c.session(&c.token(), 1), "the token is no session");
+        assert!(!c.session("not-a-session", 1));
+    }
+
+    #[test]
+    fn sessions_expire_when_idle_and_after_their_absolute_lifetime() {
+        let (_dir, c) = console();
+        let idle = c.login(&c.token(), 0).expect("a session");
+        assert!(!c.session(&idle, IDLE_MS), "unused for the idle time");
+        assert!(!c.session(&idle, 1), "an expired session is gone");
+        let busy = c.login(&c.token(), 0).expect("a session");
+        let mut t = 0;
+        while t + IDLE_MS / 2 < ABSOLUTE_MS {
+            t += IDLE_MS / 2;
+            assert!(c.session(&busy, t), "used every 15 minutes, at {t}");
+        }
+        assert!(!c.session(&busy, ABSOLUTE_MS), "however often it is used");
+    }
+
+    #[test]
+    fn logout_and_rotation_end_sessions_and_rotation_replaces_the_token() {
+        let (dir, c) = console();
+        let (a, b) = (c.login(&c.token(), 0).expect("a"), c.login(&c.token(), 0).expect("b"));
+        c.logout(&a);
+        assert!(!c.session(&a, 1) && c.session(&b, 1));
+        let old = c.token();
+        let new = c.rotate().expect("rotate");
+        assert_ne!(old, new);
+        assert!(!c.session(&b, 2), "rotation ends every session");
+        assert_eq!(c.login(&old, 3), None, "the old token no longer opens the console");
+        assert!(c.login(&new, 3).is_some());
+        assert_eq!(std::fs::read_to_string(dir.path().join(TOKEN_FILE)).expect("file"), new);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(TOKEN_FILE)).expect("file").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn the_session_table_is_bounded() {
+        let (_dir, c) = console();
+        let first = c.login(&c.token(), 0).expect("first");
+        for t in 1..=MAX_SESSIONS as i64 {
+            c.login(&c.token(), t).expect("a session");
+        }
+        assert_eq!(c.sessions.lock().expect("lock").len(), MAX_SESSIONS);
+        assert!(!c.session(&first, MAX_SESSIONS as i64 + 1), "the least recently used session made room");
+    }
+
+    #[test]
+    fn the_cookie_is_secure_over_https() {
+        let plain = cookie("abc", false);
+        assert!(plain.starts_with("borderlink_session=abc; HttpOnly; SameSite=Strict; Path=/"), "{plain}");
+        assert!(!plain.contains("Secure"));
+        assert!(cookie("abc", true).ends_with("; Secure"));
+        assert!(clear_cookie(true).contains("Max-Age=0") && clear_cookie(true).contains("Secure"));
+    }
 }

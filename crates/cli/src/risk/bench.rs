@@ -12,7 +12,7 @@ use borderlink_risk::RiskEngine;
 use borderlink_risk::import::ImportedRow;
 
 use super::data::{DataArgs, Scoring, ScoringArgs, read_rows, replay_with_history};
-use crate::node_client::authorization;
+use crate::node_client::{NodeClient, Transport, authorization};
 
 /// Options of `borderlink risk bench`.
 #[derive(clap::Args)]
@@ -138,6 +138,13 @@ fn http_latency(
     let host = url.trim_start_matches("http://").trim_end_matches('/');
     let stream = std::net::TcpStream::connect(host).with_context(|| format!("cannot connect to {host}"))?;
     stream.set_nodelay(true)?;
+    // Signatures name the node they are for: ask it once, before measuring.
+    let node = match keys {
+        Some(_) => NodeClient::connect(url, None, Transport { timeout: Duration::from_secs(30), direct: true })?
+            .node_member()?
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
     let bodies: Vec<Vec<u8>> = rows.iter().map(|r| serde_json::to_vec(&r.record)).collect::<Result<_, _>>()?;
@@ -149,7 +156,7 @@ fn http_latency(
         }
         let t = Instant::now();
         let auth = match keys {
-            Some(k) => format!("Authorization: {}\r\n", authorization(k, "POST", "/api/v1/risk/score", body)),
+            Some(k) => format!("Authorization: {}\r\n", authorization(k, &node, "POST", "/api/v1/risk/score", body)),
             None => String::new(),
         };
         write!(

@@ -42,15 +42,24 @@ pub(crate) fn poll(limit: Duration, mut ok: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// A GET of `path` on the node at `base`, signed by `keys`: (status, JSON body or null), or
-/// `None` when the node does not answer.
+/// The member id of the node at `base` (`GET /api/v1/node`): what a request to it is signed for.
+pub(crate) fn node_member(http: &reqwest::blocking::Client, base: &str) -> Option<String> {
+    let r = http.get(format!("{}/api/v1/node", base.trim_end_matches('/'))).send().ok()?;
+    let v: Value = r.json().ok()?;
+    v["member"].as_str().map(str::to_owned)
+}
+
+/// A GET of `path` on the node at `base`, signed by `keys` for that node: (status, JSON body or
+/// null), or `None` when the node does not answer.
 pub(crate) fn signed_get(
     http: &reqwest::blocking::Client,
     base: &str,
     keys: &MemberKeys,
     path: &str,
 ) -> Option<(u16, Value)> {
-    let auth = borderlink_ledger::auth::authorization(keys, "GET", path, now_ms(), b"");
+    let node = node_member(http, base)?;
+    let target = borderlink_ledger::auth::Target::new(&node, "GET", path, b"");
+    let auth = borderlink_ledger::auth::authorization(keys, &target, now_ms());
     let r = http.get(format!("{}{path}", base.trim_end_matches('/'))).header("authorization", auth).send().ok()?;
     let status = r.status().as_u16();
     Some((status, r.json().unwrap_or(Value::Null)))
@@ -255,7 +264,8 @@ impl DemoNode {
     }
 }
 
-/// Eight free consecutive ports (API and peer port of three nodes, and of a fourth one). Tests
+/// Twelve free consecutive ports (API and peer port of three nodes and of a fourth one, then
+/// the metrics port of each of the four). Tests
 /// run in parallel threads of one process: each call takes its own slot (a process-wide
 /// counter), in a range of its own per process (10000–19999, below the kernel's ephemeral
 /// ports, where an outgoing connection could hold a port a restarted node needs again; the
@@ -266,11 +276,16 @@ pub(crate) fn free_base_port() -> u16 {
     for _ in 0..200 {
         let k = NEXT.fetch_add(1, Ordering::Relaxed) % 20;
         let base = (region + k * 20) as u16;
-        if (0..8).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+        if (0..12).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
             return base;
         }
     }
     panic!("no free ports");
+}
+
+/// The metrics port of node `i` of a network on ports from `base`.
+fn metrics_port(base: u16, i: usize) -> u16 {
+    base + 8 + i as u16
 }
 
 /// The organisations whose members run the test consortium's ordering nodes: two customs
@@ -316,11 +331,11 @@ impl Net {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let genesis = Genesis::load(&cdir.join("genesis.json")).expect("genesis");
         assert_eq!(genesis.nodes.len(), 3, "customs, customs and agency run nodes");
-        for n in &genesis.nodes {
+        for (i, n) in genesis.nodes.iter().enumerate() {
             let p = cdir.join("nodes").join(&n.member).join("node.toml");
-            let mut text = std::fs::read_to_string(&p).expect("node.toml");
-            text.push_str(extra);
-            std::fs::write(&p, text).expect("node.toml");
+            let text = std::fs::read_to_string(&p).expect("node.toml");
+            let metrics = metrics_port(base_port, i);
+            std::fs::write(&p, format!("metrics_listen = \"127.0.0.1:{metrics}\"\n{text}{extra}")).expect("node.toml");
         }
         let nodes = genesis.nodes.iter().map(|n| (n.member.clone(), n.api_url.clone())).collect();
         let keys = MemberKeys::load(&cdir.join("orgs").join(&genesis.nodes[0].member).join("member.key")).expect("key");
@@ -366,8 +381,9 @@ impl Net {
         let (api, peer) = (self.base + 6, self.base + 7);
         let dir = self.cdir().join("nodes").join(member);
         std::fs::create_dir_all(&dir).expect("node dir");
+        let metrics = metrics_port(self.base, 3);
         let text = format!(
-            "listen = \"127.0.0.1:{api}\"\ndata_dir = \"data\"\n[ledger]\ngenesis = \"../../genesis.json\"\n\
+            "listen = \"127.0.0.1:{api}\"\nmetrics_listen = \"127.0.0.1:{metrics}\"\ndata_dir = \"data\"\n[ledger]\ngenesis = \"../../genesis.json\"\n\
              key = \"../../orgs/{member}/member.key\"\n[cluster]\nnode_id = {id}\npeer_listen = \"127.0.0.1:{peer}\"\n\
              tls_cert = \"../../orgs/{member}/node.pem\"\ntls_key = \"../../orgs/{member}/node.key\"\n"
         );
@@ -426,9 +442,10 @@ impl Net {
         signed_get(&http(Duration::from_secs(30)), &self.nodes[i].1, &self.keys, path)
     }
 
-    /// Node `i`'s Prometheus metrics.
+    /// Node `i`'s Prometheus metrics, from its metrics listener.
     pub(crate) fn metrics(&self, i: usize) -> Option<String> {
-        let r = http(Duration::from_secs(30)).get(format!("{}/metrics", self.nodes[i].1)).send().ok()?;
+        let url = format!("http://127.0.0.1:{}/metrics", metrics_port(self.base, i));
+        let r = http(Duration::from_secs(30)).get(url).send().ok()?;
         r.text().ok()
     }
 
@@ -487,12 +504,26 @@ impl Net {
         submit(&http(Duration::from_secs(30)), &self.nodes[i].1, body)
     }
 
-    /// Sets node `i`'s fault switch (as its operator, with its console token).
+    /// Sets node `i`'s fault switch (as its operator, in a console session opened with its
+    /// console token).
     pub(crate) fn faults(&self, i: usize, body: Value) {
         let token = std::fs::read_to_string(self.node_dir(i).join("data/console.token")).expect("console token");
-        let r = http(Duration::from_secs(30))
+        let client = reqwest::blocking::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("HTTP client");
+        let login = client
+            .post(format!("{}/login", self.nodes[i].1))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={}", token.trim()))
+            .send()
+            .expect("login");
+        let session = login.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("a session");
+        let r = client
             .post(format!("{}/api/v1/cluster/faults", self.nodes[i].1))
-            .header("cookie", format!("borderlink_session={}", token.trim()))
+            .header("cookie", session)
             .header("content-type", "application/json")
             .body(body.to_string())
             .send()

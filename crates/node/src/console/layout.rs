@@ -87,6 +87,9 @@ pub(crate) fn layout(title: &str, section: Section, body: Markup) -> Page {
                             " · "
                             a href="/healthz" { "Health" }
                         }
+                        form.logout method="post" action="/logout" {
+                            button type="submit" { "Log out" }
+                        }
                     }
                 }
             }

@@ -1,9 +1,14 @@
 //! `GET /login` and `POST /login`: the node operator opens the console with the node's console
-//! token; the browser then holds it in an HttpOnly, SameSite=Strict cookie (see `session.rs`).
+//! token and gets a session (its id in an HttpOnly, SameSite=Strict cookie, see `session.rs`);
+//! `POST /logout` ends it.
+//!
+//! `GET /login?token=…` (the link the demo prints) is served for convenience: the request log
+//! never holds a query string (`server.rs`), and the answer is a redirect, so the address bar
+//! and the `Referer` of the next page no longer hold the token.
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
@@ -38,22 +43,32 @@ pub(crate) async fn submit(State(state): State<SharedState>, Form(f): Form<Login
 }
 
 fn login(state: &SharedState, token: &str) -> Response {
-    match state.console_token.as_deref() {
-        Some(expected) if session::same(token.trim(), expected) => {
-            let mut r = Redirect::to("/ledger").into_response();
-            let cookie = format!("{}={}; HttpOnly; SameSite=Strict; Path=/", session::COOKIE, token.trim());
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
-        }
-        Some(_) => login_form(Some("That console token is not this node's."))
+    let Some(console) = state.console.as_ref() else {
+        return login_form(Some("This node runs without a ledger: there is nothing to log in to."))
+            .with_status(StatusCode::NOT_FOUND)
+            .into_response();
+    };
+    match console.login(token, state.clock.now_ms()) {
+        Some(id) => with_cookie(Redirect::to("/ledger").into_response(), &session::cookie(&id, state.https)),
+        None => login_form(Some("That console token is not this node's."))
             .with_status(StatusCode::UNAUTHORIZED)
             .into_response(),
-        None => login_form(Some("This node runs without a ledger: there is nothing to log in to."))
-            .with_status(StatusCode::NOT_FOUND)
-            .into_response(),
     }
+}
+
+/// `POST /logout`: ends the session of the request (if any) and removes its cookie.
+pub(crate) async fn logout(State(state): State<SharedState>, headers: HeaderMap) -> Response {
+    if let (Some(console), Some(id)) = (state.console.as_ref(), session::session_id(&headers)) {
+        console.logout(&id);
+    }
+    with_cookie(Redirect::to("/login").into_response(), &session::clear_cookie(state.https))
+}
+
+fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
 }
 
 fn login_form(error: Option<&str>) -> Page {

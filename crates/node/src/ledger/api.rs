@@ -44,6 +44,38 @@ pub(crate) async fn network(
     Ok(Json(network_view(service(&state)?)))
 }
 
+/// Who this node is: what a member signs its requests for (`node=` of the `Authorization`
+/// header) and which consortium and chain it keeps.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct NodeIdentity {
+    /// The member id of this node: a request signed for another node is refused here.
+    #[schema(example = "gb-hmrc")]
+    member: String,
+    /// The consortium's name.
+    consortium: String,
+    /// The chain id (hex).
+    chain_id: String,
+}
+
+/// This node's identity, public: a client reads it before signing its first request.
+#[utoipa::path(
+    get,
+    path = "/api/v1/node",
+    tag = "ledger",
+    responses(
+        (status = 200, description = "The node's member id, consortium and chain id", body = NodeIdentity),
+        (status = 404, description = "This node runs without a ledger (`ledger_disabled`)", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn node(_: Require<Public>, State(state): State<SharedState>) -> Result<Json<NodeIdentity>, ApiError> {
+    let ledger = service(&state)?.ledger();
+    Ok(Json(NodeIdentity {
+        member: ledger.local_member().unwrap_or_default().to_owned(),
+        consortium: ledger.genesis().consortium.clone(),
+        chain_id: ledger.chain_id().to_hex(),
+    }))
+}
+
 /// The reply to a committed submission.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct SubmitReply {
@@ -81,7 +113,7 @@ pub(crate) async fn submit(
     let body = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
     let svc = service(&state)?;
     let malformed = |detail: String| {
-        metrics::counter!("borderlink_ledger_transactions_rejected_total", "reason" => "malformed_transaction")
+        metrics::counter!("borderlink_ledger_transactions_rejected_total", "reason" => "malformed_transaction", crate::metrics::NODE => crate::metrics::node_of(svc.ledger()))
             .increment(1);
         ApiError::Tx(borderlink_ledger::TxError::Malformed(detail))
     };

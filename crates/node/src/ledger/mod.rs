@@ -40,6 +40,7 @@ pub(crate) const CAPABILITY: Capability = Capability {
     api: || {
         vec![
             guarded::<Public>(routes!(api::submit)),
+            guarded::<Public>(routes!(api::node)),
             guarded::<ReadLedger>(routes!(api::network)),
             guarded::<ReadLedger>(routes!(api::list)),
             guarded::<ReadLedger>(routes!(api::record)),
@@ -78,11 +79,11 @@ pub(crate) const CAPABILITY: Capability = Capability {
 fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
     Box::pin(async move {
         let Some(lc) = &startup.config.ledger else { return Ok(()) };
-        let (service, token) = open::open_ledger(startup.config, lc).await?;
+        let (service, console) = open::open_ledger(startup.config, lc).await?;
         let blobs = borderlink_ledger::blobs::BlobStore::open(&startup.config.data_dir).map_err(NodeError::Ledger)?;
         startup.services.insert(Arc::new(blobs));
         startup.ledger = Some(service);
-        startup.console_token = Some(token);
+        startup.console = Some(Arc::new(console));
         Ok(())
     })
 }

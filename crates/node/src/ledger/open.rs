@@ -1,34 +1,28 @@
 //! Opening a member node's ledger: the chain checked, its ordering engine started (solo, or the
-//! consortium's Raft group from `[cluster]`), and the operator's console token read or created.
+//! consortium's Raft group from `[cluster]`), and the operator's console opened.
 
 use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::NodeError;
 use crate::ordering::LedgerService;
+use crate::session::Console;
 
-/// Opens the ledger (checking the chain's integrity), starts its ordering service, and reads or
-/// creates the console token (`console.token`, mode 0600, in the data directory).
+/// Opens the ledger (checking the chain's integrity), starts its ordering service, and opens the
+/// operator's console (its token read or created: `console.token`, mode 0600, in the data
+/// directory).
 pub(super) async fn open_ledger(
     config: &Config,
     lc: &crate::config::LedgerConfig,
-) -> Result<(Arc<LedgerService>, String), NodeError> {
+) -> Result<(Arc<LedgerService>, Console), NodeError> {
     let dir = config.data_dir.join("ledger");
     let lc = lc.clone();
-    let token_path = config.data_dir.join("console.token");
-    let (ledger, token) = tokio::task::spawn_blocking(move || {
+    let data_dir = config.data_dir.clone();
+    let (ledger, console) = tokio::task::spawn_blocking(move || {
         let genesis = borderlink_ledger::genesis::Genesis::load(&lc.genesis)?;
         let keys = borderlink_ledger::identity::MemberKeys::load(&lc.key)?;
         let ledger = borderlink_ledger::Ledger::open(&dir, genesis, Some(keys))?;
-        let token = match std::fs::read_to_string(&token_path) {
-            Ok(t) if t.trim().len() >= 32 => t.trim().to_owned(),
-            _ => {
-                let t = crate::session::new_token();
-                borderlink_ledger::identity::write_secret(&token_path, t.as_bytes())?;
-                t
-            }
-        };
-        Ok::<_, borderlink_ledger::LedgerError>((ledger, token))
+        Ok::<_, borderlink_ledger::LedgerError>((ledger, Console::open(&data_dir)?))
     })
     .await
     .map_err(|e| NodeError::Ledger(borderlink_ledger::LedgerError::Io(e.to_string())))?
@@ -44,7 +38,7 @@ pub(super) async fn open_ledger(
                 .map_err(|e| NodeError::Ledger(borderlink_ledger::LedgerError::Io(e)))?
         }
     };
-    Ok((service, token))
+    Ok((service, console))
 }
 
 /// The Raft settings of this node, from its `[cluster]` section and the genesis.

@@ -154,7 +154,7 @@ impl Cluster {
             ));
         }
         let faults = Arc::new(Faults { enabled: config.faults, ..Faults::default() });
-        let log = LogStore::open(&config.raft_dir)?;
+        let log = LogStore::open(&config.raft_dir, &crate::metrics::node_of(&ledger))?;
         let sm = StateMachine::new(Arc::clone(&ledger), events, Arc::clone(&faults))?;
         let raft_config = RaftConfig {
             cluster_name: format!("borderlink-{}", &ledger.chain_id().to_hex()[..16]),
@@ -513,9 +513,9 @@ impl Cluster {
                 }
                 let d = entry.diverged_at.map_or(d, |x| x.min(d));
                 entry.diverged_at = Some(d);
-                metrics::gauge!("borderlink_checkpoint_divergence_height", "peer" => node.member.clone()).set(d as f64);
+                metrics::gauge!("borderlink_checkpoint_divergence_height", "peer" => node.member.clone(), crate::metrics::NODE => crate::metrics::node_of(&self.ledger)).set(d as f64);
             }
-            metrics::gauge!("borderlink_checkpoint_agreed_height", "peer" => node.member.clone())
+            metrics::gauge!("borderlink_checkpoint_agreed_height", "peer" => node.member.clone(), crate::metrics::NODE => crate::metrics::node_of(&self.ledger))
                 .set(entry.agreed_height as f64);
         }
         let divergent = self
@@ -525,7 +525,7 @@ impl Cluster {
             .values()
             .filter(|p| p.diverged_at.is_some())
             .count();
-        metrics::gauge!("borderlink_checkpoint_divergent_peers").set(divergent as f64);
+        metrics::gauge!("borderlink_checkpoint_divergent_peers", crate::metrics::NODE => crate::metrics::node_of(&self.ledger)).set(divergent as f64);
     }
 
     /// A summary of this node's Raft state.
@@ -667,8 +667,9 @@ async fn batcher(cluster: std::sync::Weak<Cluster>, mut rx: mpsc::Receiver<Job>)
         tokio::spawn(async move {
             let txs: Vec<Transaction> = batch.iter().map(|(t, _, _)| t.clone()).collect();
             let results = c.order_checked(txs, true).await;
+            let node = crate::metrics::node_of(c.ledger());
             drop(c);
-            crate::ordering::answer(batch.into_iter().map(|(_, at, w)| (at, w)), results);
+            crate::ordering::answer(&node, batch.into_iter().map(|(_, at, w)| (at, w)), results);
             drop(permit);
         });
     }
@@ -720,7 +721,7 @@ async fn membership_from_governance(cluster: std::sync::Weak<Cluster>) {
             tracing::info!(?want, ?voters, "changing the voters as governance decided");
             match c.raft.change_membership(want.clone(), false).await {
                 Ok(_) => {
-                    metrics::counter!("borderlink_raft_membership_changes_total").increment(1);
+                    metrics::counter!("borderlink_raft_membership_changes_total", crate::metrics::NODE => crate::metrics::node_of(c.ledger())).increment(1);
                     tracing::info!(voters = ?want, "voters changed");
                 }
                 Err(e) => tracing::warn!(error = %e, "membership change failed; retrying"),

@@ -38,7 +38,7 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, TempDir> for FreshNode {
             consortium::create(&dir.path().join("net"), "Suite", &orgs, "2026-11-26T00:00:00Z").expect("consortium");
         let key = MemberKeys::load(&created.key_files[0].1).expect("member key");
         let ledger = Ledger::open(&dir.path().join("data/ledger"), created.genesis, Some(key)).expect("ledger");
-        let log = LogStore::open(&dir.path().join("data/raft")).expect("raft log");
+        let log = LogStore::open(&dir.path().join("data/raft"), "test").expect("raft log");
         let (events, _) = broadcast::channel(16);
         let sm = StateMachine::new(Arc::new(ledger), events, Arc::new(Faults::default())).expect("state machine");
         Ok((dir, log, sm))

@@ -20,6 +20,8 @@ const STORE: TableDefinition<&str, &[u8]> = TableDefinition::new("raft_store");
 #[derive(Debug, Clone)]
 pub(crate) struct LogStore {
     db: Arc<Database>,
+    /// This node's `node` label on its metrics.
+    node: Arc<str>,
 }
 
 fn read_err(e: impl ToString) -> StorageError<NodeId> {
@@ -31,8 +33,8 @@ fn write_err(e: impl ToString) -> StorageError<NodeId> {
 }
 
 impl LogStore {
-    /// Opens (or creates) the log in `dir`.
-    pub(crate) fn open(dir: &Path) -> Result<Self, String> {
+    /// Opens (or creates) the log in `dir` of the node whose member is `node`.
+    pub(crate) fn open(dir: &Path, node: &str) -> Result<Self, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let path = dir.join("log.redb");
         borderlink_ledger::identity::private_file(&path).map_err(|e| e.to_string())?;
@@ -41,7 +43,7 @@ impl LogStore {
         w.open_table(LOG).map_err(|e| e.to_string())?;
         w.open_table(STORE).map_err(|e| e.to_string())?;
         w.commit().map_err(|e| e.to_string())?;
-        Ok(Self { db: Arc::new(db) })
+        Ok(Self { db: Arc::new(db), node: Arc::from(node) })
     }
 
     fn get_store<T: for<'de> serde::Deserialize<'de>>(&self, key: &str) -> Result<Option<T>, StorageError<NodeId>> {
@@ -171,7 +173,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             t.retain_in(..=log_id.index, |_, _| false).map_err(write_err)?;
         }
         w.commit().map_err(write_err)?;
-        metrics::gauge!("borderlink_raft_log_entries").set(self.len() as f64);
+        metrics::gauge!("borderlink_raft_log_entries", crate::metrics::NODE => self.node.to_string())
+            .set(self.len() as f64);
         Ok(())
     }
 }
@@ -189,7 +192,7 @@ mod tests {
         // A log left world-readable by an earlier release is tightened too.
         std::fs::write(&path, b"").unwrap_or_else(|e| panic!("{e}"));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap_or_else(|e| panic!("{e}"));
-        let _store = LogStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let _store = LogStore::open(dir.path(), "gb-hmrc").unwrap_or_else(|e| panic!("{e}"));
         let mode = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{e}")).permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }

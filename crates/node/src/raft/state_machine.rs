@@ -95,7 +95,7 @@ impl StateMachine {
                 None => {
                     // Cannot be represented in a block (no decodable body): refused on every
                     // node alike, and counted.
-                    metrics::counter!("borderlink_raft_undecodable_transactions_total").increment(1);
+                    metrics::counter!("borderlink_raft_undecodable_transactions_total", crate::metrics::NODE => crate::metrics::node_of(&self.ledger)).increment(1);
                     tracing::warn!(log_index = log_id.index, proposer = %batch.proposer, "an ordered transaction does not decode; refused");
                     slots.push(None);
                 }
@@ -135,7 +135,7 @@ impl StateMachine {
                 None => Err(TxError::Malformed("the transaction does not decode".into())),
             })
             .collect();
-        publish_commit(&self.events, records, &c);
+        publish_commit(&crate::metrics::node_of(&self.ledger), &self.events, records, &c);
         Ok(BatchResult { height: header.as_ref().map(|h| h.height), block_hash: header.map(|h| h.hash()), results })
     }
 
@@ -148,7 +148,7 @@ impl StateMachine {
         {
             let mine = self.ledger.block(h).map_err(|e| e.to_string())?.map(|b| b.header.hash());
             if mine != Some(hash) {
-                metrics::gauge!("borderlink_raft_snapshot_divergence_height").set(h as f64);
+                metrics::gauge!("borderlink_raft_snapshot_divergence_height", crate::metrics::NODE => crate::metrics::node_of(&self.ledger)).set(h as f64);
                 return Err(format!(
                     "this node's block {h} differs from the snapshot sender's: the chains diverge at or below height {h}"
                 ));
@@ -183,13 +183,13 @@ impl StateMachine {
                 .map_err(|e| format!("replaying block {h}: {e}"))?;
             let got = c.header.as_ref().map(|x| x.hash());
             if got != Some(want) {
-                metrics::gauge!("borderlink_raft_snapshot_divergence_height").set(h as f64);
+                metrics::gauge!("borderlink_raft_snapshot_divergence_height", crate::metrics::NODE => crate::metrics::node_of(&self.ledger)).set(h as f64);
                 return Err(format!(
                     "replaying block {h} of the snapshot gave hash {} here, {want} at the sender: the node diverges",
                     got.map_or_else(|| "none".into(), |x| x.to_hex())
                 ));
             }
-            publish_commit(&self.events, records, &c);
+            publish_commit(&crate::metrics::node_of(&self.ledger), &self.events, records, &c);
         }
         let applied = encode(&meta.last_log_id)?;
         let members = encode(&meta.last_membership)?;
@@ -223,7 +223,7 @@ impl RaftSnapshotBuilder<TypeConfig> for Builder {
         let bytes = encode(&rec).map_err(snap_err)?;
         self.ledger.put_meta(&[(SNAPSHOT, &bytes)]).map_err(snap_err)?;
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(rec);
-        metrics::counter!("borderlink_raft_snapshots_built_total").increment(1);
+        metrics::counter!("borderlink_raft_snapshots_built_total", crate::metrics::NODE => crate::metrics::node_of(&self.ledger)).increment(1);
         tracing::info!(height, "snapshot built");
         Ok(Snapshot { meta, snapshot: Box::new(LedgerSnapshot { height, head_hash, base: None, blocks: Vec::new() }) })
     }

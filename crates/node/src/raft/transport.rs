@@ -101,6 +101,8 @@ async fn read_frame<R: AsyncReadExt + Unpin>(r: &mut R) -> std::io::Result<Vec<u
 /// Accepts peers on `listener` until the cluster stops.
 pub(crate) fn serve(listener: tokio::net::TcpListener, tls: PeerTls, cluster: std::sync::Weak<Cluster>) {
     let acceptor = tls.acceptor();
+    // This node's `node` label on its metrics.
+    let node = cluster.upgrade().map_or_else(String::new, |c| crate::metrics::node_of(c.ledger()));
     tokio::spawn(async move {
         loop {
             let (tcp, addr) = match listener.accept().await {
@@ -117,6 +119,7 @@ pub(crate) fn serve(listener: tokio::net::TcpListener, tls: PeerTls, cluster: st
                 continue;
             }
             let acceptor = acceptor.clone();
+            let node = node.clone();
             let weak = Arc::downgrade(&c);
             drop(c);
             tokio::spawn(async move {
@@ -124,7 +127,7 @@ pub(crate) fn serve(listener: tokio::net::TcpListener, tls: PeerTls, cluster: st
                 let tls = match tokio::time::timeout(CONNECT_TIMEOUT, acceptor.accept(tcp)).await {
                     Ok(Ok(s)) => s,
                     Ok(Err(e)) => {
-                        metrics::counter!("borderlink_peer_refused_total", "reason" => "tls").increment(1);
+                        metrics::counter!("borderlink_peer_refused_total", "reason" => "tls", crate::metrics::NODE => node.clone()).increment(1);
                         tracing::warn!(%addr, error = %e, "peer TLS handshake refused");
                         return;
                     }
@@ -136,7 +139,7 @@ pub(crate) fn serve(listener: tokio::net::TcpListener, tls: PeerTls, cluster: st
                     match crate::peer::peer_member(conn.peer_certificates(), &c.ledger().members()) {
                         Ok(m) => m,
                         Err(e) => {
-                            metrics::counter!("borderlink_peer_refused_total", "reason" => "not_a_member").increment(1);
+                            metrics::counter!("borderlink_peer_refused_total", "reason" => "not_a_member", crate::metrics::NODE => node.clone()).increment(1);
                             tracing::warn!(%addr, error = %e, "peer refused");
                             return;
                         }
@@ -152,7 +155,7 @@ pub(crate) fn serve(listener: tokio::net::TcpListener, tls: PeerTls, cluster: st
                     }
                     // A member suspended by governance loses its open connections too.
                     if !c.ledger().is_active_member(&member) {
-                        metrics::counter!("borderlink_peer_refused_total", "reason" => "not_a_member").increment(1);
+                        metrics::counter!("borderlink_peer_refused_total", "reason" => "not_a_member", crate::metrics::NODE => node.clone()).increment(1);
                         tracing::warn!(%addr, member, "peer's member is no longer active; closing");
                         return;
                     }
@@ -212,7 +215,7 @@ impl PeerConn {
         // Nothing is sent to the node of a member that governance suspended.
         if !self.ledger.is_active_member(&self.node.member) {
             self.stream = None;
-            metrics::counter!("borderlink_peer_refused_total", "reason" => "not_a_member").increment(1);
+            metrics::counter!("borderlink_peer_refused_total", "reason" => "not_a_member", crate::metrics::NODE => crate::metrics::node_of(&self.ledger)).increment(1);
             return Err(std::io::Error::other(format!("{} is not an active member", self.node.member)));
         }
         let mut s = match self.stream.take() {
@@ -326,7 +329,7 @@ impl RaftNetwork<TypeConfig> for RaftClient {
             blocks = filled.blocks.len(),
             "sending snapshot"
         );
-        metrics::counter!("borderlink_raft_snapshots_sent_total").increment(1);
+        metrics::counter!("borderlink_raft_snapshots_sent_total", crate::metrics::NODE => crate::metrics::node_of(&self.ledger)).increment(1);
         let req = PeerRequest::InstallSnapshot { vote, meta: snapshot.meta, snapshot: filled };
         match self.conn.call(&req).await {
             Ok(PeerResponse::InstallSnapshot(Ok(r))) => Ok(r),

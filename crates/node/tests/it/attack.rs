@@ -30,13 +30,13 @@ async fn a_trader_cannot_pre_score_a_benign_copy_and_the_committed_content_is_as
     let lrn = benign["Declaration"]["FunctionalReferenceID"].as_str().expect("LRN").to_owned();
     // The trader may not score at all (risk is a customs role)…
     let body = serde_json::to_vec(&benign).unwrap();
-    let auth = borderlink_ledger::auth::authorization(&n.keys[2], "POST", "/api/v1/risk/score", n_now(), &body);
+    let auth = n.auth(2, "POST", "/api/v1/risk/score", &body);
     let r = client().post(format!("{}/api/v1/risk/score", n.base)).header("authorization", auth).body(body);
     let r = r.send().await.unwrap();
     assert_eq!(r.status(), 403, "a trader's what-if scoring is refused");
     // …and customs' own what-if of the benign copy stands for nothing.
     let body = serde_json::to_vec(&json!({"declarations": [benign.clone(), benign.clone()]})).unwrap();
-    let auth = borderlink_ledger::auth::authorization(&n.keys[0], "POST", "/api/v1/risk/score", n_now(), &body);
+    let auth = n.auth(0, "POST", "/api/v1/risk/score", &body);
     let r = client().post(format!("{}/api/v1/risk/score", n.base)).header("authorization", auth).body(body);
     let what_if: Value = r.send().await.unwrap().json().await.unwrap();
     assert_eq!(what_if["assessments"][0]["lane"], "GREEN", "{what_if}");
@@ -73,10 +73,6 @@ async fn a_new_version_of_a_committed_declaration_is_assessed_again() {
         assert!(tokio::time::Instant::now() < deadline, "version 2 was never assessed");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-}
-
-fn n_now() -> i64 {
-    borderlink_node::ordering::now_ms()
 }
 
 #[tokio::test]
@@ -120,7 +116,7 @@ async fn a_member_cannot_fill_the_nodes_disk_with_off_chain_objects() {
     let n = start_configured(|c| c.blob_quota_bytes = 1000).await;
     let put = |signer: usize, byte: u8| {
         let body = vec![byte; 600];
-        let auth = borderlink_ledger::auth::authorization(&n.keys[signer], "PUT", "/api/v1/blobs", n_now(), &body);
+        let auth = n.auth(signer, "PUT", "/api/v1/blobs", &body);
         client().put(format!("{}/api/v1/blobs", n.base)).header("authorization", auth).body(body).send()
     };
     assert_eq!(put(2, 1).await.unwrap().status(), 201);

@@ -15,6 +15,12 @@ use crate::test_node::client;
 pub(crate) struct LedgerNode {
     pub(crate) base: String,
     pub(crate) token: String,
+    /// A console session opened with the token (its id).
+    pub(crate) session: String,
+    /// The node's member id: what requests to it are signed for.
+    pub(crate) node_member: String,
+    /// Where the node serves its metrics (`metrics_listen`).
+    pub(crate) metrics: Option<std::net::SocketAddr>,
     pub(crate) keys: Vec<MemberKeys>,
     pub(crate) chain: borderlink_ledger::Hash,
     /// Every route the node serves, as it reported them.
@@ -56,15 +62,62 @@ pub(crate) async fn start_configured(change: impl FnOnce(&mut Config)) -> Ledger
     let dir = tempfile::tempdir().unwrap();
     let (created, keys, mut config) = test_consortium(dir.path());
     change(&mut config);
+    serve_node(config, keys, created.genesis.chain_id(), dir).await
+}
+
+/// Two nodes of one test consortium, each keeping its own ledger: GB customs' and NL customs',
+/// both configured by `change`.
+pub(crate) async fn start_two(change: impl Fn(&mut Config)) -> (LedgerNode, LedgerNode) {
+    let dir = tempfile::tempdir().unwrap();
+    let (created, keys, mut gb) = test_consortium(dir.path());
+    let nl_dir = tempfile::tempdir().unwrap();
+    let mut nl = gb.clone();
+    nl.data_dir = nl_dir.path().join("data");
+    nl.ledger = Some(LedgerConfig { genesis: created.genesis_path.clone(), key: created.key_files[1].1.clone() });
+    change(&mut gb);
+    change(&mut nl);
+    let chain = created.genesis.chain_id();
+    let nl = serve_node(nl, keys.clone(), chain, nl_dir).await;
+    (serve_node(gb, keys, chain, dir).await, nl)
+}
+
+/// Binds and serves a node of the test consortium, and opens a console session on it.
+pub(crate) async fn serve_node(
+    config: Config,
+    keys: Vec<MemberKeys>,
+    chain: borderlink_ledger::Hash,
+    dir: tempfile::TempDir,
+) -> LedgerNode {
     let node = borderlink_node::bind(config).await.unwrap();
     let base = format!("http://{}", node.local_addr());
-    let token = node.console_token().unwrap().to_owned();
+    let token = node.console_token().unwrap();
+    let metrics = node.metrics_addr();
+    let node_member = node.ledger().and_then(|l| l.ledger().local_member()).expect("a member node").to_owned();
     let routes = node.routes().to_vec();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(node.serve(async move {
         let _ = stopped.await;
     }));
-    LedgerNode { base, token, keys, chain: created.genesis.chain_id(), routes, _stop: stop, _dir: dir }
+    let session = login(&base, &token).await.expect("the console token opens a session");
+    LedgerNode { base, token, session, node_member, metrics, keys, chain, routes, _stop: stop, _dir: dir }
+}
+
+/// `POST /login` with `token`: the session id of the cookie set, if the token opened one.
+pub(crate) async fn login(base: &str, token: &str) -> Option<String> {
+    let r = no_redirect()
+        .post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={token}"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers().get("set-cookie")?.to_str().unwrap();
+    cookie.split(';').next()?.strip_prefix("borderlink_session=").map(str::to_owned)
+}
+
+/// An HTTP client that shows redirects instead of following them.
+pub(crate) fn no_redirect() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 impl LedgerNode {
@@ -87,7 +140,17 @@ impl LedgerNode {
 
     /// The console session's cookie header value.
     pub(crate) fn cookie(&self) -> String {
-        format!("borderlink_session={}", self.token)
+        format!("borderlink_session={}", self.session)
+    }
+
+    /// The node's member id: what requests to it are signed for.
+    pub(crate) fn member(&self) -> &str {
+        &self.node_member
+    }
+
+    /// The `Authorization` header of a request to this node by member `signer`, signed now.
+    pub(crate) fn auth(&self, signer: usize, method: &str, path: &str, body: &[u8]) -> String {
+        auth_for(&self.keys[signer], self.member(), method, path, body)
     }
 
     /// Waits until the risk queue holds `n` assessments (committed declarations are scored by
@@ -107,11 +170,16 @@ impl LedgerNode {
     }
 
     pub(crate) async fn get_signed(&self, signer: usize, path: &str) -> (u16, Value) {
-        let ts = borderlink_node::ordering::now_ms();
-        let auth = borderlink_ledger::auth::authorization(&self.keys[signer], "GET", path, ts, b"");
+        let auth = self.auth(signer, "GET", path, b"");
         let r = client().get(format!("{}{path}", self.base)).header("authorization", auth).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
+}
+
+/// The `Authorization` header of a request by `keys` to the node of member `node`, signed now.
+pub(crate) fn auth_for(keys: &MemberKeys, node: &str, method: &str, path: &str, body: &[u8]) -> String {
+    let target = borderlink_ledger::auth::Target::new(node, method, path, body);
+    borderlink_ledger::auth::authorization(keys, &target, borderlink_node::ordering::now_ms())
 }
 
 #[tokio::test]
@@ -145,15 +213,14 @@ async fn reads_without_a_valid_member_signature_are_refused() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "unauthenticated");
     // A signature over another path does not open this one.
-    let ts = borderlink_node::ordering::now_ms();
-    let auth = borderlink_ledger::auth::authorization(&n.keys[0], "GET", "/api/v1/network", ts, b"");
+    let auth = n.auth(0, "GET", "/api/v1/network", b"");
     let r = client().get(format!("{}/api/v1/records", n.base)).header("authorization", auth).send().await.unwrap();
     assert_eq!(r.status(), 401);
 }
 
 #[tokio::test]
 async fn refused_transactions_get_their_codes_and_are_counted() {
-    let n = start().await;
+    let n = start_configured(|c| c.metrics_listen = Some("127.0.0.1:0".parse().unwrap())).await;
     // NL customs may not write a GB declaration.
     let (status, body) = n.post(&n.put(1, "declaration.json", "LRN-X", 1, 10)).await;
     assert_eq!((status, body["code"].as_str().unwrap()), (403, "policy_denied"), "{body}");
@@ -172,8 +239,15 @@ async fn refused_transactions_get_their_codes_and_are_counted() {
     assert_eq!((status, body["code"].as_str().unwrap()), (401, "bad_signature"));
     let r = client().post(format!("{}/api/v1/transactions", n.base)).body("{\"body\": 5}").send().await.unwrap();
     assert_eq!(r.status(), 400);
-    let metrics = client().get(format!("{}/metrics", n.base)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("borderlink_ledger_transactions_rejected_total{reason=\"policy_denied\"}"), "{metrics}");
+    let metrics_url = format!("http://{}/metrics", n.metrics.expect("a metrics listener"));
+    let metrics = client().get(metrics_url).send().await.unwrap().text().await.unwrap();
+    let node = format!("node=\"{}\"", n.member());
+    assert!(
+        metrics.lines().any(|l| l.starts_with("borderlink_ledger_transactions_rejected_total{")
+            && l.contains("reason=\"policy_denied\"")
+            && l.contains(&node)),
+        "{metrics}"
+    );
     // Nothing refused was stored.
     assert_eq!(n.get_signed(0, "/api/v1/records/LRN-X").await.0, 404);
     assert_eq!(n.get_signed(0, "/api/v1/records/LRN-Z").await.0, 404);
@@ -182,8 +256,7 @@ async fn refused_transactions_get_their_codes_and_are_counted() {
 #[tokio::test]
 async fn committed_blocks_stream_as_server_sent_events() {
     let n = start().await;
-    let ts = borderlink_node::ordering::now_ms();
-    let auth = borderlink_ledger::auth::authorization(&n.keys[0], "GET", "/api/v1/events", ts, b"");
+    let auth = n.auth(0, "GET", "/api/v1/events", b"");
     let mut r = client().get(format!("{}/api/v1/events", n.base)).header("authorization", auth).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(n.post(&n.put(0, "aeo-authorisation.json", "AEO-1", 1, 20)).await.0, 201);
@@ -242,8 +315,7 @@ async fn large_objects_go_off_chain_and_the_ledger_holds_their_hash() {
     // A 3 MiB object: over the 1 MiB on-ledger payload limit, fine off-chain.
     let object: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let path = "/api/v1/blobs";
-    let ts = borderlink_node::ordering::now_ms();
-    let auth = borderlink_ledger::auth::authorization(&n.keys[0], "PUT", path, ts, &object);
+    let auth = n.auth(0, "PUT", path, &object);
     let r = client()
         .put(format!("{}{path}", n.base))
         .header("authorization", auth)
@@ -278,8 +350,7 @@ async fn large_objects_go_off_chain_and_the_ledger_holds_their_hash() {
     assert_eq!(status, 200);
     assert_eq!(rec["payload_digest"], hash.to_hex());
     let p = format!("/api/v1/blobs/{}", hash.to_hex());
-    let ts = borderlink_node::ordering::now_ms();
-    let auth = borderlink_ledger::auth::authorization(&n.keys[1], "GET", &p, ts, b"");
+    let auth = n.auth(1, "GET", &p, b"");
     let fetched = client()
         .get(format!("{}{p}", n.base))
         .header("authorization", auth)
@@ -353,8 +424,8 @@ async fn after_a_restart_the_risk_queue_and_overrides_are_rebuilt_from_the_ledge
         (base, token, stop, task)
     };
     let signed_get = |base: String, k: MemberKeys, path: &'static str| async move {
-        let ts = borderlink_node::ordering::now_ms();
-        let auth = borderlink_ledger::auth::authorization(&k, "GET", path, ts, b"");
+        // GB customs' node, read by GB customs.
+        let auth = auth_for(&k, &k.member, "GET", path, b"");
         let r = client().get(format!("{base}{path}")).header("authorization", auth).send().await.unwrap();
         r.json::<Value>().await.unwrap()
     };
@@ -380,7 +451,7 @@ async fn after_a_restart_the_risk_queue_and_overrides_are_rebuilt_from_the_ledge
     let req = serde_json::json!({"declarationId": queued["declarationId"], "lane": lane, "reason": "Post-clearance audit requested by the AEO team", "officer": "officer-7"});
     let r = client()
         .post(format!("{base}/api/v1/risk/overrides"))
-        .header("cookie", format!("borderlink_session={token}"))
+        .header("cookie", format!("borderlink_session={}", login(&base, &token).await.expect("a session")))
         .json(&req)
         .send()
         .await

@@ -71,9 +71,11 @@ async fn send(n: &LedgerNode, method: &str, path: &str, auth: Option<String>) ->
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
-fn signed(keys: &MemberKeys, method: &str, path: &str, ts: i64) -> String {
+/// A request to GB customs' node (the test node) by `keys`, signed at `ts`.
+fn signed(n: &LedgerNode, keys: &MemberKeys, method: &str, path: &str, ts: i64) -> String {
     let body: &[u8] = if method == "POST" || method == "PUT" { b"{}" } else { b"" };
-    borderlink_ledger::auth::authorization(keys, method, path, ts, body)
+    let target = borderlink_ledger::auth::Target::new(n.member(), method, path, body);
+    borderlink_ledger::auth::authorization(keys, &target, ts)
 }
 
 fn assert_error_body(body: &Value, context: &str) {
@@ -133,7 +135,7 @@ async fn every_served_route_is_documented_and_every_documented_route_is_served()
         assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} has no responses");
         // Served for real: the router answers neither "no route" nor "wrong method".
         let p = concrete(path);
-        let (status, body) = send(&n, method, &p, Some(signed(member, method, &p, now()))).await;
+        let (status, body) = send(&n, method, &p, Some(signed(&n, member, method, &p, now()))).await;
         assert!(
             body["code"] != "route_not_found" && body["code"] != "method_not_allowed" && status != 405,
             "{method} {path} → {status} {body}"
@@ -185,9 +187,9 @@ async fn every_guarded_route_refuses_anonymous_foreign_and_stale_callers() {
         let p = concrete(&path);
         let callers = [
             ("anonymous", None),
-            ("a key that is not the member's", Some(signed(&impostor, &method, &p, now()))),
-            ("a member id that does not exist", Some(signed(&stranger, &method, &p, now()))),
-            ("a stale signature", Some(signed(&n.keys[0], &method, &p, now() - 3_600_000))),
+            ("a key that is not the member's", Some(signed(&n, &impostor, &method, &p, now()))),
+            ("a member id that does not exist", Some(signed(&n, &stranger, &method, &p, now()))),
+            ("a stale signature", Some(signed(&n, &n.keys[0], &method, &p, now() - 3_600_000))),
         ];
         for (who, auth) in callers {
             let (status, body) = send(&n, &method, &p, auth).await;
