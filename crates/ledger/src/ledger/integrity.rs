@@ -32,11 +32,16 @@ impl Ledger {
 
     /// Re-checks every block: hash chain, Merkle roots, outcomes root, signatures, checkpoints,
     /// and that the stored state is what the blocks say.
+    ///
+    /// Storage that cannot be read at a height is a problem at that height; a panic of the
+    /// storage layer on a damaged file is [`LedgerError::Corrupt`] ([`crate::store::contained`]).
     pub fn verify_all(&self) -> Result<IntegrityReport, LedgerError> {
         let Some(head) = self.head() else { return Ok(IntegrityReport::default()) };
-        let mut report = self.verify_range(1, head.height)?;
-        self.verify_state(&mut report)?;
-        Ok(report)
+        crate::store::contained(&format!("checking {}", self.path.display()), || {
+            let mut report = self.verify_range(1, head.height)?;
+            self.verify_state(&mut report)?;
+            Ok(report)
+        })
     }
 
     fn verify_range(&self, from: u64, to: u64) -> Result<IntegrityReport, LedgerError> {
@@ -53,10 +58,18 @@ impl Ledger {
         for height in from..=to {
             report.blocks += 1;
             let mut problem = |detail: String| report.problems.push(Problem { height, detail });
-            let Some(raw) = blocks.get(height).map_err(db)? else {
-                problem("the block is missing".into());
-                prev = None;
-                continue;
+            let raw = match blocks.get(height) {
+                Ok(Some(raw)) => raw,
+                Ok(None) => {
+                    problem("the block is missing".into());
+                    prev = None;
+                    continue;
+                }
+                Err(e) => {
+                    problem(format!("the block cannot be read: {}", db(e)));
+                    prev = None;
+                    continue;
+                }
             };
             let block = match Block::decode(raw.value()) {
                 Ok(b) => b,
@@ -109,7 +122,11 @@ impl Ledger {
                 }
             }
             let hash = h.hash();
-            if let Some(v) = cps.get(height).map_err(db)? {
+            let stored = cps.get(height).unwrap_or_else(|e| {
+                problem(format!("the checkpoints cannot be read: {}", db(e)));
+                None
+            });
+            if let Some(v) = stored {
                 match serde_json::from_slice::<Vec<Checkpoint>>(v.value()) {
                     Ok(list) => {
                         for cp in list {

@@ -106,7 +106,6 @@ impl Ledger {
     pub fn open(dir: &Path, genesis: Genesis, local: Option<MemberKeys>) -> Result<Self, LedgerError> {
         std::fs::create_dir_all(dir).map_err(|e| LedgerError::Io(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("ledger.redb");
-        let database = Database::create(&path).map_err(db)?;
         let chain = genesis.chain_id();
         if let Some(k) = &local {
             let m = genesis
@@ -119,6 +118,22 @@ impl Ledger {
                 )));
             }
         }
+        let database = crate::store::open_verified(&path)?;
+        // The file's pages verified; what follows decodes them, contained all the same.
+        crate::store::contained(&format!("reading {}", path.display()), || {
+            Self::open_database(database, path.clone(), genesis, chain, local)
+        })
+    }
+
+    /// Records or checks the chain id and founding members, loads the live state from the
+    /// store and re-checks the newest blocks.
+    fn open_database(
+        database: Database,
+        path: PathBuf,
+        genesis: Genesis,
+        chain: Hash,
+        local: Option<MemberKeys>,
+    ) -> Result<Self, LedgerError> {
         // First start: record the chain id and the founding members; later starts: check them.
         let w = database.begin_write().map_err(db)?;
         {

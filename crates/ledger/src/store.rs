@@ -1,0 +1,113 @@
+//! Opening a redb file as untrusted input: the ledger's own file, and the node's Raft log.
+//!
+//! A file can be damaged outside redb (a failing disk, a copy cut short, a hand edit). redb
+//! trusts a file that was closed cleanly, and reading one altered since can panic inside redb: a
+//! `&str` key that is not UTF-8 (`Utf8Error`), a page of an unknown type, a malformed allocator
+//! state, an index past the end of a page. So, here:
+//! - every open verifies the checksum of every page of the committed trees
+//!   (`set_check_integrity_on_open`): what is decoded afterwards is exactly what redb wrote, and a
+//!   damaged file is refused with redb's `Corrupted` before any of it is decoded. redb's last
+//!   commit before a clean close is a two-phase one, so a damaged newest commit is refused, not
+//!   silently rolled back; only after a crash does redb fall back to the commit before, as it
+//!   always did (the newest one was then never acknowledged);
+//! - an existing file is opened, never initialised: a file emptied by damage is refused instead
+//!   of becoming a new, empty database;
+//! - the open runs behind `catch_unwind` ([`contained`]), and so do the ledger's reads at opening
+//!   and its full check: a panic redb still raises on a damaged file (its debug builds assert
+//!   where release builds return `Corrupted`) becomes [`LedgerError::Corrupt`].
+//!
+//! Why the `&str`-keyed tables are not read through `&[u8]` keys instead: the bytes on disk would
+//! be the same, but redb records each table's key and value type names and refuses to open a
+//! `&str` table as a `&[u8]` one (`TableTypeMismatch`), so every existing file would need a
+//! migration; with the checksums verified first, a stored `&str` is the UTF-8 redb was given.
+//!
+//! The cost: one read of the whole file per open (checksums are XXH3, so the disk sets the pace),
+//! paid once at node start and by `ledger verify`, which reads everything anyway.
+//!
+//! An allocation-size abort cannot come from here: redb bounds its page reads by the file's
+//! layout, and the ledger's decoders take lengths from slices they have already bounded
+//! ([`crate::codec::Reader`]).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use redb::{Database, DatabaseError};
+
+use crate::LedgerError;
+
+/// Opens the redb file at `path`, verifying every page; creates it only when it does not exist.
+pub fn open_verified(path: &Path) -> Result<Database, LedgerError> {
+    let mut builder = Database::builder();
+    builder.set_check_integrity_on_open(true);
+    let exists = path.try_exists().map_err(|e| LedgerError::Io(format!("{}: {e}", path.display())))?;
+    contained(&format!("opening {}", path.display()), || {
+        let opened = if exists { builder.open(path) } else { builder.create(path) };
+        opened.map_err(|e| match e {
+            // An empty or foreign file: `open` refuses what `create` would have initialised.
+            DatabaseError::Storage(redb::StorageError::Io(io)) if io.kind() == std::io::ErrorKind::InvalidData => {
+                LedgerError::Corrupt {
+                    height: None,
+                    detail: format!("{} is not a redb database: {io}", path.display()),
+                }
+            }
+            e => storage(e),
+        })
+    })
+}
+
+/// A redb error as a ledger error: the corruption redb detects (checksums, structure) is
+/// [`LedgerError::Corrupt`], so that a node refuses the file with that message and `ledger verify`
+/// reports it as a finding; anything else (I/O, locking) is [`LedgerError::Storage`].
+pub fn storage<E: Into<redb::Error>>(e: E) -> LedgerError {
+    match e.into() {
+        redb::Error::Corrupted(detail) => {
+            LedgerError::Corrupt { height: None, detail: format!("the storage layer found the file damaged: {detail}") }
+        }
+        e => LedgerError::Storage(e.to_string()),
+    }
+}
+
+/// Runs `f`, which reads a file that may be damaged, turning a panic into
+/// [`LedgerError::Corrupt`] naming `what` was being done and the panic's message.
+///
+/// `AssertUnwindSafe`: on a panic, everything `f` was building is dropped with the error, and
+/// the locks a reader takes recover from poisoning (`unwrap_or_else(PoisonError::into_inner)`).
+pub fn contained<T>(what: &str, f: impl FnOnce() -> Result<T, LedgerError>) -> Result<T, LedgerError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(LedgerError::Corrupt {
+            height: None,
+            detail: format!("the storage layer failed {what} (the file is damaged): {message}"),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_reading_becomes_a_corruption_error() {
+        let r: Result<(), _> = contained("reading blocks", || panic!("Invalid page type byte 0"));
+        let e = r.unwrap_err();
+        assert!(matches!(e, LedgerError::Corrupt { height: None, .. }), "{e:?}");
+        assert!(e.to_string().contains("reading blocks") && e.to_string().contains("Invalid page type byte 0"), "{e}");
+    }
+
+    #[test]
+    fn an_emptied_file_is_refused_not_initialised() {
+        let dir = std::env::temp_dir().join(format!("bl-store-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.redb");
+        std::fs::write(&path, b"").unwrap();
+        let e = open_verified(&path).unwrap_err();
+        assert!(matches!(e, LedgerError::Corrupt { .. }), "{e:?}");
+        std::fs::remove_file(&path).unwrap();
+        open_verified(&path).expect("a missing file is created");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
