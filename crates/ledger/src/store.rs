@@ -14,7 +14,12 @@
 //!   of becoming a new, empty database;
 //! - the open runs behind `catch_unwind` ([`contained`]), and so do the ledger's reads at opening
 //!   and its full check: a panic redb still raises on a damaged file (its debug builds assert
-//!   where release builds return `Corrupted`) becomes [`LedgerError::Corrupt`].
+//!   where release builds return `Corrupted`) becomes [`LedgerError::Corrupt`], unprinted (a
+//!   process-wide panic hook, installed once, stays quiet for these and passes every other panic
+//!   to the hook before it);
+//! - a file refused as damaged is then read once more, read-only and without the checksums,
+//!   behind `contained`, only to tell at which block the chain first breaks
+//!   (`Ledger::open`): the height an operator needs, when the damage is in block data.
 //!
 //! Why the `&str`-keyed tables are not read through `&[u8]` keys instead: the bytes on disk would
 //! be the same, but redb records each table's key and value type names and refuses to open a
@@ -28,8 +33,10 @@
 //! layout, and the ledger's decoders take lengths from slices they have already bounded
 //! ([`crate::codec::Reader`]).
 
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::Once;
 
 use redb::{Database, DatabaseError};
 
@@ -68,22 +75,69 @@ pub fn storage<E: Into<redb::Error>>(e: E) -> LedgerError {
 }
 
 /// Runs `f`, which reads a file that may be damaged, turning a panic into
-/// [`LedgerError::Corrupt`] naming `what` was being done and the panic's message.
+/// [`LedgerError::Corrupt`] naming `what` was being done, the panic's message and where it was
+/// raised. The panic is not printed: it is the error's to tell (a user of `ledger verify` reads a
+/// finding, not a panic).
 ///
 /// `AssertUnwindSafe`: on a panic, everything `f` was building is dropped with the error, and
 /// the locks a reader takes recover from poisoning (`unwrap_or_else(PoisonError::into_inner)`).
 pub fn contained<T>(what: &str, f: impl FnOnce() -> Result<T, LedgerError>) -> Result<T, LedgerError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+    quiet_hook();
+    let depth = Containing::enter();
+    let result = catch_unwind(AssertUnwindSafe(f));
+    drop(depth);
+    result.unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "no message".into());
+        let at = LAST_PANIC.with(|l| l.borrow_mut().take()).map(|l| format!(" at {l}")).unwrap_or_default();
         Err(LedgerError::Corrupt {
             height: None,
-            detail: format!("the storage layer failed {what} (the file is damaged): {message}"),
+            detail: format!("the storage layer failed {what} (the file is damaged): {message}{at}"),
         })
     })
+}
+
+thread_local! {
+    /// How many [`contained`] calls this thread is inside.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Where the last contained panic of this thread was raised.
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// This thread is inside [`contained`] while it lives (also when a panic unwinds through it).
+struct Containing;
+
+impl Containing {
+    fn enter() -> Self {
+        DEPTH.with(|d| d.set(d.get() + 1));
+        Containing
+    }
+}
+
+impl Drop for Containing {
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+/// Installs, once per process, a panic hook that keeps quiet about the panics [`contained`]
+/// catches (recording where they were raised) and hands every other panic to the hook that was
+/// there before, unchanged.
+fn quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if DEPTH.with(Cell::get) == 0 {
+                previous(info);
+            } else {
+                LAST_PANIC.with(|l| *l.borrow_mut() = info.location().map(ToString::to_string));
+            }
+        }));
+    });
 }
 
 #[cfg(test)]
@@ -96,6 +150,7 @@ mod tests {
         let e = r.unwrap_err();
         assert!(matches!(e, LedgerError::Corrupt { height: None, .. }), "{e:?}");
         assert!(e.to_string().contains("reading blocks") && e.to_string().contains("Invalid page type byte 0"), "{e}");
+        assert!(e.to_string().contains("store.rs:"), "where it was raised: {e}");
     }
 
     #[test]

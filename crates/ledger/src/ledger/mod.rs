@@ -118,7 +118,19 @@ impl Ledger {
                 )));
             }
         }
-        let database = crate::store::open_verified(&path)?;
+        let database = match crate::store::open_verified(&path) {
+            Ok(d) => d,
+            // Refused as damaged: say at which block the chain breaks, when that can be told.
+            Err(LedgerError::Corrupt { height: None, detail }) => {
+                return Err(match integrity::locate_damage(&path, &chain) {
+                    Some(p) => {
+                        LedgerError::Corrupt { height: Some(p.height), detail: format!("{}; {detail}", p.detail) }
+                    }
+                    None => LedgerError::Corrupt { height: None, detail },
+                });
+            }
+            Err(e) => return Err(e),
+        };
         // The file's pages verified; what follows decodes them, contained all the same.
         crate::store::contained(&format!("reading {}", path.display()), || {
             Self::open_database(database, path.clone(), genesis, chain, local)

@@ -89,7 +89,7 @@ fn many_damaged_ledger_copies_are_reported_never_a_crash() {
 }
 
 #[test]
-fn a_flipped_byte_in_the_file_is_refused_by_the_storage_checksums() {
+fn a_flipped_byte_in_a_block_is_refused_with_its_height_and_the_storage_message() {
     let net = Net::new("flip");
     let d = sample("declaration.json");
     {
@@ -107,10 +107,13 @@ fn a_flipped_byte_in_the_file_is_refused_by_the_storage_checksums() {
     let at = bytes.windows(needle.len()).position(|w| w == needle).expect("marker in the file");
     bytes[at + 4] ^= 0x01;
     std::fs::write(&path, &bytes).unwrap();
-    // redb's page checksums, verified at opening, catch it before any block is decoded.
+    // redb's page checksums, verified at opening, refuse the file; a read-only look without them
+    // finds the block.
     let err = Ledger::open(&net.dir.0.join("n1"), net.genesis.clone(), None).unwrap_err();
-    assert!(matches!(err, LedgerError::Corrupt { height: None, .. }), "{err:?}");
-    assert!(err.to_string().contains("the storage layer found the file damaged"), "{err}");
+    assert!(matches!(err, LedgerError::Corrupt { height: Some(2), .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("the payload differs from its signed digest"), "{text}");
+    assert!(text.contains("the storage layer found the file damaged"), "{text}");
 }
 
 #[test]
