@@ -16,17 +16,29 @@ use redb::ReadableTable;
 
 use crate::fixtures::*;
 
+/// Commits three blocks, block `i + 1` holding record `REC-i`, a declaration whose LRN
+/// `{tag}-i-MARKER` is in that block's payload only.
+fn three_marked_blocks(net: &Net, l: &Ledger, tag: &str) {
+    let d = sample("declaration.json");
+    for i in 0..3 {
+        let mut doc = d.clone();
+        doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(format!("{tag}-{i}-MARKER"));
+        submit_one(l, put(net, GB_AEO, &doc, &format!("REC-{i}"), 1)).unwrap();
+    }
+}
+
+/// Flips one bit inside the first `needle` of `bytes`.
+fn flip_within(bytes: &mut [u8], needle: &[u8]) {
+    let at = bytes.windows(needle.len()).position(|w| w == needle).expect("the marker is there");
+    bytes[at + 4] ^= 0x01;
+}
+
 /// A ledger of four blocks (three records, one of them in a second version), closed cleanly.
 fn fixture(head: &mut String) -> TempDir {
     let net = Net::new("damage");
-    let d = sample("declaration.json");
     let l = net.ledger(GB_CUSTOMS, "n1");
-    for i in 0..3 {
-        let mut doc = d.clone();
-        doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(format!("LRN-DAMAGE-{i}"));
-        submit_one(&l, put(&net, GB_AEO, &doc, &format!("REC-{i}"), 1)).unwrap();
-    }
-    submit_one(&l, put(&net, GB_AEO, &d, "REC-0", 2)).unwrap();
+    three_marked_blocks(&net, &l, "LRN-DAMAGE");
+    submit_one(&l, put(&net, GB_AEO, &sample("declaration.json"), "REC-0", 2)).unwrap();
     assert!(l.verify_all().unwrap().problems.is_empty());
     *head = l.head().unwrap().hash().to_string();
     net.dir
@@ -91,21 +103,10 @@ fn many_damaged_ledger_copies_are_reported_never_a_crash() {
 #[test]
 fn a_flipped_byte_in_a_block_is_refused_with_its_height_and_the_storage_message() {
     let net = Net::new("flip");
-    let d = sample("declaration.json");
-    {
-        let l = net.ledger(GB_CUSTOMS, "n1");
-        for i in 0..3 {
-            let mut doc = d.clone();
-            doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(format!("LRN-FLIP-{i}-MARKER"));
-            submit_one(&l, put(&net, GB_AEO, &doc, &format!("REC-{i}"), 1)).unwrap();
-        }
-    }
+    three_marked_blocks(&net, &net.ledger(GB_CUSTOMS, "n1"), "LRN-FLIP");
     let path = net.dir.0.join("n1/ledger.redb");
     let mut bytes = std::fs::read(&path).unwrap();
-    // The marker is only in the payload of block 2's transaction.
-    let needle = b"LRN-FLIP-1-MARKER";
-    let at = bytes.windows(needle.len()).position(|w| w == needle).expect("marker in the file");
-    bytes[at + 4] ^= 0x01;
+    flip_within(&mut bytes, b"LRN-FLIP-1-MARKER");
     std::fs::write(&path, &bytes).unwrap();
     // redb's page checksums, verified at opening, refuse the file; a read-only look without them
     // finds the block.
@@ -121,24 +122,14 @@ fn a_block_altered_through_the_database_is_refused_with_its_height() {
     // Checksums cannot catch a block rewritten through redb itself (a faulty or malicious
     // writer): the hash chain and Merkle roots do, with the height.
     let net = Net::new("rewrite");
-    let d = sample("declaration.json");
-    {
-        let l = net.ledger(GB_CUSTOMS, "n1");
-        for i in 0..3 {
-            let mut doc = d.clone();
-            doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(format!("LRN-REWRITE-{i}-MARKER"));
-            submit_one(&l, put(&net, GB_AEO, &doc, &format!("REC-{i}"), 1)).unwrap();
-        }
-    }
+    three_marked_blocks(&net, &net.ledger(GB_CUSTOMS, "n1"), "LRN-REWRITE");
     let blocks: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("blocks");
     let db = redb::Database::create(net.dir.0.join("n1/ledger.redb")).unwrap();
     let w = db.begin_write().unwrap();
     {
         let mut t = w.open_table(blocks).unwrap();
         let mut block = t.get(2).unwrap().unwrap().value().to_vec();
-        let needle = b"LRN-REWRITE-1-MARKER";
-        let at = block.windows(needle.len()).position(|w| w == needle).expect("marker in block 2");
-        block[at + 4] ^= 0x01;
+        flip_within(&mut block, b"LRN-REWRITE-1-MARKER");
         t.insert(2, block.as_slice()).unwrap();
     }
     w.commit().unwrap();
@@ -152,11 +143,8 @@ fn a_ledger_left_open_by_a_crash_still_opens_with_every_block() {
     // The check at opening must not refuse what redb recovers from: a copy taken while the
     // ledger is open is a file whose writer never closed it.
     let net = Net::new("crashed");
-    let d = sample("declaration.json");
     let l = net.ledger(GB_CUSTOMS, "n1");
-    for i in 0..3 {
-        submit_one(&l, put(&net, GB_AEO, &d, &format!("REC-{i}"), 1)).unwrap();
-    }
+    three_marked_blocks(&net, &l, "LRN-CRASHED");
     let crashed = net.dir.0.join("crashed");
     std::fs::create_dir_all(&crashed).unwrap();
     std::fs::copy(net.dir.0.join("n1/ledger.redb"), crashed.join("ledger.redb")).unwrap();
