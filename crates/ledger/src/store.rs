@@ -43,6 +43,7 @@ use redb::{Database, DatabaseError};
 use crate::LedgerError;
 
 /// Opens the redb file at `path`, verifying every page; creates it only when it does not exist.
+/// A refusal does not name the file: the caller says which file it is.
 pub fn open_verified(path: &Path) -> Result<Database, LedgerError> {
     let mut builder = Database::builder();
     builder.set_check_integrity_on_open(true);
@@ -52,10 +53,7 @@ pub fn open_verified(path: &Path) -> Result<Database, LedgerError> {
         opened.map_err(|e| match e {
             // An empty or foreign file: `open` refuses what `create` would have initialised.
             DatabaseError::Storage(redb::StorageError::Io(io)) if io.kind() == std::io::ErrorKind::InvalidData => {
-                LedgerError::Corrupt {
-                    height: None,
-                    detail: format!("{} is not a redb database: {io}", path.display()),
-                }
+                LedgerError::Corrupt { height: None, detail: format!("not a redb database: {io}") }
             }
             e => storage(e),
         })

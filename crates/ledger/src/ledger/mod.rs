@@ -122,11 +122,13 @@ impl Ledger {
             Ok(d) => d,
             // Refused as damaged: say at which block the chain breaks, when that can be told.
             Err(LedgerError::Corrupt { height: None, detail }) => {
+                let file = path.display();
                 return Err(match integrity::locate_damage(&path, &chain) {
-                    Some(p) => {
-                        LedgerError::Corrupt { height: Some(p.height), detail: format!("{}; {detail}", p.detail) }
-                    }
-                    None => LedgerError::Corrupt { height: None, detail },
+                    Some(p) => LedgerError::Corrupt {
+                        height: Some(p.height),
+                        detail: format!("{}; in {file}, {detail}", p.detail),
+                    },
+                    None => LedgerError::Corrupt { height: None, detail: format!("in {file}, {detail}") },
                 });
             }
             Err(e) => return Err(e),
