@@ -1,15 +1,18 @@
-//! `borderlink ledger verify` on a damaged ledger file, as a user runs it: every damaged copy is
-//! reported with exit 1 and a message naming the damage, never a panic or a signal. Among them
-//! the security review's case: a `&str` key of the state table made invalid UTF-8, which used to
-//! panic inside redb (`Utf8Error`).
+//! Damaged storage files, as a user meets them: `borderlink ledger verify` reports every damaged
+//! copy of a ledger with exit 1 and a message naming the damage, never a panic or a signal (among
+//! them the security review's case: a `&str` key of the state table made invalid UTF-8, which
+//! used to panic inside redb with `Utf8Error`), and a node refuses to start on a damaged ledger or
+//! Raft log, saying which.
 
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use borderlink_ledger::identity::MemberKeys;
 use borderlink_ledger::{Ledger, Transaction, clear_put_body, consortium};
 use borderlink_model::{ValidateOptions, validate};
 
+use crate::ledger::DemoNode;
 use crate::{TempDir, borderlink, sample, stdout};
 
 /// A node's data folder (`DATA/consortium`, `DATA/ledger`) with three blocks of declarations whose
@@ -103,5 +106,54 @@ fn ledger_verify_reports_every_damaged_copy_with_exit_1_never_a_crash() {
         assert_eq!(o.status.code(), Some(1), "{what}: exit 1 (a status without a code is a signal)\n{out}{err}");
         assert!(out.contains("does NOT verify"), "{what}\n{out}{err}");
         assert!(out.contains("damaged") || out.contains("not a redb database"), "{what}: names the damage\n{out}");
+    }
+}
+
+/// Runs `borderlink demo` on `data` and expects it to stop by itself, refusing to start: returns
+/// its exit code and standard error. A node that starts (and so would serve forever) fails.
+fn demo_refuses(data: &Path) -> (Option<i32>, String) {
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_borderlink"));
+    demo.args(["demo", "--port", "0", "--data"]).arg(data).env("BORDERLINK_LOG", "warn,openraft=error");
+    let mut child = demo.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("the demo starts");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("try_wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the node started on a damaged file instead of refusing it");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().expect("its output");
+    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// One byte changed in every 4 KiB page after the first (redb's header stays readable, so the
+/// damage is found by the page checksums).
+fn damage_every_page(file: &Path) {
+    let mut bytes = std::fs::read(file).expect("the file");
+    for i in (4096 + 100..bytes.len()).step_by(4096) {
+        bytes[i] ^= 0x5a;
+    }
+    std::fs::write(file, bytes).expect("the damaged file");
+}
+
+#[test]
+fn a_node_refuses_to_start_on_a_damaged_ledger_or_raft_log() {
+    let dir = TempDir::new("damaged-node");
+    let data = dir.0.join("data");
+    let mut node = DemoNode::start(&data);
+    node.stop();
+    let ledger = data.join("ledger/ledger.redb");
+    let log = data.join("raft/log.redb");
+    let (ledger_bytes, log_bytes) = (std::fs::read(&ledger).expect("ledger"), std::fs::read(&log).expect("log"));
+    for (file, says) in [(&ledger, "corrupt ledger data"), (&log, "the Raft log")] {
+        damage_every_page(file);
+        let (code, err) = demo_refuses(&data);
+        assert!(!err.contains("panicked"), "{}: a panic\n{err}", file.display());
+        assert_eq!(code, Some(4), "{}: exit 4 (a status without a code is a signal)\n{err}", file.display());
+        assert!(err.contains(says) && err.contains("damaged"), "{}: says what is damaged\n{err}", file.display());
+        std::fs::write(&ledger, &ledger_bytes).expect("ledger restored");
+        std::fs::write(&log, &log_bytes).expect("log restored");
     }
 }
