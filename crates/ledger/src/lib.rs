@@ -9,7 +9,8 @@
 //!   ([`block`]), state, history and indexes in redb, checkpoints, integrity checks;
 //! - [`proof::Proof`]: offline-verifiable proofs;
 //! - [`governance`]: membership and policy changes approved k-of-n;
-//! - [`ordering`]: the `Ordering` trait the node submits through (solo today, Raft next).
+//! - [`ordering`]: the `Ordering` trait the node submits through (solo today, Raft next);
+//! - [`store`]: redb files opened as untrusted input (every page verified, panics contained).
 
 pub mod auth;
 pub mod blobs;
@@ -26,6 +27,7 @@ pub mod meta;
 pub mod policy;
 pub mod private;
 pub mod proof;
+pub mod store;
 pub mod tx;
 
 pub use hash::Hash;

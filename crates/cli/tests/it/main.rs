@@ -1,6 +1,7 @@
 //! End-to-end tests of the `borderlink` binary: exit codes, reports and schemas as a user sees them.
 
 mod cluster;
+mod corruption;
 mod crash;
 mod demo;
 mod ledger;

@@ -106,8 +106,6 @@ impl Ledger {
     pub fn open(dir: &Path, genesis: Genesis, local: Option<MemberKeys>) -> Result<Self, LedgerError> {
         std::fs::create_dir_all(dir).map_err(|e| LedgerError::Io(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("ledger.redb");
-        crate::identity::private_file(&path)?;
-        let database = Database::create(&path).map_err(db)?;
         let chain = genesis.chain_id();
         if let Some(k) = &local {
             let m = genesis
@@ -120,6 +118,36 @@ impl Ledger {
                 )));
             }
         }
+        let database = match crate::store::open_verified(&path) {
+            Ok(d) => d,
+            // Refused as damaged: say at which block the chain breaks, when that can be told.
+            Err(LedgerError::Corrupt { height: None, detail }) => {
+                let file = path.display();
+                return Err(match integrity::locate_damage(&path, &chain) {
+                    Some(p) => LedgerError::Corrupt {
+                        height: Some(p.height),
+                        detail: format!("{}; in {file}, {detail}", p.detail),
+                    },
+                    None => LedgerError::Corrupt { height: None, detail: format!("in {file}, {detail}") },
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        // The file's pages verified; what follows decodes them, contained all the same.
+        crate::store::contained(&format!("reading {}", path.display()), || {
+            Self::open_database(database, path.clone(), genesis, chain, local)
+        })
+    }
+
+    /// Records or checks the chain id and founding members, loads the live state from the
+    /// store and re-checks the newest blocks.
+    fn open_database(
+        database: Database,
+        path: PathBuf,
+        genesis: Genesis,
+        chain: Hash,
+        local: Option<MemberKeys>,
+    ) -> Result<Self, LedgerError> {
         // First start: record the chain id and the founding members; later starts: check them.
         let w = database.begin_write().map_err(db)?;
         {

@@ -31,9 +31,8 @@ pub(super) const WRAPPED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("
 pub(super) const MEMBERS: TableDefinition<&str, &[u8]> = TableDefinition::new("members");
 pub(super) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
-pub(super) fn db<E: Into<redb::Error>>(e: E) -> LedgerError {
-    LedgerError::Storage(e.into().to_string())
-}
+/// A redb error as a ledger error (corruption redb detects is [`LedgerError::Corrupt`]).
+pub(super) use crate::store::storage as db;
 
 /// The current state of a record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,5 +1,6 @@
 //! Integration tests of the ledger through its public API.
 
+mod corruption;
 mod fixtures;
 mod formats;
 mod integrity;

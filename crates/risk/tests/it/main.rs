@@ -1,6 +1,7 @@
 //! Integration tests of risk management through its public API: criteria, lanes, features
 //! without leakage, the model's explanations and file format, the engine's feedback loop.
 
+mod corruption;
 mod criteria;
 mod engine;
 mod features;
