@@ -11,4 +11,5 @@ mod ledger;
 mod peer;
 mod routes;
 mod samples;
+mod slow_clients;
 mod test_node;

@@ -21,13 +21,18 @@ impl TestNode {
 
     /// Starts a node that accepts bodies of at most `max_body_bytes`.
     pub(crate) async fn start_with_limit(max_body_bytes: usize) -> Self {
+        Self::start_with(|c| c.max_body_bytes = max_body_bytes).await
+    }
+
+    /// Starts a node with the default configuration as `setup` changes it.
+    pub(crate) async fn start_with(setup: impl FnOnce(&mut Config)) -> Self {
         let data_dir = tempfile::tempdir().expect("temporary data directory");
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("address"),
             data_dir: data_dir.path().join("data"),
-            max_body_bytes,
             ..Config::default()
         };
+        setup(&mut config);
         let node = borderlink_node::bind(config).await.expect("bind the node");
         let base = format!("http://{}", node.local_addr());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -36,6 +41,11 @@ impl TestNode {
         }));
         // bind() returned, so the socket already accepts connections: no readiness wait needed.
         Self { base, stop: Some(stop), task: Some(task), _data_dir: data_dir }
+    }
+
+    /// The address the node listens on.
+    pub(crate) fn addr(&self) -> std::net::SocketAddr {
+        self.base.trim_start_matches("http://").parse().expect("the node's address")
     }
 
     /// The absolute URL of `path` on this node.
