@@ -34,6 +34,20 @@ pub struct Config {
     /// What one client, and all of them together, may hold of the node: connections, time to
     /// send a request, request rate (section `[limits]`).
     pub limits: Limits,
+    /// The API's HTTPS certificate (section `[tls]`): required when `listen` is not a loopback
+    /// address (the node refuses to start otherwise), optional on loopback.
+    pub tls: Option<TlsSection>,
+}
+
+/// The API's HTTPS identity (section `[tls]`): `borderlink network new` issues it for each
+/// ordering node from the consortium CA, for the host of the node's `api_url` and loopback.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// The certificate chain, PEM (`orgs/ID/api.pem`).
+    pub cert: PathBuf,
+    /// Its key, PEM (`orgs/ID/api.key`, mode 0600).
+    pub key: PathBuf,
 }
 
 /// How much of the node its clients may hold (section `[limits]`; every key optional).
@@ -177,6 +191,7 @@ impl Default for Config {
             cluster: None,
             blob_quota_bytes: DEFAULT_BLOB_QUOTA_BYTES,
             limits: Limits::default(),
+            tls: None,
         }
     }
 }
@@ -197,6 +212,10 @@ impl Config {
         if let Some(l) = &mut c.ledger {
             fix(&mut l.genesis);
             fix(&mut l.key);
+        }
+        if let Some(t) = &mut c.tls {
+            fix(&mut t.cert);
+            fix(&mut t.key);
         }
         if let Some(cl) = &mut c.cluster {
             fix(&mut cl.tls_cert);

@@ -39,6 +39,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::config::Limits;
@@ -148,6 +149,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let admission = Admission::new(&limits);
@@ -189,8 +191,9 @@ pub(crate) async fn serve(
         }
         let connection =
             Connection { peer, reserved, limits: Arc::clone(&limits), router: router.clone(), stop: stop_rx.clone() };
+        let tls = tls.clone();
         tasks.spawn(async move {
-            connection.run(stream).await;
+            connection.run(stream, tls).await;
             drop((permit, slot));
         });
     }
@@ -222,9 +225,31 @@ struct Connection {
 }
 
 impl Connection {
-    async fn run(mut self, stream: TcpStream) {
+    /// Serves the connection, over TLS when `tls` is given: the handshake counts against the
+    /// header timeout, and the idle timeout watches the encrypted bytes.
+    async fn run(self, stream: TcpStream, tls: Option<TlsAcceptor>) {
         let activity = Activity::new();
         let io = Watched { inner: stream, activity: Arc::clone(&activity) };
+        let Some(tls) = tls else { return self.serve_http(io, activity).await };
+        match tokio::time::timeout(self.header_timeout(), tls.accept(io)).await {
+            Ok(Ok(io)) => self.serve_http(io, activity).await,
+            Ok(Err(e)) => tracing::debug!(peer = %self.peer, error = %e, "TLS handshake failed"),
+            Err(_) => tracing::debug!(peer = %self.peer, "TLS handshake timed out"),
+        }
+    }
+
+    fn header_timeout(&self) -> Duration {
+        if self.reserved {
+            self.limits.header_timeout().min(RESERVED_HEADER_TIMEOUT)
+        } else {
+            self.limits.header_timeout()
+        }
+    }
+
+    async fn serve_http<IO>(mut self, io: IO, activity: Arc<Activity>)
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let (peer, reserved, router) = (self.peer, self.reserved, self.router.clone());
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
@@ -238,13 +263,8 @@ impl Connection {
                 router.oneshot(request).await
             }
         });
-        let header_timeout = if reserved {
-            self.limits.header_timeout().min(RESERVED_HEADER_TIMEOUT)
-        } else {
-            self.limits.header_timeout()
-        };
         let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(!reserved);
+        http.timer(TokioTimer::new()).header_read_timeout(self.header_timeout()).keep_alive(!reserved);
         let conn = http.serve_connection(TokioIo::new(io), service);
         tokio::pin!(conn);
         let idle = self.limits.idle_timeout();

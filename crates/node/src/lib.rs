@@ -21,6 +21,7 @@ mod connections;
 mod console;
 mod dataset;
 pub mod error;
+mod https;
 mod ledger;
 mod limits;
 mod metrics;
@@ -37,7 +38,9 @@ mod server;
 mod session;
 mod validation;
 
-pub use config::{ClusterSection, Config, DEFAULT_BLOB_QUOTA_BYTES, DEFAULT_MAX_BODY_BYTES, LedgerConfig, Limits};
+pub use config::{
+    ClusterSection, Config, DEFAULT_BLOB_QUOTA_BYTES, DEFAULT_MAX_BODY_BYTES, LedgerConfig, Limits, TlsSection,
+};
 pub use error::{ErrorCode, NodeError};
 pub use ordering::{CommitEvent, LedgerService, Ordering, SoloOrderer};
 pub use principal::Principal;

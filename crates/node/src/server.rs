@@ -175,12 +175,20 @@ pub struct Node {
     routes: Vec<RouteEntry>,
     state: SharedState,
     limits: Limits,
+    tls: Option<crate::https::ApiTls>,
 }
 
 impl Node {
     /// The address the node listens on, with the real port.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The node's base URL: `https://ADDR` when it serves its API over TLS (`[tls]`), else
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr)
     }
 
     /// The ledger service, when the node keeps a ledger.
@@ -201,9 +209,11 @@ impl Node {
     /// Serves requests under the configured `[limits]` until `shutdown` completes, then finishes
     /// the requests in flight (for at most 10 s: an event stream never finishes by itself).
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), NodeError> {
-        tracing::info!(addr = %self.local_addr, "serving");
+        tracing::info!(url = %self.url(), "serving");
         let ledger = self.state.ledger.as_ref().map(|l| Arc::downgrade(l.ledger()));
-        crate::connections::serve(self.listener, self.router, self.limits, shutdown).await.map_err(NodeError::Serve)?;
+        crate::connections::serve(self.listener, self.router, self.limits, self.tls.map(|t| t.0), shutdown)
+            .await
+            .map_err(NodeError::Serve)?;
         if let Some(l) = &self.state.ledger {
             l.shutdown().await;
         }
@@ -227,6 +237,8 @@ impl Node {
 /// Creates the data directory and binds the listen address.
 pub async fn bind(config: Config) -> Result<Node, NodeError> {
     check_limits(&config.limits)?;
+    crate::https::require_tls_off_loopback(config.listen, config.tls.as_ref())?;
+    let tls = config.tls.as_ref().map(crate::https::acceptor).transpose()?;
     tokio::fs::create_dir_all(&config.data_dir)
         .await
         .map_err(|source| NodeError::DataDir { path: config.data_dir.clone(), source })?;
@@ -261,7 +273,7 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
         services,
     });
     let (router, routes) = router_with(Arc::clone(&state), &config.limits);
-    Ok(Node { listener, local_addr, router, routes, state, limits: config.limits })
+    Ok(Node { listener, local_addr, router, routes, state, limits: config.limits, tls })
 }
 
 /// Refuses limits under which the node could serve nothing.

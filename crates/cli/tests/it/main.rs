@@ -3,6 +3,7 @@
 mod cluster;
 mod crash;
 mod demo;
+mod https;
 mod ledger;
 mod net;
 mod risk;

@@ -7,6 +7,7 @@ mod browser;
 mod browser_network;
 mod browser_risk;
 mod console;
+mod https;
 mod ledger;
 mod peer;
 mod routes;

@@ -333,13 +333,6 @@ async fn past_its_connection_cap_a_client_gets_503_but_healthz_and_other_clients
 
 #[tokio::test]
 async fn limits_of_zero_are_refused_at_start() {
-    let data = tempfile::tempdir().expect("temporary data directory");
-    let config = Config {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        data_dir: data.path().join("data"),
-        limits: Limits { max_connections: 0, ..Limits::default() },
-        ..Config::default()
-    };
-    let err = borderlink_node::bind(config).await.expect_err("max_connections = 0 is refused");
-    assert!(err.to_string().contains("[limits] max_connections"), "{err}");
+    let err = crate::test_node::refused_start(|c| c.limits.max_connections = 0).await;
+    assert!(err.contains("[limits] max_connections"), "{err}");
 }

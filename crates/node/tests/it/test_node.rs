@@ -72,7 +72,23 @@ impl Drop for TestNode {
     }
 }
 
+/// Why a node configured by `setup` (from a loopback default with its own data folder) does
+/// not start.
+pub(crate) async fn refused_start(setup: impl FnOnce(&mut Config)) -> String {
+    let data_dir = tempfile::tempdir().expect("temporary data directory");
+    let mut config = Config { data_dir: data_dir.path().join("data"), ..Config::default() };
+    setup(&mut config);
+    borderlink_node::bind(config).await.map(|_| ()).expect_err("the node must not start").to_string()
+}
+
 /// An HTTP client that never goes through a proxy (CI machines may set one).
 pub(crate) fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().expect("HTTP client")
+    client_builder().build().expect("HTTP client")
+}
+
+/// The builder of [`client`]. A workspace build gives reqwest the CLI's TLS feature, which needs
+/// a process-wide crypto provider even for plain HTTP: ring, as the node uses.
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy()
 }
