@@ -95,8 +95,12 @@ pub(crate) fn run(nodes: usize, txs: usize, clients: usize, half_seconds: u64) -
     let machine = machine();
     let tmp = tempfile::Builder::new().prefix("borderlink-bench-net-").tempdir().context("temporary folder")?;
     let orgs = crate::bench::customs_orgs(&ISSUERS[..nodes]);
-    let plan =
-        NodePlan { roles: vec![Role::Customs], host: "127.0.0.1".into(), base_port: crate::demo::free_port_run(8)? };
+    let plan = NodePlan {
+        roles: vec![Role::Customs],
+        host: "127.0.0.1".into(),
+        base_port: crate::demo::free_port_run(8)?,
+        https: false,
+    };
     let dir = tmp.path().join("consortium");
     let created = consortium::create_with_nodes(&dir, "Bench border", &orgs, "2026-01-01T00:00:00Z", &plan)?;
     let keys: Vec<MemberKeys> = created.key_files.iter().map(|(_, p)| MemberKeys::load(p)).collect::<Result<_, _>>()?;

@@ -31,6 +31,11 @@ mod serve;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The consortium CA certificate (`ca.pem` in the folder `network new` made) that an
+    /// `https://` node's certificate must chain to; no other root is trusted. `network up` and
+    /// `network status` use DIR/ca.pem by default.
+    #[arg(long, global = true, value_name = "FILE", env = "BORDERLINK_CA")]
+    ca: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -158,6 +163,9 @@ fn main() -> ProcessExit {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(ca) = cli.ca {
+        node_client::trust_ca(ca);
+    }
     match cli.command {
         Command::Validate { files, record_type, format, max_bytes } => {
             Ok(validate_files(&files, &ValidateOptions { record_type, max_bytes }, format))

@@ -117,6 +117,12 @@ struct NewArgs {
     /// Host the nodes listen on.
     #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
     host: String,
+    /// Serve the nodes' APIs over HTTPS (always, when HOST is not a loopback address): each
+    /// node.toml gets a [tls] section with its API certificate (orgs/ID/api.pem, issued for HOST
+    /// and loopback), and the genesis lists https:// API URLs. Clients verify them with --ca
+    /// DIR/ca.pem.
+    #[arg(long)]
+    https: bool,
     /// Roles whose members run an ordering node.
     #[arg(long = "node-roles", value_name = "ROLE,…", value_delimiter = ',', default_value = "customs,oga", value_parser = parse_role)]
     node_roles: Vec<borderlink_ledger::identity::Role>,
@@ -171,7 +177,12 @@ pub(crate) fn run(args: NetworkArgs) -> anyhow::Result<ExitCode> {
 
 fn new(a: NewArgs) -> anyhow::Result<ExitCode> {
     let created_at = borderlink_model::datetime::format_unix_ms(crate::now_ms());
-    let plan = consortium::NodePlan { roles: a.node_roles.clone(), host: a.host.clone(), base_port: a.base_port };
+    let plan = consortium::NodePlan {
+        roles: a.node_roles.clone(),
+        host: a.host.clone(),
+        base_port: a.base_port,
+        https: a.https || !crate::node_client::is_loopback_host(&a.host),
+    };
     let created = consortium::create_with_nodes(&a.dir, &a.name, &a.orgs, &created_at, &plan)?;
     let g = &created.genesis;
     write_node_configs(&a.dir, g)?;
@@ -217,7 +228,20 @@ fn new(a: NewArgs) -> anyhow::Result<ExitCode> {
             "next: give each organisation its orgs/ID folder and everyone {}",
             file_name(&created.genesis_path)
         )?;
-        writeln!(out, "      e.g. borderlink submit RECORD.json --key {} --node http://127.0.0.1:8080", key.display())?;
+        match g.nodes.first().filter(|n| n.api_url.starts_with("https://")) {
+            Some(n) => writeln!(
+                out,
+                "      e.g. borderlink submit RECORD.json --key {} --node {} --ca {}",
+                key.display(),
+                n.api_url,
+                a.dir.join("ca.pem").display()
+            )?,
+            None => writeln!(
+                out,
+                "      e.g. borderlink submit RECORD.json --key {} --node http://127.0.0.1:8080",
+                key.display()
+            )?,
+        }
     }
     Ok(ExitCode::Ok)
 }
@@ -238,12 +262,24 @@ fn write_node_configs(dir: &Path, g: &borderlink_ledger::genesis::Genesis) -> an
         let folder = path.parent().unwrap_or(dir);
         std::fs::create_dir_all(folder)?;
         let api = n.api_url.trim_start_matches("http://").trim_start_matches("https://");
+        let tls = if n.api_url.starts_with("https://") {
+            format!(
+                "[tls]\n\
+                 # The API's HTTPS certificate, issued by the consortium CA for this node's api_url.\n\
+                 cert = \"../../orgs/{member}/api.pem\"\n\
+                 key = \"../../orgs/{member}/api.key\"\n\n",
+                member = n.member
+            )
+        } else {
+            String::new()
+        };
         let text = format!(
             "# Node {id} of {member}. Run: borderlink serve --config {path}\n\
              listen = \"{api}\"\n\
              data_dir = \"data\"\n\
              # Prometheus metrics, on a listener of their own (keep it on loopback): uncomment to serve.\n\
              # metrics_listen = \"127.0.0.1:{metrics}\"\n\n\
+             {tls}\
              [ledger]\n\
              genesis = \"../../genesis.json\"\n\
              key = \"../../orgs/{member}/member.key\"\n\n\
@@ -277,6 +313,7 @@ fn console_token(dir: &Path, member: &str) -> Option<String> {
 
 fn up(a: UpArgs) -> anyhow::Result<ExitCode> {
     let g = load_genesis(&a.dir)?;
+    crate::node_client::trust_ca(a.dir.join("ca.pem"));
     let exe = std::env::current_exe()?;
     let mut children = Vec::new();
     for n in &g.nodes {
@@ -395,6 +432,7 @@ struct StatusReport {
 
 fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
     let g = load_genesis(&a.dir)?;
+    crate::node_client::trust_ca(a.dir.join("ca.pem"));
     let key_path = match &a.key {
         Some(k) => k.clone(),
         None => a.dir.join("orgs").join(&g.nodes[0].member).join("member.key"),

@@ -7,10 +7,13 @@
 //! A signature names the node it is for (so that it cannot be replayed at another node): the
 //! client asks the node once who it is (`GET /api/v1/node`, public) and keeps the answer.
 //!
-//! The API is plain HTTP: the client is built without TLS (mutual TLS is between the nodes, on
-//! their peer ports). `risk bench` measures the node over a raw connection of its own and takes
-//! only the signature from here.
+//! A node reachable from other machines serves its API over HTTPS with a certificate from the
+//! consortium CA: an `https://` node is verified against that CA alone (`--ca FILE`, or the
+//! consortium folder's `ca.pem` for `network up|status`), never against public roots and never
+//! skipped; without the CA the request is not sent. `risk bench` measures the node over a raw
+//! connection of its own and takes only the signature from here.
 
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -124,6 +127,34 @@ struct NodeIdentity {
     member: String,
 }
 
+/// The consortium CA certificate that `https://` nodes are verified against.
+static TRUSTED_CA: OnceLock<PathBuf> = OnceLock::new();
+
+/// Verifies `https://` nodes against the CA certificate in `path` (PEM). The first call wins:
+/// `--ca` is set before a command's own default.
+pub(crate) fn trust_ca(path: PathBuf) {
+    let _ = TRUSTED_CA.set(path);
+}
+
+/// The consortium CA as the only root of trust.
+fn consortium_ca(node: &reqwest::Url) -> Result<reqwest::Certificate, NodeError> {
+    let Some(path) = TRUSTED_CA.get() else {
+        return Err(NodeError::Url(format!(
+            "{node} is served over HTTPS: give the consortium's CA certificate with --ca FILE (ca.pem in the \
+             consortium folder) or BORDERLINK_CA"
+        )));
+    };
+    let pem = std::fs::read(path).map_err(|e| NodeError::Url(format!("--ca {}: {e}", path.display())))?;
+    reqwest::Certificate::from_pem(&pem)
+        .map_err(|e| NodeError::Url(format!("--ca {}: not a PEM certificate: {e}", path.display())))
+}
+
+/// Whether `host` (a URL's host) is this machine.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback())
+}
+
 /// A client of one node: signed by a member, or anonymous (health checks, nodes that keep no
 /// ledger).
 pub(crate) struct NodeClient {
@@ -154,17 +185,14 @@ impl NodeClient {
         let mut builder =
             reqwest::blocking::Client::builder().connect_timeout(Duration::from_secs(10)).timeout(transport.timeout);
         // A node on this machine is never reached through a proxy.
-        let loopback = match base.host_str() {
-            Some("localhost") => true,
-            Some(h) => h
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|a| a.is_loopback()),
-            None => false,
-        };
-        if transport.direct || loopback {
+        if transport.direct || base.host_str().is_some_and(is_loopback_host) {
             builder = builder.no_proxy();
+        }
+        // rustls with ring, as the node's peers use; the process-wide default is what reqwest
+        // builds its TLS configuration with (an error only says it is already installed).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        if base.scheme() == "https" {
+            builder = builder.tls_certs_only([consortium_ca(&base)?]);
         }
         let http = builder.build().map_err(|e| NodeError::Transport(anyhow::anyhow!("HTTP client: {e}")))?;
         Ok(Self { base, http, keys, node: OnceLock::new() })

@@ -25,7 +25,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let data = config.data_dir.clone();
         let node = borderlink_node::bind(config).await?;
-        println!("Borderlink node: http://{}/", node.local_addr());
+        println!("Borderlink node: {}/", node.url());
         if let Some(svc) = node.ledger()
             && let Some(c) = svc.cluster()
         {

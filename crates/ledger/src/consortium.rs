@@ -9,6 +9,7 @@
 //! DIR/orgs/ID/member.key      the member's signing and encryption keys (0600)
 //! DIR/orgs/ID/member.pem      the member's signing certificate
 //! DIR/orgs/ID/node.pem, node.key   the node's TLS certificate and key (key 0600)
+//! DIR/orgs/ID/api.pem, api.key     an ordering node's API (HTTPS) certificate and key (0600)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -151,13 +152,43 @@ pub struct NodePlan {
     pub host: String,
     /// Node k (from 0) serves its API on `base_port + 2k` and peers on `base_port + 2k + 1`.
     pub base_port: u16,
+    /// The nodes serve their API over HTTPS (`https://` API URLs in the genesis). The API
+    /// certificates are issued either way.
+    pub https: bool,
 }
 
 impl Default for NodePlan {
     /// Every customs administration and agency runs a node, on loopback from port 7400.
     fn default() -> Self {
-        Self { roles: vec![Role::Customs, Role::Oga], host: "127.0.0.1".into(), base_port: 7400 }
+        Self { roles: vec![Role::Customs, Role::Oga], host: "127.0.0.1".into(), base_port: 7400, https: false }
     }
+}
+
+/// An ordering node's API certificate (`api.pem`, key `api.key` 0600 in `org_dir`): a server
+/// certificate for `host` (its `api_url`'s host, a name or an address) and for loopback, so
+/// that clients on the node's own machine can verify it too.
+fn issue_api_certificate(
+    org_dir: &Path,
+    member: &str,
+    host: &str,
+    issuer: &Issuer<'_, KeyPair>,
+) -> Result<(), LedgerError> {
+    let key = KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(rc)?;
+    let mut names = vec![host.trim_start_matches('[').trim_end_matches(']').to_owned()];
+    for local in ["localhost", "127.0.0.1", "::1"] {
+        if !names.iter().any(|n| n == local) {
+            names.push(local.to_owned());
+        }
+    }
+    let mut p = CertificateParams::new(names).map_err(rc)?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, format!("{member} API"));
+    p.distinguished_name = dn;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let cert = p.signed_by(&key, issuer).map_err(rc)?;
+    std::fs::write(org_dir.join("api.pem"), cert.pem()).map_err(|e| LedgerError::Io(e.to_string()))?;
+    write_secret(&org_dir.join("api.key"), key.serialize_pem().as_bytes())
 }
 
 /// Creates a consortium in `dir` (which must be empty or absent), with the default [`NodePlan`].
@@ -257,11 +288,12 @@ pub fn create_with_nodes(
         let k = nodes.len() as u16;
         let api = plan.base_port.checked_add(2 * k).ok_or_else(|| LedgerError::Usage("--base-port too high".into()))?;
         let peer = api.checked_add(1).ok_or_else(|| LedgerError::Usage("--base-port too high".into()))?;
+        issue_api_certificate(&dir.join("orgs").join(&m.id), &m.id, &plan.host, &issuer)?;
         nodes.push(NodeSpec {
             id: u64::from(k) + 1,
             member: m.id.clone(),
             peer_addr: format!("{}:{peer}", plan.host),
-            api_url: format!("http://{}:{api}", plan.host),
+            api_url: format!("{}://{}:{api}", if plan.https { "https" } else { "http" }, plan.host),
         });
     }
     let genesis = Genesis {

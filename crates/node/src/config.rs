@@ -6,6 +6,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -34,6 +35,92 @@ pub struct Config {
     /// default) serves none. Meant for loopback (`127.0.0.1:9100`) or a monitoring network;
     /// the API listener never serves them.
     pub metrics_listen: Option<SocketAddr>,
+    /// What one client, and all of them together, may hold of the node: connections, time to
+    /// send a request, request rate (section `[limits]`).
+    pub limits: Limits,
+    /// The API's HTTPS certificate (section `[tls]`): required when `listen` is not a loopback
+    /// address (the node refuses to start otherwise), optional on loopback.
+    pub tls: Option<TlsSection>,
+}
+
+/// The API's HTTPS identity (section `[tls]`): `borderlink network new` issues it for each
+/// ordering node from the consortium CA, for the host of the node's `api_url` and loopback.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// The certificate chain, PEM (`orgs/ID/api.pem`).
+    pub cert: PathBuf,
+    /// Its key, PEM (`orgs/ID/api.key`, mode 0600).
+    pub key: PathBuf,
+}
+
+/// How much of the node its clients may hold (section `[limits]`; every key optional).
+///
+/// Without these, idle or slow sockets pile up until the process runs out of file descriptors
+/// (a usual `ulimit -n` is 1024) and the node answers nothing, `/healthz` included. With them, a
+/// client that does not send its request in time is cut, connections past the caps are shed,
+/// and `/healthz` keeps answering: it is exempt from the rate limit and has connections of its
+/// own (`reserved_connections`) while the caps are reached.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// The whole request head (request line and headers) must arrive within this many
+    /// milliseconds of the connection's start or of the end of the previous response — so it is
+    /// also how long a kept-alive connection may wait for its next request (10,000).
+    pub header_timeout_ms: u64,
+    /// The whole request body must arrive within this many milliseconds of its head; past it:
+    /// `408 request_timeout` and the connection is closed (60,000: 8 MiB at 140 kB/s).
+    pub body_timeout_ms: u64,
+    /// A connection on which no byte was read or written for this many milliseconds is closed,
+    /// whatever it was doing: a client that stops reading its answer, a stalled stream (60,000;
+    /// the event stream sends a keep-alive every 15 s).
+    pub idle_timeout_ms: u64,
+    /// Connections served at once, from all clients (512). Keep it well below the process's
+    /// `ulimit -n`: the database, the peers and the reserved connections need descriptors too.
+    pub max_connections: usize,
+    /// Connections served at once from one client IP address (64).
+    pub max_connections_per_client: usize,
+    /// Connections past either cap that are still read, for one request each with a header
+    /// timeout of at most 2 s: `/healthz` is answered, anything else gets `503
+    /// too_many_connections` (32). Past these, a new connection is closed at once.
+    pub reserved_connections: usize,
+    /// Requests per second one client IP address may send, on average (1,000; 0: no limit);
+    /// past it: `429 rate_limited` with `Retry-After`. `/healthz` is never limited.
+    pub requests_per_second: u32,
+    /// Requests one client may send at once above that rate (2,000).
+    pub request_burst: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 60_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 512,
+            max_connections_per_client: 64,
+            reserved_connections: 32,
+            requests_per_second: 1_000,
+            request_burst: 2_000,
+        }
+    }
+}
+
+impl Limits {
+    /// The header timeout as a duration.
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_timeout_ms)
+    }
+
+    /// The body timeout as a duration.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_timeout_ms)
+    }
+
+    /// The idle timeout as a duration.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
 }
 
 /// The default off-chain storage quota of a member: 10 GiB.
@@ -108,6 +195,8 @@ impl Default for Config {
             cluster: None,
             blob_quota_bytes: DEFAULT_BLOB_QUOTA_BYTES,
             metrics_listen: None,
+            limits: Limits::default(),
+            tls: None,
         }
     }
 }
@@ -128,6 +217,10 @@ impl Config {
         if let Some(l) = &mut c.ledger {
             fix(&mut l.genesis);
             fix(&mut l.key);
+        }
+        if let Some(t) = &mut c.tls {
+            fix(&mut t.cert);
+            fix(&mut t.key);
         }
         if let Some(cl) = &mut c.cluster {
             fix(&mut cl.tls_cert);

@@ -136,6 +136,11 @@ make_error_codes! {
     UnknownRecord => "unknown_record", InvalidRequest, NOT_FOUND;
     /// Transaction: a governance change not approved or not applicable.
     GovernanceRefused => "governance_refused", InvalidRequest, FORBIDDEN;
+    /// The client sent more requests than `[limits] requests_per_second` allows; retry after
+    /// the `Retry-After` header's seconds.
+    RateLimited => "rate_limited", InvalidRequest, TOO_MANY_REQUESTS;
+    /// The request body did not arrive within `[limits] body_timeout_ms`.
+    RequestTimeout => "request_timeout", InvalidRequest, REQUEST_TIMEOUT;
     /// Risk: the body is not a declaration (or a batch of them).
     InvalidDeclaration => "invalid_declaration", InvalidRequest, BAD_REQUEST;
     /// Risk: an override without a reason or officer, or to the lane already decided.
@@ -152,6 +157,9 @@ make_error_codes! {
     /// outcome is unknown, the transaction may still commit when the quorum returns; resubmit the
     /// same signed transaction to learn it (a transaction is committed at most once).
     OrderingUnavailable => "ordering_unavailable", System, SERVICE_UNAVAILABLE;
+    /// The node serves as many connections as `[limits]` allows (from all clients, or from this
+    /// one); retry after the `Retry-After` header's seconds.
+    TooManyConnections => "too_many_connections", System, SERVICE_UNAVAILABLE;
     /// A bug: the node failed while handling a request.
     Internal => "internal", Internal, INTERNAL_SERVER_ERROR;
     /// A member's off-chain storage quota on this node would be exceeded.
@@ -170,6 +178,8 @@ make_error_codes! {
     BindFailed => "bind_failed", System, INTERNAL_SERVER_ERROR;
     /// The server stopped on an I/O error.
     ServeFailed => "serve_failed", System, INTERNAL_SERVER_ERROR;
+    /// The configuration cannot be served as it is (a limit of 0, a public address without TLS).
+    InvalidConfig => "invalid_config", System, INTERNAL_SERVER_ERROR;
 }
 
 /// The body of every error response.
@@ -263,6 +273,24 @@ pub enum ApiError {
     /// No risk model is active.
     #[error("no risk model is active: lanes come from the criteria and the random selection")]
     NoRiskModel,
+    /// Over the client's request rate.
+    #[error(
+        "too many requests from this client: at most {per_second} per second (burst {burst}); retry in {retry_after_secs} s"
+    )]
+    RateLimited {
+        /// The configured sustained rate.
+        per_second: u32,
+        /// The configured burst.
+        burst: u32,
+        /// Whole seconds until a request would be accepted (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
+    /// The body did not arrive in time.
+    #[error("the request body did not arrive within {0} ms")]
+    RequestTimeout(u64),
+    /// The connection caps are reached.
+    #[error("the node serves as many connections as it allows ({0}); retry shortly")]
+    TooManyConnections(&'static str),
 }
 
 impl From<borderlink_ledger::LedgerError> for ApiError {
@@ -346,6 +374,9 @@ impl ErrorCode for ApiError {
             ApiError::InvalidDeclaration(_) => Code::InvalidDeclaration,
             ApiError::Risk(e) => crate::risk::code(e),
             ApiError::NoRiskModel => Code::NoRiskModel,
+            ApiError::RateLimited { .. } => Code::RateLimited,
+            ApiError::RequestTimeout(_) => Code::RequestTimeout,
+            ApiError::TooManyConnections(_) => Code::TooManyConnections,
         }
     }
 }
@@ -364,7 +395,16 @@ impl IntoResponse for ApiError {
         if code.error_type() != ErrorType::InvalidRequest {
             tracing::error!(code = code.name(), error = %self, "request failed");
         }
-        (code.status(), Json(self.body())).into_response()
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
+            ApiError::TooManyConnections(_) => Some(1),
+            _ => None,
+        };
+        let mut response = (code.status(), Json(self.body())).into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -445,6 +485,9 @@ pub enum NodeError {
     /// The ledger could not be opened.
     #[error("cannot open the ledger: {0}")]
     Ledger(borderlink_ledger::LedgerError),
+    /// The configuration cannot be served as it is.
+    #[error("{0}")]
+    Config(String),
 }
 
 impl ErrorCode for NodeError {
@@ -454,6 +497,7 @@ impl ErrorCode for NodeError {
             NodeError::Bind { .. } => Code::BindFailed,
             NodeError::Serve(_) => Code::ServeFailed,
             NodeError::Ledger(_) => Code::LedgerUnavailable,
+            NodeError::Config(_) => Code::InvalidConfig,
         }
     }
 }

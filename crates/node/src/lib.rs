@@ -17,10 +17,13 @@
 mod capability;
 pub mod clock;
 mod config;
+mod connections;
 mod console;
 mod dataset;
 pub mod error;
+mod https;
 mod ledger;
+mod limits;
 mod metrics;
 mod openapi;
 mod operations;
@@ -35,7 +38,9 @@ mod server;
 mod session;
 mod validation;
 
-pub use config::{ClusterSection, Config, DEFAULT_BLOB_QUOTA_BYTES, DEFAULT_MAX_BODY_BYTES, LedgerConfig};
+pub use config::{
+    ClusterSection, Config, DEFAULT_BLOB_QUOTA_BYTES, DEFAULT_MAX_BODY_BYTES, LedgerConfig, Limits, TlsSection,
+};
 pub use error::{ErrorCode, NodeError};
 pub use ordering::{CommitEvent, LedgerService, Ordering, SoloOrderer};
 pub use principal::Principal;

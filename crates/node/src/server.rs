@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::capability::{CAPABILITIES, Services, Startup};
 use crate::clock::{Clock, SystemClock};
-use crate::config::Config;
+use crate::config::{Config, Limits};
 use crate::error::{ApiError, NodeError};
 use crate::ordering::LedgerService;
 
@@ -84,7 +84,7 @@ pub struct RouteEntry {
 /// Builds the node's router from its capabilities: the API routes with their OpenAPI document,
 /// the console pages, the fallbacks and the cross-cutting layers (authentication, body limit,
 /// tracing). Returns the router and the table of routes it serves.
-fn router_with(state: SharedState) -> (Router, Vec<RouteEntry>) {
+fn router_with(state: SharedState, limits: &Limits) -> (Router, Vec<RouteEntry>) {
     let max_body_bytes = state.max_body_bytes;
     crate::metrics::install();
     let mut api = OpenApiRouter::with_openapi(crate::openapi::base());
@@ -127,6 +127,15 @@ fn router_with(state: SharedState) -> (Router, Vec<RouteEntry>) {
         // The limit is enforced by the body extractors, which turn it into our own 413 body
         // (`payload_too_large`) rather than a bare status.
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        // Outside `standard_errors`, so that a body cut by its deadline leaves as `408`, not as
+        // the `400` its extractor made of it.
+        .layer(axum::middleware::from_fn_with_state(limits.body_timeout(), crate::limits::body_deadline));
+    // Before authentication: a client over its rate costs a map lookup, not a signature check.
+    let router = match crate::limits::RequestRate::new(limits) {
+        Some(rate) => router.layer(axum::middleware::from_fn_with_state(rate, crate::limits::rate_limit)),
+        None => router,
+    };
+    let router = router
         // Spans carry method, path and status. Never the query (`/login?token=…` carries the
         // console token) nor bodies (trade data).
         .layer(
@@ -180,12 +189,21 @@ pub struct Node {
     state: SharedState,
     /// The Prometheus listener (`metrics_listen`), apart from the API.
     metrics: Option<TcpListener>,
+    limits: Limits,
+    tls: Option<crate::https::ApiTls>,
 }
 
 impl Node {
     /// The address the node listens on, with the real port.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The node's base URL: `https://ADDR` when it serves its API over TLS (`[tls]`), else
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr)
     }
 
     /// The ledger service, when the node keeps a ledger.
@@ -209,12 +227,14 @@ impl Node {
         &self.routes
     }
 
-    /// Serves requests until `shutdown` completes, then finishes the requests in flight.
+    /// Serves requests under the configured `[limits]` until `shutdown` completes, then finishes
+    /// the requests in flight (for at most 10 s: an event stream never finishes by itself).
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), NodeError> {
-        tracing::info!(addr = %self.local_addr, "serving");
+        tracing::info!(url = %self.url(), "serving");
         let ledger = self.state.ledger.as_ref().map(|l| Arc::downgrade(l.ledger()));
         let metrics = self.metrics.map(|l| crate::metrics::serve(l, crate::metrics::node_label(&self.state)));
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let served =
+            crate::connections::serve(self.listener, self.router, self.limits, self.tls.map(|t| t.0), shutdown).await;
         if let Some(m) = &metrics {
             m.abort();
         }
@@ -241,6 +261,9 @@ impl Node {
 
 /// Creates the data directory and binds the listen address.
 pub async fn bind(config: Config) -> Result<Node, NodeError> {
+    check_limits(&config.limits)?;
+    crate::https::require_tls_off_loopback(config.listen, config.tls.as_ref())?;
+    let tls = config.tls.as_ref().map(crate::https::acceptor).transpose()?;
     tokio::fs::create_dir_all(&config.data_dir)
         .await
         .map_err(|source| NodeError::DataDir { path: config.data_dir.clone(), source })?;
@@ -274,14 +297,29 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
         max_body_bytes: config.max_body_bytes,
         ledger,
         console,
-        https: false,
+        https: tls.is_some(),
         replay: std::sync::Mutex::new(ReplayCache::new(DEFAULT_REPLAY_CAPACITY)),
         clock,
         blob_quota_bytes: config.blob_quota_bytes,
         services,
     });
-    let (router, routes) = router_with(Arc::clone(&state));
-    Ok(Node { listener, local_addr, router, routes, state, metrics })
+    let (router, routes) = router_with(Arc::clone(&state), &config.limits);
+    Ok(Node { listener, local_addr, router, routes, state, metrics, limits: config.limits, tls })
+}
+
+/// Refuses limits under which the node could serve nothing.
+fn check_limits(limits: &Limits) -> Result<(), NodeError> {
+    let zero = [
+        ("header_timeout_ms", limits.header_timeout_ms == 0),
+        ("body_timeout_ms", limits.body_timeout_ms == 0),
+        ("idle_timeout_ms", limits.idle_timeout_ms == 0),
+        ("max_connections", limits.max_connections == 0),
+        ("max_connections_per_client", limits.max_connections_per_client == 0),
+    ];
+    match zero.iter().find(|(_, is_zero)| *is_zero) {
+        Some((name, _)) => Err(NodeError::Config(format!("[limits] {name} must be greater than 0"))),
+        None => Ok(()),
+    }
 }
 
 /// Binds and serves until `shutdown` completes: [`bind`] then [`Node::serve`].

@@ -25,7 +25,21 @@ pub(crate) fn now_ms() -> i64 {
 
 /// A blocking HTTP client of the nodes on this machine (never through a proxy).
 pub(crate) fn http(timeout: Duration) -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().no_proxy().timeout(timeout).build().expect("HTTP client")
+    http_builder(timeout).build().expect("HTTP client")
+}
+
+/// A blocking client of nodes that serve HTTPS with a certificate from the CA in `ca` (PEM),
+/// the only root it trusts.
+pub(crate) fn https(timeout: Duration, ca: &Path) -> reqwest::blocking::Client {
+    let pem = std::fs::read(ca).expect("CA certificate");
+    let ca = reqwest::Certificate::from_pem(&pem).expect("a PEM certificate");
+    http_builder(timeout).tls_certs_only([ca]).build().expect("HTTPS client")
+}
+
+fn http_builder(timeout: Duration) -> reqwest::blocking::ClientBuilder {
+    // reqwest's TLS (the CLI's, with ring) needs a process-wide provider even for plain HTTP.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder().no_proxy().timeout(timeout)
 }
 
 /// Polls `ok` until it holds (true) or `limit` has passed (false).
@@ -298,8 +312,14 @@ pub(crate) const AEO_ORG: &str = "Example Imports Ltd:aeo:GB:GB553202734852";
 
 /// `borderlink network new` in `cdir`, its nodes' ports from `base_port`, with `orgs`.
 pub(crate) fn network_new(cdir: &Path, base_port: u16, orgs: &[&str]) -> Output {
+    network_new_with(cdir, base_port, orgs, &[])
+}
+
+/// `network_new` with further arguments (`--https`).
+pub(crate) fn network_new_with(cdir: &Path, base_port: u16, orgs: &[&str], more: &[&str]) -> Output {
     let base = base_port.to_string();
     let mut args = vec!["network", "new", "--dir", s(cdir), "--base-port", &base];
+    args.extend(more);
     for org in orgs {
         args.extend(["--org", org]);
     }
@@ -319,15 +339,27 @@ pub(crate) struct Net {
     /// The sample declaration the tests submit copies of.
     template: Value,
     base: u16,
+    /// The consortium CA, when the nodes serve HTTPS.
+    ca: Option<PathBuf>,
 }
 
 impl Net {
     /// `network new`, then each node.toml gets the given extra `[cluster]` settings.
     pub(crate) fn new(tag: &str, extra: &str) -> Self {
+        Self::create(tag, extra, false)
+    }
+
+    /// A consortium made with `network new --https`: the nodes serve their API over HTTPS.
+    pub(crate) fn new_https(tag: &str) -> Self {
+        Self::create(tag, "", true)
+    }
+
+    fn create(tag: &str, extra: &str, https: bool) -> Self {
         let dir = TempDir::new(tag);
         let cdir = dir.0.join("consortium");
         let base_port = free_base_port();
-        let o = network_new(&cdir, base_port, &[&NODE_ORGS[..], &[AEO_ORG]].concat());
+        let more: &[&str] = if https { &["--https"] } else { &[] };
+        let o = network_new_with(&cdir, base_port, &[&NODE_ORGS[..], &[AEO_ORG]].concat(), more);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let genesis = Genesis::load(&cdir.join("genesis.json")).expect("genesis");
         assert_eq!(genesis.nodes.len(), 3, "customs, customs and agency run nodes");
@@ -340,11 +372,20 @@ impl Net {
         let nodes = genesis.nodes.iter().map(|n| (n.member.clone(), n.api_url.clone())).collect();
         let keys = MemberKeys::load(&cdir.join("orgs").join(&genesis.nodes[0].member).join("member.key")).expect("key");
         let processes = vec![None, None, None];
-        let mut net = Self { dir, genesis, nodes, processes, keys, template: template(), base: base_port };
+        let ca = https.then(|| cdir.join("ca.pem"));
+        let mut net = Self { dir, genesis, nodes, processes, keys, template: template(), base: base_port, ca };
         for i in 0..3 {
             net.start(i);
         }
         net
+    }
+
+    /// A client of the nodes: over HTTPS trusting the consortium CA when they serve it.
+    pub(crate) fn http(&self, timeout: Duration) -> reqwest::blocking::Client {
+        match &self.ca {
+            Some(ca) => https(timeout, ca),
+            None => http(timeout),
+        }
     }
 
     /// The consortium folder.
@@ -368,7 +409,7 @@ impl Net {
                 .stderr(log)
         });
         self.processes[i] = Some(process);
-        let c = http(Duration::from_secs(30));
+        let c = self.http(Duration::from_secs(30));
         self.wait(&format!("node {i} answers"), Duration::from_secs(120), || {
             c.get(format!("{}/healthz", self.nodes[i].1)).send().is_ok_and(|r| r.status().is_success())
         });
@@ -439,7 +480,7 @@ impl Net {
 
     /// A signed GET against node `i`.
     pub(crate) fn get(&self, i: usize, path: &str) -> Option<(u16, Value)> {
-        signed_get(&http(Duration::from_secs(30)), &self.nodes[i].1, &self.keys, path)
+        signed_get(&self.http(Duration::from_secs(30)), &self.nodes[i].1, &self.keys, path)
     }
 
     /// Node `i`'s Prometheus metrics, from its metrics listener.
@@ -501,19 +542,16 @@ impl Net {
 
     /// Posts a wire transaction to node `i`: (status, body), or `None` when the node is unreachable.
     pub(crate) fn submit(&self, i: usize, body: &[u8]) -> Option<(u16, Value)> {
-        submit(&http(Duration::from_secs(30)), &self.nodes[i].1, body)
+        submit(&self.http(Duration::from_secs(30)), &self.nodes[i].1, body)
     }
 
     /// Sets node `i`'s fault switch (as its operator, in a console session opened with its
     /// console token).
     pub(crate) fn faults(&self, i: usize, body: Value) {
         let token = std::fs::read_to_string(self.node_dir(i).join("data/console.token")).expect("console token");
-        let client = reqwest::blocking::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("HTTP client");
+        // No redirect: the login's answer carries the session cookie.
+        let client =
+            http_builder(Duration::from_secs(30)).redirect(reqwest::redirect::Policy::none()).build().expect("client");
         let login = client
             .post(format!("{}/login", self.nodes[i].1))
             .header("content-type", "application/x-www-form-urlencoded")

@@ -274,8 +274,7 @@ async fn committed_blocks_stream_as_server_sent_events() {
 async fn console_pages_need_the_session_and_show_the_ledger() {
     let n = start().await;
     assert_eq!(n.post(&n.put(0, "aeo-authorisation.json", "GB AEOC 14274/19", 1, 30)).await.0, 201);
-    let no_redirect =
-        reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let no_redirect = crate::test_node::client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let r = no_redirect.get(format!("{}/ledger", n.base)).send().await.unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/login");
