@@ -125,9 +125,14 @@ pub(super) fn run(a: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Requests per second the latency probe stays under: below the node's default per-client rate
+/// limit (1,000/s, `[limits] requests_per_second`), so that it measures answers, not refusals.
+const PROBE_RATE: f64 = 800.0;
+
 /// Latency of `POST /api/v1/risk/score` with one declaration per request, sent one at a time
 /// on one kept-alive HTTP/1.1 connection (a minimal client: the numbers are the node's, not a
 /// client library's). Each request is a declaration not yet assessed, so each is fully scored.
+/// Requests are paced at most [`PROBE_RATE`] a second; the pauses are not part of a latency.
 fn http_latency(
     url: &str,
     keys: Option<&MemberKeys>,
@@ -150,9 +155,13 @@ fn http_latency(
     let bodies: Vec<Vec<u8>> = rows.iter().map(|r| serde_json::to_vec(&r.record)).collect::<Result<_, _>>()?;
     let mut lat = Vec::new();
     let started = Instant::now();
-    for body in bodies.iter() {
+    for (sent, body) in bodies.iter().enumerate() {
         if started.elapsed() >= budget {
             break;
+        }
+        let due = Duration::from_secs_f64(sent as f64 / PROBE_RATE);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
         }
         let t = Instant::now();
         let auth = match keys {
