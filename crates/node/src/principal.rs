@@ -103,12 +103,15 @@ async fn authenticate(state: &AppState, parts: &Parts, body: Body) -> Result<(Id
         return Ok((known(Principal::Operator { member: None }), body));
     };
     let local = ledger.ledger().local_member().map(str::to_owned);
-    if let (Some(id), Some(console)) = (crate::session::session_id(&parts.headers), state.console.as_ref())
-        && console.session(&id, state.clock.now_ms())
-    {
-        return Ok((known(Principal::Operator { member: local }), body));
-    }
+    // A presented signature is checked first and must hold: a request that carries an invalid
+    // one is refused even when it also carries a valid console session (fail closed on any bad
+    // credential rather than pick the one that works).
     let Some(header) = signed_header(&parts.headers) else {
+        if let (Some(id), Some(console)) = (crate::session::session_id(&parts.headers), state.console.as_ref())
+            && console.session(&id, state.clock.now_ms())
+        {
+            return Ok((known(Principal::Operator { member: local }), body));
+        }
         return Ok((known(Principal::Anonymous), body));
     };
     let bytes = read_body(body, &parts.headers, state.max_body_bytes).await?;

@@ -130,3 +130,22 @@ async fn a_member_cannot_fill_the_nodes_disk_with_off_chain_objects() {
     assert_eq!(status, 404);
     assert_eq!(put(1, 2).await.unwrap().status(), 201);
 }
+
+#[tokio::test]
+async fn a_request_with_a_valid_session_and_a_forged_signature_is_refused() {
+    let n = start().await;
+    let forged = "Borderlink v=2, member=gb-hmrc, node=x, ts=0, nonce=00, sig=AAAA";
+    let r = client()
+        .get(format!("{}/api/v1/risk/queue", n.base))
+        .header("cookie", n.cookie())
+        .header("authorization", forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "a bad credential is refused, whatever else the request carries");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "unauthenticated");
+    // The session alone still opens it.
+    let r = client().get(format!("{}/api/v1/risk/queue", n.base)).header("cookie", n.cookie()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
