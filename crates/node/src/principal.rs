@@ -147,9 +147,8 @@ fn verify(
     let this_node = ledger.local_member().ok_or("this node keeps the ledger without a member key")?;
     let req = SignedRequest::parse(header).map_err(|e| e.to_string())?;
     let member = ledger
-        .members()
-        .into_iter()
-        .find(|m| m.id == req.member && m.status == borderlink_ledger::identity::MemberStatus::Active)
+        .member(&req.member)
+        .filter(|m| m.status == borderlink_ledger::identity::MemberStatus::Active)
         .ok_or_else(|| AuthError::UnknownMember(req.member.clone()).to_string())?;
     let key = member.verifying_key().map_err(|e| e.to_string())?;
     let pq = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
@@ -280,7 +279,7 @@ permission! {
         Principal::Operator { .. } => Ok(()),
         Principal::Anonymous => Err(needs_member()),
         Principal::Member { id } => {
-            let role = state.ledger.as_ref().and_then(|l| l.ledger().members().into_iter().find(|m| &m.id == id));
+            let role = state.ledger.as_ref().and_then(|l| l.ledger().member(id));
             match role.map(|m| m.role) {
                 Some(borderlink_ledger::identity::Role::Customs) => Ok(()),
                 _ => Err(ApiError::Forbidden(format!("risk data is for customs administrations; {id} is not one"))),

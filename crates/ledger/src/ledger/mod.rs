@@ -247,6 +247,12 @@ impl Ledger {
         v
     }
 
+    /// One member, by id (without copying the whole member list: request authentication
+    /// looks a member up on every signed request).
+    pub fn member(&self, id: &str) -> Option<Member> {
+        self.live.read().unwrap_or_else(|e| e.into_inner()).members.by_id.get(id).cloned()
+    }
+
     /// The ordering nodes (the genesis founders plus governance changes).
     pub fn nodes(&self) -> Vec<NodeSpec> {
         self.live.read().unwrap_or_else(|e| e.into_inner()).members.nodes.clone()

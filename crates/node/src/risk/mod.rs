@@ -62,7 +62,7 @@ fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
         let administration = startup.ledger.as_ref().and_then(|l| {
             let ledger = l.ledger();
             let me = ledger.local_member()?;
-            ledger.members().into_iter().find(|m| m.id == me).map(|m| m.country)
+            ledger.member(me).map(|m| m.country)
         });
         let service =
             service::RiskService::open(&startup.config.data_dir, administration.as_deref(), Arc::clone(&startup.clock));
