@@ -19,7 +19,7 @@ use rand_core::OsRng;
 use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
 use crate::LedgerError;
-use crate::genesis::{DEFAULT_POLICY, GENESIS_FORMAT, Genesis, Governance, Limits, NodeSpec};
+use crate::genesis::{DEFAULT_POLICY, GENESIS_FORMAT, Genesis, Governance, Limits, NodeSpec, RULES_CURRENT};
 use crate::identity::{Member, MemberKeys, MemberStatus, Role, write_secret};
 
 /// An organisation to create, as given by `--org "NAME:ROLE:COUNTRY"`.
@@ -306,6 +306,7 @@ pub fn create_with_nodes(
         // A majority of the customs administrations (at least one) approves changes.
         governance: Governance { approvals_required: (customs / 2 + 1).max(1), eligible_roles: vec![Role::Customs] },
         limits: Limits::default(),
+        rules: RULES_CURRENT,
         nodes,
     };
     let genesis_path = dir.join("genesis.json");

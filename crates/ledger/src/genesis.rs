@@ -58,16 +58,42 @@ when { resource.type == "document" };
 permit (principal, action == Action::"update", resource)
 when { resource.type == "document" && resource.owner == principal.id };
 
-// Erasure (crypto-shredding) by the record's owner or the customs administration of its country.
-@id("erasure")
+// Erasure (crypto-shredding) by the customs administration of the record's country, which
+// applies its retention policy. A declaration, an AEO authorisation or an inspection result is
+// kept for customs: its submitter cannot erase it. Other records also by their owner.
+@id("erasure-by-customs")
 permit (principal, action == Action::"erase", resource)
-when { resource.owner == principal.id || (principal.role == "customs" && principal.country == resource.country) };
+when { principal.role == "customs" && principal.country == resource.country };
+@id("erasure-by-owner")
+permit (principal, action == Action::"erase", resource)
+when {
+  resource.owner == principal.id &&
+  !(["declaration", "aeo-authorization", "inspection-result"].contains(resource.type))
+};
 
 // A suspended member can do nothing.
 @id("suspended-members")
 forbid (principal, action, resource)
 when { principal.status != "active" };
 "#;
+
+/// The validation rules a consortium created by this release follows. Rule changes that could
+/// change a transaction's outcome get a new number; a chain keeps the rules of its genesis, so
+/// every node replays old blocks exactly as they were validated.
+///
+/// - 1: the first rules;
+/// - 2: record ids bound to the record's business keys (`meta::record_id`); a private
+///   declaration is encrypted to and endorsed by the competent customs administration; dataset
+///   records are never carried off-chain.
+pub const RULES_CURRENT: u32 = 2;
+
+fn rules_v1() -> u32 {
+    1
+}
+
+fn is_rules_v1(v: &u32) -> bool {
+    *v == 1
+}
 
 /// Who approves governance changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +142,9 @@ pub struct Genesis {
     /// Limits.
     #[serde(default)]
     pub limits: Limits,
+    /// The validation rules of this chain ([`RULES_CURRENT`] for new consortia; absent means 1).
+    #[serde(default = "rules_v1", skip_serializing_if = "is_rules_v1")]
+    pub rules: u32,
     /// The founding ordering nodes (Raft voters), one per organisation that runs a node.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<NodeSpec>,
@@ -167,6 +196,12 @@ impl Genesis {
         }
         if self.members.is_empty() {
             return Err(LedgerError::Genesis("a consortium needs at least one member".into()));
+        }
+        if self.rules == 0 || self.rules > RULES_CURRENT {
+            return Err(LedgerError::Genesis(format!(
+                "validation rules {} are not known to this release (it knows 1 to {RULES_CURRENT}); upgrade the node",
+                self.rules
+            )));
         }
         if self.governance.approvals_required == 0 {
             return Err(LedgerError::Genesis("governance.approvals_required must be at least 1".into()));

@@ -156,6 +156,13 @@ pub enum TxError {
     /// A private record cannot be decrypted by its recipients.
     #[error("undecryptable private record: {0}")]
     Undecryptable(String),
+    /// The record id is not the one the record's business keys give.
+    #[error("wrong record id: {0}")]
+    WrongRecordId(String),
+    /// A declaration the competent customs administration could not read: not among the
+    /// recipients, no valid endorsement, or carried off-chain.
+    #[error("customs must be able to read this declaration: {0}")]
+    CustomsCannotRead(String),
     /// The record does not exist.
     #[error("record {0} does not exist")]
     UnknownRecord(String),
@@ -201,6 +208,8 @@ impl TxError {
             TxError::InvalidRecord(_) => "invalid_record",
             TxError::MetaMismatch(_) => "meta_mismatch",
             TxError::Undecryptable(_) => "undecryptable",
+            TxError::WrongRecordId(_) => "wrong_record_id",
+            TxError::CustomsCannotRead(_) => "customs_cannot_read",
             TxError::UnknownRecord(_) => "unknown_record",
             TxError::Erased(_) => "erased_record",
             TxError::Governance(_) => "governance_refused",

@@ -43,3 +43,191 @@ pub fn derive(record: &Record) -> RecordMeta {
         }
     }
 }
+
+/// The separator between the parts of a record id.
+const SEP: char = ':';
+
+/// Escapes one part of a record id so that the id splits back into the same parts (`%` and the
+/// separator are percent-encoded; everything else is kept).
+pub fn escape_part(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    for c in part.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            SEP => out.push_str("%3A"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Who a record's id is namespaced under: the authority part of `{type}:{authority}:{key}`.
+///
+/// - declaration: the declarant's trader id (signed attribute `declarant`);
+/// - aeo-authorization: the issuing administration's country (`issuer`);
+/// - inspection-result: the country of the inspecting administration (`country`);
+/// - transport-movement and document: the member that created the record (`owner`).
+///
+/// Every node checks this part against the signed attributes (or the creator), for clear and
+/// private records alike, so nobody creates a record in another party's namespace; the write
+/// policy decides who may write in each namespace. An empty authority is refused.
+pub fn id_authority<'a>(record_type: &str, meta: &'a RecordMeta, owner: &'a str) -> Option<&'a str> {
+    let a = match record_type {
+        "declaration" => meta.declarant.as_str(),
+        "aeo-authorization" => meta.issuer.as_str(),
+        "inspection-result" => meta.country.as_str(),
+        "transport-movement" | "document" => owner,
+        _ => return None,
+    };
+    (!a.is_empty()).then_some(a)
+}
+
+/// The business key of a record: the part of its id after the authority.
+///
+/// - declaration: its LRN (`FunctionalReferenceID`, D026), else its document reference (`ID`, D014);
+/// - aeo-authorization: the authorisation's reference number (`AdditionalDocument/ID`);
+/// - inspection-result: the inspected declaration's MRN (`ID`), else its LRN;
+/// - transport-movement: its movement reference.
+pub fn business_key(record: &Record) -> Option<&str> {
+    let k = match record {
+        Record::Declaration(r) => r.declaration.functional_reference_id.as_deref().or(r.declaration.id.as_deref()),
+        Record::AeoAuthorization(r) => r.additional_document.as_ref().and_then(|d| d.id.as_deref()),
+        Record::InspectionResult(r) => r.declaration.id.as_deref().or(r.declaration.functional_reference_id.as_deref()),
+        Record::TransportMovement(r) => r.consignment.ext.as_ref().and_then(|e| e.movement_reference.as_deref()),
+    }?;
+    (!k.trim().is_empty()).then_some(k)
+}
+
+/// Builds a record id from its parts: `{type}:{authority}:{key}`.
+pub fn compose_id(record_type: &str, authority: &str, key: &str) -> String {
+    format!("{record_type}{SEP}{}{SEP}{}", escape_part(authority), escape_part(key))
+}
+
+/// Why a record id is not the one its content gives.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// The content lacks the attribute the id is namespaced under.
+    #[error("a {record_type} needs {what} to be stored on the ledger (its id is {pattern})")]
+    MissingPart {
+        /// The record type.
+        record_type: String,
+        /// What is missing.
+        what: &'static str,
+        /// The id pattern of the type.
+        pattern: &'static str,
+    },
+    /// The id differs from the one the content gives.
+    #[error("the record id must be {expected:?} (derived from the record: {pattern}); got {got:?}")]
+    Mismatch {
+        /// The id the content gives (or its prefix, for records only recipients can read).
+        expected: String,
+        /// The id given.
+        got: String,
+        /// The id pattern of the type.
+        pattern: &'static str,
+    },
+}
+
+/// How each type's id is written, for messages and documentation.
+pub fn id_pattern(record_type: &str) -> &'static str {
+    match record_type {
+        "declaration" => "declaration:{declarant id}:{LRN, else MRN}",
+        "aeo-authorization" => "aeo-authorization:{issuing country}:{authorisation number}",
+        "inspection-result" => "inspection-result:{inspecting country}:{declaration MRN, else LRN}",
+        "transport-movement" => "transport-movement:{creating member}:{movement reference}",
+        "document" => "document:{creating member}:{name of the submitter's choice}",
+        _ => "{type}:{authority}:{key}",
+    }
+}
+
+/// The id a record of the dataset has on the ledger, given the member that created (or
+/// creates) it: `{type}:{authority}:{business key}`, parts escaped.
+pub fn record_id(record: &Record, owner: &str) -> Result<String, IdError> {
+    let t = record.record_type().name();
+    let meta = derive(record);
+    let missing = |what| IdError::MissingPart { record_type: t.to_owned(), what, pattern: id_pattern(t) };
+    let authority = id_authority(t, &meta, owner).ok_or_else(|| {
+        missing(match t {
+            "declaration" => "its declarant's id (Declarant/ID)",
+            "aeo-authorization" => "its issuing administration's country",
+            "inspection-result" => "the country of its declaration office or inspecting administration",
+            _ => "the id of the member creating it",
+        })
+    })?;
+    let key = business_key(record).ok_or_else(|| {
+        missing(match t {
+            "declaration" => "its LRN (FunctionalReferenceID) or MRN (ID)",
+            "aeo-authorization" => "its authorisation number (AdditionalDocument/ID)",
+            "inspection-result" => "its declaration's MRN (Declaration/ID) or LRN (FunctionalReferenceID)",
+            _ => "its movement reference (Consignment/ext/movementReference)",
+        })
+    })?;
+    Ok(compose_id(t, authority, key))
+}
+
+/// Checks the parts of a record id that every node can check without reading the record: the
+/// type prefix and the authority (from the signed attributes, or the creator). Ids of record
+/// types outside the dataset and `document` are not constrained.
+pub fn check_id_namespace(record_type: &str, record_id: &str, meta: &RecordMeta, owner: &str) -> Result<(), IdError> {
+    let pattern = id_pattern(record_type);
+    let Some(authority) = id_authority(record_type, meta, owner) else {
+        if matches!(
+            record_type,
+            "declaration" | "aeo-authorization" | "inspection-result" | "transport-movement" | "document"
+        ) {
+            return Err(IdError::MissingPart {
+                record_type: record_type.to_owned(),
+                what: "the attribute its id is namespaced under",
+                pattern,
+            });
+        }
+        return Ok(());
+    };
+    let prefix = format!("{record_type}{SEP}{}{SEP}", escape_part(authority));
+    match record_id.strip_prefix(&prefix) {
+        Some(key) if !key.is_empty() && !key.contains(SEP) => Ok(()),
+        _ => Err(IdError::Mismatch { expected: format!("{prefix}…"), got: record_id.to_owned(), pattern }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_split_back_into_their_parts() {
+        // A separator inside a part cannot make two different records share an id.
+        let a = compose_id("declaration", "GB1:X", "L");
+        let b = compose_id("declaration", "GB1", "X:L");
+        assert_ne!(a, b);
+        assert_eq!(a, "declaration:GB1%3AX:L");
+        assert_eq!(compose_id("aeo-authorization", "GB", "GB AEOC 14274/19"), "aeo-authorization:GB:GB AEOC 14274/19");
+        assert_eq!(compose_id("document", "m", "100%"), "document:m:100%25");
+    }
+
+    #[test]
+    fn the_namespace_is_checked_against_the_signed_attributes() {
+        let meta = RecordMeta { country: "GB".into(), declarant: "GB553202734852".into(), issuer: String::new() };
+        assert!(check_id_namespace("declaration", "declaration:GB553202734852:LRN-1", &meta, "gb-aeo").is_ok());
+        // Another declarant's namespace, another type's, an empty key, an unescaped separator.
+        for bad in [
+            "declaration:GB000000000001:LRN-1",
+            "aeo-authorization:GB:LRN-1",
+            "declaration:GB553202734852:",
+            "declaration:GB553202734852:a:b",
+            "LRN-1",
+        ] {
+            let e = check_id_namespace("declaration", bad, &meta, "gb-aeo").unwrap_err();
+            assert!(e.to_string().contains("declaration:GB553202734852:"), "{bad}: {e}");
+        }
+        // A document lives in its creator's namespace.
+        assert!(check_id_namespace("document", "document:gb-aeo:scan-1", &meta, "gb-aeo").is_ok());
+        assert!(check_id_namespace("document", "document:nl-customs:scan-1", &meta, "gb-aeo").is_err());
+        // A declaration without a declarant has no namespace.
+        let none = RecordMeta { country: "GB".into(), ..Default::default() };
+        assert!(matches!(
+            check_id_namespace("declaration", "declaration::L", &none, "x"),
+            Err(IdError::MissingPart { .. })
+        ));
+    }
+}

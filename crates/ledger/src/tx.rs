@@ -19,8 +19,12 @@ use crate::identity::MemberKeys;
 use crate::{Hash, LedgerError};
 
 const TX_MAGIC: &[u8; 4] = b"BLTX";
-/// The transaction body format written by this release.
+/// The transaction body format written by this release for bodies without an endorsement.
 pub const TX_FORMAT: u8 = 1;
+/// The body format of an endorsed transaction: format 1 followed by the endorsement.
+pub const TX_FORMAT_ENDORSED: u8 = 2;
+/// Domain tag of the message a customs administration signs to endorse a private record.
+pub const ENDORSE_TAG: &[u8] = b"borderlink/endorse/v1";
 /// Longest record id, record type, member id, country or trader id accepted in a body.
 pub const MAX_NAME: usize = 128;
 /// Most recipients of one private record.
@@ -114,6 +118,17 @@ pub struct PrivateHeader {
     pub key_commitment: Hash,
 }
 
+/// A customs administration's statement that it opened a private record's payload with its own
+/// key and found the record the body describes (a valid record of its type, with the signed
+/// attributes and the id its content gives). Signed over [`TxBody::endorsement_message`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endorsement {
+    /// The endorsing member (a recipient of the record).
+    pub member: String,
+    /// Its Ed25519 signature.
+    pub signature: [u8; 64],
+}
+
 /// The signed part of a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TxBody {
@@ -145,13 +160,33 @@ pub struct TxBody {
     pub nonce: u64,
     /// Submitter's clock, milliseconds since the Unix epoch.
     pub timestamp_ms: i64,
+    /// The competent customs administration's endorsement (private declarations).
+    pub endorsement: Option<Endorsement>,
 }
 
 impl TxBody {
-    /// The canonical bytes (see `docs/ledger-format.md`).
+    /// The canonical bytes (see `docs/ledger-format.md`): format 1 without an endorsement,
+    /// format 2 (format 1's fields, then the endorsement) with one.
     pub fn encode(&self) -> Vec<u8> {
+        let mut w = self.encode_fields(if self.endorsement.is_some() { TX_FORMAT_ENDORSED } else { TX_FORMAT });
+        if let Some(e) = &self.endorsement {
+            w.str(&e.member).raw(&e.signature);
+        }
+        w.finish()
+    }
+
+    /// What an endorser signs: the domain tag, then the body in format 1 (every field but the
+    /// endorsement itself), so the endorsement binds the chain, the record, its version and
+    /// attributes, the ciphertext's digest, the recipients and key commitment, and the submitter.
+    pub fn endorsement_message(&self) -> Vec<u8> {
+        let mut m = ENDORSE_TAG.to_vec();
+        m.extend_from_slice(&self.encode_fields(TX_FORMAT).finish());
+        m
+    }
+
+    fn encode_fields(&self, format: u8) -> Writer {
         let mut w = Writer::new();
-        w.raw(TX_MAGIC).u8(TX_FORMAT).hash(&self.chain).u8(self.kind.code());
+        w.raw(TX_MAGIC).u8(format).hash(&self.chain).u8(self.kind.code());
         w.str(&self.record_type).str(&self.record_id).u64(self.version);
         w.str(&self.meta.country).str(&self.meta.declarant).str(&self.meta.issuer);
         w.u8(self.payload_kind.code()).hash(&self.payload_digest).u64(self.payload_len).str(&self.media_type);
@@ -168,7 +203,7 @@ impl TxBody {
             }
         }
         w.str(&self.submitter).u64(self.nonce).i64(self.timestamp_ms);
-        w.finish()
+        w
     }
 
     /// Decodes canonical bytes, refusing anything else.
@@ -178,7 +213,7 @@ impl TxBody {
             return Err(DecodeError::Unknown { what: "transaction magic", value: 0 });
         }
         let format = r.u8("format")?;
-        if format != TX_FORMAT {
+        if format != TX_FORMAT && format != TX_FORMAT_ENDORSED {
             return Err(DecodeError::Unknown { what: "transaction format", value: format.into() });
         }
         let chain = r.hash("chain")?;
@@ -213,6 +248,15 @@ impl TxBody {
         let submitter = r.str("submitter", MAX_NAME)?.to_owned();
         let nonce = r.u64("nonce")?;
         let timestamp_ms = r.i64("timestamp")?;
+        // Format 2 always carries an endorsement, so each body has exactly one encoding.
+        let endorsement = if format == TX_FORMAT_ENDORSED {
+            let member = r.str("endorser", MAX_NAME)?.to_owned();
+            let mut signature = [0u8; 64];
+            signature.copy_from_slice(r.raw(64, "endorsement signature")?);
+            Some(Endorsement { member, signature })
+        } else {
+            None
+        };
         r.end()?;
         Ok(Self {
             chain,
@@ -229,6 +273,7 @@ impl TxBody {
             submitter,
             nonce,
             timestamp_ms,
+            endorsement,
         })
     }
 }
@@ -343,6 +388,7 @@ mod tests {
             submitter: "gb-hmrc".into(),
             nonce: 42,
             timestamp_ms: 1_772_443_800_000,
+            endorsement: None,
         }
     }
 

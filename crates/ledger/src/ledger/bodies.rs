@@ -38,6 +38,7 @@ pub fn clear_put_body(
         submitter: submitter.to_owned(),
         nonce,
         timestamp_ms,
+        endorsement: None,
     }
 }
 
@@ -66,5 +67,6 @@ pub fn governance_body(
         submitter: submitter.to_owned(),
         nonce,
         timestamp_ms,
+        endorsement: None,
     }
 }

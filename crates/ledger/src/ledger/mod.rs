@@ -23,6 +23,7 @@
 //! - [`bodies`]: the transaction bodies clients build to submit.
 
 mod bodies;
+mod endorse;
 mod integrity;
 mod read;
 mod tables;

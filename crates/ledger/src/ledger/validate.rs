@@ -20,7 +20,7 @@ use redb::{ReadableDatabase, ReadableTable};
 use super::tables::{RecordState, STATE, TXS, db};
 use super::{Ledger, Members};
 use crate::governance::{GovernanceAction, Proposal, approval_message};
-use crate::identity::{Member, MemberStatus};
+use crate::identity::{Member, MemberStatus, Role};
 use crate::policy::{Action, Policy, ResourceAttrs};
 use crate::tx::{MAX_NAME, PayloadKind, Transaction, TxKind, WrappedKey};
 use crate::{Hash, LedgerError, TxError, meta, private};
@@ -254,8 +254,13 @@ impl Ledger {
                 if b.record_type == "governance" {
                     return Err(TxError::Malformed("governance changes use the governance transaction kind".into()));
                 }
-                let wrapped = self.check_payload(tx, id, replay)?;
                 let owner = current.as_ref().map_or_else(|| b.submitter.clone(), |c| c.owner.clone());
+                if self.genesis.rules >= 2 {
+                    meta::check_id_namespace(&b.record_type, &b.record_id, &b.meta, &owner)
+                        .map_err(|e| TxError::WrongRecordId(e.to_string()))?;
+                    self.check_customs_can_read(tx, members)?;
+                }
+                let wrapped = self.check_payload(tx, id, replay)?;
                 let new_attrs =
                     ResourceAttrs { record_type: b.record_type.clone(), meta: b.meta.clone(), owner: owner.clone() };
                 let action = if current.is_some() { Action::Update } else { Action::Create };
@@ -373,6 +378,64 @@ impl Ledger {
         Ok(())
     }
 
+    /// A declaration must stay readable by the customs administration of its country: carried
+    /// clear, or private with that administration among the recipients and endorsed by it (its
+    /// node opened the payload with its own key and found this declaration: a valid record with
+    /// the signed attributes and id). Every node checks this from the body alone, so the outcome
+    /// is the same everywhere. Only a private declaration carries an endorsement.
+    fn check_customs_can_read(&self, tx: &Transaction, members: &Members) -> Result<(), TxError> {
+        let b = &tx.body;
+        let private_declaration = b.record_type == "declaration" && b.payload_kind == PayloadKind::Private;
+        if !private_declaration {
+            if b.endorsement.is_some() {
+                return Err(TxError::Malformed("only a private declaration carries an endorsement".into()));
+            }
+            if b.record_type == "declaration" && b.payload_kind == PayloadKind::OffChain {
+                return Err(TxError::CustomsCannotRead(
+                    "a declaration is carried clear or private, never off-chain".into(),
+                ));
+            }
+            return Ok(());
+        }
+        let country = &b.meta.country;
+        let mut customs: Vec<&Member> = members
+            .by_id
+            .values()
+            .filter(|m| m.role == Role::Customs && m.status == MemberStatus::Active && &m.country == country)
+            .collect();
+        customs.sort_by(|a, b| a.id.cmp(&b.id));
+        if customs.is_empty() {
+            return Err(TxError::CustomsCannotRead(format!(
+                "no active customs administration of {country:?} is a member, so a declaration for it cannot be private"
+            )));
+        }
+        let recipients: &[String] = b.private.as_ref().map_or(&[], |h| h.recipients.as_slice());
+        let names = || customs.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ");
+        if !customs.iter().any(|m| recipients.contains(&m.id)) {
+            return Err(TxError::CustomsCannotRead(format!(
+                "the recipients ({}) must include the customs administration of {country} ({})",
+                recipients.join(", "),
+                names()
+            )));
+        }
+        let Some(e) = &b.endorsement else {
+            return Err(TxError::CustomsCannotRead(format!(
+                "a private declaration needs the endorsement of the customs administration of {country} ({}): \
+                 its node opens the payload and checks the declaration (POST /api/v1/endorsements)",
+                names()
+            )));
+        };
+        if !customs.iter().any(|m| m.id == e.member) || !recipients.contains(&e.member) {
+            return Err(TxError::CustomsCannotRead(format!(
+                "the endorsement is by {}, which is not a customs administration of {country} among the recipients",
+                e.member
+            )));
+        }
+        let key = members.keys.get(&e.member).ok_or_else(|| TxError::UnknownSubmitter(e.member.clone()))?;
+        key.verify_strict(&b.endorsement_message(), &Signature::from_bytes(&e.signature))
+            .map_err(|_| TxError::CustomsCannotRead(format!("the endorsement of {} does not verify", e.member)))
+    }
+
     /// Checks a put's payload: a valid record of the dataset whose attributes match the signed
     /// ones (clear), a well-formed private header and key set (private).
     fn check_payload(&self, tx: &Transaction, id: &Hash, replay: bool) -> Result<Vec<WrappedKey>, TxError> {
@@ -409,6 +472,11 @@ impl Ledger {
                             "the record says country {:?}, declarant {:?}, issuer {:?}",
                             derived.country, derived.declarant, derived.issuer
                         )));
+                    }
+                    // The namespace (type and authority) was checked against the signed
+                    // attributes, which now match the record; what is left is the business key.
+                    if self.genesis.rules >= 2 {
+                        check_business_key(&record, &b.record_id)?;
                     }
                 } else if b.record_type != "document" {
                     return Err(TxError::Malformed(format!("unknown record type {}", b.record_type)));
@@ -449,6 +517,12 @@ impl Ledger {
                 Ok(tx.wrapped_keys.clone())
             }
             PayloadKind::OffChain => {
+                if self.genesis.rules >= 2 && RecordType::from_name(&b.record_type).is_some() {
+                    return Err(TxError::Malformed(format!(
+                        "a {} is a record of the dataset: it is carried clear or private, never off-chain",
+                        b.record_type
+                    )));
+                }
                 if !tx.payload.is_empty() {
                     return Err(TxError::Malformed(
                         "an off-chain object's bytes go to the blob store, not the transaction".into(),
@@ -458,6 +532,27 @@ impl Ledger {
             }
             PayloadKind::Empty => Err(TxError::Malformed("a put needs a payload".into())),
         }
+    }
+}
+
+/// Checks that a record's id ends with its business key (escaped), the part every node can only
+/// check on a record it can read.
+fn check_business_key(record: &borderlink_model::Record, record_id: &str) -> Result<(), TxError> {
+    let t = record.record_type().name();
+    let key = meta::business_key(record).ok_or_else(|| {
+        TxError::WrongRecordId(format!(
+            "a {t} needs its business key to be stored on the ledger (its id is {})",
+            meta::id_pattern(t)
+        ))
+    })?;
+    let want = meta::escape_part(key);
+    match record_id.rsplit_once(':') {
+        Some((_, k)) if k == want => Ok(()),
+        split => Err(TxError::WrongRecordId(format!(
+            "the record's business key is {key:?}: its id is {:?} ({}); got {record_id:?}",
+            format!("{}:{want}", split.map_or("…", |(p, _)| p)),
+            meta::id_pattern(t)
+        ))),
     }
 }
 

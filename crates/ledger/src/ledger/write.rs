@@ -545,7 +545,8 @@ mod tests {
         let report = borderlink_model::validate(&payload, &ValidateOptions::default());
         let record = report.record.unwrap_or_else(|| panic!("{:?}", report.errors));
         let put = |nonce| {
-            let body = clear_put_body(chain, &record, "AEO-1", 1, &payload, &keys.member, nonce, 1);
+            let id = crate::meta::record_id(&record, &keys.member).unwrap();
+            let body = clear_put_body(chain, &record, &id, 1, &payload, &keys.member, nonce, 1);
             Transaction::sign(body, payload.clone(), vec![], &keys)
         };
         let mut forged = put(1);

@@ -16,13 +16,13 @@ use redb::ReadableTable;
 
 use crate::fixtures::*;
 
-/// Commits three blocks, block `i + 1` holding record `REC-i`, a declaration whose LRN
-/// `{tag}-i-MARKER` is in that block's payload only.
+/// Commits three blocks, block `i + 1` holding a declaration with LRN `REC-i` whose exporter's
+/// name `{tag}-i-MARKER` is in that block's payload only.
 fn three_marked_blocks(net: &Net, l: &Ledger, tag: &str) {
     let d = sample("declaration.json");
     for i in 0..3 {
         let mut doc = d.clone();
-        doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(format!("{tag}-{i}-MARKER"));
+        doc["Declaration"]["Exporter"]["Name"] = serde_json::json!(format!("{tag}-{i}-MARKER"));
         submit_one(l, put(net, GB_AEO, &doc, &format!("REC-{i}"), 1)).unwrap();
     }
 }

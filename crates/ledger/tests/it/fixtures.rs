@@ -80,11 +80,48 @@ pub(crate) fn nonce() -> u64 {
     N.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A signed put of a record of the dataset, in clear.
-pub(crate) fn put(net: &Net, signer: usize, doc: &Value, record_id: &str, version: u64) -> Transaction {
+/// The document with its business key set to `key`: the LRN of a declaration, the number of an
+/// AEO authorisation, the MRN of an inspected declaration, the reference of a movement.
+pub(crate) fn keyed(doc: &Value, key: &str) -> Value {
+    let mut d = doc.clone();
+    let k = Value::String(key.to_owned());
+    if d.get("Declaration").is_some_and(|x| x.get("GoodsShipment").is_some() || x.get("TypeCode").is_some()) {
+        d["Declaration"]["FunctionalReferenceID"] = k;
+    } else if d.get("AuthorisationHolder").is_some() {
+        d["AdditionalDocument"]["ID"] = k;
+    } else if d.get("Inspection").is_some() {
+        d["Declaration"]["ID"] = k;
+    } else if d.get("Consignment").is_some() {
+        d["Consignment"]["ext"]["movementReference"] = k;
+    } else {
+        panic!("no business key known for {doc}");
+    }
+    d
+}
+
+/// The record a document reads as.
+pub(crate) fn record_of(doc: &Value) -> borderlink_model::Record {
+    let report = validate(&serde_json::to_vec(doc).unwrap(), &ValidateOptions::default());
+    report.record.filter(|_| report.valid).unwrap_or_else(|| panic!("fixture record invalid: {:#?}", report.errors))
+}
+
+/// The ledger id of `doc` with business key `key`, created by `signer`.
+pub(crate) fn id_of(net: &Net, signer: usize, doc: &Value, key: &str) -> String {
+    borderlink_ledger::meta::record_id(&record_of(&keyed(doc, key)), &net.keys[signer].member).unwrap()
+}
+
+/// A signed put of a record of the dataset, in clear, with business key `key` (its id is the one
+/// the ledger derives from it).
+pub(crate) fn put(net: &Net, signer: usize, doc: &Value, key: &str, version: u64) -> Transaction {
+    let doc = keyed(doc, key);
+    let id = id_of(net, signer, &doc, key);
+    put_as(net, signer, &doc, &id, version)
+}
+
+/// A signed put of `doc` under the given record id, whatever its content says.
+pub(crate) fn put_as(net: &Net, signer: usize, doc: &Value, record_id: &str, version: u64) -> Transaction {
     let payload = serde_json::to_vec(doc).unwrap();
-    let report = validate(&payload, &ValidateOptions::default());
-    let record = report.record.unwrap_or_else(|| panic!("fixture record invalid: {:#?}", report.errors));
+    let record = record_of(doc);
     let keys = &net.keys[signer];
     let body =
         clear_put_body(net.chain(), &record, record_id, version, &payload, &keys.member, nonce(), 1_772_443_800_000);
@@ -113,6 +150,7 @@ pub(crate) fn erase(net: &Net, signer: usize, record_id: &str, version: u64) -> 
         submitter: keys.member.clone(),
         nonce: nonce(),
         timestamp_ms: 1_772_443_900_000,
+        endorsement: None,
     };
     Transaction::sign(body, vec![], vec![], keys)
 }

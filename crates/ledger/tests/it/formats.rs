@@ -38,6 +38,7 @@ fn body_v1() -> TxBody {
         submitter: "gb-aeo-ei".into(),
         nonce: 0x0102_0304_0506_0708,
         timestamp_ms: 1_772_443_800_000,
+        endorsement: None,
     }
 }
 
@@ -59,6 +60,27 @@ fn transaction_body_format_1_is_pinned() {
     let bytes = body_v1().encode();
     pinned("tx-body-v1.hex", &hex::encode(&bytes));
     assert_eq!(TxBody::decode(&bytes).unwrap(), body_v1());
+}
+
+#[test]
+fn transaction_body_format_2_is_format_1_followed_by_the_endorsement() {
+    let mut b = body_v1();
+    b.endorsement = Some(borderlink_ledger::tx::Endorsement { member: "gb-customs-hrc".into(), signature: [7; 64] });
+    let bytes = b.encode();
+    pinned("tx-body-v2.hex", &hex::encode(&bytes));
+    assert_eq!(TxBody::decode(&bytes).unwrap(), b);
+    // The endorser signs the domain tag and the body in format 1.
+    let v1 = body_v1().encode();
+    assert_eq!(b.endorsement_message(), [b"borderlink/endorse/v1".as_slice(), &v1].concat());
+    assert_eq!(bytes[4], 2);
+    assert_eq!(&bytes[5..v1.len()], &v1[5..], "format 2 starts with format 1's fields");
+    // Format 2 without an endorsement, or format 1 with one, is not canonical: refused.
+    let mut no_endorsement = v1.clone();
+    no_endorsement[4] = 2;
+    assert!(TxBody::decode(&no_endorsement).is_err());
+    let mut stray = bytes.clone();
+    stray[4] = 1;
+    assert!(TxBody::decode(&stray).is_err());
 }
 
 #[test]

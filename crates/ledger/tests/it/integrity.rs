@@ -15,7 +15,7 @@ fn a_reopened_ledger_has_every_committed_transaction() {
     let l = net.ledger(GB_CUSTOMS, "n1");
     assert_eq!(l.head().unwrap(), head);
     assert_eq!(l.list(Some("declaration"), 100).unwrap().len(), 50);
-    assert_eq!(l.history("LRN-7").unwrap().len(), 1);
+    assert_eq!(l.history(&id_of(&net, GB_AEO, &d, "LRN-7")).unwrap().len(), 1);
 }
 
 #[test]

@@ -31,8 +31,8 @@ fn declaration_by_its_declarant_or_the_customs_of_its_country() {
     assert_eq!(code(submit_one(&l, put(&net, GB_OGA, &d, "LRN-E", 1))), "policy_denied", "an agency");
     // An update by the declarant is allowed; nothing of the refused ones was stored.
     assert_eq!(code(submit_one(&l, put(&net, GB_AEO, &d, "LRN-A", 2))), "ok");
-    assert!(l.record_state("LRN-C").unwrap().is_none());
-    assert_eq!(l.record_state("LRN-A").unwrap().unwrap().version, 2);
+    assert!(l.record_state(&id_of(&net, NL_CUSTOMS, &d, "LRN-C")).unwrap().is_none());
+    assert_eq!(l.record_state("declaration:GB553202734852:LRN-A").unwrap().unwrap().version, 2);
 }
 
 #[test]
@@ -48,10 +48,15 @@ fn aeo_status_changes_only_by_the_issuing_administration() {
     a["ext"]["statusChangedAt"] = json!("2026-03-01T00:00:00Z");
     assert_eq!(code(submit_one(&l, put(&net, NL_CUSTOMS, &a, "GB-AEOC-14274", 2))), "policy_denied");
     assert_eq!(code(submit_one(&l, put(&net, GB_CUSTOMS, &a, "GB-AEOC-14274", 2))), "ok");
-    // Nobody takes a record over by rewriting its issuer: NL may not update a GB authorisation
-    // even when the new version names NL as issuer.
+    // Nobody takes a record over by rewriting its issuer: a version naming NL as issuer does not
+    // belong under GB's id (the id is bound to the issuer), and under NL's id it is another record.
     a["ext"]["issuingAuthority"]["countryCode"] = json!("NL");
-    assert_eq!(code(submit_one(&l, put(&net, NL_CUSTOMS, &a, "GB-AEOC-14274", 3))), "policy_denied");
+    let gb_id = "aeo-authorization:GB:GB-AEOC-14274";
+    assert_eq!(
+        code(submit_one(&l, put_as(&net, NL_CUSTOMS, &keyed(&a, "GB-AEOC-14274"), gb_id, 3))),
+        "wrong_record_id"
+    );
+    assert_eq!(l.record_state(gb_id).unwrap().unwrap().version, 2);
 }
 
 #[test]

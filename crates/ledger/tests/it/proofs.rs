@@ -12,7 +12,7 @@ fn proof_of(net: &Net) -> Proof {
     let txs: Vec<_> = (0..5).map(|i| put(net, GB_AEO, &d, &format!("LRN-{i}"), 1)).collect();
     let c = l.submit(txs, 1_772_444_000_000).unwrap();
     assert!(c.results.iter().all(|r| r.is_ok()));
-    let p = l.proof("LRN-3").unwrap();
+    let p = l.proof(&id_of(net, GB_AEO, &d, "LRN-3")).unwrap();
     // Through JSON, as `borderlink proof` writes it.
     serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap()
 }
@@ -22,7 +22,7 @@ fn an_exported_proof_verifies_offline() {
     let net = Net::new("proof-ok");
     let p = proof_of(&net);
     let v = p.verify(&net.genesis).unwrap();
-    assert_eq!(v.record_id, "LRN-3");
+    assert_eq!(v.record_id, "declaration:GB553202734852:LRN-3");
     assert_eq!(v.signed_by, vec![net.keys[GB_CUSTOMS].member.clone()]);
     assert_eq!(p.merkle_path.len(), 3);
 }

@@ -1,6 +1,7 @@
 //! Bad transactions are refused with a specific code and nothing is stored.
 
 use borderlink_ledger::identity::MemberKeys;
+use borderlink_ledger::tx::{PayloadKind, TxBody, TxKind};
 use borderlink_ledger::{Hash, Transaction};
 
 use crate::fixtures::*;
@@ -113,4 +114,54 @@ fn put_unchecked(
     body.payload_digest = Hash::of(&payload);
     body.payload_len = payload.len() as u64;
     signed(net, signer, body, payload)
+}
+
+/// Ids are bound to business keys: nobody takes the id of another party's future record, and one
+/// LRN is stored under one id only.
+#[test]
+fn ids_cannot_be_squatted_or_multiplied() {
+    let net = Net::new("rej-ids");
+    let l = net.ledger(GB_CUSTOMS, "n1");
+    let d = keyed(&sample("declaration.json"), "LRN-SQ");
+    // An AEO takes the id of an authorisation GB customs will issue, with a declaration.
+    let e = submit_one(&l, put_as(&net, GB_AEO, &d, "aeo-authorization:GB:GB AEOC 99999/26", 1)).unwrap_err();
+    assert_eq!(e.code(), "wrong_record_id");
+    assert!(e.to_string().contains("declaration:GB553202734852:"), "{e}");
+    // The same LRN under an id of the submitter's choice, or another LRN's id.
+    for id in ["LRN-SQ", "declaration:GB553202734852:LRN-OTHER", "declaration:GB553202734852:LRN-SQ:2"] {
+        let e = submit_one(&l, put_as(&net, GB_AEO, &d, id, 1)).unwrap_err();
+        assert_eq!(e.code(), "wrong_record_id", "{id}");
+    }
+    // Another declarant's namespace.
+    let e = submit_one(&l, put_as(&net, GB_AEO, &d, "declaration:NL000000000001:LRN-SQ", 1)).unwrap_err();
+    assert_eq!(e.code(), "wrong_record_id");
+    assert!(l.head().is_none(), "nothing stored");
+    // The one id the declaration has.
+    submit_one(&l, put(&net, GB_AEO, &d, "LRN-SQ", 1)).unwrap();
+    assert!(l.record_state("declaration:GB553202734852:LRN-SQ").unwrap().is_some());
+    // A document lives under its creator: one member cannot write into another's namespace.
+    let scan = b"TIFF bytes".to_vec();
+    let doc = |id: &str, signer: usize| {
+        let body = TxBody {
+            chain: net.chain(),
+            kind: TxKind::Put,
+            record_type: "document".into(),
+            record_id: id.into(),
+            version: 1,
+            meta: Default::default(),
+            payload_kind: PayloadKind::OffChain,
+            payload_digest: Hash::of(&scan),
+            payload_len: scan.len() as u64,
+            media_type: "image/tiff".into(),
+            private: None,
+            submitter: net.keys[signer].member.clone(),
+            nonce: nonce(),
+            timestamp_ms: 1,
+            endorsement: None,
+        };
+        signed(&net, signer, body, vec![])
+    };
+    let gb = net.keys[GB_CUSTOMS].member.clone();
+    assert_eq!(submit_one(&l, doc(&format!("document:{gb}:scan-1"), GB_AEO)).unwrap_err().code(), "wrong_record_id");
+    submit_one(&l, doc(&format!("document:{gb}:scan-1"), GB_CUSTOMS)).unwrap();
 }
