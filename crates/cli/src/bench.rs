@@ -163,7 +163,10 @@ pub(crate) fn presign(
                         let Some(record) = report.record.filter(|_| report.valid) else {
                             bail!("the generated record {i} is invalid: {:?}", report.errors.first());
                         };
-                        let id = record.business_id().unwrap_or_default().to_owned();
+                        let id = match borderlink_ledger::meta::record_id(&record, &keys[k].member) {
+                            Ok(id) => id,
+                            Err(e) => bail!("the generated record {i} has no ledger id: {e}"),
+                        };
                         let body = clear_put_body(
                             chain,
                             &record,

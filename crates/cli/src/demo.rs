@@ -18,7 +18,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use borderlink_ledger::consortium;
 use borderlink_ledger::identity::MemberKeys;
-use borderlink_ledger::tx::{PayloadKind, RecordMeta, TxBody, TxKind};
+use borderlink_ledger::tx::{PayloadKind, TxBody, TxKind};
 use borderlink_ledger::{Hash, Transaction, clear_put_body};
 use borderlink_model::{ValidateOptions, validate};
 use borderlink_node::{Config, LedgerConfig, LedgerService};
@@ -117,23 +117,27 @@ async fn seed(svc: &Arc<LedgerService>, keys: &[MemberKeys]) -> anyhow::Result<u
     for (i, (kind, bytes)) in sample_records().into_iter().enumerate() {
         let report = validate(bytes, &ValidateOptions::default());
         let record = report.record.with_context(|| format!("the demo {kind} is invalid"))?;
-        let id = record.business_id().unwrap_or(kind).to_owned();
-        if l.record_state(&id)?.is_some() {
-            continue;
-        }
         let signer = match kind {
             "declaration" => &gb_aeo,
             _ => &gb_customs,
         };
+        let id = borderlink_ledger::meta::record_id(&record, &signer.member)
+            .with_context(|| format!("the demo {kind} has no ledger id"))?;
+        if l.record_state(&id)?.is_some() {
+            continue;
+        }
         let payload = serde_json::to_vec(&record)?;
         let body = clear_put_body(chain, &record, &id, 1, &payload, &signer.member, 1000 + i as u64, crate::now_ms());
         svc.submit(Transaction::sign(body, payload, vec![], signer)).await.map_err(|e| anyhow::anyhow!("{id}: {e}"))?;
         n += 1;
     }
     // An inspection result, private to the two customs administrations.
-    let id = "INSP-2026-000123";
+    let inspection = include_bytes!("../demo/inspection-result.json");
+    let record =
+        validate(inspection, &ValidateOptions::default()).record.context("the demo inspection result is invalid")?;
+    let id = &borderlink_ledger::meta::record_id(&record, &gb_customs.member)
+        .context("the demo inspection result has no ledger id")?;
     if l.record_state(id)?.is_none() {
-        let inspection = include_bytes!("../demo/inspection-result.json");
         let members = l.members();
         let rcpt: Vec<(String, x25519_dalek::PublicKey)> = [&gb_customs.member, &nl_customs.member]
             .iter()
@@ -147,7 +151,7 @@ async fn seed(svc: &Arc<LedgerService>, keys: &[MemberKeys]) -> anyhow::Result<u
             record_type: "inspection-result".into(),
             record_id: id.into(),
             version: 1,
-            meta: RecordMeta { country: "GB".into(), declarant: String::new(), issuer: String::new() },
+            meta: borderlink_ledger::meta::derive(&record),
             payload_kind: PayloadKind::Private,
             payload_digest: Hash::of(&ciphertext),
             payload_len: ciphertext.len() as u64,
@@ -156,6 +160,7 @@ async fn seed(svc: &Arc<LedgerService>, keys: &[MemberKeys]) -> anyhow::Result<u
             submitter: gb_customs.member.clone(),
             nonce: 2000,
             timestamp_ms: crate::now_ms(),
+            endorsement: None,
         };
         svc.submit(Transaction::sign(body, ciphertext, wrapped, &gb_customs))
             .await

@@ -35,14 +35,20 @@ pub(crate) struct SubmitArgs {
     /// The node's URL, e.g. `http://127.0.0.1:8080`.
     #[arg(long, value_name = "URL")]
     node: String,
-    /// The record id on the ledger; by default the record's business id (a declaration's
-    /// FunctionalReferenceID, an AEO authorisation's document id…).
+    /// The record id on the ledger. By default the id the ledger derives from the record's
+    /// business keys (`declaration:{declarant}:{LRN}`, `aeo-authorization:{country}:{number}`…,
+    /// see docs/ledger-format.md); another id is refused by the ledger.
     #[arg(long, value_name = "RECORD_ID")]
     id: Option<String>,
     /// Make the record private to these members (comma-separated ids): it is encrypted to them
-    /// (and to the submitter), other members only see its digest.
+    /// (and to the submitter), other members only see its digest. A private declaration is also
+    /// encrypted to the customs administration of its country, whose node endorses it.
     #[arg(long = "private-to", value_name = "MEMBER_ID,…", value_delimiter = ',')]
     private_to: Vec<String>,
+    /// The URL of the customs node that endorses a private declaration (default: the node of
+    /// the customs administration of its country, from the consortium's node list).
+    #[arg(long, value_name = "URL", requires = "private_to")]
+    endorser: Option<String>,
 }
 
 /// Options of `borderlink proof`.
@@ -132,6 +138,14 @@ struct NetworkView {
     consortium: String,
     chain_id: String,
     members: Vec<MemberView>,
+    #[serde(default = "rules_v1")]
+    rules: u32,
+    #[serde(default)]
+    nodes: Vec<NodeRef>,
+}
+
+fn rules_v1() -> u32 {
+    1
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,6 +153,22 @@ struct MemberView {
     id: String,
     status: String,
     encryption_key: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    country: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct NodeRef {
+    member: String,
+    api_url: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct EndorsementReply {
+    member: String,
+    signature: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +186,48 @@ struct SubmitReply {
 
 // ---------------------------------------------------------------------------------------------
 // submit
+
+/// Asks the node of the declaration's customs administration to open and endorse it: `--endorser`
+/// when given, else the node the consortium lists for one of `customs`, else the node the
+/// submission goes to.
+#[allow(clippy::too_many_arguments)] // each is a distinct input of the request
+fn endorsement(
+    a: &SubmitArgs,
+    node: &NodeClient,
+    keys: &MemberKeys,
+    network: &NetworkView,
+    customs: &[&str],
+    body: &TxBody,
+    ciphertext: &[u8],
+    wrapped: &[borderlink_ledger::tx::WrappedKey],
+) -> Outcome<borderlink_ledger::tx::Endorsement> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let listed = network.nodes.iter().find(|n| customs.contains(&n.member.as_str())).map(|n| n.api_url.clone());
+    let other = match a.endorser.clone().or(listed) {
+        Some(url) if url.trim_end_matches('/') != a.node.trim_end_matches('/') => {
+            Some(NodeClient::new(&url, keys.clone())?)
+        }
+        _ => None,
+    };
+    let endorser = other.as_ref().unwrap_or(node);
+    let request = serde_json::json!({
+        "body": b64.encode(body.encode()),
+        "payload": b64.encode(ciphertext),
+        "wrapped_keys": wrapped,
+    });
+    let reply = endorser.send(reqwest::Method::POST, "api/v1/endorsements", request.to_string().into_bytes())?;
+    if !reply.status.is_success() {
+        return Err(reply.refused());
+    }
+    let r: EndorsementReply = reply.json("endorsement")?;
+    let sig = b64
+        .decode(&r.signature)
+        .ok()
+        .and_then(|s| <[u8; 64]>::try_from(s.as_slice()).ok())
+        .ok_or_else(|| Failed::new(ExitCode::Failure, "the endorsement's signature is not 64 bytes of base64"))?;
+    Ok(borderlink_ledger::tx::Endorsement { member: r.member, signature: sig })
+}
 
 pub(crate) fn submit(a: SubmitArgs) -> anyhow::Result<ExitCode> {
     finish(submit_record(a))
@@ -175,13 +247,11 @@ fn submit_record(a: SubmitArgs) -> Outcome<ExitCode> {
         let _ = crate::write_human(&mut out, &name, &report, color);
         return Err(Failed::new(ExitCode::Invalid, format!("{name} is not a valid record: nothing was submitted")));
     };
-    let record_id = match a.id.clone().or_else(|| record.business_id().map(str::to_owned)) {
+    let record_id = match a.id.clone() {
         Some(id) if !id.trim().is_empty() => id,
-        _ => usage_error(
-            &["submit"],
-            clap::error::ErrorKind::MissingRequiredArgument,
-            format!("{name} has no business id to use as record id: give one with --id RECORD_ID"),
-        ),
+        Some(_) => usage_error(&["submit"], clap::error::ErrorKind::InvalidValue, "--id must not be empty"),
+        None => borderlink_ledger::meta::record_id(&record, &keys.member)
+            .map_err(|e| Failed::new(ExitCode::Invalid, format!("{name}: {e}; nothing was submitted")))?,
     };
     // The canonical form is what the ledger stores (XML input becomes the same JSON).
     let payload = serde_json::to_vec(&record).map_err(|e| Failed::new(ExitCode::Failure, e))?;
@@ -236,6 +306,36 @@ fn submit_record(a: SubmitArgs) -> Outcome<ExitCode> {
         if !ids.contains(&me) {
             ids.push(me.clone());
         }
+        // A declaration stays readable by the customs administration of its country.
+        let meta = borderlink_ledger::meta::derive(&record);
+        let endorse = record.record_type().name() == "declaration" && network.rules >= 2;
+        let mut customs: Vec<&str> = Vec::new();
+        if endorse {
+            customs = network
+                .members
+                .iter()
+                .filter(|m| m.role == "customs" && m.status == "active" && m.country == meta.country)
+                .map(|m| m.id.as_str())
+                .collect();
+            if customs.is_empty() {
+                return Err(Failed::new(
+                    ExitCode::Invalid,
+                    format!(
+                        "no customs administration of {:?} is a member of {:?}, so this declaration cannot be private",
+                        meta.country, network.consortium
+                    ),
+                ));
+            }
+            for c in &customs {
+                if !ids.iter().any(|x| x == c) {
+                    eprintln!(
+                        "note: the declaration is also encrypted to {c}, the customs administration of {}",
+                        meta.country
+                    );
+                    ids.push((*c).to_owned());
+                }
+            }
+        }
         let mut recipients = Vec::with_capacity(ids.len());
         for id in &ids {
             let m = network.members.iter().find(|m| &m.id == id).ok_or_else(|| {
@@ -259,13 +359,13 @@ fn submit_record(a: SubmitArgs) -> Outcome<ExitCode> {
         }
         let (header, ciphertext, wrapped) = borderlink_ledger::private::seal(&payload, &record_id, &recipients)
             .map_err(|e| Failed::new(ExitCode::Failure, e))?;
-        let body = TxBody {
+        let mut body = TxBody {
             chain,
             kind: TxKind::Put,
             record_type: record.record_type().name().to_owned(),
             record_id: record_id.clone(),
             version,
-            meta: borderlink_ledger::meta::derive(&record),
+            meta,
             payload_kind: PayloadKind::Private,
             payload_digest: Hash::of(&ciphertext),
             payload_len: ciphertext.len() as u64,
@@ -274,7 +374,11 @@ fn submit_record(a: SubmitArgs) -> Outcome<ExitCode> {
             submitter: me.clone(),
             nonce,
             timestamp_ms: ts,
+            endorsement: None,
         };
+        if endorse {
+            body.endorsement = Some(endorsement(&a, &node, &keys, &network, &customs, &body, &ciphertext, &wrapped)?);
+        }
         Transaction::sign(body, ciphertext, wrapped, &keys)
     } else {
         let body = clear_put_body(chain, &record, &record_id, version, &payload, &me, nonce, ts);
@@ -291,8 +395,7 @@ fn submit_record(a: SubmitArgs) -> Outcome<ExitCode> {
     let shown = (|| {
         writeln!(
             out,
-            "committed {} {record_id} version {version}{} at height {} (index {})",
-            record.record_type().name(),
+            "committed {record_id} version {version}{} at height {} (index {})",
             if private { " (private)" } else { "" },
             r.height,
             r.index
@@ -300,6 +403,9 @@ fn submit_record(a: SubmitArgs) -> Outcome<ExitCode> {
         writeln!(out, "tx id: {}", r.tx_id)?;
         if let Some(h) = &tx.body.private {
             writeln!(out, "readable by: {}", h.recipients.join(", "))?;
+        }
+        if let Some(e) = &tx.body.endorsement {
+            writeln!(out, "endorsed by: {} (it opened the declaration and checked it)", e.member)?;
         }
         Ok::<_, std::io::Error>(())
     })();

@@ -132,6 +132,10 @@ make_error_codes! {
     MetaMismatch => "meta_mismatch", InvalidRequest, UNPROCESSABLE_ENTITY;
     /// Transaction: a private record its recipients could not open.
     Undecryptable => "undecryptable", InvalidRequest, UNPROCESSABLE_ENTITY;
+    /// Transaction: the record id is not the one the record's business keys give.
+    WrongRecordId => "wrong_record_id", InvalidRequest, UNPROCESSABLE_ENTITY;
+    /// Transaction or endorsement: the competent customs administration cannot read the declaration.
+    CustomsCannotRead => "customs_cannot_read", InvalidRequest, UNPROCESSABLE_ENTITY;
     /// Transaction: erasure of a record that does not exist.
     UnknownRecord => "unknown_record", InvalidRequest, NOT_FOUND;
     /// Transaction: a governance change not approved or not applicable.
@@ -322,6 +326,8 @@ fn tx_code(e: &borderlink_ledger::TxError) -> Code {
         T::InvalidRecord(_) => Code::InvalidRecord,
         T::MetaMismatch(_) => Code::MetaMismatch,
         T::Undecryptable(_) => Code::Undecryptable,
+        T::WrongRecordId(_) => Code::WrongRecordId,
+        T::CustomsCannotRead(_) => Code::CustomsCannotRead,
         T::UnknownRecord(_) => Code::UnknownRecord,
         T::Erased(_) => Code::ErasedRecord,
         T::Governance(_) => Code::GovernanceRefused,

@@ -8,8 +8,10 @@
 //! events only mean more blocks to read), and each record reaches each projection exactly once,
 //! in commit order.
 //!
-//! Invariant: a projection sees only valid transactions whose payload is in clear and whose
-//! record type it asked for; private and off-chain records stay with their recipients.
+//! Invariant: a projection sees only valid transactions of the record types it asked for whose
+//! payload this node may read: in clear, or private with this node's member among the recipients
+//! (opened with its key; the customs administration a private declaration is encrypted to
+//! assesses it like any other). Other private records and off-chain objects are never opened.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -128,7 +130,15 @@ fn catch_up(ledger: &Ledger, progress: &Progress, projections: &[Arc<dyn Project
                 continue;
             }
             let body = tx.body().map_err(|e| format!("block {height}, transaction {index}: {e}"))?;
-            if body.payload_kind != PayloadKind::Clear {
+            let mine = |h: &borderlink_ledger::tx::PrivateHeader| {
+                ledger.local_member().is_some_and(|m| h.recipients.iter().any(|r| r == m))
+            };
+            let readable = match (&body.payload_kind, &body.private) {
+                (PayloadKind::Clear, _) => true,
+                (PayloadKind::Private, Some(h)) => mine(h),
+                _ => false,
+            };
+            if !readable {
                 continue;
             }
             let Some(record_type) = RecordType::from_name(&body.record_type) else { continue };
@@ -137,7 +147,21 @@ fn catch_up(ledger: &Ledger, progress: &Progress, projections: &[Arc<dyn Project
             if wanted.is_empty() {
                 continue;
             }
-            let payload = match serde_json::from_slice::<Value>(&tx.payload) {
+            let clear = if body.payload_kind == PayloadKind::Private {
+                match ledger.read_private(&body.record_id, Some(body.version)) {
+                    Ok(c) => std::borrow::Cow::Owned(c),
+                    // Erased since (crypto-shredded): nothing to read any more.
+                    Err(borderlink_ledger::LedgerError::Erased(_)) => continue,
+                    Err(e) => {
+                        progress.unreadable.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(height, record = %body.record_id, error = %e, "a private record addressed to this node does not open");
+                        continue;
+                    }
+                }
+            } else {
+                std::borrow::Cow::Borrowed(tx.payload.as_slice())
+            };
+            let payload = match serde_json::from_slice::<Value>(&clear) {
                 Ok(v) => v,
                 Err(e) => {
                     // Validation accepted it, so this is a stored record that no longer reads.

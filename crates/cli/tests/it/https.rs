@@ -29,25 +29,43 @@ fn https_nodes_answer_the_cli_and_a_client_with_another_ca_is_refused() {
     std::fs::write(&file, serde_json::to_vec(&doc).expect("JSON")).expect("write");
     let o = borderlink(&["submit", s(&file), "--key", s(&key), "--node", &url, "--ca", s(&ca)]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("committed declaration LRN-HTTPS-1"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("committed declaration:GB553202734852:LRN-HTTPS-1"), "{}", stdout(&o));
 
     // Another consortium's CA does not vouch for the node: nothing is sent (exit 4, unreachable).
     let foreign = tmp.0.join("foreign");
     assert_eq!(network_new(&foreign, 1, &NODE_ORGS[..1]).status.code(), Some(0));
     let foreign_ca = foreign.join("ca.pem");
-    let o = borderlink(&["proof", "LRN-HTTPS-1", "--key", s(&key), "--node", &url, "--ca", s(&foreign_ca)]);
+    let o = borderlink(&[
+        "proof",
+        "declaration:GB553202734852:LRN-HTTPS-1",
+        "--key",
+        s(&key),
+        "--node",
+        &url,
+        "--ca",
+        s(&foreign_ca),
+    ]);
     assert_eq!(o.status.code(), Some(4), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).to_lowercase().contains("certificate"), "{}", stderr(&o));
     // Without a CA the CLI does not try (exit 3: the user's input is missing).
-    let o = borderlink(&["proof", "LRN-HTTPS-1", "--key", s(&key), "--node", &url]);
+    let o = borderlink(&["proof", "declaration:GB553202734852:LRN-HTTPS-1", "--key", s(&key), "--node", &url]);
     assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("--ca FILE"), "{}", stderr(&o));
     // The node speaks no plain HTTP.
     let plain = url.replacen("https://", "http://", 1);
-    let o = borderlink(&["proof", "LRN-HTTPS-1", "--key", s(&key), "--node", &plain]);
+    let o = borderlink(&["proof", "declaration:GB553202734852:LRN-HTTPS-1", "--key", s(&key), "--node", &plain]);
     assert_eq!(o.status.code(), Some(4), "{}{}", stdout(&o), stderr(&o));
     // With the right CA the proof is served.
-    let o = borderlink(&["proof", "LRN-HTTPS-1", "--key", s(&key), "--node", &url, "--ca", s(&ca)]);
+    let o = borderlink(&[
+        "proof",
+        "declaration:GB553202734852:LRN-HTTPS-1",
+        "--key",
+        s(&key),
+        "--node",
+        &url,
+        "--ca",
+        s(&ca),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     net.finish();
 }

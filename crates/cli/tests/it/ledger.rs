@@ -98,11 +98,11 @@ fn submit_proof_and_verify_round_trip_against_a_running_node() {
     let aeo = node.key("gb-aeo");
     let file = declaration(&dir.0, "LRN-CLI-ROUND-1");
 
-    // The declarant submits its declaration; the record id defaults to the LRN.
+    // The declarant submits its declaration; the record id is derived from declarant and LRN.
     let o = borderlink(&["submit", s(&file), "--key", s(&aeo), "--node", &node.url]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
-    assert!(out.contains("committed declaration LRN-CLI-ROUND-1 version 1 at height"), "{out}");
+    assert!(out.contains("committed declaration:GB553202734852:LRN-CLI-ROUND-1 version 1 at height"), "{out}");
     assert!(out.lines().any(|l| l.starts_with("tx id: ") && l.len() == "tx id: ".len() + 64), "{out}");
     // Customs of the declaration's country amends it: version 2.
     let o = borderlink(&["submit", s(&file), "--key", s(&customs), "--node", &node.url]);
@@ -129,8 +129,6 @@ fn submit_proof_and_verify_round_trip_against_a_running_node() {
         s(&customs),
         "--node",
         &node.url,
-        "--id",
-        "AEO-PRIVATE-1",
         "--private-to",
         "nl-customs-dn",
     ]);
@@ -138,14 +136,15 @@ fn submit_proof_and_verify_round_trip_against_a_running_node() {
     assert!(stdout(&o).contains("(private)") && stdout(&o).contains("readable by: nl-customs-dn, gb-customs"));
 
     // Proof from the node, verified offline with the genesis alone.
-    let o = borderlink(&["proof", "LRN-CLI-ROUND-1", "--node", &node.url, "--key", s(&customs)]);
+    let id = "declaration:GB553202734852:LRN-CLI-ROUND-1";
+    let o = borderlink(&["proof", id, "--node", &node.url, "--key", s(&customs)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let proof = dir.0.join("p.json");
     std::fs::write(&proof, &o.stdout).expect("write proof");
     let o = borderlink(&["verify", s(&proof), "--genesis", s(&node.genesis())]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
-    assert!(out.contains("verified: declaration LRN-CLI-ROUND-1 version 2"), "{out}");
+    assert!(out.contains(&format!("verified: declaration {id} version 2")), "{out}");
     assert!(out.contains(&format!("block:      {height} (hash ")), "{out}");
     assert!(out.contains("block signed by: gb-customs-"), "{out}");
     // A record that is not there.
@@ -155,7 +154,7 @@ fn submit_proof_and_verify_round_trip_against_a_running_node() {
 
     // Offline export from the stopped node's folder gives the same proof.
     node.stop();
-    let o = borderlink(&["proof", "LRN-CLI-ROUND-1", "--data", s(&node.data)]);
+    let o = borderlink(&["proof", id, "--data", s(&node.data)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // The same proof; the replicated nodes may have added their checkpoint signatures since.
     let mut offline: serde_json::Value = serde_json::from_slice(&o.stdout).expect("proof JSON");
@@ -173,8 +172,8 @@ fn a_tampered_proof_fails_verify_with_the_reason() {
     let dir = TempDir::new("tampered");
     let node = DemoNode::start(&dir.0.join("data"));
     let customs = node.key("gb-customs");
-    // The demo's AEO authorisation; its id has a space and a slash.
-    let o = borderlink(&["proof", "GB AEOC 14274/19", "--node", &node.url, "--key", s(&customs)]);
+    // The demo's AEO authorisation; its id has colons, a space and a slash.
+    let o = borderlink(&["proof", "aeo-authorization:GB:GB AEOC 14274/19", "--node", &node.url, "--key", s(&customs)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let good_file = dir.0.join("good.json");
     std::fs::write(&good_file, &o.stdout).expect("write");
@@ -226,9 +225,13 @@ fn ledger_verify_catches_a_flipped_byte_with_its_height() {
     let customs = node.key("gb-customs");
     let mut heights = Vec::new();
     for i in 0..3 {
-        let file = declaration(&dir.0, &format!("LRN-FLIP-{i}-MARKER"));
-        let id = format!("FLIP-{i}");
-        let o = borderlink(&["submit", s(&file), "--key", s(&customs), "--node", &node.url, "--id", &id]);
+        // The marker is the exporter's name: it is in the block's payload only (not in the id).
+        let mut doc = template();
+        doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(format!("LRN-FLIP-{i}"));
+        doc["Declaration"]["Exporter"]["Name"] = serde_json::json!(format!("LRN-FLIP-{i}-MARKER"));
+        let file = dir.0.join(format!("flip-{i}.json"));
+        std::fs::write(&file, serde_json::to_vec_pretty(&doc).expect("JSON")).expect("write");
+        let o = borderlink(&["submit", s(&file), "--key", s(&customs), "--node", &node.url]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         heights.push(committed_height(&stdout(&o)));
     }
@@ -274,4 +277,40 @@ fn ledger_verify_without_a_ledger_or_a_genesis_says_what_is_missing() {
     let o = borderlink(&["ledger", "verify", "--data", s(&dir.0)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("give the genesis with --genesis"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_private_declaration_is_sealed_to_customs_and_endorsed_by_its_node() {
+    let dir = TempDir::new("private-declaration");
+    let node = DemoNode::start(&dir.0.join("data"));
+    let aeo = node.key("gb-aeo");
+    let customs = node.key("gb-customs");
+    let file = declaration(&dir.0, "LRN-CLI-PRIVATE-1");
+    // The trader names only another administration: GB customs is added, and its node endorses.
+    let o = borderlink(&["submit", s(&file), "--key", s(&aeo), "--node", &node.url, "--private-to", "nl-customs-dn"]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(err.contains("also encrypted to gb-customs"), "{err}");
+    assert!(out.contains("committed declaration:GB553202734852:LRN-CLI-PRIVATE-1 version 1 (private)"), "{out}");
+    assert!(out.contains("endorsed by: gb-customs"), "{out}");
+    // GB customs reads it; the proof verifies offline like any other.
+    let id = "declaration:GB553202734852:LRN-CLI-PRIVATE-1";
+    let o = borderlink(&["proof", id, "--node", &node.url, "--key", s(&customs)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // An endorser that is not the declaration's customs administration refuses (NL's node).
+    let nl = node.network_node_url("nl-customs");
+    let o = borderlink(&[
+        "submit",
+        s(&declaration(&dir.0, "LRN-CLI-PRIVATE-2")),
+        "--key",
+        s(&aeo),
+        "--node",
+        &node.url,
+        "--private-to",
+        "nl-customs-dn",
+        "--endorser",
+        &nl,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("error [customs_cannot_read]"), "{}", stderr(&o));
 }

@@ -98,7 +98,7 @@ pub(crate) fn template() -> Value {
 }
 
 /// A declaration with its own LRN `TAG-NNNNNN` (nonce `n`), signed by `keys` for `chain`: its
-/// id and its wire JSON.
+/// ledger id (`declaration:{declarant}:{LRN}`) and its wire JSON.
 pub(crate) fn signed_declaration(
     template: &Value,
     chain: Hash,
@@ -106,11 +106,12 @@ pub(crate) fn signed_declaration(
     tag: &str,
     n: u64,
 ) -> (String, Vec<u8>) {
-    let id = format!("{tag}-{n:06}");
+    let lrn = format!("{tag}-{n:06}");
     let mut doc = template.clone();
-    doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(id);
+    doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(lrn);
     let payload = serde_json::to_vec(&doc).expect("JSON");
     let record = validate(&payload, &ValidateOptions::default()).record.expect("a valid declaration");
+    let id = borderlink_ledger::meta::record_id(&record, &keys.member).expect("a ledger id");
     let body = clear_put_body(chain, &record, &id, 1, &payload, &keys.member, n, now_ms());
     let wire = Transaction::sign(body, payload, Vec::new(), keys).to_wire();
     (id, serde_json::to_vec(&wire).expect("JSON"))
@@ -249,6 +250,17 @@ impl DemoNode {
 
     pub(crate) fn genesis(&self) -> PathBuf {
         self.data.join("consortium/genesis.json")
+    }
+
+    /// The API URL of the consortium node run by the member whose id starts with `prefix`.
+    pub(crate) fn network_node_url(&self, prefix: &str) -> String {
+        let g: Value = serde_json::from_slice(&std::fs::read(self.genesis()).expect("genesis")).expect("JSON");
+        let nodes = g["nodes"].as_array().expect("the demo consortium lists its nodes");
+        let n = nodes
+            .iter()
+            .find(|n| n["member"].as_str().is_some_and(|m| m.starts_with(prefix)))
+            .unwrap_or_else(|| panic!("no node of {prefix}*"));
+        n["api_url"].as_str().expect("api_url").to_owned()
     }
 
     /// The key file of the first member whose id starts with `prefix` (e.g. `gb-customs`).

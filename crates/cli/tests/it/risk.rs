@@ -260,7 +260,7 @@ fn an_inspection_result_on_the_ledger_is_exported_as_a_training_row() {
     let key = s(&key);
     // Customs records the result of inspecting the demo declaration (two goods items).
     let inspection = format!("{}/demo/inspection-result.json", env!("CARGO_MANIFEST_DIR"));
-    let o = borderlink(&["submit", &inspection, "--key", key, "--node", &node.url, "--id", "INSP-CLEAR-1"]);
+    let o = borderlink(&["submit", &inspection, "--key", key, "--node", &node.url]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let out = dir.0.join("training.csv");
     let mut text = String::new();

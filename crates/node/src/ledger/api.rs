@@ -25,7 +25,7 @@ use crate::ordering::LedgerService;
 use crate::principal::{Public, ReadLedger, Require, StoreBlobs};
 use crate::server::SharedState;
 
-pub(super) fn service(state: &SharedState) -> Result<&Arc<LedgerService>, ApiError> {
+pub(crate) fn service(state: &SharedState) -> Result<&Arc<LedgerService>, ApiError> {
     state.ledger.as_ref().ok_or(ApiError::LedgerDisabled)
 }
 

@@ -10,6 +10,7 @@
 mod api;
 mod cluster;
 mod console;
+mod endorse;
 mod network_page;
 mod open;
 mod views;
@@ -40,6 +41,7 @@ pub(crate) const CAPABILITY: Capability = Capability {
     api: || {
         vec![
             guarded::<Public>(routes!(api::submit)),
+            guarded::<ReadLedger>(routes!(endorse::endorse)),
             guarded::<Public>(routes!(api::node)),
             guarded::<ReadLedger>(routes!(api::network)),
             guarded::<ReadLedger>(routes!(api::list)),

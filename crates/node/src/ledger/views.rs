@@ -18,9 +18,21 @@ pub(crate) struct NetworkView {
     pub(crate) local_member: Option<String>,
     pub(crate) head: Option<HeadView>,
     pub(crate) members: Vec<MemberView>,
+    /// The validation rules of the chain (the genesis' `rules`).
+    pub(crate) rules: u32,
+    /// The ordering nodes: which member runs each and where its API is.
+    pub(crate) nodes: Vec<NodeRef>,
     /// The Raft group, when the ledger is replicated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) cluster: Option<crate::raft::ClusterStatus>,
+}
+
+/// An ordering node of the consortium.
+#[derive(Debug, Serialize)]
+pub(crate) struct NodeRef {
+    pub(crate) id: u64,
+    pub(crate) member: String,
+    pub(crate) api_url: String,
 }
 
 /// The head of the chain.
@@ -51,6 +63,8 @@ pub(crate) fn network_view(svc: &LedgerService) -> NetworkView {
         local_member: l.local_member().map(str::to_owned),
         head: l.head().map(|h| HeadView { height: h.height, hash: h.hash().to_hex() }),
         cluster: svc.cluster().map(|c| c.status()),
+        rules: l.genesis().rules,
+        nodes: l.nodes().into_iter().map(|n| NodeRef { id: n.id, member: n.member, api_url: n.api_url }).collect(),
         members: l
             .members()
             .into_iter()

@@ -121,8 +121,20 @@ pub(crate) fn no_redirect() -> reqwest::Client {
 }
 
 impl LedgerNode {
-    pub(crate) fn put(&self, signer: usize, file: &str, id: &str, version: u64, nonce: u64) -> Transaction {
-        self.put_bytes(signer, sample_bytes(file), id, version, nonce)
+    ///
+    /// `key` is the record's business key (a declaration's LRN, an authorisation's number…),
+    /// written into the sample; the record id is the one the ledger derives from it.
+    pub(crate) fn put(&self, signer: usize, file: &str, key: &str, version: u64, nonce: u64) -> Transaction {
+        let payload = keyed(&sample_bytes(file), key);
+        let record = validate(&payload, &ValidateOptions::default()).record.unwrap();
+        let id = borderlink_ledger::meta::record_id(&record, &self.keys[signer].member).unwrap();
+        self.put_bytes(signer, payload, &id, version, nonce)
+    }
+
+    /// The ledger id of a record (`payload`) created by member `signer`.
+    pub(crate) fn id_of(&self, signer: usize, payload: &[u8]) -> String {
+        let record = validate(payload, &ValidateOptions::default()).record.unwrap();
+        borderlink_ledger::meta::record_id(&record, &self.keys[signer].member).unwrap()
     }
 
     /// A signed transaction that puts `payload` (a record) as version `version` of `id`.
@@ -188,18 +200,18 @@ async fn submissions_are_committed_and_read_back_by_authenticated_members() {
     let (status, body) = n.post(&n.put(2, "declaration.json", "LRN-2026-000123", 1, 1)).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["height"], 1);
-    let (status, body) = n.get_signed(1, "/api/v1/records/LRN-2026-000123").await;
+    let (status, body) = n.get_signed(1, "/api/v1/records/declaration:GB553202734852:LRN-2026-000123").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["version"], 1);
     assert_eq!(body["payload"]["Declaration"]["FunctionalReferenceID"], "LRN-2026-000123");
     let (status, body) = n.get_signed(0, "/api/v1/records?type=declaration&limit=10").await;
     assert_eq!(status, 200);
     assert_eq!(body["records"].as_array().unwrap().len(), 1);
-    let (status, proof) = n.get_signed(0, "/api/v1/proofs/LRN-2026-000123").await;
+    let (status, proof) = n.get_signed(0, "/api/v1/proofs/declaration:GB553202734852:LRN-2026-000123").await;
     assert_eq!(status, 200);
     let genesis = borderlink_ledger::genesis::Genesis::load(&n._dir.path().join("net/genesis.json")).unwrap();
     let proof: borderlink_ledger::proof::Proof = serde_json::from_value(proof).unwrap();
-    assert_eq!(proof.verify(&genesis).unwrap().record_id, "LRN-2026-000123");
+    assert_eq!(proof.verify(&genesis).unwrap().record_id, "declaration:GB553202734852:LRN-2026-000123");
     let (status, block) = n.get_signed(0, "/api/v1/blocks/1").await;
     assert_eq!(status, 200);
     assert_eq!(block["transactions"][0]["outcome"]["status"], "valid");
@@ -249,8 +261,8 @@ async fn refused_transactions_get_their_codes_and_are_counted() {
         "{metrics}"
     );
     // Nothing refused was stored.
-    assert_eq!(n.get_signed(0, "/api/v1/records/LRN-X").await.0, 404);
-    assert_eq!(n.get_signed(0, "/api/v1/records/LRN-Z").await.0, 404);
+    assert_eq!(n.get_signed(0, "/api/v1/records/declaration:GB553202734852:LRN-X").await.0, 404);
+    assert_eq!(n.get_signed(0, "/api/v1/records/declaration:GB553202734852:LRN-Z").await.0, 404);
 }
 
 #[tokio::test]
@@ -290,16 +302,16 @@ async fn console_pages_need_the_session_and_show_the_ledger() {
         async move { c.get(path).header("cookie", cookie).send().await.unwrap().text().await.unwrap() }
     };
     let explorer = page(format!("{}/ledger", n.base)).await;
-    assert!(explorer.contains("GB%20AEOC%2014274%2F19"), "record linked");
+    assert!(explorer.contains("aeo-authorization%3AGB%3AGB%20AEOC%2014274%2F19"), "record linked");
     let aeo = page(format!("{}/aeo", n.base)).await;
     assert!(aeo.contains("Example Imports Ltd") && aeo.contains("ACTIVE"), "{aeo}");
-    let history = page(format!("{}/ledger/records/GB%20AEOC%2014274%2F19", n.base)).await;
+    let history = page(format!("{}/ledger/records/aeo-authorization%3AGB%3AGB%20AEOC%2014274%2F19", n.base)).await;
     assert!(history.contains("id=\"history\"") && history.contains(&n.keys[0].member), "{history}");
     let block = page(format!("{}/ledger/blocks/1", n.base)).await;
     assert!(block.contains("id=\"transactions\"") && block.contains("valid"));
     // The session also opens the API (the console's proof download link).
     let r = no_redirect
-        .get(format!("{}/api/v1/proofs/GB%20AEOC%2014274%2F19", n.base))
+        .get(format!("{}/api/v1/proofs/aeo-authorization%3AGB%3AGB%20AEOC%2014274%2F19", n.base))
         .header("cookie", cookie.clone())
         .send()
         .await
@@ -331,7 +343,7 @@ async fn large_objects_go_off_chain_and_the_ledger_holds_their_hash() {
         chain: n.chain,
         kind: TxKind::Put,
         record_type: "document".into(),
-        record_id: "SCAN-GBFXT-0001".into(),
+        record_id: format!("document:{}:SCAN-GBFXT-0001", k.member),
         version: 1,
         meta: borderlink_ledger::tx::RecordMeta { country: "GB".into(), ..Default::default() },
         payload_kind: PayloadKind::OffChain,
@@ -342,10 +354,11 @@ async fn large_objects_go_off_chain_and_the_ledger_holds_their_hash() {
         submitter: k.member.clone(),
         nonce: 40,
         timestamp_ms: 1,
+        endorsement: None,
     };
     let (status, body) = n.post(&Transaction::sign(body, vec![], vec![], k)).await;
     assert_eq!(status, 201, "{body}");
-    let (status, rec) = n.get_signed(1, "/api/v1/records/SCAN-GBFXT-0001").await;
+    let (status, rec) = n.get_signed(1, &format!("/api/v1/records/document:{}:SCAN-GBFXT-0001", k.member)).await;
     assert_eq!(status, 200);
     assert_eq!(rec["payload_digest"], hash.to_hex());
     let p = format!("/api/v1/blobs/{}", hash.to_hex());
@@ -432,8 +445,8 @@ async fn after_a_restart_the_risk_queue_and_overrides_are_rebuilt_from_the_ledge
     let (base, token, stop, task) = run(config.clone()).await;
     let payload = sample_bytes("declaration.json");
     let record = validate(&payload, &ValidateOptions::default()).record.unwrap();
-    let body =
-        clear_put_body(created.genesis.chain_id(), &record, "LRN-2026-000123", 1, &payload, &keys[2].member, 1, 1);
+    let id = borderlink_ledger::meta::record_id(&record, &keys[2].member).unwrap();
+    let body = clear_put_body(created.genesis.chain_id(), &record, &id, 1, &payload, &keys[2].member, 1, 1);
     let tx = Transaction::sign(body, payload, vec![], &keys[2]);
     let r = client().post(format!("{base}/api/v1/transactions")).json(&tx.to_wire()).send().await.unwrap();
     assert_eq!(r.status(), 201);
@@ -484,4 +497,21 @@ async fn the_ledger_database_and_the_override_log_are_private_to_the_node_user()
         let mode = std::fs::metadata(n._dir.path().join(file)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{file}");
     }
+}
+
+/// A sample record with its business key set to `key`: the LRN of a declaration, the number of
+/// an AEO authorisation, the MRN of an inspected declaration, the reference of a movement.
+pub(crate) fn keyed(sample: &[u8], key: &str) -> Vec<u8> {
+    let mut d: Value = serde_json::from_slice(sample).unwrap();
+    let k = Value::String(key.to_owned());
+    if d.get("AuthorisationHolder").is_some() {
+        d["AdditionalDocument"]["ID"] = k;
+    } else if d.get("Inspection").is_some() {
+        d["Declaration"]["ID"] = k;
+    } else if d.get("Declaration").is_some() {
+        d["Declaration"]["FunctionalReferenceID"] = k;
+    } else {
+        d["Consignment"]["ext"]["movementReference"] = k;
+    }
+    serde_json::to_vec(&d).unwrap()
 }
