@@ -27,11 +27,11 @@ fn data_folder(data: &Path) -> Vec<u8> {
     let template: serde_json::Value =
         serde_json::from_slice(&std::fs::read(sample("declaration.json")).expect("sample")).expect("JSON");
     for n in 0..3u64 {
-        let id = format!("CORRUPT-{n}");
         let mut doc = template.clone();
-        doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(id);
+        doc["Declaration"]["FunctionalReferenceID"] = serde_json::json!(format!("CORRUPT-{n}"));
         let payload = serde_json::to_vec(&doc).expect("JSON");
         let record = validate(&payload, &ValidateOptions::default()).record.expect("a valid declaration");
+        let id = borderlink_ledger::meta::record_id(&record, &keys.member).expect("a ledger id");
         let body =
             clear_put_body(created.genesis.chain_id(), &record, &id, 1, &payload, &keys.member, n, 1_772_444_000_000);
         let committed =

@@ -130,7 +130,7 @@ async fn the_network_page_shows_leader_heights_and_checkpoint_agreement() {
     let follower = (0..3).find(|i| *i as u64 + 1 != leader).expect("a follower");
     let payload = serde_json::to_vec(&samples::declaration()).expect("JSON");
     let record = validate(&payload, &ValidateOptions::default()).record.expect("valid");
-    let id = record.business_id().expect("id").to_owned();
+    let id = borderlink_ledger::meta::record_id(&record, &three.keys.member).expect("id");
     let body = clear_put_body(three.chain, &record, &id, 1, &payload, &three.keys.member, 1, 1);
     let receipt = three.services[follower]
         .submit(Transaction::sign(body, payload, vec![], &three.keys))
