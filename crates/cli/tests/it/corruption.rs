@@ -63,12 +63,12 @@ fn ledger_verify_reports_every_damaged_copy_with_exit_1_never_a_crash() {
     assert!(!marker.is_empty(), "the record id is in the file");
     // Every copy is damaged, since copy-on-write leaves stale ones in free pages nothing reads.
     let damaged: Vec<(&str, Vec<u8>)> = vec![
-        // Keys of a leaf are stored one after another: "CORRUPT-0CORRUPT-1CORRUPT-2" is the state
-        // table's (and the indexes' record-id values); the blocks hold the id quoted or
+        // Keys of a leaf are stored one after another: "…:CORRUPT-1declaration:…:CORRUPT-2" is the
+        // state table's (and the indexes' record-id values); the blocks hold the id quoted or
         // length-prefixed, so the chain itself is untouched.
         ("a `&str` key of the state table made invalid UTF-8", {
             let mut b = original.clone();
-            let keys = positions(&original, b"CORRUPT-1CORRUPT-2");
+            let keys = positions(&original, b"CORRUPT-1declaration:GB553202734852:CORRUPT-2");
             assert!(!keys.is_empty(), "the state table's keys are in the file");
             for i in keys {
                 b[i + 1] = 0xff;

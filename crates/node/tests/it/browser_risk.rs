@@ -100,8 +100,8 @@ async fn setup(n: &LedgerNode) -> Vec<Value> {
     let body: Value = r.json().await.expect("JSON");
     assert!(n.queue_of(0).await.is_empty(), "what-if scores never enter the queue");
     for (i, d) in batch.iter().enumerate() {
-        let id = d["Declaration"]["FunctionalReferenceID"].as_str().expect("LRN").to_owned();
-        let tx = n.put_bytes(2, serde_json::to_vec(d).expect("JSON"), &id, 1, i as u64 + 1);
+        let bytes = serde_json::to_vec(d).expect("JSON");
+        let tx = n.put_bytes(2, bytes.clone(), &n.id_of(2, &bytes), 1, i as u64 + 1);
         let (status, reply) = n.post(&tx).await;
         assert_eq!(status, 201, "{reply}");
     }
