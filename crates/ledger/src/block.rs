@@ -184,6 +184,12 @@ impl Block {
         w.finish()
     }
 
+    /// Decodes only the header of a stored block (it comes first), without its transactions.
+    pub fn decode_header(b: &[u8]) -> Result<BlockHeader, DecodeError> {
+        let mut r = Reader::new(b);
+        BlockHeader::decode(r.bytes("header", 4096)?)
+    }
+
     /// Decodes a stored block.
     pub fn decode(b: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(b);

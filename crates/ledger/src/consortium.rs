@@ -306,6 +306,7 @@ pub fn create_with_nodes(
         // A majority of the customs administrations (at least one) approves changes.
         governance: Governance { approvals_required: (customs / 2 + 1).max(1), eligible_roles: vec![Role::Customs] },
         limits: Limits::default(),
+        retention_days: crate::genesis::default_retention(),
         rules: RULES_CURRENT,
         nodes,
     };

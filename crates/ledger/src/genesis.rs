@@ -87,6 +87,19 @@ when { principal.status != "active" };
 ///   records are never carried off-chain.
 pub const RULES_CURRENT: u32 = 2;
 
+/// The retention periods of a new consortium, in days. The EU Union Customs Code (Regulation
+/// (EU) No 952/2013, Art. 51) requires customs documents to be kept for at least three years;
+/// data protection (GDPR Art. 5(1)(e)) requires personal data not to be kept longer than needed.
+/// So declarations, inspection results, movements and documents are kept three years (1,096
+/// days) after their last version; AEO authorisations are kept while they exist. A consortium
+/// changes these in its genesis.
+pub fn default_retention() -> std::collections::BTreeMap<String, u32> {
+    ["declaration", "inspection-result", "transport-movement", "document"]
+        .into_iter()
+        .map(|t| (t.to_owned(), 1096))
+        .collect()
+}
+
 fn rules_v1() -> u32 {
     1
 }
@@ -142,6 +155,11 @@ pub struct Genesis {
     /// Limits.
     #[serde(default)]
     pub limits: Limits,
+    /// How long records of each type are kept, in days after their latest version was committed
+    /// (absent: kept indefinitely). Expired private records are crypto-shredded by the customs
+    /// administration of their country (`Ledger::retention_review`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub retention_days: std::collections::BTreeMap<String, u32>,
     /// The validation rules of this chain ([`RULES_CURRENT`] for new consortia; absent means 1).
     #[serde(default = "rules_v1", skip_serializing_if = "is_rules_v1")]
     pub rules: u32,

@@ -32,7 +32,7 @@ pub mod tx;
 
 pub use hash::Hash;
 pub use ledger::{
-    Committed, IntegrityReport, Ledger, MetaAtHead, Problem, Receipt, RecordState, RecordVersion, clear_put_body,
+    Committed, Expired, IntegrityReport, Ledger, MetaAtHead, Problem, Receipt, RecordState, RecordVersion, clear_put_body,
     governance_body, next_version,
 };
 pub use tx::{Transaction, TxBody, WireTransaction};

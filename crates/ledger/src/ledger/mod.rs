@@ -26,6 +26,7 @@ mod bodies;
 mod endorse;
 mod integrity;
 mod read;
+mod retention;
 mod tables;
 mod validate;
 mod write;
@@ -46,6 +47,7 @@ use crate::{Hash, LedgerError};
 pub use bodies::{clear_put_body, governance_body, next_version};
 pub use integrity::{IntegrityReport, Problem};
 pub use read::RecordVersion;
+pub use retention::Expired;
 pub use tables::RecordState;
 pub use write::{Committed, MetaAtHead, Receipt};
 

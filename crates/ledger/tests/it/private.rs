@@ -232,3 +232,38 @@ fn a_declaration_is_never_carried_off_chain() {
     let tx = Transaction::sign(s.body, vec![], vec![], &net.keys[GB_AEO]);
     assert_eq!(submit_one(&gb, tx).unwrap_err().code(), "customs_cannot_read");
 }
+
+#[test]
+fn expired_private_records_are_crypto_shredded_by_customs_and_the_chain_still_verifies() {
+    let net = Net::new("retention");
+    let gb = net.ledger(GB_CUSTOMS, "gb");
+    let nl = net.ledger(NL_CUSTOMS, "nl");
+    let (tx, _) = private_put(&net, &gb, GB_AEO, &[GB_CUSTOMS, GB_AEO], "LRN-OLD");
+    submit_one(&gb, tx.clone()).unwrap();
+    replicate(&gb, &nl, &[tx]);
+    let clear = put(&net, GB_AEO, &sample("declaration.json"), "LRN-CLEAR-OLD", 1);
+    submit_one(&gb, clear).unwrap();
+    let committed = gb.head().unwrap().timestamp_ms;
+    let day = 86_400_000;
+    // Declarations are kept 1,096 days after their last version (the genesis' retention).
+    assert_eq!(net.genesis.retention_days["declaration"], 1096);
+    assert!(gb.retention_review(committed + 1095 * day).unwrap().is_empty());
+    let due = gb.retention_review(committed + 1096 * day).unwrap();
+    let ids: Vec<(&str, bool)> = due.iter().map(|e| (e.record_id.as_str(), e.private)).collect();
+    assert_eq!(
+        ids,
+        [("declaration:GB553202734852:LRN-CLEAR-OLD", false), ("declaration:GB553202734852:LRN-OLD", true)]
+    );
+    let old = due.iter().find(|e| e.private).unwrap();
+    // Another country's administration may not erase it; GB customs does.
+    let e = submit_one(&gb, nl.erasure_by_local(old, 9001, committed).unwrap()).unwrap_err();
+    assert_eq!(e.code(), "policy_denied");
+    submit_one(&gb, gb.erasure_by_local(old, 9002, committed).unwrap()).unwrap();
+    assert!(matches!(gb.read_private(&old.record_id, Some(1)), Err(LedgerError::Erased(_))));
+    let report = gb.verify_all().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // Erased records leave the review; the clear one stays listed (it cannot be shredded).
+    let left = gb.retention_review(committed + 1096 * day).unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(!left[0].private);
+}
