@@ -19,6 +19,7 @@ mod ledger_cmd;
 mod network;
 mod node_client;
 mod progress;
+mod retention;
 mod risk;
 mod serve;
 
@@ -81,6 +82,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// The operator's console: `console rotate-token` replaces a node's console token.
     Console(console::ConsoleArgs),
+    /// Retention: `retention review` lists the records past their period, `retention apply`
+    /// crypto-shreds the expired private ones of the node's country.
+    Retention(retention::RetentionArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -187,6 +191,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Console(args) => console::run(args),
+        Command::Retention(args) => retention::run(args),
     }
 }
 

@@ -314,3 +314,28 @@ fn a_private_declaration_is_sealed_to_customs_and_endorsed_by_its_node() {
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("error [customs_cannot_read]"), "{}", stderr(&o));
 }
+
+#[test]
+fn retention_review_lists_what_will_expire_and_apply_erases_nothing_early() {
+    let dir = TempDir::new("retention");
+    let node = DemoNode::start(&dir.0.join("data"));
+    let customs = node.key("gb-customs");
+    let o = borderlink(&["retention", "review", "--node", &node.url, "--key", s(&customs)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("declaration 1096 days"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("0 record(s) past their retention period"), "{}", stdout(&o));
+    // Four years on, the demo's records are due: the private inspection result can be shredded.
+    let o = borderlink(&["retention", "review", "--node", &node.url, "--key", s(&customs), "--at", "2031-01-01"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.contains("inspection-result:GB:") && out.contains("(private: erasable)"), "{out}");
+    assert!(out.contains("declaration:GB553202734852:") && out.contains("(clear: cannot be erased)"), "{out}");
+    // Today nothing has expired, so nothing is erased.
+    let o = borderlink(&["retention", "apply", "--node", &node.url, "--key", s(&customs)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("erased 0 expired private record(s)"), "{}", stdout(&o));
+    // A trader is not the node's operator.
+    let o = borderlink(&["retention", "review", "--node", &node.url, "--key", s(&node.key("gb-aeo"))]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("error [forbidden]"), "{}", stderr(&o));
+}

@@ -13,6 +13,7 @@ mod console;
 mod endorse;
 mod network_page;
 mod open;
+mod retention;
 mod views;
 
 use std::sync::Arc;
@@ -54,6 +55,8 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<StoreBlobs>(routes!(api::put_blob)),
             guarded::<ReadLedger>(routes!(api::get_blob)),
             guarded::<ReadLedger>(routes!(cluster::status)),
+            guarded::<OperateNode>(routes!(retention::review)),
+            guarded::<OperateNode>(routes!(retention::apply)),
             guarded::<OperateNode>(routes!(cluster::faults)),
         ]
     },

@@ -137,6 +137,43 @@ impl LedgerNode {
         borderlink_ledger::meta::record_id(&record, &self.keys[signer].member).unwrap()
     }
 
+    /// A signed transaction that puts `payload` (a record that is not a declaration) as version 1
+    /// of `id`, private to the members `recipients`.
+    pub(crate) fn private_put(
+        &self,
+        signer: usize,
+        payload: Vec<u8>,
+        id: &str,
+        recipients: &[usize],
+        nonce: u64,
+    ) -> Transaction {
+        let record = validate(&payload, &ValidateOptions::default()).record.unwrap();
+        let rcpt: Vec<(String, x25519_dalek::PublicKey)> = recipients
+            .iter()
+            .map(|&i| (self.keys[i].member.clone(), x25519_dalek::PublicKey::from(&self.keys[i].encryption)))
+            .collect();
+        let (header, ciphertext, wrapped) = borderlink_ledger::private::seal(&payload, id, &rcpt).unwrap();
+        let k = &self.keys[signer];
+        let body = borderlink_ledger::tx::TxBody {
+            chain: self.chain,
+            kind: borderlink_ledger::tx::TxKind::Put,
+            record_type: record.record_type().name().into(),
+            record_id: id.into(),
+            version: 1,
+            meta: borderlink_ledger::meta::derive(&record),
+            payload_kind: borderlink_ledger::tx::PayloadKind::Private,
+            payload_digest: borderlink_ledger::Hash::of(&ciphertext),
+            payload_len: ciphertext.len() as u64,
+            media_type: "application/json".into(),
+            private: Some(header),
+            submitter: k.member.clone(),
+            nonce,
+            timestamp_ms: 1,
+            endorsement: None,
+        };
+        Transaction::sign(body, ciphertext, wrapped, k)
+    }
+
     /// A signed transaction that puts `payload` (a record) as version `version` of `id`.
     pub(crate) fn put_bytes(&self, signer: usize, payload: Vec<u8>, id: &str, version: u64, nonce: u64) -> Transaction {
         let record = validate(&payload, &ValidateOptions::default()).record.unwrap();
