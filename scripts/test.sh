@@ -48,6 +48,22 @@ else
 fi
 /usr/bin/chromedriver --version 2>/dev/null || true
 
+section "Python for the export test (a venv with duckdb, target/py-venv)"
+# The pseudonymized-export test reads the Parquet files back with DuckDB's Python package; it
+# fails (never skips) without it, so install it here.
+PY_VENV="$PWD/target/py-venv"
+if ! "$PY_VENV/bin/python" -c "import duckdb" >/dev/null 2>&1; then
+    if ! python3 -m venv "$PY_VENV" >/dev/null 2>&1; then
+        rm -rf "$PY_VENV"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+            && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv python3-pip
+        python3 -m venv "$PY_VENV"
+    fi
+    "$PY_VENV/bin/pip" install -q "duckdb==1.4.2"
+fi
+export BORDERLINK_PYTHON="$PY_VENV/bin/python"
+"$BORDERLINK_PYTHON" -c "import duckdb; print('duckdb', duckdb.__version__)"
+
 section "Format (cargo fmt --all -- --check)"
 cargo fmt --all -- --check
 

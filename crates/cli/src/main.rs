@@ -15,6 +15,7 @@ mod bench;
 mod bench_network;
 mod console;
 mod demo;
+mod export;
 mod ledger_cmd;
 mod network;
 mod node_client;
@@ -85,6 +86,8 @@ enum Command {
     /// Retention: `retention review` lists the records past their period, `retention apply`
     /// crypto-shreds the expired private ones of the node's country.
     Retention(retention::RetentionArgs),
+    /// A pseudonymized analytics export (Parquet) of a node's goods items, for a declared purpose.
+    Export(export::ExportArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -192,6 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Console(args) => console::run(args),
         Command::Retention(args) => retention::run(args),
+        Command::Export(args) => export::run(args),
     }
 }
 

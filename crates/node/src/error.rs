@@ -96,6 +96,12 @@ make_error_codes! {
     ClusterDisabled => "cluster_disabled", InvalidRequest, NOT_FOUND;
     /// An authenticated caller may not do this.
     Forbidden => "forbidden", InvalidRequest, FORBIDDEN;
+    /// A read of personal or confidential data declared no purpose (`?purpose=NAME`).
+    PurposeRequired => "purpose_required", InvalidRequest, FORBIDDEN;
+    /// The declared purpose does not allow this read.
+    PurposeNotAllowed => "purpose_not_allowed", InvalidRequest, FORBIDDEN;
+    /// The declared purpose is not one the consortium knows.
+    UnknownPurpose => "unknown_purpose", InvalidRequest, BAD_REQUEST;
     /// No record with this id.
     RecordNotFound => "record_not_found", InvalidRequest, NOT_FOUND;
     /// No block at this height.
@@ -256,6 +262,17 @@ pub enum ApiError {
     /// Authenticated, but not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// No purpose declared for a read that needs one.
+    #[error("{0} needs a declared purpose: add ?purpose=NAME (e.g. {1})")]
+    PurposeRequired(&'static str, &'static str),
+    /// The purpose does not allow the read.
+    #[error("the purpose {0:?} does not allow {1}; it is allowed for: {2}")]
+    PurposeNotAllowed(String, &'static str, &'static str),
+    /// Not a purpose.
+    #[error(
+        "{0:?} is not a purpose; the purposes are: clearance, risk-analysis, audit, mra-exchange, statistics, data-subject-access"
+    )]
+    UnknownPurpose(String),
     /// No such record.
     #[error("no record {0}")]
     RecordNotFound(String),
@@ -373,6 +390,9 @@ impl ErrorCode for ApiError {
             ApiError::LedgerDisabled => Code::LedgerDisabled,
             ApiError::ClusterDisabled => Code::ClusterDisabled,
             ApiError::Forbidden(_) => Code::Forbidden,
+            ApiError::PurposeRequired(..) => Code::PurposeRequired,
+            ApiError::PurposeNotAllowed(..) => Code::PurposeNotAllowed,
+            ApiError::UnknownPurpose(_) => Code::UnknownPurpose,
             ApiError::RecordNotFound(_) => Code::RecordNotFound,
             ApiError::BlockNotFound(_) => Code::BlockNotFound,
             ApiError::Ledger(e) => ledger_code(e),

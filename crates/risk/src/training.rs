@@ -48,48 +48,62 @@ fn number(v: Option<f64>) -> String {
     v.filter(|x| x.is_finite()).map(|x| x.to_string()).unwrap_or_default()
 }
 
+/// The training columns of one goods item ([`COLUMNS`] order), with the four label columns
+/// (`Fraud`, `Critical Fraud`, `Revenue`, `Random Selection`) taken from `labels` or left empty
+/// for an item not inspected.
+pub fn item_values(i: &crate::item::Item, labels: Option<(&crate::history::Outcome, bool)>) -> [String; 24] {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (fraud, critical, revenue, random) = match labels {
+        Some((o, random)) => (
+            u8::from(o.fraud).to_string(),
+            (if o.critical {
+                "2"
+            } else if o.fraud {
+                "1"
+            } else {
+                "0"
+            })
+            .to_owned(),
+            number(Some(o.revenue)),
+            u8::from(random).to_string(),
+        ),
+        None => Default::default(),
+    };
+    [
+        i.declaration_id.clone(),
+        i.day.map(format_day).unwrap_or_default(),
+        text(&i.office),
+        text(&i.circumstances),
+        text(&i.procedure),
+        text(&i.transaction_nature),
+        text(&i.payment_method),
+        text(&i.transport_mode),
+        text(&i.declarant),
+        text(&i.importer),
+        text(&i.seller),
+        text(&i.carrier),
+        text(&i.hs),
+        text(&i.departure),
+        text(&i.origin),
+        number(i.tax_rate),
+        text(&i.tax_type),
+        text(&i.origin_type),
+        number(i.net_mass_kg),
+        number(i.value),
+        fraud,
+        critical,
+        revenue,
+        random,
+    ]
+}
+
 /// Writes the feedback rows as CSV (header first) and returns how many rows were written.
 pub fn write_csv<W: Write>(rows: &[FeedbackRow], w: W) -> Result<usize, RiskError> {
     let mut out = csv::Writer::from_writer(w);
     let err = |e: csv::Error| RiskError::Io(std::io::Error::other(e.to_string()));
     out.write_record(COLUMNS).map_err(err)?;
     for r in rows {
-        let i = &r.item;
-        let text = |v: &Option<String>| v.clone().unwrap_or_default();
-        let critical = if r.outcome.critical {
-            "2"
-        } else if r.outcome.fraud {
-            "1"
-        } else {
-            "0"
-        };
-        let record: [String; 24] = [
-            i.declaration_id.clone(),
-            i.day.map(format_day).unwrap_or_default(),
-            text(&i.office),
-            text(&i.circumstances),
-            text(&i.procedure),
-            text(&i.transaction_nature),
-            text(&i.payment_method),
-            text(&i.transport_mode),
-            text(&i.declarant),
-            text(&i.importer),
-            text(&i.seller),
-            text(&i.carrier),
-            text(&i.hs),
-            text(&i.departure),
-            text(&i.origin),
-            number(i.tax_rate),
-            text(&i.tax_type),
-            text(&i.origin_type),
-            number(i.net_mass_kg),
-            number(i.value),
-            u8::from(r.outcome.fraud).to_string(),
-            critical.to_owned(),
-            number(Some(r.outcome.revenue)),
-            u8::from(r.random).to_string(),
-        ];
-        out.write_record(&record).map_err(err)?;
+        out.write_record(item_values(&r.item, Some((&r.outcome, r.random)))).map_err(err)?;
     }
     out.flush()?;
     Ok(rows.len())

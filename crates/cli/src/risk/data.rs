@@ -83,7 +83,15 @@ pub(super) fn load_mapping(path: Option<&Path>) -> anyhow::Result<Mapping> {
     }
 }
 
+/// Reads a data file: CSV, or a pseudonymized Parquet export of Borderlink (`*.parquet`, the
+/// training set's columns), which is read as the same CSV.
 pub(super) fn read_rows(path: &Path, mapping: &Mapping) -> anyhow::Result<Vec<ImportedRow>> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let rows = borderlink_analytics::read_parquet(bytes).with_context(|| format!("in {}", path.display()))?;
+        let csv = borderlink_analytics::to_training_csv(&rows);
+        return import::read_csv(csv.as_slice(), mapping).with_context(|| format!("in {}", path.display()));
+    }
     let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     import::read_csv(std::io::BufReader::new(file), mapping).with_context(|| format!("in {}", path.display()))
 }

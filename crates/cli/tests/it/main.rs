@@ -4,6 +4,7 @@ mod cluster;
 mod corruption;
 mod crash;
 mod demo;
+mod export;
 mod https;
 mod ledger;
 mod net;

@@ -5,6 +5,7 @@
 
 mod api;
 mod console;
+mod export;
 mod projection;
 mod service;
 
@@ -35,6 +36,8 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<ChangeRisk>(routes!(api::overrule)),
             guarded::<ChangeRisk>(routes!(api::inspection)),
             guarded::<ReadRisk>(routes!(api::training_set)),
+            guarded::<ReadRisk>(routes!(export::export)),
+            guarded::<ChangeRisk>(routes!(export::reidentify)),
             guarded::<ReadRisk>(routes!(api::criteria)),
             guarded::<ChangeRisk>(routes!(api::put_criteria)),
             guarded::<ReadRisk>(routes!(api::model)),

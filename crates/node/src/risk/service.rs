@@ -80,6 +80,12 @@ impl RiskService {
         Arc::new(RiskService { engine: Mutex::new(engine), dir: Some(dir), clock })
     }
 
+    /// Where the keys of pseudonymized exports are kept (`DATA/risk/pseudonym-keys`), apart from
+    /// any exported data; `None` for a node that keeps no files.
+    pub(crate) fn pseudonym_keys(&self) -> Option<borderlink_analytics::ScopeKeys> {
+        self.dir.as_ref().map(|d| borderlink_analytics::ScopeKeys::new(&d.join("pseudonym-keys")))
+    }
+
     /// The engine. A panic while holding the lock cannot leave it half-updated in a way that
     /// matters more than refusing every later request, so a poisoned lock is taken over.
     pub(crate) fn engine(&self) -> MutexGuard<'_, RiskEngine> {
