@@ -101,7 +101,11 @@ pub(crate) fn guarded<P: Permission>(mut route: UtoipaMethodRouter<SharedState>)
                 add_error(op, "403", "Authenticated, but this caller may not do this");
             }
             add_error(op, "400", "The request is malformed: a parameter or body that does not parse");
-            if op.request_body.is_some() {
+            if let Some(body) = op.request_body.as_mut() {
+                // No operation reads an empty body as something: each refuses it with 400.
+                if let RefOr::T(body) = body {
+                    body.required = Some(utoipa::openapi::Required::True);
+                }
                 add_error(op, "413", "The body is larger than the node's limit (`payload_too_large`)");
             }
         }
@@ -165,16 +169,52 @@ fn with_model_schemas(doc: utoipa::openapi::OpenApi) -> Value {
         tracing::error!(error = %e, "cannot serialize the OpenAPI document");
         Value::Object(Map::new())
     });
-    let mut generator = SchemaSettings::draft2020_12()
+    // The report is an answer: described as serde writes it.
+    let mut answers = SchemaSettings::draft2020_12()
         .for_serialize()
         .with(|s| s.definitions_path = "/components/schemas".into())
         .into_generator();
-    // Registers `Report` and the record types request bodies refer to (and everything they refer
-    // to) as definitions under components/schemas.
-    let _report = generator.subschema_for::<Report>();
-    let declaration = generator.subschema_for::<borderlink_model::DeclarationRecord>();
-    let _inspection = generator.subschema_for::<borderlink_model::InspectionResultRecord>();
-    let mut definitions = generator.take_definitions(true);
+    let _report = answers.subschema_for::<Report>();
+    let mut definitions = answers.take_definitions(true);
+    // The records that request bodies carry are read by serde alone (what-if scoring, inspection
+    // feedback): described as serde reads them, their shape without the format rules.
+    let mut bodies = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .with_transform(RecordShape { format_rules: false })
+        .into_generator();
+    let declaration = bodies.subschema_for::<borderlink_model::DeclarationRecord>();
+    let _inspection = bodies.subschema_for::<borderlink_model::InspectionResultRecord>();
+    let mut shapes = bodies.take_definitions(true);
+    for (name, kind) in [("DeclarationRecord", "declaration"), ("InspectionResultRecord", "inspection-result")] {
+        if let Some(o) = shapes.get_mut(name).and_then(Value::as_object_mut) {
+            o.insert(
+                "description".into(),
+                Value::String(format!(
+                    "A {kind} record as this operation reads it: its shape (types, required and unknown \
+                     fields). The format rules (lengths, code lists, cross-field rules) are those of \
+                     `/api/v1/schemas/{kind}`, applied by `POST /api/v1/validate` and by the ledger."
+                )),
+            );
+        }
+    }
+    definitions.extend(shapes);
+    // The criteria are read by serde, then checked (`CriteriaSet::check`): the schema keeps
+    // every rule it can say.
+    let mut criteria = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .with_transform(RecordShape { format_rules: true })
+        .into_generator();
+    let _criteria = criteria.subschema_for::<borderlink_risk::CriteriaSet>();
+    definitions.extend(criteria.take_definitions(true));
+    definitions.insert(
+        "Document".into(),
+        serde_json::json!({
+            "description": "Any JSON value: a document that is not a valid record (or not a record at \
+                            all) is still validated, and the report says why it is not valid"
+        }),
+    );
     let declaration = serde_json::to_value(&declaration).unwrap_or(Value::Null);
     definitions.insert(
         "ScoreRequest".into(),
@@ -198,6 +238,40 @@ fn with_model_schemas(doc: utoipa::openapi::OpenApi) -> Value {
         schemas.extend(definitions);
     }
     doc
+}
+
+/// Makes a JSON Schema say what serde reads: each integer gets the range of its Rust type (JSON
+/// Schema integers are unbounded; serde refuses what does not fit), and, unless `format_rules`,
+/// the format rules (lengths, patterns) that only validation applies are dropped.
+#[derive(Debug, Clone, Copy)]
+struct RecordShape {
+    format_rules: bool,
+}
+
+impl schemars::transform::Transform for RecordShape {
+    fn transform(&mut self, schema: &mut schemars::Schema) {
+        if let Some(o) = schema.as_object_mut() {
+            if !self.format_rules {
+                for keyword in ["minLength", "maxLength", "pattern"] {
+                    o.remove(keyword);
+                }
+            }
+            let range: Option<(Value, Value)> = match o.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some((0.into(), u8::MAX.into())),
+                Some("uint16") => Some((0.into(), u16::MAX.into())),
+                Some("uint32") => Some((0.into(), u32::MAX.into())),
+                Some("uint64" | "uint") => Some((0.into(), u64::MAX.into())),
+                Some("int32") => Some((i32::MIN.into(), i32::MAX.into())),
+                Some("int64" | "int") => Some((i64::MIN.into(), i64::MAX.into())),
+                _ => None,
+            };
+            if let Some((min, max)) = range {
+                o.entry("minimum").or_insert(min);
+                o.entry("maximum").or_insert(max);
+            }
+        }
+        schemars::transform::transform_subschemas(self, schema);
+    }
 }
 
 /// The OpenAPI document of this node's API.
