@@ -27,24 +27,32 @@ class ConsoleSession:
         self._session = None
 
     def get(self, case, context):
-        path = os.environ["BORDERLINK_CONSOLE_TOKEN_FILE"]
-        with open(path, encoding="utf-8") as f:
-            token = f.read().strip()
         with self._lock:
+            token = _read_token()
             if token != self._token or self._session is None:
-                self._session = self._login(case.operation.base_url, token)
+                # A rotation may land between reading the file and logging in: read it again.
+                for _ in range(5):
+                    self._session = _login(case.operation.base_url, token)
+                    if self._session is not None:
+                        break
+                    token = _read_token()
+                if self._session is None:
+                    raise RuntimeError("POST /login refused the console token in BORDERLINK_CONSOLE_TOKEN_FILE")
                 self._token = token
             return self._session
 
-    @staticmethod
-    def _login(base_url, token):
-        parts = urllib.parse.urlsplit(base_url)
-        url = f"{parts.scheme}://{parts.netloc}/login"
-        r = requests.post(url, data={"token": token}, allow_redirects=False, timeout=10)
-        session = r.cookies.get(COOKIE)
-        if r.status_code != 303 or not session:
-            raise RuntimeError(f"POST /login answered {r.status_code} without a session cookie")
-        return session
-
     def set(self, case, data, context):
         case.cookies = {**(case.cookies or {}), COOKIE: data}
+
+
+def _read_token():
+    with open(os.environ["BORDERLINK_CONSOLE_TOKEN_FILE"], encoding="utf-8") as f:
+        return f.read().strip()
+
+
+def _login(base_url, token):
+    """The session id `POST /login` gives for `token`, or None when it refuses the token."""
+    parts = urllib.parse.urlsplit(base_url)
+    r = requests.post(f"{parts.scheme}://{parts.netloc}/login", data={"token": token}, allow_redirects=False, timeout=10)
+    session = r.cookies.get(COOKIE)
+    return session if r.status_code == 303 and session else None

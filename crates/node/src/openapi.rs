@@ -156,6 +156,40 @@ pub(crate) fn publish(doc: utoipa::openapi::OpenApi) {
     DOCUMENT.get_or_init(|| with_model_schemas(doc));
 }
 
+/// Checks a request body against the schema the document publishes for it (`#/components/schemas/NAME`);
+/// the error says where and why it does not match.
+///
+/// Bodies read by serde alone need it: serde also reads a JSON array as a struct (its fields in
+/// order) and ignores unknown keys beside the tag of a unit variant, which the document does not
+/// allow. Checking against the published schema keeps what the node accepts and what it says it
+/// accepts one thing.
+pub(crate) fn check_body(name: &str, body: &Value) -> Result<(), String> {
+    static VALIDATORS: OnceLock<std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<jsonschema::Validator>>>> =
+        OnceLock::new();
+    let validators = VALIDATORS.get_or_init(Default::default);
+    let cached = validators.lock().map_err(|_| "the schema cache is poisoned".to_owned())?.get(name).cloned();
+    let validator = match cached {
+        Some(v) => v,
+        None => {
+            let components = document().get("components").cloned().unwrap_or(Value::Null);
+            let schema = serde_json::json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$ref": format!("#/components/schemas/{name}"),
+                "components": components,
+            });
+            let v = std::sync::Arc::new(
+                jsonschema::draft202012::new(&schema).map_err(|e| format!("the schema {name} does not compile: {e}"))?,
+            );
+            validators.lock().map_err(|_| "the schema cache is poisoned".to_owned())?.insert(name.to_owned(), v.clone());
+            v
+        }
+    };
+    validator.validate(body).map_err(|e| {
+        let at = e.instance_path().to_string();
+        if at.is_empty() { e.to_string() } else { format!("at {at}: {e}") }
+    })
+}
+
 /// The OpenAPI document as JSON (shared with the console's API page).
 pub(crate) fn document() -> &'static Value {
     static EMPTY: OnceLock<Value> = OnceLock::new();
@@ -181,7 +215,7 @@ fn with_model_schemas(doc: utoipa::openapi::OpenApi) -> Value {
     let mut bodies = SchemaSettings::draft2020_12()
         .for_deserialize()
         .with(|s| s.definitions_path = "/components/schemas".into())
-        .with_transform(RecordShape { format_rules: false })
+        .with_transform(RecordShape)
         .into_generator();
     let declaration = bodies.subschema_for::<borderlink_model::DeclarationRecord>();
     let _inspection = bodies.subschema_for::<borderlink_model::InspectionResultRecord>();
@@ -204,7 +238,6 @@ fn with_model_schemas(doc: utoipa::openapi::OpenApi) -> Value {
     let mut criteria = SchemaSettings::draft2020_12()
         .for_deserialize()
         .with(|s| s.definitions_path = "/components/schemas".into())
-        .with_transform(RecordShape { format_rules: true })
         .into_generator();
     let _criteria = criteria.subschema_for::<borderlink_risk::CriteriaSet>();
     definitions.extend(criteria.take_definitions(true));
@@ -237,40 +270,56 @@ fn with_model_schemas(doc: utoipa::openapi::OpenApi) -> Value {
     {
         schemas.extend(definitions);
     }
+    bound_integers(&mut doc);
     doc
 }
 
-/// Makes a JSON Schema say what serde reads: each integer gets the range of its Rust type (JSON
-/// Schema integers are unbounded; serde refuses what does not fit), and, unless `format_rules`,
-/// the format rules (lengths, patterns) that only validation applies are dropped.
+/// Makes a record's JSON Schema say what serde reads: the format rules (lengths, patterns) that
+/// only validation applies are dropped.
 #[derive(Debug, Clone, Copy)]
-struct RecordShape {
-    format_rules: bool,
-}
+struct RecordShape;
 
 impl schemars::transform::Transform for RecordShape {
     fn transform(&mut self, schema: &mut schemars::Schema) {
         if let Some(o) = schema.as_object_mut() {
-            if !self.format_rules {
-                for keyword in ["minLength", "maxLength", "pattern"] {
-                    o.remove(keyword);
-                }
-            }
-            let range: Option<(Value, Value)> = match o.get("format").and_then(Value::as_str) {
-                Some("uint8") => Some((0.into(), u8::MAX.into())),
-                Some("uint16") => Some((0.into(), u16::MAX.into())),
-                Some("uint32") => Some((0.into(), u32::MAX.into())),
-                Some("uint64" | "uint") => Some((0.into(), u64::MAX.into())),
-                Some("int32") => Some((i32::MIN.into(), i32::MAX.into())),
-                Some("int64" | "int") => Some((i64::MIN.into(), i64::MAX.into())),
-                _ => None,
-            };
-            if let Some((min, max)) = range {
-                o.entry("minimum").or_insert(min);
-                o.entry("maximum").or_insert(max);
+            for keyword in ["minLength", "maxLength", "pattern"] {
+                o.remove(keyword);
             }
         }
         schemars::transform::transform_subschemas(self, schema);
+    }
+}
+
+/// Gives every unsigned integer of the document (parameters, bodies, answers) the range of its
+/// Rust type: JSON Schema integers are unbounded, and serde refuses what does not fit
+/// (`limit=1e30` is not a `usize`). schemars names the type in `format` (`uint64`, `uint32`, …);
+/// utoipa writes a `u64` or `usize` as `minimum: 0` with `format: int64` or none.
+fn bound_integers(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            let integer = match o.get("type") {
+                Some(Value::String(t)) => t == "integer",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+                _ => false,
+            };
+            let unsigned = o.get("minimum").and_then(Value::as_f64).is_some_and(|m| m >= 0.0);
+            let max: Option<Value> = match o.get("format").and_then(Value::as_str) {
+                _ if !integer => None,
+                Some("uint8") => Some(u8::MAX.into()),
+                Some("uint16") => Some(u16::MAX.into()),
+                Some("uint32") => Some(u32::MAX.into()),
+                Some("uint64" | "uint") => Some(u64::MAX.into()),
+                None | Some("int64") if unsigned => Some(u64::MAX.into()),
+                _ => None,
+            };
+            if let Some(max) = max {
+                o.entry("minimum").or_insert(0.into());
+                o.entry("maximum").or_insert(max);
+            }
+            o.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
     }
 }
 

@@ -56,6 +56,7 @@ pub(crate) async fn score(
 ) -> Result<Json<Value>, ApiError> {
     let body = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
     let v: Value = serde_json::from_slice(&body).map_err(|e| ApiError::InvalidDeclaration(format!("not JSON: {e}")))?;
+    crate::openapi::check_body("ScoreRequest", &v).map_err(ApiError::InvalidDeclaration)?;
     let (batch, items) = match v {
         Value::Array(items) => (true, items),
         Value::Object(mut o) if o.len() == 1 && o.contains_key("declarations") => match o.remove("declarations") {
@@ -194,8 +195,12 @@ pub(crate) async fn inspection(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let body = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
-    let r: InspectionResultRecord =
+    let v: Value =
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("not an inspection result: {e}")))?;
+    crate::openapi::check_body("InspectionResultRecord", &v)
+        .map_err(|e| ApiError::BadRequest(format!("not an inspection result: {e}")))?;
+    let r: InspectionResultRecord =
+        serde_json::from_value(v).map_err(|e| ApiError::BadRequest(format!("not an inspection result: {e}")))?;
     risk(&state)?.engine().record_inspection(&r).map_err(ApiError::Risk)?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
@@ -244,6 +249,11 @@ pub(crate) async fn put_criteria(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CriteriaReplaced>, ApiError> {
     let body = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
+    // Text that is not JSON is left to the criteria's own parser, which says where it breaks.
+    if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+        crate::openapi::check_body("CriteriaSet", &v)
+            .map_err(|e| ApiError::Risk(borderlink_risk::RiskError::Criteria(e)))?;
+    }
     let criteria = risk(&state)?.replace_criteria(&body)?;
     Ok(Json(CriteriaReplaced { criteria }))
 }
