@@ -48,6 +48,19 @@ else
 fi
 /usr/bin/chromedriver --version 2>/dev/null || true
 
+section "Schemathesis for the API conformance test (pinned, in target/st-venv)"
+# `schemathesis::attack_every_operation_answers_as_its_openapi_document_says` (CLI tests) runs
+# it against a demo node and fails (never skips) without it. Installed once, then reused.
+SCHEMATHESIS_VERSION=4.32.5
+st_venv=target/st-venv
+if ! "$st_venv/bin/st" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
+    python3 -m venv "$st_venv"
+    "$st_venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+"$st_venv/bin/st" --version
+BORDERLINK_SCHEMATHESIS="$(pwd)/$st_venv/bin/st"
+export BORDERLINK_SCHEMATHESIS
+
 section "Format (cargo fmt --all -- --check)"
 cargo fmt --all -- --check
 

@@ -164,8 +164,9 @@ pub(crate) fn publish(doc: utoipa::openapi::OpenApi) {
 /// allow. Checking against the published schema keeps what the node accepts and what it says it
 /// accepts one thing.
 pub(crate) fn check_body(name: &str, body: &Value) -> Result<(), String> {
-    static VALIDATORS: OnceLock<std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<jsonschema::Validator>>>> =
-        OnceLock::new();
+    static VALIDATORS: OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<jsonschema::Validator>>>,
+    > = OnceLock::new();
     let validators = VALIDATORS.get_or_init(Default::default);
     let cached = validators.lock().map_err(|_| "the schema cache is poisoned".to_owned())?.get(name).cloned();
     let validator = match cached {
@@ -178,9 +179,13 @@ pub(crate) fn check_body(name: &str, body: &Value) -> Result<(), String> {
                 "components": components,
             });
             let v = std::sync::Arc::new(
-                jsonschema::draft202012::new(&schema).map_err(|e| format!("the schema {name} does not compile: {e}"))?,
+                jsonschema::draft202012::new(&schema)
+                    .map_err(|e| format!("the schema {name} does not compile: {e}"))?,
             );
-            validators.lock().map_err(|_| "the schema cache is poisoned".to_owned())?.insert(name.to_owned(), v.clone());
+            validators
+                .lock()
+                .map_err(|_| "the schema cache is poisoned".to_owned())?
+                .insert(name.to_owned(), v.clone());
             v
         }
     };

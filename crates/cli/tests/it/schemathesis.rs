@@ -16,7 +16,7 @@ use crate::net::DemoNode;
 
 /// Examples per operation and phase: enough to reach every documented answer, few enough that
 /// the run ends in about two minutes on two cores.
-const MAX_EXAMPLES: &str = "10";
+const MAX_EXAMPLES: &str = "5";
 
 /// The run is stopped (and the test fails) past this.
 const DEADLINE: Duration = Duration::from_secs(6 * 60);
