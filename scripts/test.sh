@@ -48,20 +48,32 @@ else
 fi
 /usr/bin/chromedriver --version 2>/dev/null || true
 
-section "Python for the export test (a venv with duckdb, target/py-venv)"
-# The pseudonymized-export test reads the Parquet files back with DuckDB's Python package; it
-# fails (never skips) without it, so install it here.
-PY_VENV="$PWD/target/py-venv"
-if ! "$PY_VENV/bin/python" -c "import duckdb" >/dev/null 2>&1; then
-    if ! python3 -m venv "$PY_VENV" >/dev/null 2>&1; then
-        rm -rf "$PY_VENV"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q \
-            && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv python3-pip
-        python3 -m venv "$PY_VENV"
-    fi
-    "$PY_VENV/bin/pip" install -q "duckdb==1.4.2"
+section "Python venvs for the test oracles (schemathesis, duckdb; in target/)"
+# The API conformance test runs schemathesis against a demo node, and the pseudonymized-export
+# test reads the Parquet files back with DuckDB's Python package; both fail (never skip) without
+# them, so install them here, once, pinned, and reuse them afterwards.
+if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+        && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv python3-pip \
+        || echo "warning: cannot install python3-venv; the schemathesis and export tests will fail" >&2
 fi
-export BORDERLINK_PYTHON="$PY_VENV/bin/python"
+SCHEMATHESIS_VERSION=4.32.5
+st_venv=target/st-venv
+if ! "$st_venv/bin/st" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
+    python3 -m venv "$st_venv"
+    "$st_venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+"$st_venv/bin/st" --version
+BORDERLINK_SCHEMATHESIS="$(pwd)/$st_venv/bin/st"
+export BORDERLINK_SCHEMATHESIS
+DUCKDB_VERSION=1.4.2
+py_venv=target/py-venv
+if ! "$py_venv/bin/python" -c "import duckdb; assert duckdb.__version__ == '$DUCKDB_VERSION'" >/dev/null 2>&1; then
+    python3 -m venv "$py_venv"
+    "$py_venv/bin/pip" install --quiet --disable-pip-version-check "duckdb==$DUCKDB_VERSION"
+fi
+BORDERLINK_PYTHON="$(pwd)/$py_venv/bin/python"
+export BORDERLINK_PYTHON
 "$BORDERLINK_PYTHON" -c "import duckdb; print('duckdb', duckdb.__version__)"
 
 section "Format (cargo fmt --all -- --check)"

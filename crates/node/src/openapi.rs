@@ -101,7 +101,11 @@ pub(crate) fn guarded<P: Permission>(mut route: UtoipaMethodRouter<SharedState>)
                 add_error(op, "403", "Authenticated, but this caller may not do this");
             }
             add_error(op, "400", "The request is malformed: a parameter or body that does not parse");
-            if op.request_body.is_some() {
+            if let Some(body) = op.request_body.as_mut() {
+                // No operation reads an empty body as something: each refuses it with 400.
+                if let RefOr::T(body) = body {
+                    body.required = Some(utoipa::openapi::Required::True);
+                }
                 add_error(op, "413", "The body is larger than the node's limit (`payload_too_large`)");
             }
         }
@@ -152,6 +156,45 @@ pub(crate) fn publish(doc: utoipa::openapi::OpenApi) {
     DOCUMENT.get_or_init(|| with_model_schemas(doc));
 }
 
+/// Checks a request body against the schema the document publishes for it (`#/components/schemas/NAME`);
+/// the error says where and why it does not match.
+///
+/// Bodies read by serde alone need it: serde also reads a JSON array as a struct (its fields in
+/// order) and ignores unknown keys beside the tag of a unit variant, which the document does not
+/// allow. Checking against the published schema keeps what the node accepts and what it says it
+/// accepts one thing.
+pub(crate) fn check_body(name: &str, body: &Value) -> Result<(), String> {
+    static VALIDATORS: OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<jsonschema::Validator>>>,
+    > = OnceLock::new();
+    let validators = VALIDATORS.get_or_init(Default::default);
+    let cached = validators.lock().map_err(|_| "the schema cache is poisoned".to_owned())?.get(name).cloned();
+    let validator = match cached {
+        Some(v) => v,
+        None => {
+            let components = document().get("components").cloned().unwrap_or(Value::Null);
+            let schema = serde_json::json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$ref": format!("#/components/schemas/{name}"),
+                "components": components,
+            });
+            let v = std::sync::Arc::new(
+                jsonschema::draft202012::new(&schema)
+                    .map_err(|e| format!("the schema {name} does not compile: {e}"))?,
+            );
+            validators
+                .lock()
+                .map_err(|_| "the schema cache is poisoned".to_owned())?
+                .insert(name.to_owned(), v.clone());
+            v
+        }
+    };
+    validator.validate(body).map_err(|e| {
+        let at = e.instance_path().to_string();
+        if at.is_empty() { e.to_string() } else { format!("at {at}: {e}") }
+    })
+}
+
 /// The OpenAPI document as JSON (shared with the console's API page).
 pub(crate) fn document() -> &'static Value {
     static EMPTY: OnceLock<Value> = OnceLock::new();
@@ -165,16 +208,51 @@ fn with_model_schemas(doc: utoipa::openapi::OpenApi) -> Value {
         tracing::error!(error = %e, "cannot serialize the OpenAPI document");
         Value::Object(Map::new())
     });
-    let mut generator = SchemaSettings::draft2020_12()
+    // The report is an answer: described as serde writes it.
+    let mut answers = SchemaSettings::draft2020_12()
         .for_serialize()
         .with(|s| s.definitions_path = "/components/schemas".into())
         .into_generator();
-    // Registers `Report` and the record types request bodies refer to (and everything they refer
-    // to) as definitions under components/schemas.
-    let _report = generator.subschema_for::<Report>();
-    let declaration = generator.subschema_for::<borderlink_model::DeclarationRecord>();
-    let _inspection = generator.subschema_for::<borderlink_model::InspectionResultRecord>();
-    let mut definitions = generator.take_definitions(true);
+    let _report = answers.subschema_for::<Report>();
+    let mut definitions = answers.take_definitions(true);
+    // The records that request bodies carry are read by serde alone (what-if scoring, inspection
+    // feedback): described as serde reads them, their shape without the format rules.
+    let mut bodies = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .with_transform(RecordShape)
+        .into_generator();
+    let declaration = bodies.subschema_for::<borderlink_model::DeclarationRecord>();
+    let _inspection = bodies.subschema_for::<borderlink_model::InspectionResultRecord>();
+    let mut shapes = bodies.take_definitions(true);
+    for (name, kind) in [("DeclarationRecord", "declaration"), ("InspectionResultRecord", "inspection-result")] {
+        if let Some(o) = shapes.get_mut(name).and_then(Value::as_object_mut) {
+            o.insert(
+                "description".into(),
+                Value::String(format!(
+                    "A {kind} record as this operation reads it: its shape (types, required and unknown \
+                     fields). The format rules (lengths, code lists, cross-field rules) are those of \
+                     `/api/v1/schemas/{kind}`, applied by `POST /api/v1/validate` and by the ledger."
+                )),
+            );
+        }
+    }
+    definitions.extend(shapes);
+    // The criteria are read by serde, then checked (`CriteriaSet::check`): the schema keeps
+    // every rule it can say.
+    let mut criteria = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .into_generator();
+    let _criteria = criteria.subschema_for::<borderlink_risk::CriteriaSet>();
+    definitions.extend(criteria.take_definitions(true));
+    definitions.insert(
+        "Document".into(),
+        serde_json::json!({
+            "description": "Any JSON value: a document that is not a valid record (or not a record at \
+                            all) is still validated, and the report says why it is not valid"
+        }),
+    );
     let declaration = serde_json::to_value(&declaration).unwrap_or(Value::Null);
     definitions.insert(
         "ScoreRequest".into(),
@@ -197,7 +275,57 @@ fn with_model_schemas(doc: utoipa::openapi::OpenApi) -> Value {
     {
         schemas.extend(definitions);
     }
+    bound_integers(&mut doc);
     doc
+}
+
+/// Makes a record's JSON Schema say what serde reads: the format rules (lengths, patterns) that
+/// only validation applies are dropped.
+#[derive(Debug, Clone, Copy)]
+struct RecordShape;
+
+impl schemars::transform::Transform for RecordShape {
+    fn transform(&mut self, schema: &mut schemars::Schema) {
+        if let Some(o) = schema.as_object_mut() {
+            for keyword in ["minLength", "maxLength", "pattern"] {
+                o.remove(keyword);
+            }
+        }
+        schemars::transform::transform_subschemas(self, schema);
+    }
+}
+
+/// Gives every unsigned integer of the document (parameters, bodies, answers) the range of its
+/// Rust type: JSON Schema integers are unbounded, and serde refuses what does not fit
+/// (`limit=1e30` is not a `usize`). schemars names the type in `format` (`uint64`, `uint32`, …);
+/// utoipa writes a `u64` or `usize` as `minimum: 0` with `format: int64` or none.
+fn bound_integers(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            let integer = match o.get("type") {
+                Some(Value::String(t)) => t == "integer",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+                _ => false,
+            };
+            let unsigned = o.get("minimum").and_then(Value::as_f64).is_some_and(|m| m >= 0.0);
+            let max: Option<Value> = match o.get("format").and_then(Value::as_str) {
+                _ if !integer => None,
+                Some("uint8") => Some(u8::MAX.into()),
+                Some("uint16") => Some(u16::MAX.into()),
+                Some("uint32") => Some(u32::MAX.into()),
+                Some("uint64" | "uint") => Some(u64::MAX.into()),
+                None | Some("int64") if unsigned => Some(u64::MAX.into()),
+                _ => None,
+            };
+            if let Some(max) = max {
+                o.entry("minimum").or_insert(0.into());
+                o.entry("maximum").or_insert(max);
+            }
+            o.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
 }
 
 /// The OpenAPI document of this node's API.

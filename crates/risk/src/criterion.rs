@@ -5,11 +5,14 @@
 //! maximum unit value per HS subheading and origin).
 //!
 //! A criteria file is JSON ([`CriteriaSet`]); [`CriteriaSet::check`] refuses one that refers to
-//! a list, band or feature that does not exist, or whose dates do not parse.
+//! a list, band or feature that does not exist, or whose dates do not parse. Its JSON Schema
+//! (`schemars`) says as much of this as a schema can: references to lists and unique ids are
+//! left to [`CriteriaSet::check`].
 
 use std::collections::BTreeMap;
 
 use borderlink_model::Lane;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::RiskError;
@@ -17,7 +20,7 @@ use crate::features::{self, FeatureVector};
 use crate::item::{Day, Item, parse_day};
 
 /// The item field a list is matched against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ListField {
     /// Importer identification.
@@ -63,7 +66,7 @@ impl ListField {
 }
 
 /// A condition on one goods item. Conditions on data the item lacks do not fire.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
     /// The commodity code starts with one of `prefixes`.
@@ -87,6 +90,7 @@ pub enum Condition {
     /// A feature (by name, see [`crate::features::FEATURES`]) is at least `value`.
     FeatureAtLeast {
         /// Feature name.
+        #[schemars(schema_with = "feature_name")]
         feature: String,
         /// Threshold.
         value: f64,
@@ -94,6 +98,7 @@ pub enum Condition {
     /// A feature is below `value`.
     FeatureBelow {
         /// Feature name.
+        #[schemars(schema_with = "feature_name")]
         feature: String,
         /// Threshold.
         value: f64,
@@ -117,8 +122,17 @@ pub enum Condition {
     },
 }
 
+/// The schema of a feature's name: one of the feature set's.
+fn feature_name(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "description": "A feature of the feature set",
+        "enum": features::names(),
+    })
+}
+
 /// A named list used by criteria.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct List {
     /// What the list is for, in words.
@@ -130,10 +144,15 @@ pub struct List {
 
 /// A value-control band: the range of unit values (per kg) accepted without control for an
 /// HS code (prefix) and, optionally, an origin.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("anyOf" = [
+    {"required": ["min"], "properties": {"min": {"type": "number"}}},
+    {"required": ["max"], "properties": {"max": {"type": "number"}}},
+]))]
 pub struct ValueBand {
     /// HS code or prefix (digits).
+    #[schemars(regex(pattern = r"^[0-9]+$"))]
     pub hs: String,
     /// Country of origin; `None` for every origin.
     #[serde(default)]
@@ -147,10 +166,11 @@ pub struct ValueBand {
 }
 
 /// A selectivity criterion.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Criterion {
-    /// Stable identifier.
+    /// Stable identifier (not blank; unique in the set).
+    #[schemars(regex(pattern = r"\S"))]
     pub id: String,
     /// Short name an officer recognises.
     pub name: String,
@@ -163,9 +183,11 @@ pub struct Criterion {
     pub weight: f64,
     /// First day in force (`YYYY-MM-DD`), inclusive.
     #[serde(default)]
+    #[schemars(extend("format" = "date"))]
     pub valid_from: Option<String>,
-    /// Last day in force, inclusive.
+    /// Last day in force (`YYYY-MM-DD`), inclusive.
     #[serde(default)]
+    #[schemars(extend("format" = "date"))]
     pub valid_until: Option<String>,
     /// What the officer is to check.
     #[serde(default)]
@@ -217,7 +239,7 @@ pub struct Fired {
 }
 
 /// Criteria, the lists they use and the value-control bands.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CriteriaSet {
     /// The criteria, in the order they are shown.

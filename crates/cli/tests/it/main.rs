@@ -10,6 +10,7 @@ mod ledger;
 mod net;
 mod risk;
 mod schema;
+mod schemathesis;
 mod validate;
 
 use std::path::{Path, PathBuf};

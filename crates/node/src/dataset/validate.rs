@@ -36,7 +36,7 @@ pub(super) struct ValidateQuery {
     request_body(
         description = "The document: a JSON record with WCO tag names as keys (see \
                        `/api/v1/schemas/{type}`), or a WCO DM XML declaration",
-        content((Object = "application/json"), (String = "application/xml"))
+        content((ref("#/components/schemas/Document") = "application/json"), (String = "application/xml"))
     ),
     responses(
         (status = 200, description = "The validation report, valid or not", body = ref("#/components/schemas/Report")),

@@ -125,19 +125,40 @@ pub(crate) async fn submit(
 }
 
 /// A signed transaction in its wire form, as `POST /api/v1/transactions` takes it (the ledger's
-/// `WireTransaction`; described here for the OpenAPI document).
-#[derive(Debug, utoipa::ToSchema)]
+/// `WireTransaction`; described here for the OpenAPI document). The schema says what reads as a
+/// wire transaction; whether the body decodes and the signature verifies, only the ledger can
+/// tell (`malformed_transaction`, `bad_signature`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documentation only: the body is read as a `WireTransaction`.
 pub(crate) struct WireTransactionDoc {
-    /// The canonical body bytes (docs/ledger-format.md, `BLTX`), base64.
+    /// The canonical body bytes (docs/ledger-format.md, `BLTX`), base64 (standard alphabet,
+    /// padded, unused bits zero).
+    #[schema(pattern = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$")]
     body: String,
-    /// The submitter's Ed25519 signature over the body bytes, base64.
+    /// The submitter's Ed25519 signature over the body bytes: 64 bytes, base64.
+    #[schema(pattern = r"^[A-Za-z0-9+/]{85}[AQgw]==$")]
     signature: String,
-    /// The payload bytes (the record, or its ciphertext), base64; empty for off-chain objects.
+    /// The payload bytes (the record, or its ciphertext), base64; empty (or absent) for
+    /// off-chain objects and erasures.
+    #[serde(default)]
+    #[schema(pattern = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$")]
     payload: String,
     /// For a private record: the data key wrapped for each recipient.
-    #[schema(value_type = Vec<Object>)]
-    wrapped_keys: Vec<serde_json::Value>,
+    #[serde(default)]
+    wrapped_keys: Vec<WrappedKeyDoc>,
+}
+
+/// A private record's data key wrapped for one recipient (the ledger's `WrappedKey`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)] // documentation only: read as a `WrappedKey`.
+pub(crate) struct WrappedKeyDoc {
+    /// The recipient member.
+    member: String,
+    /// The sender's ephemeral X25519 public key, hex.
+    ephemeral: String,
+    /// The data key encrypted under the key agreed with the recipient, hex.
+    wrapped: String,
 }
 
 /// Query of `GET /api/v1/records`.

@@ -30,8 +30,8 @@ pub(crate) async fn status(
     Ok(Json(cluster(&state)?.status()))
 }
 
-/// Body of `POST /api/v1/cluster/faults`.
-#[derive(Debug, Deserialize)]
+/// Body of `POST /api/v1/cluster/faults`: each switch optional, absent or `null` leaves it as it is.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FaultsBody {
     /// Cut this node off from its peers (both directions), or heal it.
@@ -45,7 +45,7 @@ pub(crate) struct FaultsBody {
 /// `POST /api/v1/cluster/faults`: only the node's own operator, only on a node started with
 /// `faults = true`.
 #[utoipa::path(post, path = "/api/v1/cluster/faults", tag = "replication",
-    request_body(description = "`{\"isolate\": bool, \"diverge\": bool, \"corrupt_next\": bool}`, each optional (fault tests only)", content = Object),
+    request_body(description = "The switches to change (fault tests only)", content = FaultsBody),
     responses(
         (status = 200, description = "The switches now", body = Object),
         (status = 403, description = "Not this node's operator, or the node was not started with `[cluster] faults = true`", body = crate::error::ErrorBody),

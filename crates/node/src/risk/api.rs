@@ -56,12 +56,19 @@ pub(crate) async fn score(
 ) -> Result<Json<Value>, ApiError> {
     let body = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
     let v: Value = serde_json::from_slice(&body).map_err(|e| ApiError::InvalidDeclaration(format!("not JSON: {e}")))?;
+    crate::openapi::check_body("ScoreRequest", &v).map_err(ApiError::InvalidDeclaration)?;
     let (batch, items) = match v {
         Value::Array(items) => (true, items),
-        Value::Object(mut o) if o.contains_key("declarations") => match o.remove("declarations") {
+        Value::Object(mut o) if o.len() == 1 && o.contains_key("declarations") => match o.remove("declarations") {
             Some(Value::Array(items)) => (true, items),
             _ => return Err(ApiError::InvalidDeclaration("`declarations` must be an array".into())),
         },
+        // A batch is the array and nothing beside it: another key would be ignored silently.
+        Value::Object(o) if o.contains_key("declarations") => {
+            return Err(ApiError::InvalidDeclaration(
+                "a batch is `{\"declarations\": [...]}` with no other key".into(),
+            ));
+        }
         other => (false, vec![other]),
     };
     let records = items
@@ -140,12 +147,14 @@ pub(crate) struct OverrideRequest {
     /// The declaration.
     declaration_id: String,
     /// The new lane: RED, YELLOW, BLUE or GREEN.
-    #[schema(inline, value_type = LaneName)]
+    #[schema(value_type = LaneName)]
     lane: Lane,
-    /// Why (at least 10 characters): automated decisions with legal effect need a recorded,
-    /// reviewable human reason.
+    /// Why (at least 10 characters once trimmed): automated decisions with legal effect need a
+    /// recorded, reviewable human reason.
+    #[schema(pattern = r"\S[\s\S]{8,}\S")]
     reason: String,
-    /// The officer.
+    /// The officer (not blank).
+    #[schema(pattern = r"\S")]
     officer: String,
 }
 
@@ -186,8 +195,12 @@ pub(crate) async fn inspection(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let body = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
-    let r: InspectionResultRecord =
+    let v: Value =
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("not an inspection result: {e}")))?;
+    crate::openapi::check_body("InspectionResultRecord", &v)
+        .map_err(|e| ApiError::BadRequest(format!("not an inspection result: {e}")))?;
+    let r: InspectionResultRecord =
+        serde_json::from_value(v).map_err(|e| ApiError::BadRequest(format!("not an inspection result: {e}")))?;
     risk(&state)?.engine().record_inspection(&r).map_err(ApiError::Risk)?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
@@ -212,7 +225,7 @@ pub(crate) async fn training_set(
 
 /// The selectivity criteria with their running hit rates, lists and value-control bands.
 #[utoipa::path(get, path = "/api/v1/risk/criteria", tag = "risk",
-    responses((status = 200, description = "The criteria set", body = Object))
+    responses((status = 200, description = "The criteria set", body = ref("#/components/schemas/CriteriaSet")))
 )]
 pub(crate) async fn criteria(
     _: Require<ReadRisk>,
@@ -224,20 +237,32 @@ pub(crate) async fn criteria(
 /// Replaces the criteria (refused when a criterion names an unknown list or feature, or a date
 /// does not parse).
 #[utoipa::path(put, path = "/api/v1/risk/criteria", tag = "risk",
-    request_body(description = "A criteria set", content = Object),
+    request_body(description = "A criteria set", content = ref("#/components/schemas/CriteriaSet")),
     responses(
-        (status = 200, description = "Replaced", body = Object),
-        (status = 422, description = "Inconsistent criteria", body = crate::error::ErrorBody),
+        (status = 200, description = "Replaced", body = CriteriaReplaced),
+        (status = 422, description = "Not a criteria set, or an inconsistent one (`invalid_criteria`): a criterion names a list the set does not define, two criteria share an id, or a date is not a day of the calendar", body = crate::error::ErrorBody),
     )
 )]
 pub(crate) async fn put_criteria(
     _: Require<ChangeRisk>,
     State(state): State<SharedState>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CriteriaReplaced>, ApiError> {
     let body = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
-    let n = risk(&state)?.replace_criteria(&body)?;
-    Ok(Json(serde_json::json!({ "criteria": n })))
+    // Text that is not JSON is left to the criteria's own parser, which says where it breaks.
+    if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+        crate::openapi::check_body("CriteriaSet", &v)
+            .map_err(|e| ApiError::Risk(borderlink_risk::RiskError::Criteria(e)))?;
+    }
+    let criteria = risk(&state)?.replace_criteria(&body)?;
+    Ok(Json(CriteriaReplaced { criteria }))
+}
+
+/// The answer to replacing the criteria.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct CriteriaReplaced {
+    /// How many criteria the new set holds.
+    criteria: usize,
 }
 
 /// The active model.
