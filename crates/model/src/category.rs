@@ -120,7 +120,11 @@ const N: bool = false;
 /// Which elements each category requires.
 pub const REQUIREMENTS: [Requirement; 6] = [
     //                                                                      std pre simp pres supp amd inv unsp unk
-    Requirement { rule: "declaration.goods_shipment_missing", element: "GoodsShipment", required: [Y, Y, Y, Y, Y, N, N, Y, N] },
+    Requirement {
+        rule: "declaration.goods_shipment_missing",
+        element: "GoodsShipment",
+        required: [Y, Y, Y, Y, Y, N, N, Y, N],
+    },
     Requirement {
         rule: "declaration.no_items",
         element: "GoodsShipment/GovernmentAgencyGoodsItem",
@@ -171,11 +175,8 @@ pub fn categorize(type_code: Option<&str>) -> AppliedCategory {
             description: "no TypeCode: the requirements of a standard declaration apply".into(),
         };
     };
-    let known = |category, description: String| AppliedCategory {
-        category,
-        type_code: Some(code.to_owned()),
-        description,
-    };
+    let known =
+        |category, description: String| AppliedCategory { category, type_code: Some(code.to_owned()), description };
     if let Some((_, c, what)) = MESSAGE_TYPES.iter().find(|(m, _, _)| *m == code) {
         return known(*c, (*what).to_owned());
     }
@@ -205,7 +206,9 @@ pub(crate) fn unknown_reason(code: &str) -> String {
             MESSAGE_TYPES.iter().map(|(m, _, _)| *m).collect::<Vec<_>>().join(" or ")
         )
     } else if code.chars().count() != 3 {
-        format!("the declaration type {head} must be followed by one additional declaration type letter (DE 1/2: {additional})")
+        format!(
+            "the declaration type {head} must be followed by one additional declaration type letter (DE 1/2: {additional})"
+        )
     } else {
         format!("its last letter is not an additional declaration type (DE 1/2: {additional})")
     }

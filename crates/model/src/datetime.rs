@@ -226,14 +226,7 @@ mod tests {
         assert_eq!(parse("2026-03-02T09:30:00Z"), Some(1_772_443_800));
         assert_eq!(parse("2024-02-29"), Some(days_from_civil(2024, 2, 29) * 86_400));
         assert_eq!(parse("2026-03-02T09:30:00.125Z"), parse("2026-03-02T09:30:00Z"));
-        for bad in [
-            "2023-02-29",
-            "2026-13-01",
-            "2026-03-02 09:30Z",
-            "02/03/2026",
-            "2026-03-02T25:00Z",
-            "",
-        ] {
+        for bad in ["2023-02-29", "2026-13-01", "2026-03-02 09:30Z", "02/03/2026", "2026-03-02T25:00Z", ""] {
             assert_eq!(parse(bad), None, "{bad}");
         }
         assert_eq!(parse("2026-03-02T09:30:00"), None, "a local time is no instant");

@@ -37,11 +37,11 @@ pub mod xml;
 pub use category::{AppliedCategory, Category};
 pub use check::{Issue, Severity};
 pub use profile::{Profile, ProfileError};
-pub use rulebook::Level;
 pub use quality::Quality;
 pub use records::{
-    AeoAuthorizationRecord, DeclarationRecord, DocumentMetaData, InspectionResultRecord, Lane, Record, RecordType, SCHEMA_VERSION,
-    TransportMovementRecord,
+    AeoAuthorizationRecord, DeclarationRecord, DocumentMetaData, InspectionResultRecord, Lane, Record, RecordType,
+    SCHEMA_VERSION, TransportMovementRecord,
 };
+pub use rulebook::Level;
 pub use schema::json_schema;
 pub use validate::{InputFormat, Report, ValidateOptions, parse_record, validate};

@@ -311,14 +311,20 @@ mod tests {
 
     #[test]
     fn profiles_refuse_unknown_and_fixed_rules() {
-        assert!(matches!(Profile::parse("name = \"x\"\n[rules]\n\"no.such\" = \"off\""), Err(ProfileError::UnknownRule(_))));
+        assert!(matches!(
+            Profile::parse("name = \"x\"\n[rules]\n\"no.such\" = \"off\""),
+            Err(ProfileError::UnknownRule(_))
+        ));
         assert!(matches!(
             Profile::parse("name = \"x\"\n[rules]\n\"document.syntax\" = \"off\""),
             Err(ProfileError::FixedRule(_))
         ));
         assert!(matches!(Profile::parse("name = \"core\""), Err(ProfileError::ReservedName)));
         assert!(matches!(Profile::parse("name = \"a b\""), Err(ProfileError::Name(_))));
-        assert!(matches!(Profile::parse("name = \"x\"\n[rules]\n\"dates.order\" = \"maybe\""), Err(ProfileError::Syntax(_))));
+        assert!(matches!(
+            Profile::parse("name = \"x\"\n[rules]\n\"dates.order\" = \"maybe\""),
+            Err(ProfileError::Syntax(_))
+        ));
         assert!(matches!(Profile::parse("{\"name\": \"x\", \"colour\": 1}"), Err(ProfileError::Syntax(_))));
         let p = Profile::parse("{\"name\": \"x\", \"rules\": {\"dates.order\": \"warning\"}}").expect("json profile");
         assert_eq!(p.level("dates.order"), Some(Level::Warning));
@@ -335,7 +341,10 @@ mod tests {
 
     #[test]
     fn paths_and_values() {
-        assert_eq!(strip_indexes("$.Declaration.GoodsShipment.GovernmentAgencyGoodsItem[1].Origin[0].TypeCode"), "Declaration.GoodsShipment.GovernmentAgencyGoodsItem.Origin.TypeCode");
+        assert_eq!(
+            strip_indexes("$.Declaration.GoodsShipment.GovernmentAgencyGoodsItem[1].Origin[0].TypeCode"),
+            "Declaration.GoodsShipment.GovernmentAgencyGoodsItem.Origin.TypeCode"
+        );
         let v = serde_json::json!({"A": {"B": [{"C": "x"}, {"C": "y"}]}});
         assert_eq!(value_at(&v, "$.A.B[1].C"), Some(&Value::String("y".into())));
         assert_eq!(value_at(&v, "$.A.B[2].C"), None);

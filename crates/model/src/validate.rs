@@ -499,7 +499,12 @@ fn normalize_dates(v: &mut serde_json::Value, path: &mut String, issues: &mut Ve
 
 /// One `{"DateTimeString": …}` object as ISO 8601, or the issue that says why not.
 fn date_time_string(v: &serde_json::Value, path: &str) -> Result<String, Issue> {
-    let issue = |at: String, rule: &str, message: String| Issue { path: at, rule: rule.to_owned(), message, severity: Severity::Error };
+    let issue = |at: String, rule: &str, message: String| Issue {
+        path: at,
+        rule: rule.to_owned(),
+        message,
+        severity: Severity::Error,
+    };
     let element = path.rsplit('.').next().unwrap_or(path);
     let dts = match v.as_object() {
         Some(o) if o.len() == 1 => o.get("DateTimeString"),
@@ -507,9 +512,7 @@ fn date_time_string(v: &serde_json::Value, path: &str) -> Result<String, Issue> 
     };
     let (value, code) = match dts {
         Some(serde_json::Value::String(s)) => (s.as_str(), None),
-        Some(serde_json::Value::Object(o))
-            if o.keys().all(|k| k == "value" || k == "formatCode") =>
-        {
+        Some(serde_json::Value::Object(o)) if o.keys().all(|k| k == "value" || k == "formatCode") => {
             let value = o.get("value").and_then(serde_json::Value::as_str);
             let code = o.get("formatCode").map(|c| c.as_str().map(str::to_owned).unwrap_or_else(|| c.to_string()));
             match value {

@@ -436,7 +436,13 @@ impl<'a> Mapper<'a> {
                 if !el.text.trim().is_empty() {
                     map.insert("#text".into(), Value::String(el.text.clone()));
                 }
-                self.children(el, path, issues, |child| props.and_then(|p| p.get(&child.name)).map(|cs| self.resolve(cs)), &mut map);
+                self.children(
+                    el,
+                    path,
+                    issues,
+                    |child| props.and_then(|p| p.get(&child.name)).map(|cs| self.resolve(cs)),
+                    &mut map,
+                );
                 Value::Object(map)
             }
             Some("integer") => number_or_text(&el.text, true),

@@ -6,4 +6,5 @@ mod fixtures;
 mod never_panics;
 mod samples;
 mod schema;
+mod wco_messages;
 mod xml;
