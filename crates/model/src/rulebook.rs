@@ -187,6 +187,8 @@ pub fn markdown() -> String {
             r.description.replace('|', "\\|")
         ));
     }
+    out.push('\n');
+    out.push_str(&crate::category::markdown());
     out
 }
 
