@@ -227,7 +227,7 @@ impl Profile {
         }
         let bare = strip_indexes(&issue.path);
         let Some(value) = value_at(record, &issue.path).and_then(Value::as_str) else { return false };
-        lists.any(|l| l.paths.iter().any(|p| *p == bare) && l.codes.binary_search_by(|c| c.as_str().cmp(value)).is_ok())
+        lists.any(|l| l.paths.contains(&bare) && l.codes.binary_search_by(|c| c.as_str().cmp(value)).is_ok())
     }
 }
 
@@ -257,18 +257,16 @@ fn check_list(
                 at.truncate(len);
             }
         }
-        (Value::String(s), []) => {
-            if list.codes.binary_search_by(|c| c.as_str().cmp(s)).is_err() {
-                let shown = crate::check::display_value(s);
-                let mut message = format!("{shown} is not in the national code list {}", list.name);
-                if !list.description.is_empty() {
-                    message.push_str(&format!(" ({})", list.description));
-                }
-                if list.codes.len() <= 24 {
-                    message.push_str(&format!(": {}", list.codes.join(", ")));
-                }
-                out.push(Issue { path: at.clone(), rule: "codelist.national".to_owned(), message, severity });
+        (Value::String(s), []) if list.codes.binary_search_by(|c| c.as_str().cmp(s)).is_err() => {
+            let shown = crate::check::display_value(s);
+            let mut message = format!("{shown} is not in the national code list {}", list.name);
+            if !list.description.is_empty() {
+                message.push_str(&format!(" ({})", list.description));
             }
+            if list.codes.len() <= 24 {
+                message.push_str(&format!(": {}", list.codes.join(", ")));
+            }
+            out.push(Issue { path: at.clone(), rule: "codelist.national".to_owned(), message, severity });
         }
         _ => {}
     }

@@ -79,13 +79,13 @@ pub struct Report {
     pub profile: String,
     /// For a declaration: the category its `TypeCode` gives, whose requirements were applied.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<AppliedCategory>,
+    pub category: Option<Box<AppliedCategory>>,
     /// Every error found.
     pub errors: Vec<Issue>,
     /// Every warning found.
     pub warnings: Vec<Issue>,
     /// Data quality: completeness of the optional elements risk analysis uses.
-    pub quality: Option<Quality>,
+    pub quality: Option<Box<Quality>>,
     /// The record, in canonical form, when the document is valid.
     #[serde(skip)]
     #[schemars(skip)]
@@ -434,7 +434,7 @@ fn finish(mut record: Record, mut issues: Vec<Issue>, format: InputFormat, profi
     let issues = profile.apply(issues, json.as_ref());
     let quality = quality::assess(&record);
     let category = match &record {
-        Record::Declaration(d) => Some(category::categorize(d.declaration.type_code.as_deref())),
+        Record::Declaration(d) => Some(Box::new(category::categorize(d.declaration.type_code.as_deref()))),
         _ => None,
     };
     let (errors, warnings) = split(issues);
@@ -448,7 +448,7 @@ fn finish(mut record: Record, mut issues: Vec<Issue>, format: InputFormat, profi
         category,
         errors,
         warnings,
-        quality: Some(quality),
+        quality: Some(Box::new(quality)),
         record: valid.then_some(record),
     }
 }
