@@ -29,7 +29,9 @@ write("iso4217.tsv", sorted(f"{c['alpha_3']}\t{c['name']}" for c in cur),
 hs = []
 with open(os.path.join(SHARED, "data/hs/hs2022.csv"), newline="", encoding="utf-8") as f:
     for row in csv.DictReader(f):
-        if row["level"] == "6":
+        # 999999 ("commodities not specified according to kind") is a statistical code of
+        # national tariffs, not a WCO HS 2022 subheading: the mirrored CSV carries it, we do not.
+        if row["level"] == "6" and row["hscode"] != "999999":
             desc = " ".join(row["description"].split())
             hs.append(f"{row['hscode']}\t{desc}")
 write("hs2022.tsv", sorted(hs),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode as ProcessExit;
 
 use anyhow::Context;
-use borderlink_model::{RecordType, Report, ValidateOptions, validate};
+use borderlink_model::{Profile, RecordType, Report, ValidateOptions, validate};
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
@@ -56,6 +56,17 @@ enum Command {
         /// Largest document accepted, in bytes.
         #[arg(long, default_value_t = borderlink_model::validate::DEFAULT_MAX_BYTES)]
         max_bytes: usize,
+        /// A validation profile (TOML or JSON): the severity of each rule and national code
+        /// lists; the consortium's core profile when not given.
+        #[arg(long, value_name = "FILE")]
+        profile: Option<PathBuf>,
+    },
+    /// List every validation rule with its core severity (`--markdown`: the text of
+    /// docs/validation-rules.md).
+    Rules {
+        /// Print the Markdown document instead of the table.
+        #[arg(long)]
+        markdown: bool,
     },
     /// Print the JSON Schema of a record type (declaration, aeo-authorization, transport-movement, inspection-result).
     Schema {
@@ -174,8 +185,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         node_client::trust_ca(ca);
     }
     match cli.command {
-        Command::Validate { files, record_type, format, max_bytes } => {
-            Ok(validate_files(&files, &ValidateOptions { record_type, max_bytes }, format))
+        Command::Validate { files, record_type, format, max_bytes, profile } => {
+            let profile = match profile.map(|p| load_profile(&p)).transpose() {
+                Ok(p) => p.map(std::sync::Arc::new).unwrap_or_else(|| std::sync::Arc::clone(Profile::core())),
+                Err(f) => return finish(Err(f)),
+            };
+            Ok(validate_files(&files, &ValidateOptions { record_type, max_bytes, profile }, format))
+        }
+        Command::Rules { markdown } => {
+            let mut out = std::io::stdout().lock();
+            if markdown {
+                out.write_all(borderlink_model::rulebook::markdown().as_bytes())?;
+            } else {
+                for r in borderlink_model::rulebook::RULES {
+                    let fixed = if r.adjustable { "" } else { " (fixed)" };
+                    writeln!(out, "{:<40} {:<7}{fixed:<8} {}", r.name, r.default.name(), r.description)?;
+                }
+            }
+            Ok(ExitCode::Ok)
         }
         Command::Schema { record_type } => {
             let schema = borderlink_model::json_schema(record_type);
@@ -197,6 +224,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retention(args) => retention::run(args),
         Command::Export(args) => export::run(args),
     }
+}
+
+/// Reads and checks a validation profile file (TOML or JSON).
+fn load_profile(path: &Path) -> Outcome<Profile> {
+    const MAX_PROFILE_BYTES: usize = 4 * 1024 * 1024;
+    let bytes = read_limited(path, MAX_PROFILE_BYTES)
+        .map_err(|e| Failed::new(ExitCode::Input, format!("cannot read the profile {}: {e}", path.display())))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failed::new(ExitCode::Input, format!("the profile {} is not UTF-8 text", path.display())))?;
+    Profile::parse(text).map_err(|e| Failed::new(ExitCode::Input, format!("the profile {}: {e}", path.display())))
 }
 
 /// Reads a file without reading more than `max + 1` bytes, so that a 200 MB file is refused
@@ -268,6 +305,15 @@ fn write_human(out: &mut impl Write, file: &str, r: &Report, color: bool) -> std
         borderlink_model::InputFormat::Xml => "XML",
     };
     write!(out, "{file}: {status} {kind} ({fmt})")?;
+    if let Some(c) = &r.category {
+        match &c.type_code {
+            Some(t) => write!(out, ", {} {t}", c.category.name())?,
+            None => write!(out, ", {}", c.category.name())?,
+        }
+    }
+    if !r.profile.is_empty() && r.profile != borderlink_model::profile::CORE {
+        write!(out, ", profile {}", r.profile)?;
+    }
     if let Some(q) = &r.quality {
         write!(out, ", data quality {:.0}% ({}/{})", q.score * 100.0, q.present, q.expected)?;
     }

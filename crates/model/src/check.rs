@@ -203,7 +203,16 @@ impl Checker {
             CodeList::Origin => self.code(key, v, CodeList::Country),
             CodeList::Currency => self.currency(key, v),
             CodeList::Incoterm => {
-                if !codelists::is_incoterm(v) {
+                if let Some((edition, successor)) = codelists::incoterm_earlier(v) {
+                    self.error(
+                        Some(key),
+                        "codelist.incoterm_edition",
+                        format!(
+                            "{} is a rule of {edition}, which Incoterms 2020 replaced: use {successor}",
+                            display_value(v)
+                        ),
+                    );
+                } else if !codelists::is_incoterm(v) {
                     self.error(
                         Some(key),
                         "codelist.incoterm",
@@ -315,12 +324,24 @@ impl Checker {
         }
     }
 
-    /// A date or date-time in ISO 8601 form (`2026-03-02` or `2026-03-02T09:30:00Z`).
+    /// A date or date-time in ISO 8601 form (`2026-03-02` or `2026-03-02T09:30:00Z`); a
+    /// date-time without zone is a local time, accepted with a warning.
     pub fn datetime(&mut self, key: &'static str, v: &str, max: usize) {
         if v.chars().count() > max {
             self.error(Some(key), "format.length", format!("{key} may have at most {max} characters"));
         }
-        if datetime::parse(v).is_none() {
+        let parsed = datetime::parse_local(v);
+        if let Some((_, datetime::Zone::Local)) = parsed {
+            self.warning(
+                Some(key),
+                "datetime.local_time",
+                format!(
+                    "{key} {} gives no time zone; it is read as a local time (give Z or an offset, e.g. 2026-03-02T09:30:00+01:00)",
+                    display_value(v)
+                ),
+            );
+        }
+        if parsed.is_none() {
             self.error(
                 Some(key),
                 "format.datetime",

@@ -11,10 +11,25 @@ pub const UNLOCODE_RELEASE: &str = "2023-2";
 const ISO3166: &str = include_str!("../codelists/iso3166-1.tsv");
 const ISO4217: &str = include_str!("../codelists/iso4217.tsv");
 const HS2022: &str = include_str!("../codelists/hs2022.tsv");
+const HS2017_TO_2022: &str = include_str!("../codelists/hs2017-to-2022.tsv");
 const UNLOCODE: &str = include_str!("../codelists/unlocode-2023-2.txt");
 
 /// Incoterms 2020 (International Chamber of Commerce), the eleven rules.
 pub const INCOTERMS_2020: [&str; 11] = ["CFR", "CIF", "CIP", "CPT", "DAP", "DDP", "DPU", "EXW", "FAS", "FCA", "FOB"];
+
+/// Rules of earlier Incoterms editions that Incoterms 2020 does not have, with the edition that
+/// last had them and the Incoterms 2020 rule for the same delivery.
+///
+/// Source: ICC, Incoterms 2010 (DAT and DAP replaced the Incoterms 2000 rules DAF, DES, DEQ and
+/// DDU) and Incoterms 2020 (DAT renamed DPU, "delivered at place unloaded"; the only change of
+/// rule codes between 2010 and 2020).
+pub const INCOTERMS_EARLIER: [(&str, &str, &str); 5] = [
+    ("DAF", "Incoterms 2000", "DAP"),
+    ("DAT", "Incoterms 2010", "DPU"),
+    ("DDU", "Incoterms 2000", "DAP"),
+    ("DEQ", "Incoterms 2000", "DPU"),
+    ("DES", "Incoterms 2000", "DAP"),
+];
 
 /// Common UN/ECE Recommendation 20 units seen on customs declarations.
 const UNITS: [&str; 22] = [
@@ -46,6 +61,7 @@ impl Table {
 static COUNTRIES: LazyLock<Table> = LazyLock::new(|| Table::parse(ISO3166));
 static CURRENCIES: LazyLock<Table> = LazyLock::new(|| Table::parse(ISO4217));
 static HS: LazyLock<Table> = LazyLock::new(|| Table::parse(HS2022));
+static HS2017: LazyLock<Table> = LazyLock::new(|| Table::parse(HS2017_TO_2022));
 static LOCODES: LazyLock<Vec<[u8; 5]>> = LazyLock::new(|| {
     let mut v: Vec<[u8; 5]> =
         UNLOCODE.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.as_bytes().try_into().ok()).collect();
@@ -88,6 +104,24 @@ pub fn hs_subheading_count() -> usize {
     HS.entries.len()
 }
 
+/// An HS 2017 subheading that HS 2022 deleted: its HS 2022 successors (comma-separated) and what
+/// changed, from the carried part of the WCO correlation table (`codelists/hs2017-to-2022.tsv`).
+pub fn hs2017_successors(code6: &str) -> Option<(&'static str, &'static str)> {
+    let row = HS2017.get(code6)?;
+    Some(row.split_once('\t').unwrap_or((row, "")))
+}
+
+/// The HS 2017 subheadings of the carried correlation table, with their successors.
+pub fn hs2017_correlation() -> impl Iterator<Item = (&'static str, &'static str)> {
+    HS2017.entries.iter().map(|(code, row)| (*code, row.split_once('\t').map_or(*row, |(s, _)| s)))
+}
+
+/// An Incoterms rule of an earlier edition: the edition that last had it and its Incoterms 2020
+/// successor.
+pub fn incoterm_earlier(code: &str) -> Option<(&'static str, &'static str)> {
+    INCOTERMS_EARLIER.iter().find(|(c, _, _)| *c == code).map(|(_, e, s)| (*e, *s))
+}
+
 /// Whether `code` has the shape of a UN/LOCODE: a country code then three letters or digits 2–9.
 pub fn has_locode_shape(code: &str) -> bool {
     let b = code.as_bytes();
@@ -112,9 +146,28 @@ mod tests {
     fn lists_are_complete() {
         assert!(is_country("GB") && is_country("CN") && !is_country("XX") && !is_country("gb"));
         assert!(is_currency("USD") && is_currency("EUR") && !is_currency("ABC"));
-        assert_eq!(hs_subheading_count(), 5613);
+        assert_eq!(hs_subheading_count(), 5612);
+        assert!(hs_subheading("999999").is_none(), "999999 is a statistical code, not an HS subheading");
         assert!(hs_subheading("847130").is_some() && hs_subheading("847199").is_none());
         assert!(is_locode("CNSGH") && is_locode("GBFXT") && !is_locode("ADXXX") && !is_locode("ZZZZZ"));
         assert!(is_incoterm("FOB") && !is_incoterm("FOX"));
+    }
+
+    #[test]
+    fn earlier_editions_point_to_current_codes() {
+        let mut n = 0;
+        for (old, successors) in hs2017_correlation() {
+            n += 1;
+            assert!(hs_subheading(old).is_none(), "{old} is still an HS 2022 subheading");
+            for s in successors.split(',') {
+                assert!(hs_subheading(s).is_some(), "{old} -> {s}: not an HS 2022 subheading");
+            }
+        }
+        assert!(n >= 10);
+        assert_eq!(hs2017_successors("851712").map(|s| s.0), Some("851713,851714"));
+        for (old, _, new) in INCOTERMS_EARLIER {
+            assert!(!is_incoterm(old) && is_incoterm(new), "{old} -> {new}");
+        }
+        assert_eq!(incoterm_earlier("DAT"), Some(("Incoterms 2010", "DPU")));
     }
 }

@@ -90,9 +90,68 @@ pub struct DeclarationRecord {
     /// Free-text description of the document's profile; not part of the record's data.
     #[serde(rename = "_profile", default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// The WCO DocumentMetaData wrapper the declaration arrived in, when it had one.
+    #[serde(rename = "MetaData", default, skip_serializing_if = "Option::is_none")]
+    pub meta_data: Option<DocumentMetaData>,
     /// The declaration. WCO 42A.
     #[serde(rename = "Declaration")]
     pub declaration: wco::Declaration,
+}
+
+/// The fields of the WCO DocumentMetaData wrapper (`urn:wco:datamodel:WCO:DocumentMetaData-DMS:2`,
+/// root `MetaData`) that administrations put around a declaration: which WCO DM version and
+/// message type it is, and whose customisation of the data model it follows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentMetaData {
+    /// The WCO Data Model version (`3.6`).
+    #[serde(rename = "WCODataModelVersionCode", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 35))]
+    pub wco_data_model_version_code: Option<String>,
+    /// The WCO message type (`DEC` for a declaration).
+    #[serde(rename = "WCOTypeName", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 35))]
+    pub wco_type_name: Option<String>,
+    /// The country whose administration customised the data model (ISO 3166-1 alpha-2).
+    #[serde(rename = "ResponsibleCountryCode", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 35))]
+    pub responsible_country_code: Option<String>,
+    /// That administration (`HMRC`).
+    #[serde(rename = "ResponsibleAgencyName", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 70))]
+    pub responsible_agency_name: Option<String>,
+    /// The administration's customisation, coded.
+    #[serde(rename = "AgencyAssignedCustomizationCode", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 35))]
+    pub agency_assigned_customization_code: Option<String>,
+    /// The version of that customisation (`v2.1`).
+    #[serde(rename = "AgencyAssignedCustomizationVersionCode", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 35))]
+    pub agency_assigned_customization_version_code: Option<String>,
+}
+
+impl DocumentMetaData {
+    /// The wrapper's elements, in the order of the WCO schema, with their values.
+    pub fn fields(&self) -> [(&'static str, Option<&str>); 6] {
+        [
+            ("WCODataModelVersionCode", self.wco_data_model_version_code.as_deref()),
+            ("WCOTypeName", self.wco_type_name.as_deref()),
+            ("ResponsibleCountryCode", self.responsible_country_code.as_deref()),
+            ("ResponsibleAgencyName", self.responsible_agency_name.as_deref()),
+            ("AgencyAssignedCustomizationCode", self.agency_assigned_customization_code.as_deref()),
+            ("AgencyAssignedCustomizationVersionCode", self.agency_assigned_customization_version_code.as_deref()),
+        ]
+    }
+
+    /// The names of the wrapper's elements other than the declaration.
+    pub const FIELD_NAMES: [&'static str; 6] = [
+        "WCODataModelVersionCode",
+        "WCOTypeName",
+        "ResponsibleCountryCode",
+        "ResponsibleAgencyName",
+        "AgencyAssignedCustomizationCode",
+        "AgencyAssignedCustomizationVersionCode",
+    ];
 }
 
 /// An AEO authorisation, shared between administrations (the data the EU–US MRA exchanges:

@@ -3,6 +3,7 @@
 //!
 //! Rule names are stable: partners' systems and our tests match on them.
 
+use crate::category::{self, Category};
 use crate::check::{Check, Checker, CodeList, display_value};
 use crate::codelists;
 use crate::container::{ContainerIdError, check_container_id};
@@ -46,6 +47,9 @@ fn check_datetime(cx: &mut Checker, key: &'static str, v: &str) {
 
 fn check_declaration(r: &DeclarationRecord, cx: &mut Checker) {
     check_version(&r.schema_version, cx);
+    if let Some(m) = &r.meta_data {
+        cx.at("MetaData", |cx| metadata_rules(m, cx));
+    }
     cx.at("Declaration", |cx| {
         let d = &r.declaration;
         d.check(cx);
@@ -53,20 +57,70 @@ fn check_declaration(r: &DeclarationRecord, cx: &mut Checker) {
     });
 }
 
-fn declaration_rules(d: &wco::Declaration, cx: &mut Checker) {
-    if let Some(t) = &d.type_code {
-        // WCO D013 / EU box 1: first two letters say import (IM), export (EX), transit (CO/TR…).
-        let known = ["IM", "EX", "CO", "TR", "EU"];
-        if t.len() >= 2 && !known.contains(&&t[..2]) {
-            cx.warning(
-                Some("TypeCode"),
-                "declaration.type_code",
-                format!("{} does not start with a known declaration type (IM, EX, CO, TR, EU)", display_value(t)),
-            );
+fn metadata_rules(m: &crate::records::DocumentMetaData, cx: &mut Checker) {
+    for (key, v) in m.fields() {
+        if let Some(v) = v {
+            let max = if key == "ResponsibleAgencyName" { 70 } else { 35 };
+            cx.text(key, v, b'x', max, false);
         }
     }
+    if let Some(c) = &m.responsible_country_code {
+        cx.code("ResponsibleCountryCode", c, CodeList::Country);
+    }
+    if let Some(t) = &m.wco_type_name
+        && t != "DEC"
+    {
+        cx.error(
+            Some("WCOTypeName"),
+            "wrapper.type_name",
+            format!("the wrapper says its message is {}; a declaration's WCOTypeName is DEC", display_value(t)),
+        );
+    }
+    if let Some(v) = &m.wco_data_model_version_code
+        && !v.starts_with("3.")
+    {
+        cx.warning(
+            Some("WCODataModelVersionCode"),
+            "wrapper.version",
+            format!("WCO Data Model version {} is not a 3.x version; the dataset follows WCO DM 3.6", display_value(v)),
+        );
+    }
+}
+
+/// Reports `rule` at `key` when the declaration's category requires the element and it is
+/// absent (see [`category::REQUIREMENTS`]).
+fn require(
+    category: Category,
+    present: bool,
+    cx: &mut Checker,
+    key: &'static str,
+    rule: &'static str,
+    message: impl FnOnce() -> String,
+) -> bool {
+    let required = category::requires(category, rule);
+    if required && !present {
+        cx.error(Some(key), rule, message());
+    }
+    required
+}
+
+fn declaration_rules(d: &wco::Declaration, cx: &mut Checker) {
+    let applied = category::categorize(d.type_code.as_deref());
+    let cat = applied.category;
+    if let (Category::Unknown, Some(t)) = (cat, &d.type_code) {
+        cx.error(
+            Some("TypeCode"),
+            "declaration.type_code",
+            format!("{} is not a declaration category: {}", display_value(t), category::unknown_reason(t)),
+        );
+    }
+    let what = applied.category.name();
+    require(cat, d.id.is_some(), cx, "ID", "declaration.reference_missing", || {
+        format!("an {what} request must give the ID (MRN) of the declaration it applies to")
+    });
     if let (Some(issue), Some(acc)) = (&d.issue_date_time, &d.acceptance_date_time)
-        && let (Some(i), Some(a)) = (datetime::parse(issue), datetime::parse(acc))
+        && let (Some((i, zi)), Some((a, za))) = (datetime::parse_local(issue), datetime::parse_local(acc))
+        && (zi == datetime::Zone::Local) == (za == datetime::Zone::Local)
         && a < i
     {
         cx.error(
@@ -76,23 +130,25 @@ fn declaration_rules(d: &wco::Declaration, cx: &mut Checker) {
         );
     }
     let Some(gs) = &d.goods_shipment else {
-        cx.error(
-            Some("GoodsShipment"),
-            "declaration.goods_shipment_missing",
-            "a declaration needs a GoodsShipment with at least one goods item".to_owned(),
-        );
+        require(cat, false, cx, "GoodsShipment", "declaration.goods_shipment_missing", || {
+            format!("a {what} declaration needs a GoodsShipment with at least one goods item")
+        });
         return;
     };
-    let items = &gs.government_agency_goods_item;
-    if items.is_empty() {
-        cx.at("GoodsShipment", |cx| {
-            cx.error(
-                Some("GovernmentAgencyGoodsItem"),
-                "declaration.no_items",
-                "a declaration needs at least one goods item (GovernmentAgencyGoodsItem)".to_owned(),
-            )
+    cx.at("GoodsShipment", |cx| {
+        let has_previous = !gs.previous_document.is_empty()
+            || gs.government_agency_goods_item.iter().any(|i| !i.previous_document.is_empty());
+        // A warning in the core profile (the rule table decides the severity, not the call).
+        require(cat, has_previous, cx, "PreviousDocument", "declaration.previous_document_missing", || {
+            format!("a {what} declaration refers to its previous document (DE 2/1: the DUCR, the simplified declaration or the entry in the records)")
         });
-    }
+    });
+    let items = &gs.government_agency_goods_item;
+    cx.at("GoodsShipment", |cx| {
+        require(cat, !items.is_empty(), cx, "GovernmentAgencyGoodsItem", "declaration.no_items", || {
+            format!("a {what} declaration needs at least one goods item (GovernmentAgencyGoodsItem)")
+        })
+    });
     if let Some(n) = d.goods_item_quantity
         && n != items.len() as u64
     {
@@ -208,21 +264,18 @@ fn declaration_rules(d: &wco::Declaration, cx: &mut Checker) {
             cx.at("Consignment", |cx| equipment_rules(&c.transport_equipment, containerised, cx));
         }
         for (i, item) in items.iter().enumerate() {
-            cx.at_index("GovernmentAgencyGoodsItem", i, |cx| item_rules(item, cx));
+            cx.at_index("GovernmentAgencyGoodsItem", i, |cx| item_rules(item, cat, cx));
         }
     });
 }
 
-fn item_rules(item: &wco::GovernmentAgencyGoodsItem, cx: &mut Checker) {
+fn item_rules(item: &wco::GovernmentAgencyGoodsItem, cat: Category, cx: &mut Checker) {
+    let what = cat.name();
     if let Some(c) = &item.commodity {
         cx.at("Commodity", |cx| {
-            if c.classification.is_empty() {
-                cx.error(
-                    Some("Classification"),
-                    "hs.missing",
-                    "each goods item needs a commodity classification (HS code)".to_owned(),
-                );
-            }
+            require(cat, !c.classification.is_empty(), cx, "Classification", "hs.missing", || {
+                format!("each goods item of a {what} declaration needs a commodity classification (HS code)")
+            });
             for (j, cl) in c.classification.iter().enumerate() {
                 // TSP (tariff), or no type given: the first six digits are the HS subheading.
                 let is_hs = matches!(cl.identification_type_code.as_deref(), None | Some("TSP" | "HS" | "TSH"));
@@ -247,11 +300,9 @@ fn item_rules(item: &wco::GovernmentAgencyGoodsItem, cx: &mut Checker) {
             }
         });
     } else {
-        cx.error(
-            Some("Commodity"),
-            "item.commodity_missing",
-            "each goods item needs a Commodity (description and HS code)".to_owned(),
-        );
+        require(cat, false, cx, "Commodity", "item.commodity_missing", || {
+            format!("each goods item of a {what} declaration needs a Commodity (description and HS code)")
+        });
     }
 }
 
@@ -261,13 +312,30 @@ fn hs_rule(id: &str, cx: &mut Checker) {
         cx.error(Some("ID"), "hs.format", format!("an HS code has 6, 8 or 10 digits; got {}", display_value(id)));
         return;
     }
-    if codelists::hs_subheading(&id[..6]).is_none() {
+    if let Some((successors, change)) = codelists::hs2017_successors(&id[..6]) {
+        let list: Vec<String> = successors.split(',').map(dotted).collect();
+        cx.error(
+            Some("ID"),
+            "hs.earlier_edition",
+            format!(
+                "{} is HS 2017 subheading {}, which HS 2022 replaced ({change}): use {}",
+                display_value(id),
+                dotted(&id[..6]),
+                list.join(" or ")
+            ),
+        );
+    } else if codelists::hs_subheading(&id[..6]).is_none() {
         cx.error(
             Some("ID"),
             "hs.unknown_subheading",
             format!("{} is not an HS 2022 subheading ({} does not exist)", display_value(id), &id[..6]),
         );
     }
+}
+
+/// `851713` → `8517.13`, as subheadings are written.
+fn dotted(code6: &str) -> String {
+    if code6.len() == 6 && code6.is_ascii() { format!("{}.{}", &code6[..4], &code6[4..]) } else { code6.to_owned() }
 }
 
 fn equipment_rules(equipment: &[TransportEquipment], containerised: bool, cx: &mut Checker) {

@@ -76,7 +76,13 @@ impl<'a> Walker<'a> {
             if let [only] = non_null.as_slice() {
                 return self.walk(v, only, path, depth);
             }
-            return Verdict::Keep;
+            // Several forms (a date-time as text or as a DateTimeString): walk the one whose
+            // type the value has, or the first, so that a wrong type is still named.
+            let fits = |a: &&&Value| type_names(self.resolve(a)).iter().any(|t| json_type_fits(t, v));
+            return match non_null.iter().find(fits).or(non_null.first()) {
+                Some(alt) => self.walk(v, alt, path, depth),
+                None => Verdict::Keep,
+            };
         }
         if let Some(values) = s.get("enum").and_then(Value::as_array) {
             let consts: Vec<&Value> = values.iter().collect();
@@ -203,6 +209,19 @@ fn type_names(s: &Value) -> Vec<&str> {
         Some(Value::String(t)) => vec![t.as_str()],
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
+    }
+}
+
+fn json_type_fits(t: &str, v: &Value) -> bool {
+    match t {
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        "string" => v.is_string(),
+        "integer" => v.is_u64() || v.is_i64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "null" => v.is_null(),
+        _ => false,
     }
 }
 

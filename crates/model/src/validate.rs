@@ -1,7 +1,9 @@
 //! Validation: bytes in (JSON or WCO DM XML), a [`Report`] out.
 //!
 //! The pipeline, and why it is shaped so:
-//! 1. document checks: size limit, UTF-8, syntax (with line and column), nesting depth;
+//! 1. document checks: size limit, UTF-8, syntax (with line and column), nesting depth; a
+//!    DocumentMetaData wrapper is opened (XML, or its JSON mirror `{"MetaData": {…,
+//!    "Declaration": …}}`) and its fields become the record's `MetaData` envelope;
 //! 2. **fast path**: typed deserialization straight from the bytes. Valid documents (the bulk
 //!    of traffic) never build an intermediate tree;
 //! 3. **slow path**, only when typed deserialization fails: the document is parsed into a
@@ -9,17 +11,26 @@
 //!    structural error is reported (unknown fields, wrong types, missing elements), not just
 //!    the first one serde meets. The walk removes what it reported, and the repaired tree is
 //!    deserialized again so that format and business rules still run on the rest;
-//! 4. format checks (generated from the WCO formats), code lists and cross-field rules;
-//! 5. data quality.
+//!    Before the walk, WCO DM `DateTimeString` dates (UN/EDIFACT 2379 format codes) are
+//!    normalised to ISO 8601, each unreadable one reported at its path;
+//! 4. format checks (generated from the WCO formats), code lists, the declaration category's
+//!    requirements and cross-field rules;
+//! 5. the validation [`Profile`]: each issue gets the severity the profile sets for its rule
+//!    (the [rule table](crate::rulebook) default otherwise), national code lists are applied;
+//! 6. data quality.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::category::{self, AppliedCategory};
 use crate::check::{Checker, Issue, Severity};
+use crate::profile::Profile;
 use crate::quality::{self, Quality};
 use crate::records::{
     AeoAuthorizationRecord, DeclarationRecord, InspectionResultRecord, Record, RecordType, TransportMovementRecord,
 };
-use crate::{rules, structure, xml};
+use crate::{datetime, rules, structure, xml};
 
 /// The default largest document accepted (8 MiB: a 999-item declaration is about 2 MiB).
 pub const DEFAULT_MAX_BYTES: usize = 8 * 1024 * 1024;
@@ -34,11 +45,14 @@ pub struct ValidateOptions {
     pub record_type: Option<RecordType>,
     /// Documents larger than this are refused without being parsed.
     pub max_bytes: usize,
+    /// The validation profile: the severity of each rule, national code lists (the core
+    /// profile by default).
+    pub profile: Arc<Profile>,
 }
 
 impl Default for ValidateOptions {
     fn default() -> Self {
-        Self { record_type: None, max_bytes: DEFAULT_MAX_BYTES }
+        Self { record_type: None, max_bytes: DEFAULT_MAX_BYTES, profile: Arc::clone(Profile::core()) }
     }
 }
 
@@ -48,7 +62,7 @@ impl Default for ValidateOptions {
 pub enum InputFormat {
     /// JSON with WCO tag names as keys.
     Json,
-    /// WCO DM XML (`urn:wco:datamodel:WCO:DEC-DMS:2`).
+    /// WCO DM XML (`urn:wco:datamodel:WCO:DEC-DMS:2`), bare or in a DocumentMetaData wrapper.
     Xml,
 }
 
@@ -61,12 +75,17 @@ pub struct Report {
     pub record_type: Option<RecordType>,
     /// The syntax of the document.
     pub format: InputFormat,
+    /// The validation profile applied (`core`, or a national profile's name).
+    pub profile: String,
+    /// For a declaration: the category its `TypeCode` gives, whose requirements were applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<Box<AppliedCategory>>,
     /// Every error found.
     pub errors: Vec<Issue>,
     /// Every warning found.
     pub warnings: Vec<Issue>,
     /// Data quality: completeness of the optional elements risk analysis uses.
-    pub quality: Option<Quality>,
+    pub quality: Option<Box<Quality>>,
     /// The record, in canonical form, when the document is valid.
     #[serde(skip)]
     #[schemars(skip)]
@@ -79,6 +98,8 @@ impl Report {
             valid: false,
             record_type,
             format,
+            profile: String::new(),
+            category: None,
             errors: vec![Issue { path: "$".into(), rule: rule.into(), message, severity: Severity::Error }],
             warnings: Vec::new(),
             quality: None,
@@ -114,13 +135,18 @@ pub fn validate(bytes: &[u8], opts: &ValidateOptions) -> Report {
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    match format {
+    let mut report = match format {
         InputFormat::Json => validate_json(text, opts),
-        InputFormat::Xml => match xml::declaration_from_xml(text) {
-            Ok(value) => {
-                let mut report = validate_value(value, opts, InputFormat::Xml);
+        InputFormat::Xml => match xml::read_declaration(text) {
+            Ok(doc) => {
+                let mut report = validate_value(doc.value, opts, InputFormat::Xml);
                 for issue in report.errors.iter_mut().chain(report.warnings.iter_mut()) {
-                    issue.path = xml::json_path_to_xml(&issue.path);
+                    issue.path = xml::json_path_to_xml(&issue.path, doc.wrapped);
+                }
+                if !doc.issues.is_empty() {
+                    report.errors.splice(0..0, doc.issues);
+                    report.valid = false;
+                    report.record = None;
                 }
                 report
             }
@@ -128,13 +154,17 @@ pub fn validate(bytes: &[u8], opts: &ValidateOptions) -> Report {
                 valid: false,
                 record_type: Some(RecordType::Declaration),
                 format,
+                profile: String::new(),
+                category: None,
                 errors,
                 warnings: Vec::new(),
                 quality: None,
                 record: None,
             },
         },
-    }
+    };
+    report.profile.clone_from(&opts.profile.name);
+    report
 }
 
 /// Parses and validates a document into a canonical [`Record`], or returns the report of why not.
@@ -205,7 +235,7 @@ fn validate_json(text: &str, opts: &ValidateOptions) -> Report {
     // no type is given) is read in one pass, without first reading its keys.
     let first_guess = opts.record_type.unwrap_or(RecordType::Declaration);
     if let Ok(record) = deserialize_str(text, first_guess) {
-        return finish(record, Vec::new(), InputFormat::Json);
+        return finish(record, Vec::new(), InputFormat::Json, &opts.profile);
     }
     let keys = match top_level_keys(text) {
         Some(k) => k,
@@ -222,6 +252,26 @@ fn validate_json(text: &str, opts: &ValidateOptions) -> Report {
             };
         }
     };
+    // The JSON mirror of a DocumentMetaData wrapper: {"MetaData": {…, "Declaration": …}}.
+    if keys.iter().any(|k| k == "MetaData") && !keys.iter().any(|k| k == "Declaration") {
+        return match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(mut v) => match unwrap_json_metadata(&mut v) {
+                Ok(()) => validate_typed_value(v, RecordType::Declaration, InputFormat::Json, &opts.profile),
+                Err(issue) => Report {
+                    valid: false,
+                    record_type: Some(RecordType::Declaration),
+                    format: InputFormat::Json,
+                    profile: String::new(),
+                    category: None,
+                    errors: vec![issue],
+                    warnings: Vec::new(),
+                    quality: None,
+                    record: None,
+                },
+            },
+            Err(e) => syntax_error(&e, opts),
+        };
+    }
     let record_type = match resolve_type(&keys, opts) {
         Ok(t) => t,
         Err(r) => return r,
@@ -229,12 +279,44 @@ fn validate_json(text: &str, opts: &ValidateOptions) -> Report {
     if record_type != first_guess
         && let Ok(record) = deserialize_str(text, record_type)
     {
-        return finish(record, Vec::new(), InputFormat::Json);
+        return finish(record, Vec::new(), InputFormat::Json, &opts.profile);
     }
     match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) => validate_typed_value(v, record_type, InputFormat::Json),
+        Ok(v) => validate_typed_value(v, record_type, InputFormat::Json, &opts.profile),
         Err(e) => syntax_error(&e, opts),
     }
+}
+
+/// Lifts the declaration out of the JSON mirror of a DocumentMetaData wrapper, leaving the
+/// wrapper's fields as the record's `MetaData` envelope.
+fn unwrap_json_metadata(v: &mut serde_json::Value) -> Result<(), Issue> {
+    let error = |path: &str, message: String| Issue {
+        path: path.to_owned(),
+        rule: "wrapper.declaration_count".to_owned(),
+        message,
+        severity: Severity::Error,
+    };
+    let Some(meta) = v.get_mut("MetaData").and_then(serde_json::Value::as_object_mut) else {
+        return Ok(());
+    };
+    let declaration = match meta.remove("Declaration") {
+        Some(serde_json::Value::Array(mut list)) if list.len() == 1 => list.remove(0),
+        Some(serde_json::Value::Array(list)) if list.is_empty() => {
+            return Err(error("$.MetaData.Declaration", "the DocumentMetaData wrapper carries no Declaration".into()));
+        }
+        Some(serde_json::Value::Array(list)) => {
+            return Err(error(
+                "$.MetaData.Declaration[1]",
+                format!("a DocumentMetaData wrapper carries exactly one Declaration; this one carries {}", list.len()),
+            ));
+        }
+        Some(d) => d,
+        None => return Err(error("$.MetaData", "the DocumentMetaData wrapper carries no Declaration".into())),
+    };
+    if let Some(o) = v.as_object_mut() {
+        o.insert("Declaration".into(), declaration);
+    }
+    Ok(())
 }
 
 fn resolve_type(keys: &[String], opts: &ValidateOptions) -> Result<RecordType, Report> {
@@ -264,23 +346,31 @@ fn validate_value(value: serde_json::Value, opts: &ValidateOptions, format: Inpu
             return r;
         }
     };
-    validate_typed_value(value, record_type, format)
+    validate_typed_value(value, record_type, format, &opts.profile)
 }
 
-fn validate_typed_value(mut value: serde_json::Value, record_type: RecordType, format: InputFormat) -> Report {
-    let mut issues = structure::check_structure(&mut value, record_type);
-    let structural_errors = issues.iter().any(|i| i.severity == Severity::Error);
+fn validate_typed_value(
+    mut value: serde_json::Value,
+    record_type: RecordType,
+    format: InputFormat,
+    profile: &Profile,
+) -> Report {
+    let mut issues = Vec::new();
+    let mut path = String::from("$");
+    normalize_dates(&mut value, &mut path, &mut issues);
+    issues.extend(structure::check_structure(&mut value, record_type));
+    let unreadable = issues.iter().any(|i| i.severity == Severity::Error);
     match deserialize_value(value, record_type) {
         Ok(record) => {
-            let mut report = finish(record, std::mem::take(&mut issues), format);
-            if structural_errors {
+            let mut report = finish(record, std::mem::take(&mut issues), format, profile);
+            if unreadable {
                 report.valid = false;
                 report.record = None;
             }
             report
         }
         Err(e) => {
-            if !structural_errors {
+            if !unreadable {
                 issues.push(Issue {
                     path: "$".into(),
                     rule: "document.structure".into(),
@@ -288,11 +378,13 @@ fn validate_typed_value(mut value: serde_json::Value, record_type: RecordType, f
                     severity: Severity::Error,
                 });
             }
-            let (errors, warnings) = split(issues);
+            let (errors, warnings) = split(profile.apply(issues, None));
             Report {
                 valid: false,
                 record_type: Some(record_type),
                 format,
+                profile: String::new(),
+                category: None,
                 errors,
                 warnings,
                 quality: None,
@@ -332,12 +424,19 @@ fn deserialize_value(v: serde_json::Value, t: RecordType) -> Result<Record, serd
     })
 }
 
-/// Runs the typed checks on a record and assembles the report.
-fn finish(mut record: Record, mut issues: Vec<Issue>, format: InputFormat) -> Report {
+/// Runs the typed checks on a record, applies the profile and assembles the report.
+fn finish(mut record: Record, mut issues: Vec<Issue>, format: InputFormat, profile: &Profile) -> Report {
     let mut cx = Checker::new();
     rules::check_record(&record, &mut cx);
     issues.extend(cx.into_issues());
+    // National code lists read the record's JSON form: built only for a profile that has some.
+    let json = (!profile.code_lists.is_empty()).then(|| serde_json::to_value(&record).ok()).flatten();
+    let issues = profile.apply(issues, json.as_ref());
     let quality = quality::assess(&record);
+    let category = match &record {
+        Record::Declaration(d) => Some(Box::new(category::categorize(d.declaration.type_code.as_deref()))),
+        _ => None,
+    };
     let (errors, warnings) = split(issues);
     let valid = errors.is_empty();
     record.normalize();
@@ -345,13 +444,122 @@ fn finish(mut record: Record, mut issues: Vec<Issue>, format: InputFormat) -> Re
         valid,
         record_type: Some(record.record_type()),
         format,
+        profile: String::new(),
+        category,
         errors,
         warnings,
-        quality: Some(quality),
+        quality: Some(Box::new(quality)),
         record: valid.then_some(record),
     }
 }
 
 fn split(issues: Vec<Issue>) -> (Vec<Issue>, Vec<Issue>) {
     issues.into_iter().partition(|i| i.severity == Severity::Error)
+}
+
+/// Normalises every WCO DM date-time element given as a `DateTimeString` (`{"DateTimeString":
+/// {"formatCode": "304", "value": "20250731112200+01"}}`, the JSON form of the XML element) to
+/// ISO 8601, reporting each one that cannot be read at its path and removing it.
+fn normalize_dates(v: &mut serde_json::Value, path: &mut String, issues: &mut Vec<Issue>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut drop = Vec::new();
+            for (k, child) in map.iter_mut() {
+                let len = path.len();
+                path.push('.');
+                path.push_str(k);
+                if k.ends_with("DateTime") && child.is_object() {
+                    match date_time_string(child, path) {
+                        Ok(iso) => *child = serde_json::Value::String(iso),
+                        Err(issue) => {
+                            issues.push(issue);
+                            drop.push(k.clone());
+                        }
+                    }
+                } else {
+                    normalize_dates(child, path, issues);
+                }
+                path.truncate(len);
+            }
+            for k in drop {
+                map.remove(&k);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                normalize_dates(item, path, issues);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One `{"DateTimeString": …}` object as ISO 8601, or the issue that says why not.
+fn date_time_string(v: &serde_json::Value, path: &str) -> Result<String, Issue> {
+    let issue = |at: String, rule: &str, message: String| Issue {
+        path: at,
+        rule: rule.to_owned(),
+        message,
+        severity: Severity::Error,
+    };
+    let element = path.rsplit('.').next().unwrap_or(path);
+    let dts = match v.as_object() {
+        Some(o) if o.len() == 1 => o.get("DateTimeString"),
+        _ => None,
+    };
+    let (value, code) = match dts {
+        Some(serde_json::Value::String(s)) => (s.as_str(), None),
+        Some(serde_json::Value::Object(o)) if o.keys().all(|k| k == "value" || k == "formatCode") => {
+            let value = o.get("value").and_then(serde_json::Value::as_str);
+            let code = o.get("formatCode").map(|c| c.as_str().map(str::to_owned).unwrap_or_else(|| c.to_string()));
+            match value {
+                Some(value) => (value, code),
+                None => {
+                    return Err(issue(
+                        format!("{path}.DateTimeString"),
+                        "type.string",
+                        format!("the DateTimeString of {element} has no text"),
+                    ));
+                }
+            }
+        }
+        _ => {
+            return Err(issue(
+                path.to_owned(),
+                "type.string",
+                format!(
+                    "{element} must be an ISO 8601 date-time, or a WCO DateTimeString \
+                     ({{\"DateTimeString\": {{\"formatCode\": \"304\", \"value\": \"20250731112200+01\"}}}})"
+                ),
+            ));
+        }
+    };
+    let code = code.as_deref();
+    datetime::from_date_time_string(value, code).map_err(|e| match e {
+        datetime::DateTimeStringError::UnknownCode(c) => {
+            let known: Vec<String> =
+                datetime::EDIFACT_2379_CODES.iter().map(|(c, p, _)| format!("{c} ({p})")).collect();
+            issue(
+                format!("{path}.DateTimeString.formatCode"),
+                "datetime.format_code",
+                format!(
+                    "formatCode {} of {element} is not a UN/EDIFACT 2379 date/time format that WCO DM uses: {}",
+                    crate::check::display_value(&c),
+                    known.join(", ")
+                ),
+            )
+        }
+        datetime::DateTimeStringError::Mismatch(pattern) => issue(
+            format!("{path}.DateTimeString"),
+            "datetime.format_mismatch",
+            format!(
+                "{element} {} does not match its formatCode {} ({pattern})",
+                crate::check::display_value(value),
+                code.unwrap_or("(inferred)")
+            ),
+        ),
+    })
 }

@@ -1,30 +1,46 @@
 //! WCO DM XML (`urn:wco:datamodel:WCO:DEC-DMS:2`) mapped to the same records as JSON.
 //!
+//! A declaration arrives on its own (root `Declaration`) or, as administrations exchange it,
+//! inside the WCO DocumentMetaData wrapper (root `MetaData` in
+//! `urn:wco:datamodel:WCO:DocumentMetaData-DMS:2`: `WCODataModelVersionCode`, `WCOTypeName`,
+//! `ResponsibleCountryCode`, `ResponsibleAgencyName`, `AgencyAssignedCustomization[Version]Code`,
+//! then exactly one `Declaration`). The wrapper's fields become the record's `MetaData`
+//! envelope. Namespaces are resolved wherever they are declared (on the wrapper only, on the
+//! declaration, default or prefixed), and every element is checked to be in its WCO namespace.
+//!
 //! The mapping is driven by the declaration's JSON Schema, so that it can never drift from the
 //! types: an element whose schema is a list is collected into a list, a number is parsed as a
 //! number, an amount or measure takes its `currencyID` / `unitCode` attribute, and a date given
-//! as `<DateTimeString formatCode="102|304">` becomes ISO 8601. Values that do not parse are
-//! passed on as text, so that the structural check reports them with every other error, and the
-//! JSON paths of a report are turned back into XML element paths by [`json_path_to_xml`].
+//! as `<DateTimeString formatCode="…">` becomes the JSON `{"DateTimeString": {"formatCode",
+//! "value"}}` that validation normalises to ISO 8601 (see [`crate::datetime`]). Values that do not
+//! parse are passed on as text, so that the structural check reports them with every other
+//! error, and the JSON paths of a report are turned back into XML element paths by
+//! [`json_path_to_xml`].
 //!
 //! DTDs are refused (no entity expansion), nesting is limited, and every syntax error names the
 //! line and column.
 
-use quick_xml::Reader;
+use quick_xml::NsReader;
 use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
 use serde_json::{Map, Number, Value};
 
 use crate::check::{Issue, Severity};
-use crate::records::RecordType;
+use crate::records::{DocumentMetaData, RecordType};
 use crate::schema::schema_ref;
 use crate::validate::MAX_DEPTH;
 
 /// The namespace of the WCO DM declaration (DEC-DMS) message.
 pub const DEC_DMS_NAMESPACE: &str = "urn:wco:datamodel:WCO:DEC-DMS:2";
 
+/// The namespace of the WCO DocumentMetaData wrapper.
+pub const METADATA_NAMESPACE: &str = "urn:wco:datamodel:WCO:DocumentMetaData-DMS:2";
+
 #[derive(Debug, Default)]
 struct Element {
     name: String,
+    /// The namespace the element's name resolves to, wherever it was declared.
+    ns: Option<String>,
     attrs: Vec<(String, String)>,
     children: Vec<Element>,
     text: String,
@@ -55,27 +71,36 @@ fn local(name: &str) -> String {
     }
 }
 
-/// Parses the XML into an element tree.
-fn parse_tree(text: &str) -> Result<(Element, Option<String>), Vec<Issue>> {
-    let mut reader = Reader::from_str(text);
+fn describe_ns(ns: Option<&str>) -> String {
+    ns.map(|n| format!("\"{n}\"")).unwrap_or_else(|| "no namespace".into())
+}
+
+/// Parses the XML into an element tree, every element name resolved to its namespace.
+fn parse_tree(text: &str) -> Result<Element, Vec<Issue>> {
+    let mut reader = NsReader::from_str(text);
     reader.config_mut().trim_text(true);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
-    let mut root_ns: Option<String> = None;
-    let at = |reader: &Reader<&[u8]>, pos: u64| {
+    let at = |pos: u64| {
         let (l, c) = line_col(text, pos as usize);
-        let _ = reader;
         format!("line {l}, column {c}")
     };
     loop {
-        let event = match reader.read_event() {
-            Ok(e) => e,
+        let (resolved, event) = match reader.read_resolved_event() {
+            Ok((r, e)) => {
+                let ns = match r {
+                    ResolveResult::Bound(ns) => Ok(Some(ns.as_ref().to_owned())),
+                    ResolveResult::Unbound => Ok(None),
+                    ResolveResult::Unknown(p) => Err(p),
+                };
+                (ns, e)
+            }
             Err(e) => {
                 let pos = reader.error_position();
                 return Err(vec![issue(
                     &xml_path(&stack),
                     "document.syntax",
-                    format!("the document is not well-formed XML at {}: {e}", at(&reader, pos)),
+                    format!("the document is not well-formed XML at {}: {e}", at(pos)),
                 )]);
             }
         };
@@ -95,37 +120,43 @@ fn parse_tree(text: &str) -> Result<(Element, Option<String>), Vec<Issue>> {
                         "the document is nested too deeply here".into(),
                     )]);
                 }
-                let mut el = Element { name: local(s.name().as_ref()), ..Default::default() };
-                let prefix = s.name().prefix().map(|p| p.as_ref().to_owned());
+                let name = local(s.name().as_ref());
+                let ns = match resolved {
+                    Ok(ns) => ns,
+                    Err(prefix) => {
+                        return Err(vec![issue(
+                            &format!("{}/{name}", xml_path(&stack).trim_end_matches('/')),
+                            "xml.namespace",
+                            format!(
+                                "the prefix {prefix}: of {name} is not declared (no xmlns:{prefix} on this element or an enclosing one), at {}",
+                                at(reader.buffer_position())
+                            ),
+                        )]);
+                    }
+                };
+                let mut el = Element { name, ns, ..Default::default() };
                 for a in s.attributes() {
                     let a = match a {
                         Ok(a) => a,
                         Err(e) => {
                             return Err(vec![issue(
-                                &format!("{}/{}", xml_path(&stack), el.name),
+                                &format!("{}/{}", xml_path(&stack).trim_end_matches('/'), el.name),
                                 "document.syntax",
-                                format!("malformed attribute at {}: {e}", at(&reader, reader.buffer_position())),
+                                format!("malformed attribute at {}: {e}", at(reader.buffer_position())),
                             )]);
                         }
                     };
-                    let key = a.key.as_ref().to_owned();
+                    let key = a.key.as_ref();
+                    // Namespace declarations and namespaced attributes (xsi:schemaLocation,
+                    // xml:lang) are not data of the WCO DM.
+                    if key == "xmlns" || key.contains(':') {
+                        continue;
+                    }
                     let value = a
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                         .map(|v| v.into_owned())
                         .unwrap_or_default();
-                    if stack.is_empty() {
-                        let ns_key = match &prefix {
-                            Some(p) => format!("xmlns:{p}"),
-                            None => "xmlns".to_owned(),
-                        };
-                        if key == ns_key {
-                            root_ns = Some(value.clone());
-                        }
-                    }
-                    if key == "xmlns" || key.starts_with("xmlns:") || key.starts_with("xsi:") {
-                        continue;
-                    }
-                    el.attrs.push((local(&key), value));
+                    el.attrs.push((local(key), value));
                 }
                 if matches!(event, Event::Empty(_)) {
                     match stack.last_mut() {
@@ -172,7 +203,7 @@ fn parse_tree(text: &str) -> Result<(Element, Option<String>), Vec<Issue>> {
                             "document.syntax",
                             format!(
                                 "unknown entity &{name}; at {} (only the predefined XML entities are accepted)",
-                                at(&reader, reader.buffer_position())
+                                at(reader.buffer_position())
                             ),
                         )]);
                     }
@@ -198,40 +229,154 @@ fn parse_tree(text: &str) -> Result<(Element, Option<String>), Vec<Issue>> {
         )]);
     }
     match root {
-        Some(r) => Ok((r, root_ns)),
+        Some(r) => Ok(r),
         None => Err(vec![issue("/", "document.empty", "the document has no root element".into())]),
     }
 }
 
-/// Reads a WCO DM XML declaration into the JSON form of a [`crate::DeclarationRecord`].
+/// A WCO DM XML declaration read into the JSON form of a [`crate::DeclarationRecord`].
+#[derive(Debug)]
+pub struct XmlDeclaration {
+    /// The JSON form (with the `MetaData` envelope when the declaration was wrapped).
+    pub value: Value,
+    /// Whether the declaration arrived in a DocumentMetaData wrapper (its XML paths then start
+    /// with `/MetaData`).
+    pub wrapped: bool,
+    /// Problems found while reading that do not stop validation (an element in a foreign
+    /// namespace), with XML paths.
+    pub issues: Vec<Issue>,
+}
+
+/// Reads a WCO DM XML declaration, bare or in a DocumentMetaData wrapper.
 ///
-/// Document-level problems (not well-formed, truncated, wrong root or namespace) are returned as
-/// issues with XML paths; element-level problems are left to the validator.
-pub fn declaration_from_xml(text: &str) -> Result<Value, Vec<Issue>> {
-    let (root, ns) = parse_tree(text)?;
-    if root.name != "Declaration" {
+/// Document-level problems (not well-formed, truncated, wrong root or namespace, a wrapper
+/// without exactly one declaration) are returned as issues with XML paths; element-level
+/// problems are left to the validator.
+pub fn read_declaration(text: &str) -> Result<XmlDeclaration, Vec<Issue>> {
+    let root = parse_tree(text)?;
+    let mut issues = Vec::new();
+    let mut out = Map::new();
+    let (declaration, wrapped) = match root.name.as_str() {
+        "MetaData" => {
+            if root.ns.as_deref() != Some(METADATA_NAMESPACE) {
+                return Err(vec![issue(
+                    "/MetaData",
+                    "xml.namespace",
+                    format!(
+                        "the MetaData wrapper must be in the namespace {METADATA_NAMESPACE}; got {}",
+                        describe_ns(root.ns.as_deref())
+                    ),
+                )]);
+            }
+            let (meta, declaration) = unwrap_metadata(root)?;
+            out.insert("MetaData".into(), Value::Object(meta));
+            (declaration, true)
+        }
+        "Declaration" => (root, false),
+        other => {
+            return Err(vec![issue(
+                &format!("/{other}"),
+                "xml.root",
+                format!(
+                    "the root element must be a WCO DM Declaration (DEC-DMS) or a DocumentMetaData MetaData \
+                     wrapper around one; got {other}{}",
+                    root.ns.as_deref().map(|n| format!(" in the namespace \"{n}\"")).unwrap_or_default()
+                ),
+            )]);
+        }
+    };
+    let base = if wrapped { "/MetaData/Declaration" } else { "/Declaration" };
+    if declaration.ns.as_deref() != Some(DEC_DMS_NAMESPACE) {
         return Err(vec![issue(
-            &format!("/{}", root.name),
-            "xml.root",
-            format!("the root element must be Declaration (WCO DM DEC-DMS); got {}", root.name),
-        )]);
-    }
-    if ns.as_deref() != Some(DEC_DMS_NAMESPACE) {
-        return Err(vec![issue(
-            "/Declaration",
+            base,
             "xml.namespace",
             format!(
                 "the Declaration element must be in the namespace {DEC_DMS_NAMESPACE}; got {}",
-                ns.map(|n| format!("\"{n}\"")).unwrap_or_else(|| "no namespace".into())
+                describe_ns(declaration.ns.as_deref())
             ),
         )]);
     }
     let schema = schema_ref(RecordType::Declaration);
     let mapper = Mapper { root: schema };
     let decl_schema = schema.get("properties").and_then(|p| p.get("Declaration")).unwrap_or(&Value::Null);
-    let mut out = Map::new();
-    out.insert("Declaration".into(), mapper.convert(&root, decl_schema));
-    Ok(Value::Object(out))
+    let mut path = base.to_owned();
+    out.insert("Declaration".into(), mapper.convert(&declaration, decl_schema, &mut path, &mut issues));
+    Ok(XmlDeclaration { value: Value::Object(out), wrapped, issues })
+}
+
+/// Reads a WCO DM XML declaration into the JSON form of a [`crate::DeclarationRecord`]; element
+/// namespace problems are reported as errors too. See [`read_declaration`].
+pub fn declaration_from_xml(text: &str) -> Result<Value, Vec<Issue>> {
+    let d = read_declaration(text)?;
+    if d.issues.is_empty() { Ok(d.value) } else { Err(d.issues) }
+}
+
+/// Splits a DocumentMetaData wrapper into its fields and its one declaration.
+fn unwrap_metadata(root: Element) -> Result<(Map<String, Value>, Element), Vec<Issue>> {
+    let mut meta = Map::new();
+    let mut declarations = Vec::new();
+    let mut errors = Vec::new();
+    for child in root.children {
+        let path = format!("/MetaData/{}", child.name);
+        if child.name == "Declaration" {
+            declarations.push(child);
+            continue;
+        }
+        if !DocumentMetaData::FIELD_NAMES.contains(&child.name.as_str()) {
+            let what = if matches!(child.name.as_str(), "Response" | "Request" | "Notification") {
+                format!("the wrapper carries a {}; only a Declaration is accepted here", child.name)
+            } else {
+                format!(
+                    "{} is not an element of the DocumentMetaData wrapper ({}, Declaration)",
+                    child.name,
+                    DocumentMetaData::FIELD_NAMES.join(", ")
+                )
+            };
+            errors.push(issue(&path, "wrapper.unknown_element", what));
+            continue;
+        }
+        if child.ns.as_deref() != Some(METADATA_NAMESPACE) {
+            errors.push(issue(
+                &path,
+                "xml.namespace",
+                format!(
+                    "{} must be in the namespace {METADATA_NAMESPACE}; got {}",
+                    child.name,
+                    describe_ns(child.ns.as_deref())
+                ),
+            ));
+            continue;
+        }
+        if !child.children.is_empty() {
+            errors.push(issue(&path, "wrapper.unknown_element", format!("{} must be text", child.name)));
+            continue;
+        }
+        let text = child.text.trim();
+        // An empty wrapper field (<ResponsibleCountryCode/>) is the same as an absent one.
+        if !text.is_empty() {
+            insert_once(&mut meta, &child.name, Value::String(text.to_owned()));
+        }
+    }
+    match declarations.len() {
+        1 if errors.is_empty() => Ok((meta, declarations.remove(0))),
+        1 => Err(errors),
+        0 => {
+            errors.push(issue(
+                "/MetaData",
+                "wrapper.declaration_count",
+                "the DocumentMetaData wrapper carries no Declaration".into(),
+            ));
+            Err(errors)
+        }
+        n => {
+            errors.push(issue(
+                "/MetaData/Declaration[2]",
+                "wrapper.declaration_count",
+                format!("a DocumentMetaData wrapper carries exactly one Declaration; this one carries {n}"),
+            ));
+            Err(errors)
+        }
+    }
 }
 
 struct Mapper<'a> {
@@ -271,7 +416,7 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn convert(&self, el: &Element, schema: &'a Value) -> Value {
+    fn convert(&self, el: &Element, schema: &'a Value, path: &mut String, issues: &mut Vec<Issue>) -> Value {
         let s = self.resolve(schema);
         let props = s.get("properties").and_then(Value::as_object);
         match Self::main_type(s) {
@@ -291,48 +436,99 @@ impl<'a> Mapper<'a> {
                 if !el.text.trim().is_empty() {
                     map.insert("#text".into(), Value::String(el.text.clone()));
                 }
-                for child in &el.children {
-                    let child_schema = props.and_then(|p| p.get(&child.name)).map(|cs| self.resolve(cs));
-                    match child_schema {
-                        Some(cs) if Self::main_type(cs) == Some("array") => {
-                            let item_schema = cs.get("items").unwrap_or(&Value::Null);
-                            let v = self.convert(child, item_schema);
-                            match map.entry(child.name.clone()).or_insert_with(|| Value::Array(Vec::new())) {
-                                Value::Array(a) => a.push(v),
-                                other => *other = Value::Array(vec![v]),
-                            }
-                        }
-                        Some(cs) => {
-                            let v = self.convert(child, cs);
-                            insert_once(&mut map, &child.name, v);
-                        }
-                        None => {
-                            // Unknown here: pass it on so that the structural check reports it.
-                            let v = self.convert(child, &Value::Null);
-                            insert_once(&mut map, &child.name, v);
-                        }
-                    }
-                }
+                self.children(
+                    el,
+                    path,
+                    issues,
+                    |child| props.and_then(|p| p.get(&child.name)).map(|cs| self.resolve(cs)),
+                    &mut map,
+                );
                 Value::Object(map)
             }
             Some("integer") => number_or_text(&el.text, true),
             Some("number") => number_or_text(&el.text, false),
             Some("string") | None if !el.children.is_empty() => {
-                // A date as <DateTimeString formatCode="102|304">…</DateTimeString>.
+                // A date as <DateTimeString formatCode="…">…</DateTimeString>: passed on as
+                // {"DateTimeString": {"formatCode", "value"}} for validation to normalise.
                 if let [only] = el.children.as_slice()
                     && only.name == "DateTimeString"
+                    && only.children.is_empty()
                 {
-                    let code = only.attrs.iter().find(|(k, _)| k == "formatCode").map(|(_, v)| v.as_str());
-                    return Value::String(wco_date(only.text.trim(), code));
+                    let mut dts = Map::new();
+                    for (k, v) in &only.attrs {
+                        dts.insert(k.clone(), Value::String(v.clone()));
+                    }
+                    dts.insert("value".into(), Value::String(only.text.trim().to_owned()));
+                    let mut map = Map::new();
+                    map.insert("DateTimeString".into(), Value::Object(dts));
+                    return Value::Object(map);
                 }
                 let mut map = Map::new();
-                for child in &el.children {
-                    let v = self.convert(child, &Value::Null);
-                    insert_once(&mut map, &child.name, v);
-                }
+                self.children(el, path, issues, |_| None, &mut map);
                 Value::Object(map)
             }
             _ => Value::String(el.text.trim().to_owned()),
+        }
+    }
+
+    /// Converts the children of `el` into `map`, checking that each is in the DEC-DMS namespace.
+    fn children(
+        &self,
+        el: &Element,
+        path: &mut String,
+        issues: &mut Vec<Issue>,
+        schema_of: impl Fn(&Element) -> Option<&'a Value>,
+        map: &mut Map<String, Value>,
+    ) {
+        let mut seen: Vec<(&str, usize)> = Vec::new();
+        for child in &el.children {
+            let n = match seen.iter_mut().find(|(name, _)| *name == child.name) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    seen.push((&child.name, 1));
+                    1
+                }
+            };
+            let len = path.len();
+            path.push('/');
+            path.push_str(&child.name);
+            if el.children.iter().filter(|c| c.name == child.name).count() > 1 {
+                path.push_str(&format!("[{n}]"));
+            }
+            if child.ns.as_deref() != Some(DEC_DMS_NAMESPACE) {
+                issues.push(issue(
+                    path,
+                    "xml.namespace",
+                    format!(
+                        "{} must be in the namespace {DEC_DMS_NAMESPACE}, as the Declaration; got {}",
+                        child.name,
+                        describe_ns(child.ns.as_deref())
+                    ),
+                ));
+            }
+            match schema_of(child) {
+                Some(cs) if Self::main_type(cs) == Some("array") => {
+                    let item_schema = cs.get("items").unwrap_or(&Value::Null);
+                    let v = self.convert(child, item_schema, path, issues);
+                    match map.entry(child.name.clone()).or_insert_with(|| Value::Array(Vec::new())) {
+                        Value::Array(a) => a.push(v),
+                        other => *other = Value::Array(vec![v]),
+                    }
+                }
+                Some(cs) => {
+                    let v = self.convert(child, cs, path, issues);
+                    insert_once(map, &child.name, v);
+                }
+                None => {
+                    // Unknown here: pass it on so that the structural check reports it.
+                    let v = self.convert(child, &Value::Null, path, issues);
+                    insert_once(map, &child.name, v);
+                }
+            }
+            path.truncate(len);
         }
     }
 }
@@ -366,31 +562,15 @@ fn number_or_text(text: &str, integer: bool) -> Value {
     Value::String(t.to_owned())
 }
 
-/// WCO/UN EDIFACT date formats: 102 = CCYYMMDD, 304 = CCYYMMDDHHMMSS with zone (`Z` or ±hhmm).
-fn wco_date(v: &str, format_code: Option<&str>) -> String {
-    let d = v.as_bytes();
-    let all_digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    match format_code {
-        Some("102") if d.len() == 8 && all_digits(d) => format!("{}-{}-{}", &v[0..4], &v[4..6], &v[6..8]),
-        Some("304") if d.len() >= 15 && all_digits(&d[..14]) => {
-            let zone = &v[14..];
-            let zone = match zone {
-                "Z" | "z" => "Z".to_owned(),
-                z if z.len() == 5 && (z.starts_with('+') || z.starts_with('-')) => format!("{}:{}", &z[..3], &z[3..]),
-                z => z.to_owned(),
-            };
-            format!("{}-{}-{}T{}:{}:{}{}", &v[0..4], &v[4..6], &v[6..8], &v[8..10], &v[10..12], &v[12..14], zone)
-        }
-        // Anything else is passed on unchanged; the date check then reports it.
-        _ => v.to_owned(),
-    }
-}
-
 /// Turns a JSON path of a report (`$.Declaration.GoodsShipment.GovernmentAgencyGoodsItem[0].StatisticalValueAmount.currencyID`)
-/// into the XML element path of the same place (`/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/StatisticalValueAmount/@currencyID`).
-pub fn json_path_to_xml(path: &str) -> String {
+/// into the XML element path of the same place (`/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/StatisticalValueAmount/@currencyID`);
+/// `wrapped` when the declaration arrived in a DocumentMetaData wrapper (paths then start with `/MetaData`).
+pub fn json_path_to_xml(path: &str, wrapped: bool) -> String {
     let rest = path.strip_prefix('$').unwrap_or(path);
     let mut out = String::new();
+    if wrapped && !rest.starts_with(".MetaData") {
+        out.push_str("/MetaData");
+    }
     for seg in rest.split('.').filter(|s| !s.is_empty()) {
         let (name, index) = match seg.split_once('[') {
             Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
@@ -398,7 +578,7 @@ pub fn json_path_to_xml(path: &str) -> String {
         };
         match name {
             "value" => continue,
-            "currencyID" | "unitCode" => {
+            "currencyID" | "unitCode" | "formatCode" => {
                 out.push_str("/@");
                 out.push_str(name);
             }
@@ -411,7 +591,7 @@ pub fn json_path_to_xml(path: &str) -> String {
             out.push_str(&format!("[{}]", i + 1));
         }
     }
-    if out.is_empty() { "/".into() } else { out }
+    if out.is_empty() { if wrapped { "/MetaData".into() } else { "/".into() } } else { out }
 }
 
 #[cfg(test)]
@@ -422,19 +602,18 @@ mod tests {
     fn paths_convert_to_xml() {
         assert_eq!(
             json_path_to_xml(
-                "$.Declaration.GoodsShipment.GovernmentAgencyGoodsItem[0].StatisticalValueAmount.currencyID"
+                "$.Declaration.GoodsShipment.GovernmentAgencyGoodsItem[0].StatisticalValueAmount.currencyID",
+                false
             ),
             "/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/StatisticalValueAmount/@currencyID"
         );
-        assert_eq!(json_path_to_xml("$.Declaration.InvoiceAmount.value"), "/Declaration/InvoiceAmount");
-        assert_eq!(json_path_to_xml("$"), "/");
-    }
-
-    #[test]
-    fn wco_dates_become_iso() {
-        assert_eq!(wco_date("20260302", Some("102")), "2026-03-02");
-        assert_eq!(wco_date("20260302093000Z", Some("304")), "2026-03-02T09:30:00Z");
-        assert_eq!(wco_date("20260302093000+0100", Some("304")), "2026-03-02T09:30:00+01:00");
+        assert_eq!(json_path_to_xml("$.Declaration.InvoiceAmount.value", false), "/Declaration/InvoiceAmount");
+        assert_eq!(json_path_to_xml("$", false), "/");
+        assert_eq!(
+            json_path_to_xml("$.Declaration.AcceptanceDateTime.DateTimeString.formatCode", true),
+            "/MetaData/Declaration/AcceptanceDateTime/DateTimeString/@formatCode"
+        );
+        assert_eq!(json_path_to_xml("$.MetaData.ResponsibleCountryCode", true), "/MetaData/ResponsibleCountryCode");
     }
 
     #[test]

@@ -41,6 +41,23 @@ pub struct Config {
     /// The API's HTTPS certificate (section `[tls]`): required when `listen` is not a loopback
     /// address (the node refuses to start otherwise), optional on loopback.
     pub tls: Option<TlsSection>,
+    /// Validation profiles (section `[validation]`): the consortium's core profile unless a
+    /// national profile file is given.
+    pub validation: ValidationSection,
+}
+
+/// Which validation profiles a node applies (section `[validation]`; every key optional).
+///
+/// A profile is a TOML or JSON file (see `crates/model/profiles/gb.toml`); the node reads the
+/// files at start and refuses to start (`invalid_config`) when one cannot be used.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ValidationSection {
+    /// The profile `POST /api/v1/validate` and the console apply when the request names none
+    /// (the core profile when unset).
+    pub profile: Option<PathBuf>,
+    /// Further profiles a request may select by name (`?profile=NAME`); `core` always can be.
+    pub profiles: Vec<PathBuf>,
 }
 
 /// The API's HTTPS identity (section `[tls]`): `borderlink network new` issues it for each
@@ -197,6 +214,7 @@ impl Default for Config {
             metrics_listen: None,
             limits: Limits::default(),
             tls: None,
+            validation: ValidationSection::default(),
         }
     }
 }
@@ -222,6 +240,10 @@ impl Config {
             fix(&mut t.cert);
             fix(&mut t.key);
         }
+        if let Some(p) = &mut c.validation.profile {
+            fix(p);
+        }
+        c.validation.profiles.iter_mut().for_each(fix);
         if let Some(cl) = &mut c.cluster {
             fix(&mut cl.tls_cert);
             fix(&mut cl.tls_key);
@@ -250,6 +272,20 @@ mod tests {
         let config: Config = serde_json::from_str(r#"{"listen": "0.0.0.0:9000"}"#).unwrap_or_default();
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    }
+
+    #[test]
+    fn validation_profiles_are_read_relative_to_the_file() {
+        let dir = std::env::temp_dir().join(format!("borderlink-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("node.toml");
+        std::fs::write(&file, "[validation]\nprofile = \"profiles/gb.toml\"\nprofiles = [\"other.json\"]\n").unwrap();
+        let c = Config::load(&file).unwrap();
+        assert_eq!(c.validation.profile, Some(dir.join("profiles/gb.toml")));
+        assert_eq!(c.validation.profiles, vec![dir.join("other.json")]);
+        std::fs::write(&file, "[validation]\nprofil = \"x\"\n").unwrap();
+        assert!(Config::load(&file).is_err());
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

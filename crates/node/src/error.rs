@@ -76,6 +76,8 @@ make_error_codes! {
     InvalidQuery => "invalid_query", InvalidRequest, BAD_REQUEST;
     /// A `type` names no record type.
     UnknownRecordType => "unknown_record_type", InvalidRequest, BAD_REQUEST;
+    /// A `profile` names no validation profile this node has.
+    UnknownProfile => "unknown_profile", InvalidRequest, BAD_REQUEST;
     /// A multipart form could not be read.
     InvalidMultipart => "invalid_multipart", InvalidRequest, BAD_REQUEST;
     /// A form carried neither a pasted document nor a file.
@@ -216,6 +218,9 @@ pub enum ApiError {
     /// A `type` names no record type.
     #[error("unknown record type `{0}`; expected one of: {known}", known = known_types())]
     UnknownRecordType(String),
+    /// A `profile` names no validation profile of this node (the name, the node's profiles).
+    #[error("unknown validation profile `{0}`; this node has: {1}")]
+    UnknownProfile(String, String),
     /// A multipart form could not be read.
     #[error("the form could not be read: {0}")]
     InvalidMultipart(String),
@@ -379,6 +384,7 @@ impl ErrorCode for ApiError {
             ApiError::BadRequest(_) => Code::BadRequest,
             ApiError::InvalidQuery(_) => Code::InvalidQuery,
             ApiError::UnknownRecordType(_) => Code::UnknownRecordType,
+            ApiError::UnknownProfile(..) => Code::UnknownProfile,
             ApiError::InvalidMultipart(_) => Code::InvalidMultipart,
             ApiError::MissingDocument => Code::MissingDocument,
             ApiError::PayloadTooLarge { .. } => Code::PayloadTooLarge,

@@ -40,6 +40,7 @@ mod validation;
 
 pub use config::{
     ClusterSection, Config, DEFAULT_BLOB_QUOTA_BYTES, DEFAULT_MAX_BODY_BYTES, LedgerConfig, Limits, TlsSection,
+    ValidationSection,
 };
 pub use error::{ErrorCode, NodeError};
 pub use ordering::{CommitEvent, LedgerService, Ordering, SoloOrderer};

@@ -280,7 +280,11 @@ impl RowValues {
             });
             Outcome { fraud, critical: self.number(Field::CriticalFraud).is_some_and(|c| c > 0.5), revenue }
         });
-        ImportedRow { record: DeclarationRecord { schema_version: None, profile: None, declaration }, outcome, line }
+        ImportedRow {
+            record: DeclarationRecord { schema_version: None, profile: None, meta_data: None, declaration },
+            outcome,
+            line,
+        }
     }
 }
 

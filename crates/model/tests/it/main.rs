@@ -2,8 +2,10 @@
 
 mod bad_input;
 mod broken;
+mod docs;
 mod fixtures;
 mod never_panics;
 mod samples;
 mod schema;
+mod wco_messages;
 mod xml;

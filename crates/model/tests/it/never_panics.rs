@@ -13,6 +13,7 @@ fn samples() -> Vec<Vec<u8>> {
             .map(|f| sample_bytes(f))
             .collect();
     v.push(std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/declaration.xml")).unwrap());
+    v.push(std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/declaration-wrapped.xml")).unwrap());
     v
 }
 
@@ -64,7 +65,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
-    fn mutated_samples_never_panic(which in 0usize..5, muts in prop::collection::vec(mutation(), 1..6)) {
+    fn mutated_samples_never_panic(which in 0usize..6, muts in prop::collection::vec(mutation(), 1..6)) {
         let mut doc = samples()[which].clone();
         for m in &muts {
             apply(&mut doc, m);
@@ -73,6 +74,33 @@ proptest! {
         // A report is always coherent: valid exactly when there are no errors.
         prop_assert_eq!(r.valid, r.errors.is_empty());
         prop_assert_eq!(r.valid, r.record.is_some());
+    }
+
+    /// A wrapped declaration whose IssueDateTime is a random DateTimeString: read or refused
+    /// with a date error at its path, never a panic, and never another kind of error.
+    #[test]
+    fn random_date_time_strings_never_panic(
+        value in "[0-9+:Z -]{0,20}|[0-9]{8,14}[+-][0-9]{2,4}",
+        code in prop::option::of("[0-9]{0,4}|102|203|204|205|303|304"),
+    ) {
+        let doc = String::from_utf8(samples()[5].clone()).unwrap();
+        let attr = code.as_ref().map(|c| format!(" formatCode=\"{c}\"")).unwrap_or_default();
+        let doc = doc.replacen(
+            "<p1:DateTimeString formatCode=\"304\">20260302093000+01</p1:DateTimeString>",
+            &format!("<p1:DateTimeString{attr}>{value}</p1:DateTimeString>"),
+            1,
+        );
+        let r = validate(doc.as_bytes(), &ValidateOptions::default());
+        prop_assert_eq!(r.valid, r.errors.is_empty());
+        for e in &r.errors {
+            prop_assert!(e.path.starts_with("/MetaData/Declaration/IssueDateTime"), "{:?}", e);
+            prop_assert!(
+                ["datetime.format_code", "datetime.format_mismatch", "format.datetime", "format.length", "dates.order", "format.empty"]
+                    .contains(&e.rule.as_str()),
+                "{:?}",
+                e
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The `dataset` capability: the standardized dataset as the node offers it to anyone —
 //! validation of a document (`POST /api/v1/validate`, the console's front page) and the JSON
 //! Schemas of the record types (`/api/v1/schemas`, the Schemas page). Nothing here is shared
-//! data: every route is public, and nothing is kept.
+//! data: every route is public, and nothing is kept. Opening it reads the validation profiles
+//! of `[validation]` ([`crate::validation::Profiles`]).
 
 mod schemas;
 mod schemas_page;
@@ -11,7 +12,7 @@ mod validate_page;
 use axum::routing::get;
 use utoipa_axum::routes;
 
-use crate::capability::{Capability, NavEntry, open_nothing};
+use crate::capability::{Capability, NavEntry, OpenFuture, Startup};
 use crate::console::Section;
 use crate::openapi::guarded;
 use crate::principal::Public;
@@ -21,9 +22,17 @@ pub(crate) const VALIDATE: Section = Section("validate");
 /// The schemas page's navigation section.
 pub(crate) const SCHEMAS: Section = Section("schemas");
 
+fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
+    Box::pin(async move {
+        let profiles = crate::validation::Profiles::load(&startup.config.validation).await?;
+        startup.services.insert(std::sync::Arc::new(profiles));
+        Ok(())
+    })
+}
+
 pub(crate) const CAPABILITY: Capability = Capability {
     name: "dataset",
-    open: open_nothing,
+    open,
     api: || {
         vec![
             guarded::<Public>(routes!(validate::validate)),

@@ -19,6 +19,8 @@ pub(super) struct ValidateQuery {
     /// The expected record type; detected from the document when absent or `auto`.
     #[serde(rename = "type")]
     record_type: Option<String>,
+    /// The validation profile; the node's default (`[validation] profile`) when absent.
+    profile: Option<String>,
 }
 
 /// Validates a document: JSON, or WCO DM XML when it starts with <.
@@ -31,7 +33,11 @@ pub(super) struct ValidateQuery {
         ("type" = inline(Option<crate::record_types::ValidateType>), Query,
             description = "Expected record type: `declaration`, `aeo-authorization`, \
                            `transport-movement`, `inspection-result`, or `auto` (the default) to \
-                           detect it from the document")
+                           detect it from the document"),
+        ("profile" = Option<String>, Query,
+            description = "Validation profile: `core` (the consortium's), or the name of a national \
+                           profile the node loaded (`[validation]` in its configuration); the node's \
+                           default profile when absent")
     ),
     request_body(
         description = "The document: a JSON record with WCO tag names as keys (see \
@@ -40,7 +46,7 @@ pub(super) struct ValidateQuery {
     ),
     responses(
         (status = 200, description = "The validation report, valid or not", body = ref("#/components/schemas/Report")),
-        (status = 400, description = "Unknown record type or unreadable request", body = crate::error::ErrorBody),
+        (status = 400, description = "Unknown record type or profile, or unreadable request", body = crate::error::ErrorBody),
         (status = 413, description = "The body is larger than the node's limit", body = crate::error::ErrorBody),
     )
 )]
@@ -56,10 +62,11 @@ pub(super) async fn validate(
         return Err(ApiError::UnknownRecordType(String::new()));
     }
     let record_type = record_types::parse(query.record_type.as_deref())?;
+    let profile = state.service::<validation::Profiles>()?.get(query.profile.as_deref())?;
     let document = body.map_err(|r| bytes_rejection(r, state.max_body_bytes))?;
     if document.is_empty() {
         return Err(ApiError::MissingDocument);
     }
-    let report = validation::validate(document, record_type, state.max_body_bytes).await?;
+    let report = validation::validate(document, record_type, state.max_body_bytes, profile).await?;
     Ok(Json(report))
 }

@@ -64,7 +64,11 @@ pub(super) async fn submit(
         None => return error_page(&form, &ApiError::MissingDocument),
     };
     let size = document.len();
-    match validation::validate(document, record_type, limit).await {
+    let profile = match state.service::<validation::Profiles>().and_then(|p| p.get(None)) {
+        Ok(p) => p,
+        Err(e) => return error_page(&form, &e),
+    };
+    match validation::validate(document, record_type, limit, profile).await {
         Ok(report) => render(&form, None, Some((&report, &source, size))),
         Err(e) => error_page(&form, &e),
     }

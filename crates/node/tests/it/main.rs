@@ -19,3 +19,4 @@ mod samples;
 mod signed_requests;
 mod slow_clients;
 mod test_node;
+mod validation_profiles;
