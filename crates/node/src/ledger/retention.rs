@@ -15,6 +15,7 @@ use crate::server::SharedState;
 
 /// Query of the review.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReviewQuery {
     /// Review as of this instant (ISO 8601 date or date-time with zone; default now): what will

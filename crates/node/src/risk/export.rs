@@ -41,6 +41,7 @@ fn check_purpose(purpose: Option<&str>) -> Result<(), ApiError> {
 
 /// Query of an export.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExportQuery {
     /// The declared purpose: `statistics`.
