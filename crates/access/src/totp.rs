@@ -63,6 +63,32 @@ pub fn base32(bytes: &[u8]) -> String {
     out
 }
 
+/// Decodes RFC 4648 base32 (upper or lower case, padding and spaces ignored).
+pub fn from_base32(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes().filter(|c| !matches!(c, b'=' | b' ')) {
+        let v = match c.to_ascii_uppercase() {
+            c @ b'A'..=b'Z' => c - b'A',
+            c @ b'2'..=b'7' => c - b'2' + 26,
+            _ => return None,
+        };
+        acc = (acc << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xff) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// The current code of the secret in an `otpauth://` URI (what an authenticator app shows).
+pub fn code_of_uri(uri: &str, now_ms: i64) -> Option<String> {
+    let secret = uri.split(['?', '&']).find_map(|kv| kv.strip_prefix("secret="))?;
+    Some(code(&from_base32(secret)?, now_ms))
+}
+
 /// The `otpauth://` URI an authenticator app enrols from (Key Uri Format).
 pub fn uri(secret: &[u8], issuer: &str, account: &str) -> String {
     let secret = base32(secret);
@@ -111,7 +137,11 @@ mod tests {
     fn base32_and_the_uri() {
         assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
         assert_eq!(base32(b"12345678901234567890"), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        assert_eq!(from_base32("MZXW6YTBOI").expect("decodes"), b"foobar");
+        assert_eq!(from_base32("mzxw6ytboi======").expect("decodes"), b"foobar");
+        assert_eq!(from_base32("MZ1"), None);
         let u = uri(b"12345678901234567890", "gb-hmrc", "amina");
+        assert_eq!(code_of_uri(&u, 59_000).as_deref(), Some("287082"));
         assert_eq!(
             u,
             "otpauth://totp/gb-hmrc:amina?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=gb-hmrc&algorithm=SHA1&digits=6&period=30"

@@ -12,6 +12,7 @@ mod https;
 mod ledger;
 mod metrics;
 mod peer;
+mod people;
 mod routes;
 mod samples;
 mod signed_requests;
