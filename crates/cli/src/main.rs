@@ -21,6 +21,7 @@ mod node_client;
 mod progress;
 mod risk;
 mod serve;
+mod user;
 
 #[derive(Parser)]
 #[command(
@@ -81,6 +82,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// The operator's console: `console rotate-token` replaces a node's console token.
     Console(console::ConsoleArgs),
+    /// The people of a node's organisation: `user add|list|disable|reset-password`, on a running
+    /// node (`--node URL --key KEY`) or a stopped node's data folder (`--data DIR`).
+    User(user::UserArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -187,6 +191,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Console(args) => console::run(args),
+        Command::User(args) => user::run(args),
     }
 }
 

@@ -9,6 +9,7 @@ mod ledger;
 mod net;
 mod risk;
 mod schema;
+mod user;
 mod validate;
 
 use std::path::{Path, PathBuf};
