@@ -33,7 +33,9 @@ pub use store::{Accounts, LOCK_MS, MAX_FAILURES, TotpEnrolment};
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
     /// The username breaks the rules of [`validate_username`].
-    #[error("invalid username `{0}`: 3 to 32 characters, lower-case letters, digits, `.`, `_` or `-`, starting with a letter")]
+    #[error(
+        "invalid username `{0}`: 3 to 32 characters, lower-case letters, digits, `.`, `_` or `-`, starting with a letter"
+    )]
     InvalidUsername(String),
     /// The password breaks the policy of [`password::check_policy`].
     #[error("{0}")]

@@ -49,7 +49,8 @@ fn storage<E: std::fmt::Display>(e: E) -> AccessError {
 }
 
 fn decode(username: &str, bytes: &[u8]) -> Result<Account, AccessError> {
-    serde_json::from_slice(bytes).map_err(|e| AccessError::Storage(format!("account `{username}` does not decode: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| AccessError::Storage(format!("account `{username}` does not decode: {e}")))
 }
 
 impl Accounts {
@@ -304,7 +305,10 @@ mod tests {
     fn five_failures_lock_the_account_for_fifteen_minutes_even_for_the_right_password() {
         let (_dir, a) = with_amina();
         for i in 0..MAX_FAILURES {
-            assert_eq!(a.authenticate("amina", "wrong password!!", None, T0 + i64::from(i)).unwrap_err().reason(), "bad_credentials");
+            assert_eq!(
+                a.authenticate("amina", "wrong password!!", None, T0 + i64::from(i)).unwrap_err().reason(),
+                "bad_credentials"
+            );
         }
         let locked = a.authenticate("amina", PASSWORD, None, T0 + 10).unwrap_err();
         assert!(matches!(locked, LoginError::Locked { until_ms } if until_ms == T0 + 4 + LOCK_MS), "{locked:?}");
@@ -350,7 +354,10 @@ mod tests {
     fn additions_are_validated() {
         let (_dir, a) = with_amina();
         assert!(matches!(a.add("amina", "gb-hmrc", &[Role::Auditor], PASSWORD, T0), Err(AccessError::Exists(_))));
-        assert!(matches!(a.add("<b>x</b>", "gb-hmrc", &[Role::Auditor], PASSWORD, T0), Err(AccessError::InvalidUsername(_))));
+        assert!(matches!(
+            a.add("<b>x</b>", "gb-hmrc", &[Role::Auditor], PASSWORD, T0),
+            Err(AccessError::InvalidUsername(_))
+        ));
         assert!(matches!(a.add("bob", "gb-hmrc", &[Role::Auditor], "short", T0), Err(AccessError::WeakPassword(_))));
         assert!(matches!(a.add("bob", "gb-hmrc", &[], PASSWORD, T0), Err(AccessError::NoRoles)));
         assert!(matches!(a.disable("nobody"), Err(AccessError::NotFound(_))));

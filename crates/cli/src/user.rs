@@ -103,15 +103,16 @@ pub(crate) fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
 
 /// The accounts, where `target` says.
 enum Store {
-    Node(NodeClient),
+    Node(Box<NodeClient>),
     Data(Accounts, Option<String>),
 }
 
 fn open(target: &Target) -> Outcome<Store> {
     match (&target.node, &target.key, &target.data) {
         (Some(node), Some(key), None) => {
-            let keys = MemberKeys::load(key).map_err(|e| Failed::new(ExitCode::Input, format!("{}: {e}", key.display())))?;
-            Ok(Store::Node(NodeClient::connect(node, Some(keys), Transport::LEDGER)?))
+            let keys =
+                MemberKeys::load(key).map_err(|e| Failed::new(ExitCode::Input, format!("{}: {e}", key.display())))?;
+            Ok(Store::Node(Box::new(NodeClient::connect(node, Some(keys), Transport::LEDGER)?)))
         }
         (None, _, Some(data)) => {
             if !data.join("ledger").is_dir() {
@@ -126,7 +127,10 @@ fn open(target: &Target) -> Outcome<Store> {
             })?;
             Ok(Store::Data(accounts, target.organisation.clone()))
         }
-        _ => Err(Failed::new(ExitCode::Input, "give --node URL --key KEY (a running node) or --data DIR (a stopped one)")),
+        _ => Err(Failed::new(
+            ExitCode::Input,
+            "give --node URL --key KEY (a running node) or --data DIR (a stopped one)",
+        )),
     }
 }
 

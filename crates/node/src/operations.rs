@@ -31,12 +31,7 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<Public>(routes!(crate::openapi::serve)),
         ]
     },
-    console: || {
-        vec![
-            ("/api", get(console::api_reference::page)),
-            ("/assets/{*path}", get(console::assets::serve)),
-        ]
-    },
+    console: || vec![("/api", get(console::api_reference::page)), ("/assets/{*path}", get(console::assets::serve))],
     nav: &[NavEntry { section: API, href: "/api", label: "API" }],
     tags: &[("operations", "Health, this document, the console token")],
 };

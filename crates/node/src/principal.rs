@@ -212,11 +212,11 @@ impl<P: Permission> FromRequestParts<SharedState> for Require<P> {
     type Rejection = Refusal;
 
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, Refusal> {
-        let identified = parts
-            .extensions
-            .get::<Identified>()
-            .cloned()
-            .unwrap_or(Identified { principal: Principal::Anonymous, refused: None, csrf: None });
+        let identified = parts.extensions.get::<Identified>().cloned().unwrap_or(Identified {
+            principal: Principal::Anonymous,
+            refused: None,
+            csrf: None,
+        });
         let decision = match (&identified.principal, identified.refused) {
             (Principal::Anonymous, Some(reason)) if P::NAME != Public::NAME => Err(ApiError::Unauthenticated(reason)),
             (principal, _) => P::allows(principal, state),
@@ -395,9 +395,15 @@ fn node_administration(p: &Principal, state: &AppState, permission: &str) -> Res
     match p {
         Principal::Operator { .. } => Ok(()),
         Principal::Member { id } if Some(id.as_str()) == local => Ok(()),
-        Principal::Member { id } => Err(ApiError::Forbidden(format!("only this node's operator may do this, not {id}"))),
+        Principal::Member { id } => {
+            Err(ApiError::Forbidden(format!("only this node's operator may do this, not {id}")))
+        }
         Principal::Person { username, .. } => {
-            if p.person_with(&roles_for(permission)) { Ok(()) } else { Err(person_refused(permission, username)) }
+            if p.person_with(&roles_for(permission)) {
+                Ok(())
+            } else {
+                Err(person_refused(permission, username))
+            }
         }
         Principal::Anonymous => Err(needs_member()),
     }

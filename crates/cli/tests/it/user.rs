@@ -49,7 +49,8 @@ fn user_commands_manage_accounts_on_a_running_node_and_offline() {
     let key = node.key("gb-customs");
     let target = ["--node", node.url.as_str(), "--key", s(&key)];
 
-    let mut args = vec!["user", "add", "--username", "amina", "--role", "officer", "--role", "auditor", "--password-stdin"];
+    let mut args =
+        vec!["user", "add", "--username", "amina", "--role", "officer", "--role", "auditor", "--password-stdin"];
     args.extend(target);
     let o = with_stdin(&args, "correct horse battery staple\n");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -88,7 +89,10 @@ fn user_commands_manage_accounts_on_a_running_node_and_offline() {
     let o = borderlink(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let listed = stdout(&o);
-    assert!(listed.contains("amina") && listed.contains("officer, auditor") && listed.contains("root.admin"), "{listed}");
+    assert!(
+        listed.contains("amina") && listed.contains("officer, auditor") && listed.contains("root.admin"),
+        "{listed}"
+    );
     assert!(listed.contains("2 account(s)") && !listed.contains("argon2"), "{listed}");
 
     let mut args = vec!["user", "reset-password", "--username", "amina"];
@@ -117,7 +121,17 @@ fn user_commands_manage_accounts_on_a_running_node_and_offline() {
     // Offline, on the stopped node's data folder.
     node.stop();
     let o = with_stdin(
-        &["user", "add", "--data", s(&data), "--username", "offline.officer", "--role", "risk-officer", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "--data",
+            s(&data),
+            "--username",
+            "offline.officer",
+            "--role",
+            "risk-officer",
+            "--password-stdin",
+        ],
         "offline password 2026\n",
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -126,7 +140,10 @@ fn user_commands_manage_accounts_on_a_running_node_and_offline() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = borderlink(&["user", "list", "--data", s(&data)]);
     let listed = stdout(&o);
-    assert!(listed.contains("offline.officer") && listed.contains("disabled") && listed.contains("3 account(s)"), "{listed}");
+    assert!(
+        listed.contains("offline.officer") && listed.contains("disabled") && listed.contains("3 account(s)"),
+        "{listed}"
+    );
     let o = borderlink(&["user", "list", "--data", s(&dir.0)]);
     assert_eq!(o.status.code(), Some(3), "a folder without a node: {}", stdout(&o));
     let o = borderlink(&["user", "list"]);

@@ -74,20 +74,22 @@ pub(crate) async fn submit(State(state): State<SharedState>, ip: ClientIp, Form(
     };
     let now = state.clock.now_ms();
     if let Some(secs) = access.throttled(ip.0, now) {
-        return refused(&state, "throttled", &f.username, &format!("Too many failed logins from here; try again in {secs} s."))
-            .with_status(StatusCode::TOO_MANY_REQUESTS)
-            .into_response();
+        return refused(
+            &state,
+            "throttled",
+            &f.username,
+            &format!("Too many failed logins from here; try again in {secs} s."),
+        )
+        .with_status(StatusCode::TOO_MANY_REQUESTS)
+        .into_response();
     }
     let username = f.username.trim().to_owned();
     let code = Some(f.code).filter(|c| !c.trim().is_empty());
     match access.authenticate(username.clone(), f.password, code, now).await {
         Ok(account) => {
             tracing::info!(username = %account.username, roles = ?account.roles, "login");
-            let holder = Holder::Person {
-                username: account.username,
-                organisation: account.organisation,
-                roles: account.roles,
-            };
+            let holder =
+                Holder::Person { username: account.username, organisation: account.organisation, roles: account.roles };
             let id = console.open_session(holder, now);
             with_cookie(Redirect::to("/ledger").into_response(), &session::cookie(&id, state.https))
         }

@@ -62,7 +62,8 @@ impl AccessService {
         let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let (start, count) = *failures.get(&key)?;
         let ends = start + CLIENT_WINDOW_MS;
-        (count >= CLIENT_FAILURES && now_ms < ends).then(|| u64::try_from(ends - now_ms).unwrap_or(0).div_ceil(1000).max(1))
+        (count >= CLIENT_FAILURES && now_ms < ends)
+            .then(|| u64::try_from(ends - now_ms).unwrap_or(0).div_ceil(1000).max(1))
     }
 
     /// Counts a failed login of `client`.

@@ -112,7 +112,10 @@ fn once(status: StatusCode, body: Credentials) -> Response {
         (status = 404, description = "This node runs without a ledger (`ledger_disabled`): it has no accounts", body = crate::error::ErrorBody),
     )
 )]
-pub(crate) async fn list(_: Require<ManageUsers>, State(state): State<SharedState>) -> Result<Json<Vec<User>>, ApiError> {
+pub(crate) async fn list(
+    _: Require<ManageUsers>,
+    State(state): State<SharedState>,
+) -> Result<Json<Vec<User>>, ApiError> {
     Ok(Json(service(&state)?.list().await?.iter().map(User::from).collect()))
 }
 

@@ -152,7 +152,8 @@ pub(crate) fn form_body(pairs: &[(&str, &str)]) -> String {
 
 /// The CSRF token the console's forms carry for the session `cookie` (read from a page).
 pub(crate) async fn csrf_of(base: &str, cookie: &str) -> String {
-    let page = no_redirect().get(format!("{base}/")).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
+    let page =
+        no_redirect().get(format!("{base}/")).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
     let at = page.find(r#"name="csrf" value=""#).expect("a form with the CSRF token") + r#"name="csrf" value=""#.len();
     page[at..].split('"').next().unwrap().to_owned()
 }
@@ -225,8 +226,10 @@ impl LedgerNode {
 
     /// Adds an account through `POST /api/v1/users`, signed by the node's own member.
     pub(crate) async fn add_user(&self, username: &str, roles: &[&str], password: &str, totp: bool) -> (u16, Value) {
-        let body = serde_json::to_vec(&serde_json::json!({"username": username, "roles": roles, "password": password, "totp": totp}))
-            .unwrap();
+        let body = serde_json::to_vec(
+            &serde_json::json!({"username": username, "roles": roles, "password": password, "totp": totp}),
+        )
+        .unwrap();
         let auth = self.auth(0, "POST", "/api/v1/users", &body);
         let r = client()
             .post(format!("{}/api/v1/users", self.base))

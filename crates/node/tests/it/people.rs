@@ -14,7 +14,14 @@ fn cookie(session: &str) -> String {
 }
 
 async fn status(n: &LedgerNode, path: &str, session: &str) -> u16 {
-    no_redirect().get(format!("{}{path}", n.base)).header("cookie", cookie(session)).send().await.unwrap().status().as_u16()
+    no_redirect()
+        .get(format!("{}{path}", n.base))
+        .header("cookie", cookie(session))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 async fn post_form(n: &LedgerNode, path: &str, session: &str, pairs: &[(&str, &str)]) -> (u16, String) {

@@ -295,10 +295,14 @@ impl Callers {
 
     async fn login(&mut self, n: &LedgerNode, caller: Caller) {
         let session = match caller {
-            Caller::Person(r) => crate::ledger::login_person(&n.base, &format!("m.{}", r.name()), MATRIX_PASSWORD, None)
-                .await
-                .expect("the matrix account logs in"),
-            Caller::Operator => crate::ledger::login(&n.base, &self.operator_token).await.expect("the operator logs in"),
+            Caller::Person(r) => {
+                crate::ledger::login_person(&n.base, &format!("m.{}", r.name()), MATRIX_PASSWORD, None)
+                    .await
+                    .expect("the matrix account logs in")
+            }
+            Caller::Operator => {
+                crate::ledger::login(&n.base, &self.operator_token).await.expect("the operator logs in")
+            }
             _ => return,
         };
         self.sessions.insert(Self::name(caller), session);
@@ -330,7 +334,8 @@ impl Callers {
             return (status, Value::Null);
         }
         let text = r.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(format!("{location} {}", &text[..text.len().min(200)])));
+        let body = serde_json::from_str(&text)
+            .unwrap_or(Value::String(format!("{location} {}", &text[..text.len().min(200)])));
         (status, body)
     }
 }
@@ -347,7 +352,8 @@ fn refused(status: u16, body: &Value) -> bool {
 async fn every_route_against_every_role_matches_the_expected_matrix() {
     let n = start().await;
     let doc = openapi(&n).await;
-    let mut callers = vec![Caller::Anonymous, Caller::OwnMember, Caller::CustomsMember, Caller::TraderMember, Caller::Operator];
+    let mut callers =
+        vec![Caller::Anonymous, Caller::OwnMember, Caller::CustomsMember, Caller::TraderMember, Caller::Operator];
     callers.extend(Role::ALL.map(Caller::Person));
     for r in Role::ALL {
         let (status, body) = n.add_user(&format!("m.{}", r.name()), &[r.name()], MATRIX_PASSWORD, false).await;
