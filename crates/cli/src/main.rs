@@ -23,6 +23,7 @@ mod progress;
 mod retention;
 mod risk;
 mod serve;
+mod user;
 
 #[derive(Parser)]
 #[command(
@@ -99,6 +100,9 @@ enum Command {
     Retention(retention::RetentionArgs),
     /// A pseudonymized analytics export (Parquet) of a node's goods items, for a declared purpose.
     Export(export::ExportArgs),
+    /// The people of a node's organisation: `user add|list|disable|reset-password`, on a running
+    /// node (`--node URL --key KEY`) or a stopped node's data folder (`--data DIR`).
+    User(user::UserArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -223,6 +227,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Console(args) => console::run(args),
         Command::Retention(args) => retention::run(args),
         Command::Export(args) => export::run(args),
+        Command::User(args) => user::run(args),
     }
 }
 

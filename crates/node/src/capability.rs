@@ -27,8 +27,13 @@ use crate::server::SharedState;
 
 /// Every capability of the node, in the order they are opened (the ledger first: the others
 /// read it).
-pub(crate) const CAPABILITIES: &[Capability] =
-    &[crate::dataset::CAPABILITY, crate::ledger::CAPABILITY, crate::risk::CAPABILITY, crate::operations::CAPABILITY];
+pub(crate) const CAPABILITIES: &[Capability] = &[
+    crate::dataset::CAPABILITY,
+    crate::ledger::CAPABILITY,
+    crate::access::CAPABILITY,
+    crate::risk::CAPABILITY,
+    crate::operations::CAPABILITY,
+];
 
 /// An entry of the console's navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

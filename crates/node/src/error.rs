@@ -153,6 +153,17 @@ make_error_codes! {
     RateLimited => "rate_limited", InvalidRequest, TOO_MANY_REQUESTS;
     /// The request body did not arrive within `[limits] body_timeout_ms`.
     RequestTimeout => "request_timeout", InvalidRequest, REQUEST_TIMEOUT;
+    /// A console form (or a console-session write) without this session's CSRF token, or posted
+    /// from another site (`Origin`).
+    CsrfFailed => "csrf_failed", InvalidRequest, FORBIDDEN;
+    /// Login: too many failed logins from this client lately; retry after `Retry-After`.
+    LoginThrottled => "login_throttled", InvalidRequest, TOO_MANY_REQUESTS;
+    /// Accounts: a username, password or role that breaks the rules.
+    InvalidAccount => "invalid_account", InvalidRequest, BAD_REQUEST;
+    /// Accounts: the username is taken.
+    AccountExists => "account_exists", InvalidRequest, CONFLICT;
+    /// Accounts: no account has this username.
+    AccountNotFound => "account_not_found", InvalidRequest, NOT_FOUND;
     /// Risk: the body is not a declaration (or a batch of them).
     InvalidDeclaration => "invalid_declaration", InvalidRequest, BAD_REQUEST;
     /// Risk: an override without a reason or officer, or to the lane already decided.
@@ -186,6 +197,8 @@ make_error_codes! {
     LedgerUnavailable => "ledger_unavailable", System, INTERNAL_SERVER_ERROR;
     /// The data directory could not be created.
     DataDirUnavailable => "data_dir_unavailable", System, INTERNAL_SERVER_ERROR;
+    /// The accounts store (`DATA/access/accounts.redb`) could not be opened.
+    AccessUnavailable => "access_unavailable", System, INTERNAL_SERVER_ERROR;
     /// The listen address could not be bound.
     BindFailed => "bind_failed", System, INTERNAL_SERVER_ERROR;
     /// The server stopped on an I/O error.
@@ -317,6 +330,25 @@ pub enum ApiError {
     /// The connection caps are reached.
     #[error("the node serves as many connections as it allows ({0}); retry shortly")]
     TooManyConnections(&'static str),
+    /// A console form without its session's CSRF token (or from another site).
+    #[error("{0}")]
+    Csrf(String),
+    /// Too many failed logins from this client.
+    #[error("too many failed logins from this client; retry in {0} s")]
+    LoginThrottled(u64),
+    /// An account could not be created or changed.
+    #[error("{0}")]
+    Account(borderlink_access::AccessError),
+}
+
+fn account_code(e: &borderlink_access::AccessError) -> Code {
+    use borderlink_access::AccessError as A;
+    match e {
+        A::InvalidUsername(_) | A::WeakPassword(_) | A::UnknownRole(_) | A::NoRoles => Code::InvalidAccount,
+        A::Exists(_) => Code::AccountExists,
+        A::NotFound(_) => Code::AccountNotFound,
+        A::Storage(_) => Code::StorageFailed,
+    }
 }
 
 impl From<borderlink_ledger::LedgerError> for ApiError {
@@ -409,6 +441,9 @@ impl ErrorCode for ApiError {
             ApiError::RateLimited { .. } => Code::RateLimited,
             ApiError::RequestTimeout(_) => Code::RequestTimeout,
             ApiError::TooManyConnections(_) => Code::TooManyConnections,
+            ApiError::Csrf(_) => Code::CsrfFailed,
+            ApiError::LoginThrottled(_) => Code::LoginThrottled,
+            ApiError::Account(e) => account_code(e),
         }
     }
 }
@@ -430,6 +465,7 @@ impl IntoResponse for ApiError {
         let retry_after = match &self {
             ApiError::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
             ApiError::TooManyConnections(_) => Some(1),
+            ApiError::LoginThrottled(secs) => Some(*secs),
             _ => None,
         };
         let mut response = (code.status(), Json(self.body())).into_response();
@@ -520,6 +556,9 @@ pub enum NodeError {
     /// The configuration cannot be served as it is.
     #[error("{0}")]
     Config(String),
+    /// The accounts store could not be opened.
+    #[error("cannot open the accounts: {0}")]
+    Access(borderlink_access::AccessError),
 }
 
 impl ErrorCode for NodeError {
@@ -530,6 +569,7 @@ impl ErrorCode for NodeError {
             NodeError::Serve(_) => Code::ServeFailed,
             NodeError::Ledger(_) => Code::LedgerUnavailable,
             NodeError::Config(_) => Code::InvalidConfig,
+            NodeError::Access(_) => Code::AccessUnavailable,
         }
     }
 }

@@ -14,6 +14,7 @@
 //! returns a [`Node`] that knows its real address and its routes, [`Node::serve`] with graceful
 //! shutdown, and [`serve`] which does both.
 
+mod access;
 mod capability;
 pub mod clock;
 mod config;

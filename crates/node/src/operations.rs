@@ -1,13 +1,13 @@
 //! The `operations` capability: what an operator and a client need of any node — liveness
 //! (`/healthz`), the OpenAPI document and its interactive reference (`/api`), the console's
-//! assets, the login to the console session and the rotation of its token. (Prometheus metrics
+//! assets and the rotation of the console token. (Prometheus metrics
 //! are served on a listener of their own: `metrics.rs`.)
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Serialize;
 use utoipa_axum::routes;
 
@@ -31,14 +31,7 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<Public>(routes!(crate::openapi::serve)),
         ]
     },
-    console: || {
-        vec![
-            ("/api", get(console::api_reference::page)),
-            ("/assets/{*path}", get(console::assets::serve)),
-            ("/login", get(console::login::page).post(console::login::submit)),
-            ("/logout", post(console::login::logout)),
-        ]
-    },
+    console: || vec![("/api", get(console::api_reference::page)), ("/assets/{*path}", get(console::assets::serve))],
     nav: &[NavEntry { section: API, href: "/api", label: "API" }],
     tags: &[("operations", "Health, this document, the console token")],
 };

@@ -1,7 +1,8 @@
 //! Who is calling, as a type, and what a route needs of them, in its handler's signature.
 //!
 //! Authentication runs once per request, in [`identify`] (a middleware in front of every route):
-//! a live console session (`session.rs`) makes the caller the node's operator; an
+//! a live console session (`session.rs`) makes the caller the person who logged in (with their
+//! account's roles) or, for a session opened with the console token, the node's operator; an
 //! `Authorization: Borderlink v=2, member=…, node=…, ts=…, nonce=…, sig=…` header makes it the
 //! signing member once the signature (over method, path and query, this node, time, nonce and
 //! body) verifies, within 30 s of the node's clock, and its nonce was not seen before
@@ -25,6 +26,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use borderlink_access::Role;
 use borderlink_ledger::auth::{AuthError, SignedRequest, Target};
 
 use crate::error::{ApiError, ErrorCode};
@@ -41,12 +43,23 @@ pub enum Principal {
         /// The member id (e.g. `gb-hmrc`).
         id: String,
     },
-    /// The node's operator, by the console session; acts as the node's own member. On a node
-    /// without a ledger (validation only, loopback by default) there are no identities: whoever
-    /// reaches it operates it, with `member: None`.
+    /// The node's operator, by a console session opened with the console token (the bootstrap
+    /// administrator); acts as the node's own member. On a node without a ledger (validation
+    /// only, loopback by default) there are no identities: whoever reaches it operates it, with
+    /// `member: None`.
     Operator {
         /// The node's member, when it keeps a ledger.
         member: Option<String>,
+    },
+    /// A person of the node's organisation, by a console session opened with their account;
+    /// may do what their roles allow ([`role_allows`]).
+    Person {
+        /// The account's username.
+        username: String,
+        /// The person's organisation: the node's member.
+        organisation: String,
+        /// The account's roles.
+        roles: Vec<Role>,
     },
 }
 
@@ -57,6 +70,7 @@ impl Principal {
             Principal::Anonymous => None,
             Principal::Member { id } => Some(id),
             Principal::Operator { member } => member.as_deref(),
+            Principal::Person { organisation, .. } => Some(organisation),
         }
     }
 
@@ -66,7 +80,13 @@ impl Principal {
             Principal::Anonymous => "anonymous",
             Principal::Member { .. } => "member",
             Principal::Operator { .. } => "operator",
+            Principal::Person { .. } => "person",
         }
+    }
+
+    /// Whether the caller is a person holding one of `roles`.
+    fn person_with(&self, roles: &[Role]) -> bool {
+        matches!(self, Principal::Person { roles: held, .. } if held.iter().any(|r| roles.contains(r)))
     }
 }
 
@@ -76,6 +96,13 @@ impl Principal {
 struct Identified {
     principal: Principal,
     refused: Option<String>,
+    /// The CSRF token of the console session the request came with, if any.
+    csrf: Option<String>,
+}
+
+/// The CSRF token of the console session a request came with (its forms carry it back).
+pub(crate) fn session_csrf(extensions: &axum::http::Extensions) -> Option<String> {
+    extensions.get::<Identified>().and_then(|i| i.csrf.clone())
 }
 
 /// Authenticates the request once and records the [`Principal`] for the route's extractor.
@@ -98,7 +125,7 @@ pub(crate) async fn identify(State(state): State<SharedState>, request: Request,
 }
 
 async fn authenticate(state: &AppState, parts: &Parts, body: Body) -> Result<(Identified, Body), ApiError> {
-    let known = |principal| Identified { principal, refused: None };
+    let known = |principal| Identified { principal, refused: None, csrf: None };
     let Some(ledger) = state.ledger.as_ref() else {
         return Ok((known(Principal::Operator { member: None }), body));
     };
@@ -108,16 +135,22 @@ async fn authenticate(state: &AppState, parts: &Parts, body: Body) -> Result<(Id
     // credential rather than pick the one that works).
     let Some(header) = signed_header(&parts.headers) else {
         if let (Some(id), Some(console)) = (crate::session::session_id(&parts.headers), state.console.as_ref())
-            && console.session(&id, state.clock.now_ms())
+            && let Some(session) = console.session(&id, state.clock.now_ms())
         {
-            return Ok((known(Principal::Operator { member: local }), body));
+            let principal = match session.holder {
+                crate::session::Holder::Operator => Principal::Operator { member: local },
+                crate::session::Holder::Person { username, organisation, roles } => {
+                    Principal::Person { username, organisation, roles }
+                }
+            };
+            return Ok((Identified { principal, refused: None, csrf: Some(session.csrf) }, body));
         }
         return Ok((known(Principal::Anonymous), body));
     };
     let bytes = read_body(body, &parts.headers, state.max_body_bytes).await?;
     let identified = match verify(state, header, &parts.method, &parts.uri, &bytes) {
         Ok(id) => known(Principal::Member { id }),
-        Err(reason) => Identified { principal: Principal::Anonymous, refused: Some(reason) },
+        Err(reason) => Identified { principal: Principal::Anonymous, refused: Some(reason), csrf: None },
     };
     Ok((identified, Body::from(bytes)))
 }
@@ -179,11 +212,11 @@ impl<P: Permission> FromRequestParts<SharedState> for Require<P> {
     type Rejection = Refusal;
 
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, Refusal> {
-        let identified = parts
-            .extensions
-            .get::<Identified>()
-            .cloned()
-            .unwrap_or(Identified { principal: Principal::Anonymous, refused: None });
+        let identified = parts.extensions.get::<Identified>().cloned().unwrap_or(Identified {
+            principal: Principal::Anonymous,
+            refused: None,
+            csrf: None,
+        });
         let decision = match (&identified.principal, identified.refused) {
             (Principal::Anonymous, Some(reason)) if P::NAME != Public::NAME => Err(ApiError::Unauthenticated(reason)),
             (principal, _) => P::allows(principal, state),
@@ -246,12 +279,53 @@ macro_rules! permission {
     };
 }
 
-/// Any authenticated consortium member or the node's operator.
-fn any_member(principal: &Principal) -> Result<(), ApiError> {
+/// Which roles of a person hold each permission: the one table of who may do what
+/// (docs/security.md, "People and roles"; the route matrix test keeps its own copy, so that a
+/// change here is made consciously). `read-risk` needs, besides the role, a node of a customs
+/// administration.
+pub(crate) fn role_allows(permission: &str, role: Role) -> bool {
+    use Role::*;
+    let roles: &[Role] = match permission {
+        "public" | "read-ledger" => &[Officer, Analyst, RiskOfficer, Auditor, TraderUser, Administrator],
+        "store-blobs" => &[Officer, RiskOfficer],
+        "read-risk" => &[Officer, Analyst, RiskOfficer, Auditor],
+        "change-risk" => &[Officer, RiskOfficer],
+        "operate-node" | "manage-users" => &[Administrator],
+        _ => &[],
+    };
+    roles.contains(&role)
+}
+
+fn roles_for(permission: &str) -> Vec<Role> {
+    Role::ALL.into_iter().filter(|r| role_allows(permission, *r)).collect()
+}
+
+fn person_refused(permission: &str, username: &str) -> ApiError {
+    let roles: Vec<&str> = roles_for(permission).iter().map(|r| r.name()).collect();
+    ApiError::Forbidden(format!("{username} has no role that may do this ({permission}: {})", roles.join(", ")))
+}
+
+/// Any authenticated consortium member, the node's operator, or a person whose role reads the
+/// ledger.
+fn any_member(principal: &Principal, permission: &str) -> Result<(), ApiError> {
     match principal {
         Principal::Anonymous => Err(needs_member()),
         Principal::Member { .. } | Principal::Operator { .. } => Ok(()),
+        Principal::Person { username, roles, .. } => {
+            if roles.iter().any(|r| role_allows(permission, *r)) {
+                Ok(())
+            } else {
+                Err(person_refused(permission, username))
+            }
+        }
     }
+}
+
+/// Whether this node is a customs administration's.
+fn customs_node(state: &AppState) -> bool {
+    let ledger = state.ledger.as_ref().map(|l| l.ledger());
+    let member = ledger.and_then(|l| l.local_member().and_then(|id| l.member(id)));
+    member.is_some_and(|m| m.role == borderlink_ledger::identity::Role::Customs)
 }
 
 permission! {
@@ -263,21 +337,31 @@ permission! {
 
 permission! {
     /// Read the shared ledger: records, history, blocks, proofs, events, the network, blobs.
-    ReadLedger = "read-ledger", MEMBER_OR_OPERATOR, |p, _| any_member(p)
+    ReadLedger = "read-ledger", MEMBER_OR_OPERATOR, |p, _| any_member(p, ReadLedger::NAME)
 }
 
 permission! {
     /// Store an off-chain object (a scan, a document) whose hash a transaction will carry.
-    StoreBlobs = "store-blobs", MEMBER_OR_OPERATOR, |p, _| any_member(p)
+    StoreBlobs = "store-blobs", MEMBER_OR_OPERATOR, |p, _| any_member(p, StoreBlobs::NAME)
 }
 
 permission! {
     /// Read risk data — the queue, criteria, the model, the training set — and what-if scoring:
-    /// a customs role (a customs administration's member, or this node's operator), never a
-    /// trader, who would learn how others are selected.
+    /// a customs role (a customs administration's member, this node's operator, or a person of a
+    /// customs node whose role reads risk), never a trader, who would learn how others are
+    /// selected.
     ReadRisk = "read-risk", MEMBER_OR_OPERATOR, |p, state| match p {
         Principal::Operator { .. } => Ok(()),
         Principal::Anonymous => Err(needs_member()),
+        Principal::Person { username, .. } => {
+            if !p.person_with(&roles_for(ReadRisk::NAME)) {
+                Err(person_refused(ReadRisk::NAME, username))
+            } else if !customs_node(state) {
+                Err(ApiError::Forbidden("risk data is for customs administrations; this node is not one".into()))
+            } else {
+                Ok(())
+            }
+        }
         Principal::Member { id } => {
             let role = state.ledger.as_ref().and_then(|l| l.ledger().member(id));
             match role.map(|m| m.role) {
@@ -290,9 +374,12 @@ permission! {
 
 permission! {
     /// Change risk decisions and settings: overrides, inspection results, criteria, the model.
-    /// The node's operator only (an officer's console session).
+    /// A console session only: an officer's or a risk officer's, or the node's operator.
     ChangeRisk = "change-risk", &[CONSOLE_SESSION], |p, _| match p {
         Principal::Operator { .. } => Ok(()),
+        Principal::Person { username, .. } => {
+            if p.person_with(&roles_for(ChangeRisk::NAME)) { Ok(()) } else { Err(person_refused(ChangeRisk::NAME, username)) }
+        }
         Principal::Anonymous => {
             Err(ApiError::Unauthenticated("this change needs the console session (log in at /login)".into()))
         }
@@ -302,18 +389,37 @@ permission! {
     }
 }
 
-permission! {
-    /// Operate this node (e.g. its fault switch): its console session, or its own member's
-    /// signed request.
-    OperateNode = "operate-node", MEMBER_OR_OPERATOR, |p, state| {
-        let local = state.ledger.as_ref().and_then(|l| l.ledger().local_member());
-        match p {
-            Principal::Operator { .. } => Ok(()),
-            Principal::Member { id } if Some(id.as_str()) == local => Ok(()),
-            Principal::Member { id } => Err(ApiError::Forbidden(format!("only this node's operator may do this, not {id}"))),
-            Principal::Anonymous => Err(needs_member()),
+/// The node's operator, its own member's signed request, or a person with `permission`'s role.
+fn node_administration(p: &Principal, state: &AppState, permission: &str) -> Result<(), ApiError> {
+    let local = state.ledger.as_ref().and_then(|l| l.ledger().local_member());
+    match p {
+        Principal::Operator { .. } => Ok(()),
+        Principal::Member { id } if Some(id.as_str()) == local => Ok(()),
+        Principal::Member { id } => {
+            Err(ApiError::Forbidden(format!("only this node's operator may do this, not {id}")))
         }
+        Principal::Person { username, .. } => {
+            if p.person_with(&roles_for(permission)) {
+                Ok(())
+            } else {
+                Err(person_refused(permission, username))
+            }
+        }
+        Principal::Anonymous => Err(needs_member()),
     }
+}
+
+permission! {
+    /// Operate this node (e.g. its fault switch, its console token): its console operator, an
+    /// administrator, or its own member's signed request.
+    OperateNode = "operate-node", MEMBER_OR_OPERATOR, |p, state| node_administration(p, state, OperateNode::NAME)
+}
+
+permission! {
+    /// Manage this node's accounts (add, list, disable, reset passwords): its console operator
+    /// (the bootstrap administrator), an administrator, or its own member's signed request (the
+    /// member administering its own node: `borderlink user … --node URL --key KEY`).
+    ManageUsers = "manage-users", MEMBER_OR_OPERATOR, |p, state| node_administration(p, state, ManageUsers::NAME)
 }
 
 #[cfg(test)]
@@ -330,8 +436,8 @@ mod tests {
 
     #[test]
     fn anonymous_needs_a_member_and_members_cannot_change_risk() {
-        assert!(any_member(&Principal::Anonymous).is_err());
-        assert!(any_member(&Principal::Member { id: "x".into() }).is_ok());
+        assert!(any_member(&Principal::Anonymous, ReadLedger::NAME).is_err());
+        assert!(any_member(&Principal::Member { id: "x".into() }, ReadLedger::NAME).is_ok());
         let member = Principal::Member { id: "x".into() };
         let state = AppState::bare(crate::DEFAULT_MAX_BODY_BYTES);
         match ChangeRisk::allows(&member, &state) {
@@ -341,6 +447,33 @@ mod tests {
         match ChangeRisk::allows(&Principal::Anonymous, &state) {
             Err(e) => assert_eq!(e.error_code().status(), StatusCode::UNAUTHORIZED),
             Ok(()) => panic!("anonymous may not change risk settings"),
+        }
+    }
+
+    fn person(roles: &[Role]) -> Principal {
+        Principal::Person { username: "amina".into(), organisation: "gb-hmrc".into(), roles: roles.to_vec() }
+    }
+
+    #[test]
+    fn a_persons_roles_decide_and_a_trader_user_only_reads_the_ledger() {
+        let state = AppState::bare(crate::DEFAULT_MAX_BODY_BYTES);
+        let trader = person(&[Role::TraderUser]);
+        assert!(ReadLedger::allows(&trader, &state).is_ok());
+        assert!(StoreBlobs::allows(&trader, &state).is_err());
+        assert!(ChangeRisk::allows(&trader, &state).is_err());
+        assert!(ManageUsers::allows(&trader, &state).is_err());
+        let officer = person(&[Role::Officer]);
+        assert!(ChangeRisk::allows(&officer, &state).is_ok());
+        assert!(ManageUsers::allows(&officer, &state).is_err());
+        // A node without a ledger is no customs administration's: no person reads risk there.
+        assert!(ReadRisk::allows(&officer, &state).is_err());
+        let admin = person(&[Role::Administrator]);
+        assert!(ManageUsers::allows(&admin, &state).is_ok() && OperateNode::allows(&admin, &state).is_ok());
+        assert!(ChangeRisk::allows(&admin, &state).is_err());
+        assert_eq!(person(&[]).member(), Some("gb-hmrc"));
+        match ManageUsers::allows(&officer, &state) {
+            Err(e) => assert_eq!(e.error_code().status(), StatusCode::FORBIDDEN),
+            Ok(()) => panic!("an officer may not manage users"),
         }
     }
 }

@@ -119,6 +119,8 @@ fn router_with(state: SharedState, limits: &Limits) -> (Router, Vec<RouteEntry>)
         .merge(console)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // After authentication: a console form of a session carries the session's CSRF token.
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), crate::console::csrf::check))
         // Authentication runs once, before any extractor: it leaves the `Principal` that each
         // route's `Require<P>` checks.
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), crate::principal::identify))

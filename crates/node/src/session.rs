@@ -1,7 +1,9 @@
-//! Console sessions: the node operator opens the console with the node's console token (the
-//! bootstrap secret, printed at start, kept in `DATA/console.token` with mode 0600) and gets a
+//! Console sessions: a person logs in with their account (the `access` capability checks the
+//! password and second factor), or the bootstrap operator with the node's console token (the
+//! bootstrap secret, printed at start, kept in `DATA/console.token` with mode 0600), and gets a
 //! **session id** — a fresh random 256-bit value in an HttpOnly, SameSite=Strict cookie (and
-//! `Secure` when the node serves HTTPS) — with which the browser acts as the node's member.
+//! `Secure` when the node serves HTTPS). A session knows who holds it ([`Holder`]) and carries
+//! its own CSRF token, which every console form posts back (`access/csrf.rs`).
 //!
 //! The token itself never travels in a cookie: a session leaked from a browser ends (absolute
 //! and idle expiry, logout, rotation), the token does not leak with it. Rotating the token
@@ -87,10 +89,38 @@ pub(crate) fn write_new_token(path: &Path) -> Result<String, LedgerError> {
     Ok(token)
 }
 
-#[derive(Debug, Clone, Copy)]
+/// Who holds a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Holder {
+    /// The bootstrap operator, by the console token.
+    Operator,
+    /// A person, by their account; the roles are those the account had at login (disabling
+    /// the account or resetting its password ends its sessions).
+    Person {
+        /// The account's username.
+        username: String,
+        /// The account's organisation (member id).
+        organisation: String,
+        /// The account's roles.
+        roles: Vec<borderlink_access::Role>,
+    },
+}
+
+/// A live session as the request sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionView {
+    /// Who holds it.
+    pub(crate) holder: Holder,
+    /// The token its console forms carry.
+    pub(crate) csrf: String,
+}
+
+#[derive(Debug, Clone)]
 struct Session {
     created_ms: i64,
     seen_ms: i64,
+    holder: Holder,
+    csrf: String,
 }
 
 impl Session {
@@ -124,6 +154,11 @@ impl Console {
         if !same(presented.trim(), &self.token()) {
             return None;
         }
+        Some(self.open_session(Holder::Operator, now_ms))
+    }
+
+    /// Opens a session for `holder`, already authenticated: its new id.
+    pub(crate) fn open_session(&self, holder: Holder, now_ms: i64) -> String {
         let id = new_token();
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         if sessions.len() >= MAX_SESSIONS {
@@ -134,25 +169,33 @@ impl Console {
         {
             sessions.remove(&oldest);
         }
-        sessions.insert(id.clone(), Session { created_ms: now_ms, seen_ms: now_ms });
-        Some(id)
+        sessions.insert(id.clone(), Session { created_ms: now_ms, seen_ms: now_ms, holder, csrf: new_token() });
+        id
     }
 
-    /// Whether `id` is a live session; using it postpones its idle expiry. An expired one is
+    /// The live session `id`, if any; using it postpones its idle expiry. An expired one is
     /// removed.
-    pub(crate) fn session(&self, id: &str, now_ms: i64) -> bool {
+    pub(crate) fn session(&self, id: &str, now_ms: i64) -> Option<SessionView> {
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         match sessions.get_mut(id) {
             Some(s) if s.live(now_ms) => {
                 s.seen_ms = now_ms;
-                true
+                Some(SessionView { holder: s.holder.clone(), csrf: s.csrf.clone() })
             }
             Some(_) => {
                 sessions.remove(id);
-                false
+                None
             }
-            None => false,
+            None => None,
         }
+    }
+
+    /// Ends every session of the account `username` (disabled, or its password reset).
+    pub(crate) fn end_sessions_of(&self, username: &str) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, s| !matches!(&s.holder, Holder::Person { username: u, .. } if u == username));
     }
 
     /// Ends one session.
@@ -189,24 +232,24 @@ mod tests {
         let id = c.login(&c.token(), 0).expect("a session");
         assert_ne!(id, c.token());
         assert_eq!(id.len(), 64);
-        assert!(c.session(&id, 1));
-        assert!(!c.session(&c.token(), 1), "the token is no session");
-        assert!(!c.session("not-a-session", 1));
+        assert!(c.session(&id, 1).is_some());
+        assert!(c.session(&c.token(), 1).is_none(), "the token is no session");
+        assert!(c.session("not-a-session", 1).is_none());
     }
 
     #[test]
     fn sessions_expire_when_idle_and_after_their_absolute_lifetime() {
         let (_dir, c) = console();
         let idle = c.login(&c.token(), 0).expect("a session");
-        assert!(!c.session(&idle, IDLE_MS), "unused for the idle time");
-        assert!(!c.session(&idle, 1), "an expired session is gone");
+        assert!(c.session(&idle, IDLE_MS).is_none(), "unused for the idle time");
+        assert!(c.session(&idle, 1).is_none(), "an expired session is gone");
         let busy = c.login(&c.token(), 0).expect("a session");
         let mut t = 0;
         while t + IDLE_MS / 2 < ABSOLUTE_MS {
             t += IDLE_MS / 2;
-            assert!(c.session(&busy, t), "used every 15 minutes, at {t}");
+            assert!(c.session(&busy, t).is_some(), "used every 15 minutes, at {t}");
         }
-        assert!(!c.session(&busy, ABSOLUTE_MS), "however often it is used");
+        assert!(c.session(&busy, ABSOLUTE_MS).is_none(), "however often it is used");
     }
 
     #[test]
@@ -214,11 +257,11 @@ mod tests {
         let (dir, c) = console();
         let (a, b) = (c.login(&c.token(), 0).expect("a"), c.login(&c.token(), 0).expect("b"));
         c.logout(&a);
-        assert!(!c.session(&a, 1) && c.session(&b, 1));
+        assert!(c.session(&a, 1).is_none() && c.session(&b, 1).is_some());
         let old = c.token();
         let new = c.rotate().expect("rotate");
         assert_ne!(old, new);
-        assert!(!c.session(&b, 2), "rotation ends every session");
+        assert!(c.session(&b, 2).is_none(), "rotation ends every session");
         assert_eq!(c.login(&old, 3), None, "the old token no longer opens the console");
         assert!(c.login(&new, 3).is_some());
         assert_eq!(std::fs::read_to_string(dir.path().join(TOKEN_FILE)).expect("file"), new);
@@ -231,6 +274,25 @@ mod tests {
     }
 
     #[test]
+    fn a_session_knows_its_holder_and_has_its_own_csrf_token() {
+        let (_dir, c) = console();
+        let person = Holder::Person {
+            username: "amina".into(),
+            organisation: "gb-hmrc".into(),
+            roles: vec![borderlink_access::Role::Officer],
+        };
+        let (a, b) = (c.open_session(person.clone(), 0), c.open_session(person.clone(), 0));
+        let operator = c.login(&c.token(), 0).expect("operator");
+        let (va, vb) = (c.session(&a, 1).expect("a"), c.session(&b, 1).expect("b"));
+        assert_eq!(va.holder, person);
+        assert_ne!(va.csrf, vb.csrf);
+        assert_ne!(va.csrf, a, "the CSRF token is not the session id");
+        c.end_sessions_of("amina");
+        assert!(c.session(&a, 2).is_none() && c.session(&b, 2).is_none());
+        assert_eq!(c.session(&operator, 2).expect("operator").holder, Holder::Operator);
+    }
+
+    #[test]
     fn the_session_table_is_bounded() {
         let (_dir, c) = console();
         let first = c.login(&c.token(), 0).expect("first");
@@ -238,7 +300,7 @@ mod tests {
             c.login(&c.token(), t).expect("a session");
         }
         assert_eq!(c.sessions.lock().expect("lock").len(), MAX_SESSIONS);
-        assert!(!c.session(&first, MAX_SESSIONS as i64 + 1), "the least recently used session made room");
+        assert!(c.session(&first, MAX_SESSIONS as i64 + 1).is_none(), "the least recently used session made room");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod net;
 mod risk;
 mod schema;
 mod schemathesis;
+mod user;
 mod validate;
 
 use std::path::{Path, PathBuf};

@@ -36,7 +36,7 @@ pub(crate) fn https(timeout: Duration, ca: &Path) -> reqwest::blocking::Client {
     http_builder(timeout).tls_certs_only([ca]).build().expect("HTTPS client")
 }
 
-fn http_builder(timeout: Duration) -> reqwest::blocking::ClientBuilder {
+pub(crate) fn http_builder(timeout: Duration) -> reqwest::blocking::ClientBuilder {
     // reqwest's TLS (the CLI's, with ring) needs a process-wide provider even for plain HTTP.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::blocking::Client::builder().no_proxy().timeout(timeout)

@@ -88,6 +88,7 @@ pub(crate) fn layout(title: &str, section: Section, body: Markup) -> Page {
                             a href="/healthz" { "Health" }
                         }
                         form.logout method="post" action="/logout" {
+                            (super::csrf::field())
                             button type="submit" { "Log out" }
                         }
                     }

@@ -1,5 +1,5 @@
-//! The web console's frame: the shared layout and navigation, embedded assets, the login to the
-//! operator's session, the API reference and the pages for unknown paths. Each capability's own
+//! The web console's frame: the shared layout and navigation, embedded assets, the CSRF check of
+//! its forms, the API reference and the pages for unknown paths. Each capability's own
 //! pages live in its folder and are routed through its `Capability` value.
 //!
 //! Pages work without JavaScript; script modules only add conveniences (and the interactive API
@@ -8,8 +8,8 @@
 
 pub(crate) mod api_reference;
 pub(crate) mod assets;
+pub(crate) mod csrf;
 mod layout;
-pub(crate) mod login;
 
 use axum::http::StatusCode;
 use maud::html;

@@ -18,8 +18,9 @@ use crate::server::SharedState;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReviewQuery {
-    /// Review as of this instant (ISO 8601 date or date-time with zone; default now): what will
-    /// have expired by then.
+    /// Review as of this day (ISO 8601 date; a date-time with zone is accepted too; default
+    /// now): what will have expired by then.
+    #[param(value_type = Option<String>, format = Date)]
     at: Option<String>,
 }
 

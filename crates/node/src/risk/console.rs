@@ -219,6 +219,7 @@ fn row(a: &Assessment, failed: Option<&OverrideForm>) -> Markup {
             }
             td {
                 form.override-form method="post" action="/risk/override" {
+                    (crate::console::csrf::field())
                     input type="hidden" name="declaration_id" value=(a.declaration_id);
                     label { "Lane "
                         select name="lane" {

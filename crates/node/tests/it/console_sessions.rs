@@ -5,7 +5,7 @@ use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
-use crate::ledger::{login, no_redirect, start};
+use crate::ledger::{csrf_of, login, login_person, no_redirect, start};
 use crate::test_node::client;
 
 /// The lines about logins that the nodes of this test process log (at INFO), kept in memory.
@@ -90,6 +90,16 @@ async fn an_unknown_or_ended_session_is_refused() {
     // Logging out ends the session and removes its cookie.
     assert_eq!(status_with_cookie(&n.base, "/ledger", &n.cookie()).await, 200);
     let r = no_redirect().post(format!("{}/logout", n.base)).header("cookie", n.cookie()).send().await.unwrap();
+    assert_eq!(r.status(), 403, "a logout form without the session's CSRF token is refused");
+    let csrf = csrf_of(&n.base, &n.cookie()).await;
+    let r = no_redirect()
+        .post(format!("{}/logout", n.base))
+        .header("cookie", n.cookie())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
     assert_eq!(status_with_cookie(&n.base, "/ledger", &n.cookie()).await, 303);
@@ -122,4 +132,21 @@ async fn rotating_the_token_invalidates_the_old_token_and_every_session() {
     let auth = n.auth(1, "POST", "/api/v1/node/console-token", b"");
     let r = client().post(format!("{}/api/v1/node/console-token", n.base)).header("authorization", auth).send();
     assert_eq!(r.await.unwrap().status(), 403);
+}
+
+#[tokio::test]
+async fn the_log_of_a_password_login_carries_no_password_hash_session_or_csrf_token() {
+    capture_logins();
+    let n = start().await;
+    let password = "correct horse battery staple";
+    assert_eq!(n.add_user("lena.logs", &["officer"], password, false).await.0, 201);
+    assert!(login_person(&n.base, "lena.logs", "a wrong password!", None).await.is_err());
+    let session = login_person(&n.base, "lena.logs", password, None).await.expect("a session");
+    let cookie = format!("borderlink_session={session}");
+    let csrf = csrf_of(&n.base, &cookie).await;
+    let text = LOGIN_LOG.lock().unwrap().clone();
+    assert!(text.contains("login refused") && text.contains("lena.logs"), "logins are logged:\n{text}");
+    for secret in [password, "a wrong password!", "$argon2id$", session.as_str(), csrf.as_str(), n.token.as_str()] {
+        assert!(!text.contains(secret), "{secret} is in the log:\n{text}");
+    }
 }

@@ -115,6 +115,49 @@ pub(crate) async fn login(base: &str, token: &str) -> Option<String> {
     cookie.split(';').next()?.strip_prefix("borderlink_session=").map(str::to_owned)
 }
 
+/// `POST /login` with an account's credentials: the session id, or the refusal's status and page.
+pub(crate) async fn login_person(
+    base: &str,
+    username: &str,
+    password: &str,
+    code: Option<&str>,
+) -> Result<String, (u16, String)> {
+    let form = [("username", username), ("password", password), ("code", code.unwrap_or(""))];
+    let r = no_redirect()
+        .post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(&form))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers().get("set-cookie").and_then(|c| c.to_str().ok()).map(str::to_owned);
+    match cookie.as_deref().and_then(|c| c.split(';').next()).and_then(|c| c.strip_prefix("borderlink_session=")) {
+        Some(id) if r.status() == 303 => Ok(id.to_owned()),
+        _ => Err((r.status().as_u16(), r.text().await.unwrap_or_default())),
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body.
+pub(crate) fn form_body(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => char::from(b).to_string(),
+                b => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+/// The CSRF token the console's forms carry for the session `cookie` (read from a page).
+pub(crate) async fn csrf_of(base: &str, cookie: &str) -> String {
+    let page =
+        no_redirect().get(format!("{base}/")).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
+    let at = page.find(r#"name="csrf" value=""#).expect("a form with the CSRF token") + r#"name="csrf" value=""#.len();
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
 /// An HTTP client that shows redirects instead of following them.
 pub(crate) fn no_redirect() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap()
@@ -216,6 +259,24 @@ impl LedgerNode {
             assert!(tokio::time::Instant::now() < deadline, "the queue holds {} of {n} assessments", q.len());
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+    }
+
+    /// Adds an account through `POST /api/v1/users`, signed by the node's own member.
+    pub(crate) async fn add_user(&self, username: &str, roles: &[&str], password: &str, totp: bool) -> (u16, Value) {
+        let body = serde_json::to_vec(
+            &serde_json::json!({"username": username, "roles": roles, "password": password, "totp": totp}),
+        )
+        .unwrap();
+        let auth = self.auth(0, "POST", "/api/v1/users", &body);
+        let r = client()
+            .post(format!("{}/api/v1/users", self.base))
+            .header("authorization", auth)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
     pub(crate) async fn get_signed(&self, signer: usize, path: &str) -> (u16, Value) {

@@ -13,6 +13,7 @@ mod https;
 mod ledger;
 mod metrics;
 mod peer;
+mod people;
 mod retention;
 mod routes;
 mod samples;

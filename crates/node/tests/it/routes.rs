@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use borderlink_access::Role;
 use borderlink_ledger::identity::MemberKeys;
 use reqwest::Method;
 use serde_json::Value;
@@ -211,4 +212,206 @@ async fn the_submission_route_is_guarded_by_the_transactions_own_signature() {
     tx.signature = foreign[2].sign(&tx.body_bytes);
     let (status, body) = n.post(&tx).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("bad_signature")), "{body}");
+}
+
+/// Who tries each route in the role × route matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    /// The node's own member (GB customs), by signed request.
+    OwnMember,
+    /// Another customs administration (NL), by signed request.
+    CustomsMember,
+    /// A trader (the GB AEO), by signed request.
+    TraderMember,
+    /// The bootstrap operator (console token session).
+    Operator,
+    /// A person of the node's organisation with one role (console session).
+    Person(Role),
+}
+
+/// The expected matrix, written here on purpose rather than read from the node: a route whose
+/// permission changes, or a permission whose holders change, fails this test until it is
+/// updated consciously. `permission` is the route's `x-borderlink-permission` (API) or the
+/// console table's entry below.
+fn expected(permission: &str, caller: Caller) -> bool {
+    use Caller::*;
+    use Role::*;
+    match (permission, caller) {
+        ("public", _) => true,
+        (_, Anonymous) => false,
+        ("read-ledger", _) => true,
+        ("store-blobs", Person(r)) => matches!(r, Officer | RiskOfficer),
+        ("store-blobs", _) => true,
+        ("read-risk", TraderMember) => false,
+        ("read-risk", Person(r)) => matches!(r, Officer | Analyst | RiskOfficer | Auditor),
+        ("read-risk", _) => true,
+        ("change-risk", Operator) => true,
+        ("change-risk", Person(r)) => matches!(r, Officer | RiskOfficer),
+        ("change-risk", _) => false,
+        ("operate-node" | "manage-users", OwnMember | Operator | Person(Administrator)) => true,
+        ("operate-node" | "manage-users", _) => false,
+        (other, _) => panic!("permission {other} is not in the test's matrix: add it consciously"),
+    }
+}
+
+/// Every console page and the permission it needs (`None`: a form target that takes POST only).
+const CONSOLE: &[(&str, Option<&str>)] = &[
+    ("/", Some("public")),
+    ("/validate", Some("public")),
+    ("/schemas", Some("public")),
+    ("/api", Some("public")),
+    ("/assets/{*path}", Some("public")),
+    ("/login", Some("public")),
+    ("/ledger", Some("read-ledger")),
+    ("/ledger/blocks/{height}", Some("read-ledger")),
+    ("/ledger/records/{id}", Some("read-ledger")),
+    ("/aeo", Some("read-ledger")),
+    ("/network", Some("read-ledger")),
+    ("/risk", Some("read-risk")),
+    ("/risk/criteria", Some("read-risk")),
+    ("/admin/users", Some("manage-users")),
+    ("/logout", None),
+    ("/risk/override", None),
+    ("/admin/users/{username}/disable", None),
+    ("/admin/users/{username}/password", None),
+];
+
+const MATRIX_PASSWORD: &str = "matrix password 2026";
+
+/// The request of `caller`, with what authenticates it.
+struct Callers {
+    sessions: BTreeMap<String, String>,
+    operator_token: String,
+}
+
+impl Callers {
+    fn name(caller: Caller) -> String {
+        match caller {
+            Caller::Person(r) => format!("person:{}", r.name()),
+            other => format!("{other:?}"),
+        }
+    }
+
+    async fn login(&mut self, n: &LedgerNode, caller: Caller) {
+        let session = match caller {
+            Caller::Person(r) => {
+                crate::ledger::login_person(&n.base, &format!("m.{}", r.name()), MATRIX_PASSWORD, None)
+                    .await
+                    .expect("the matrix account logs in")
+            }
+            Caller::Operator => {
+                crate::ledger::login(&n.base, &self.operator_token).await.expect("the operator logs in")
+            }
+            _ => return,
+        };
+        self.sessions.insert(Self::name(caller), session);
+    }
+
+    async fn send(&self, n: &LedgerNode, caller: Caller, method: &str, path: &str) -> (u16, Value) {
+        let signer = match caller {
+            Caller::OwnMember => Some(0),
+            Caller::CustomsMember => Some(1),
+            Caller::TraderMember => Some(2),
+            _ => None,
+        };
+        let auth = signer.map(|i| signed(n, &n.keys[i], method, path, now()));
+        let m = Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = crate::ledger::no_redirect().request(m.clone(), format!("{}{path}", n.base));
+        if m == Method::POST || m == Method::PUT {
+            req = req.header("content-type", "application/json").body("{}");
+        }
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        if let Some(s) = self.sessions.get(&Self::name(caller)) {
+            req = req.header("cookie", format!("borderlink_session={s}"));
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        let location = r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_owned();
+        if r.headers().get("content-type").is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream")) {
+            return (status, Value::Null);
+        }
+        let text = r.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text)
+            .unwrap_or(Value::String(format!("{location} {}", &text[..text.len().min(200)])));
+        (status, body)
+    }
+}
+
+/// Whether an answer is the guard's refusal: 401/403 (API), or the console's redirect to the
+/// login page.
+fn refused(status: u16, body: &Value) -> bool {
+    status == 401
+        || (status == 403 && !matches!(body["code"].as_str(), Some("not_recipient")))
+        || (status == 303 && body.as_str().is_some_and(|b| b.starts_with("/login")))
+}
+
+#[tokio::test]
+async fn every_route_against_every_role_matches_the_expected_matrix() {
+    let n = start().await;
+    let doc = openapi(&n).await;
+    let mut callers =
+        vec![Caller::Anonymous, Caller::OwnMember, Caller::CustomsMember, Caller::TraderMember, Caller::Operator];
+    callers.extend(Role::ALL.map(Caller::Person));
+    for r in Role::ALL {
+        let (status, body) = n.add_user(&format!("m.{}", r.name()), &[r.name()], MATRIX_PASSWORD, false).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let mut who = Callers { sessions: BTreeMap::new(), operator_token: n.token.clone() };
+    for c in &callers {
+        who.login(&n, *c).await;
+    }
+    let mut tried = 0;
+    let mut unexpected = Vec::new();
+    // Rotating the console token ends every session: that route goes last, and each session
+    // caller logs in again just before trying it.
+    let mut ops: Vec<(String, String, String)> = operations(&doc)
+        .into_iter()
+        .map(|((path, method), op)| (path, method, op["x-borderlink-permission"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    ops.sort_by_key(|(path, _, _)| path == "/api/v1/node/console-token");
+    for (path, method, permission) in ops {
+        let rotates = path == "/api/v1/node/console-token";
+        let p = concrete(&path);
+        for &c in &callers {
+            if rotates {
+                who.login(&n, c).await;
+            }
+            let (status, body) = who.send(&n, c, &method, &p).await;
+            if rotates && let Some(t) = body["token"].as_str() {
+                who.operator_token = t.to_owned();
+            }
+            let allowed = !refused(status, &body);
+            if allowed != expected(&permission, c) {
+                unexpected.push(format!("{method} {path} ({permission}) by {}: {status} {body}", Callers::name(c)));
+            } else if !allowed && path.starts_with("/api/") {
+                assert_error_body(&body, &format!("{method} {path} by {}", Callers::name(c)));
+            }
+            tried += 1;
+        }
+    }
+    for c in &callers {
+        who.login(&n, *c).await;
+    }
+    let console: Vec<&borderlink_node::RouteEntry> = n.routes.iter().filter(|r| !r.api).collect();
+    for r in &console {
+        let entry = CONSOLE.iter().find(|(p, _)| *p == r.path);
+        let Some((_, permission)) = entry else {
+            panic!("console route {} is not in the test's table: add it with its permission", r.path)
+        };
+        let Some(permission) = permission else { continue };
+        let p = concrete(&r.path).replace("{*path}", "console.css");
+        for &c in &callers {
+            let (status, body) = who.send(&n, c, "GET", &p).await;
+            let allowed = !refused(status, &body);
+            if allowed != expected(permission, c) {
+                unexpected.push(format!("GET {} ({permission}) by {}: {status} {body}", r.path, Callers::name(c)));
+            }
+            tried += 1;
+        }
+    }
+    assert!(unexpected.is_empty(), "{} unexpected answers of {tried}:\n{}", unexpected.len(), unexpected.join("\n"));
+    assert!(tried >= 11 * 40, "only {tried} requests were tried");
 }

@@ -1,0 +1,125 @@
+//! Cross-site request forgery: every console form posted within a session carries that
+//! session's CSRF token (a hidden `csrf` field, or an `X-CSRF-Token` header for scripts), and
+//! [`check`] refuses a console `POST` without it (`403 csrf_failed`). Any write whose `Origin`
+//! names another site is refused too, API included (a browser sends `Origin` on every
+//! cross-site `POST`; the session cookie is also `SameSite=Strict`).
+//!
+//! Exempt: `/login` (no session yet; its `Origin` is still checked) and `/validate` (public; it
+//! reads and changes nothing, its report goes back to the browser that sent it).
+//!
+//! The token of the request's session is in scope while the page renders ([`field`]), so a
+//! form template need not be handed it.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+
+use crate::error::ApiError;
+use crate::server::{SharedState, is_api};
+
+/// The form field that carries the token.
+pub(crate) const FIELD: &str = "csrf";
+
+/// The header that carries the token for scripts.
+pub(crate) const HEADER: &str = "x-csrf-token";
+
+/// Console forms that need no token.
+const EXEMPT: &[&str] = &["/login", "/validate"];
+
+tokio::task_local! {
+    static CURRENT: Option<String>;
+}
+
+/// The hidden field a console form posts back: empty outside a session.
+pub(crate) fn field() -> Markup {
+    let token = CURRENT.try_with(Clone::clone).ok().flatten();
+    html! {
+        @if let Some(t) = token { input type="hidden" name=(FIELD) value=(t); }
+    }
+}
+
+/// Refuses a console `POST` of a session without the session's token, and any write from
+/// another site; puts the token in scope for the page that answers.
+pub(crate) async fn check(State(state): State<SharedState>, request: Request, next: Next) -> Response {
+    let token = crate::principal::session_csrf(request.extensions());
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !same_origin(request.headers()) {
+        return refuse(&state, request.uri().path(), "this form was sent from another site");
+    }
+    let path = request.uri().path().to_owned();
+    let request = match (&token, safe || is_api(&path) || EXEMPT.contains(&path.as_str())) {
+        (Some(expected), false) => match carried(request, expected, state.max_body_bytes).await {
+            Ok(request) => request,
+            Err(()) => {
+                return refuse(
+                    &state,
+                    &path,
+                    "this form did not carry its session's token (it may be stale: reload the page and try again)",
+                );
+            }
+        },
+        _ => request,
+    };
+    CURRENT.scope(token, next.run(request)).await
+}
+
+/// Whether the request's `Origin`, when it names a site, is this node (the `Host` it was sent
+/// to). `null` names none: a browser sends it for a page served with `Referrer-Policy:
+/// no-referrer`, as the console's pages are, so it proves nothing either way (the session's
+/// CSRF token still does).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).filter(|o| *o != "null") else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
+/// The request, rebuilt, when it carries `expected` in its header or its url-encoded form.
+async fn carried(request: Request, expected: &str, limit: usize) -> Result<Request, ()> {
+    if request.headers().get(HEADER).and_then(|v| v.to_str().ok()).is_some_and(|t| crate::session::same(t, expected)) {
+        return Ok(request);
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ())?;
+    let found = bytes
+        .split(|b| *b == b'&')
+        .filter_map(|pair| pair.strip_prefix(FIELD.as_bytes()).and_then(|rest| rest.strip_prefix(b"=")))
+        .any(|value| std::str::from_utf8(value).is_ok_and(|v| crate::session::same(v, expected)));
+    if found { Ok(Request::from_parts(parts, Body::from(bytes))) } else { Err(()) }
+}
+
+fn refuse(state: &SharedState, path: &str, why: &str) -> Response {
+    metrics::counter!("borderlink_csrf_refused_total", crate::metrics::NODE => crate::metrics::node_label(state))
+        .increment(1);
+    tracing::info!(path, "form refused: no CSRF token");
+    let error = ApiError::Csrf(format!("refused: {why}"));
+    if is_api(path) {
+        error.into_response()
+    } else {
+        let status = crate::error::ErrorCode::error_code(&error).status();
+        super::message_page("Not allowed", &error.to_string()).with_status(status).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_origin_must_be_the_host_it_was_sent_to() {
+        let mut h = HeaderMap::new();
+        assert!(same_origin(&h), "no Origin: not a browser's cross-site request");
+        h.insert(header::HOST, "127.0.0.1:8080".parse().expect("header"));
+        h.insert(header::ORIGIN, "http://127.0.0.1:8080".parse().expect("header"));
+        assert!(same_origin(&h));
+        h.insert(header::ORIGIN, "https://evil.example".parse().expect("header"));
+        assert!(!same_origin(&h));
+        h.insert(header::ORIGIN, "null".parse().expect("header"));
+        assert!(same_origin(&h), "a page with Referrer-Policy: no-referrer posts with Origin: null");
+    }
+}
