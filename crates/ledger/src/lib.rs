@@ -33,7 +33,7 @@ pub mod tx;
 pub use hash::Hash;
 pub use ledger::{
     Committed, Expired, IntegrityReport, Ledger, MetaAtHead, Problem, Receipt, RecordState, RecordVersion,
-    clear_put_body, governance_body, next_version,
+    clear_put_body, erase_body, governance_body, next_version,
 };
 pub use tx::{Transaction, TxBody, WireTransaction};
 

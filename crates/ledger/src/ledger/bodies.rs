@@ -1,6 +1,6 @@
 //! The transaction bodies clients build to submit: a put of a record of the dataset (its policy
 //! attributes derived from the record, so they match what validation derives) and a governance
-//! proposal; and the next version to write.
+//! proposal; an erasure; and the next version to write.
 
 use super::RecordState;
 use crate::tx::{PayloadKind, RecordMeta, TxBody, TxKind};
@@ -63,6 +63,36 @@ pub fn governance_body(
         payload_digest: Hash::of(proposal),
         payload_len: proposal.len() as u64,
         media_type: "application/json".into(),
+        private: None,
+        submitter: submitter.to_owned(),
+        nonce,
+        timestamp_ms,
+        endorsement: None,
+    }
+}
+
+/// Builds the body of an erasure (crypto-shredding) of `record_id`, whose current version is
+/// `current_version`.
+pub fn erase_body(
+    chain: Hash,
+    record_type: &str,
+    record_id: &str,
+    current_version: u64,
+    submitter: &str,
+    nonce: u64,
+    timestamp_ms: i64,
+) -> TxBody {
+    TxBody {
+        chain,
+        kind: TxKind::Erase,
+        record_type: record_type.to_owned(),
+        record_id: record_id.to_owned(),
+        version: current_version + 1,
+        meta: RecordMeta::default(),
+        payload_kind: PayloadKind::Empty,
+        payload_digest: Hash::of(&[]),
+        payload_len: 0,
+        media_type: String::new(),
         private: None,
         submitter: submitter.to_owned(),
         nonce,

@@ -44,7 +44,7 @@ use crate::identity::{Member, MemberKeys, MemberStatus};
 use crate::policy::Policy;
 use crate::{Hash, LedgerError};
 
-pub use bodies::{clear_put_body, governance_body, next_version};
+pub use bodies::{clear_put_body, erase_body, governance_body, next_version};
 pub use integrity::{IntegrityReport, Problem};
 pub use read::RecordVersion;
 pub use retention::Expired;

@@ -13,8 +13,7 @@ use serde::Serialize;
 use super::Ledger;
 use super::tables::{BLOCKS, RecordState, STATE, WRAPPED, db, version_key};
 use crate::block::Block;
-use crate::tx::{PayloadKind, TxBody, TxKind};
-use crate::{Hash, LedgerError, Transaction};
+use crate::{LedgerError, Transaction};
 
 /// One record past its retention period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -99,23 +98,7 @@ impl Ledger {
             .local
             .as_ref()
             .ok_or_else(|| LedgerError::Key("this node holds no member keys, so it cannot sign an erasure".into()))?;
-        let body = TxBody {
-            chain: self.chain,
-            kind: TxKind::Erase,
-            record_type: e.record_type.clone(),
-            record_id: e.record_id.clone(),
-            version: e.version + 1,
-            meta: Default::default(),
-            payload_kind: PayloadKind::Empty,
-            payload_digest: Hash::of(&[]),
-            payload_len: 0,
-            media_type: String::new(),
-            private: None,
-            submitter: keys.member.clone(),
-            nonce,
-            timestamp_ms: now_ms,
-            endorsement: None,
-        };
+        let body = super::erase_body(self.chain, &e.record_type, &e.record_id, e.version, &keys.member, nonce, now_ms);
         Ok(Transaction::sign(body, Vec::new(), Vec::new(), keys))
     }
 }

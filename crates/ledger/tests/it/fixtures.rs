@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use borderlink_ledger::consortium;
 use borderlink_ledger::genesis::Genesis;
 use borderlink_ledger::identity::MemberKeys;
-use borderlink_ledger::tx::{PayloadKind, TxBody, TxKind};
+use borderlink_ledger::tx::TxBody;
 use borderlink_ledger::{Hash, Ledger, Transaction, clear_put_body};
 use borderlink_model::{ValidateOptions, validate};
 use serde_json::Value;
@@ -135,23 +135,15 @@ pub(crate) fn signed(net: &Net, signer: usize, body: TxBody, payload: Vec<u8>) -
 
 pub(crate) fn erase(net: &Net, signer: usize, record_id: &str, version: u64) -> Transaction {
     let keys = &net.keys[signer];
-    let body = TxBody {
-        chain: net.chain(),
-        kind: TxKind::Erase,
-        record_type: "declaration".into(),
-        record_id: record_id.into(),
-        version,
-        meta: Default::default(),
-        payload_kind: PayloadKind::Empty,
-        payload_digest: Hash::of(&[]),
-        payload_len: 0,
-        media_type: String::new(),
-        private: None,
-        submitter: keys.member.clone(),
-        nonce: nonce(),
-        timestamp_ms: 1_772_443_900_000,
-        endorsement: None,
-    };
+    let body = borderlink_ledger::erase_body(
+        net.chain(),
+        "declaration",
+        record_id,
+        version - 1,
+        &keys.member,
+        nonce(),
+        1_772_443_900_000,
+    );
     Transaction::sign(body, vec![], vec![], keys)
 }
 

@@ -39,21 +39,56 @@ fn check_purpose(purpose: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
+/// The purposes, as the OpenAPI document lists them (the query reads a string and answers an
+/// unknown one with `unknown_purpose`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "kebab-case")]
+#[allow(dead_code)] // documentation only
+pub(crate) enum PurposeName {
+    Clearance,
+    RiskAnalysis,
+    Audit,
+    MraExchange,
+    Statistics,
+    DataSubjectAccess,
+}
+
+/// What an export holds (documentation of `type`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // documentation only
+pub(crate) enum ExportType {
+    Declaration,
+    Training,
+}
+
+/// The export formats (documentation of `format`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // documentation only
+pub(crate) enum ExportFormat {
+    Parquet,
+}
+
 /// Query of an export.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExportQuery {
     /// The declared purpose: `statistics`.
+    #[param(inline, value_type = Option<PurposeName>)]
     purpose: Option<String>,
     /// `declaration` (committed declarations, no labels) or `training` (inspected items with
     /// their outcome).
     #[serde(rename = "type")]
+    #[param(inline, value_type = ExportType)]
     kind: String,
     /// `parquet` (the only format).
+    #[param(inline, value_type = Option<ExportFormat>)]
     format: Option<String>,
     /// The pseudonym scope (its own key; default `{purpose}-{type}`): exports of one scope can
     /// be joined on their pseudonyms, exports of two scopes cannot.
+    #[param(pattern = "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")]
     scope: Option<String>,
 }
 
@@ -145,10 +180,13 @@ fn declaration_rows(ledger: &borderlink_ledger::Ledger) -> Result<Vec<[String; 2
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReidentifyRequest {
     /// The export scope the pseudonym comes from.
+    #[schema(pattern = "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")]
     scope: String,
     /// The pseudonym (`ps_…`).
     pseudonym: String,
-    /// Why it must be re-identified (kept in the node's log).
+    /// Why it must be re-identified (kept in the node's log): at least 10 characters that are
+    /// not spaces.
+    #[schema(pattern = "^(\\s*\\S){10}")]
     reason: String,
 }
 
@@ -179,7 +217,7 @@ pub(crate) async fn reidentify(
     body: Result<Json<ReidentifyRequest>, JsonRejection>,
 ) -> Result<Json<Reidentified>, ApiError> {
     let Json(req) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    if req.reason.trim().chars().count() < 10 {
+    if req.reason.chars().filter(|c| !c.is_whitespace()).count() < 10 {
         return Err(ApiError::InvalidDeclaration(
             "say why the pseudonym must be re-identified (a reason of at least 10 characters)".into(),
         ));

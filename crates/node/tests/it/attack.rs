@@ -244,23 +244,7 @@ async fn a_declaration_cannot_be_hidden_from_customs() {
         n.get_signed(0, &format!("/api/v1/records/{}/private", borderlink_ledger::auth::path_segment(&id))).await;
     assert_eq!((status, &clear["Declaration"]["FunctionalReferenceID"]), (200, &json!("LRN-PRIVATE-3")));
     // The trader cannot erase it: that is for customs' retention policy.
-    let erase = TxBody {
-        chain: n.chain,
-        kind: TxKind::Erase,
-        record_type: "declaration".into(),
-        record_id: id,
-        version: 2,
-        meta: Default::default(),
-        payload_kind: PayloadKind::Empty,
-        payload_digest: borderlink_ledger::Hash::of(&[]),
-        payload_len: 0,
-        media_type: String::new(),
-        private: None,
-        submitter: n.keys[2].member.clone(),
-        nonce: 78,
-        timestamp_ms: 1,
-        endorsement: None,
-    };
+    let erase = borderlink_ledger::erase_body(n.chain, "declaration", &id, 1, &n.keys[2].member, 78, 1);
     let (status, reply) = n.post(&Transaction::sign(erase, vec![], vec![], &n.keys[2])).await;
     assert_eq!((status, reply["code"].as_str()), (403, Some("policy_denied")), "{reply}");
 }

@@ -44,14 +44,6 @@ async fn an_export_needs_a_purpose_and_a_pseudonym_is_reidentified_only_with_a_r
     // A member's signed request (not the operator's console) may not re-identify.
     let body =
         serde_json::to_vec(&json!({"scope": "q4", "pseudonym": declarant, "reason": "fraud case 2026-114"})).unwrap();
-    let auth = n.auth(0, "POST", "/api/v1/export/reidentify", &body);
-    let r = client()
-        .post(format!("{}/api/v1/export/reidentify", n.base))
-        .header("authorization", auth)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = n.post_signed(0, "/api/v1/export/reidentify", body).await;
     assert_eq!(r.status(), 403);
 }

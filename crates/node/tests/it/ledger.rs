@@ -225,6 +225,19 @@ impl LedgerNode {
         Transaction::sign(body, payload, vec![], k)
     }
 
+    /// `POST path` with a JSON `body`, signed by member `signer`.
+    pub(crate) async fn post_signed(&self, signer: usize, path: &str, body: Vec<u8>) -> reqwest::Response {
+        let auth = self.auth(signer, "POST", path, &body);
+        client()
+            .post(format!("{}{path}", self.base))
+            .header("authorization", auth)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub(crate) async fn post(&self, tx: &Transaction) -> (u16, Value) {
         let r = client().post(format!("{}/api/v1/transactions", self.base)).json(&tx.to_wire()).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap())
@@ -267,15 +280,7 @@ impl LedgerNode {
             &serde_json::json!({"username": username, "roles": roles, "password": password, "totp": totp}),
         )
         .unwrap();
-        let auth = self.auth(0, "POST", "/api/v1/users", &body);
-        let r = client()
-            .post(format!("{}/api/v1/users", self.base))
-            .header("authorization", auth)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let r = self.post_signed(0, "/api/v1/users", body).await;
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 

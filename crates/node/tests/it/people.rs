@@ -193,15 +193,7 @@ async fn the_users_api_validates_accounts_and_names_its_refusals() {
     assert_eq!((status, body["code"].as_str()), (409, Some("account_exists")));
     // A generated password is returned once and opens the account.
     let body = serde_json::to_vec(&serde_json::json!({"username": "gen.user", "roles": ["auditor"]})).unwrap();
-    let auth = n.auth(0, "POST", "/api/v1/users", &body);
-    let r = client()
-        .post(format!("{}/api/v1/users", n.base))
-        .header("authorization", auth)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = n.post_signed(0, "/api/v1/users", body).await;
     assert_eq!(r.headers()["cache-control"], "no-store");
     let added: Value = r.json().await.unwrap();
     let generated = added["password"].as_str().expect("a generated password").to_owned();
