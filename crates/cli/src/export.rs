@@ -40,9 +40,7 @@ pub(crate) fn run(a: ExportArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn export(a: &ExportArgs) -> Outcome<ExitCode> {
-    let keys = borderlink_ledger::identity::MemberKeys::load(&a.key)
-        .map_err(|e| Failed::new(ExitCode::Input, format!("cannot load the key {}: {e}", a.key.display())))?;
-    let node = NodeClient::new(&a.node, keys)?;
+    let node = NodeClient::new(&a.node, crate::ledger_cmd::load_keys(&a.key)?)?;
     let enc = borderlink_ledger::auth::path_segment;
     let scope = a.scope.clone().unwrap_or_else(|| format!("statistics-{}", a.kind));
     let path = format!(

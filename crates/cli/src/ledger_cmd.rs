@@ -121,7 +121,7 @@ fn usage_error(path: &[&str], kind: clap::error::ErrorKind, message: impl Displa
     at.error(kind, message).exit()
 }
 
-fn load_keys(path: &Path) -> Outcome<MemberKeys> {
+pub(crate) fn load_keys(path: &Path) -> Outcome<MemberKeys> {
     MemberKeys::load(path).map_err(|e| Failed::new(ExitCode::Input, e))
 }
 

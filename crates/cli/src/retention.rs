@@ -83,9 +83,7 @@ pub(crate) fn run(args: RetentionArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn client(a: &NodeArgs) -> Outcome<NodeClient> {
-    let keys = borderlink_ledger::identity::MemberKeys::load(&a.key)
-        .map_err(|e| Failed::new(ExitCode::Input, format!("cannot load the key {}: {e}", a.key.display())))?;
-    Ok(NodeClient::new(&a.node, keys)?)
+    Ok(NodeClient::new(&a.node, crate::ledger_cmd::load_keys(&a.key)?)?)
 }
 
 fn review(a: &NodeArgs, at: Option<&str>) -> Outcome<ExitCode> {

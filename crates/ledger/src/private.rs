@@ -36,6 +36,21 @@ pub fn key_commitment(keys: &[WrappedKey]) -> Hash {
     Hash::of_parts(&parts)
 }
 
+/// Checks that `wrapped` holds one key per recipient of `header`, in recipient order, matching
+/// the signed commitment; the error says what is wrong.
+pub fn check_key_set(header: &PrivateHeader, wrapped: &[WrappedKey]) -> Result<(), String> {
+    if header.recipients.is_empty() || header.recipients.len() != wrapped.len() {
+        return Err("one wrapped key per recipient is required".into());
+    }
+    if let Some((r, _)) = header.recipients.iter().zip(wrapped).find(|(r, k)| *r != &k.member) {
+        return Err(format!("the wrapped keys are not in recipient order at {r}"));
+    }
+    if key_commitment(wrapped) != header.key_commitment {
+        return Err("the wrapped keys do not match the signed commitment".into());
+    }
+    Ok(())
+}
+
 /// Encrypts `cleartext` to the recipients; returns the private header, the ciphertext and the wrapped keys.
 pub fn seal(
     cleartext: &[u8],

@@ -147,8 +147,8 @@ fn catch_up(ledger: &Ledger, progress: &Progress, projections: &[Arc<dyn Project
             if wanted.is_empty() {
                 continue;
             }
-            let clear = if body.payload_kind == PayloadKind::Private {
-                match ledger.read_private(&body.record_id, Some(body.version)) {
+            let clear = if let (PayloadKind::Private, Some(h)) = (body.payload_kind, &body.private) {
+                match ledger.open_committed(&body.record_id, body.version, h, &tx.payload) {
                     Ok(c) => std::borrow::Cow::Owned(c),
                     // Erased since (crypto-shredded): nothing to read any more.
                     Err(borderlink_ledger::LedgerError::Erased(_)) => continue,

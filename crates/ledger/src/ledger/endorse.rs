@@ -48,14 +48,7 @@ impl Ledger {
         if ciphertext.len() as u64 != body.payload_len || Hash::of(ciphertext) != body.payload_digest {
             return Err(TxError::PayloadMismatch("the ciphertext differs from the body's digest or length".into()));
         }
-        if header.recipients.len() != wrapped.len()
-            || header.recipients.iter().zip(wrapped).any(|(r, w)| r != &w.member)
-            || private::key_commitment(wrapped) != header.key_commitment
-        {
-            return Err(TxError::Undecryptable(
-                "the wrapped keys are not one per recipient, in order, matching the signed commitment".into(),
-            ));
-        }
+        private::check_key_set(header, wrapped).map_err(TxError::Undecryptable)?;
         let mine = wrapped.iter().find(|w| w.member == me).ok_or_else(|| {
             TxError::CustomsCannotRead(format!("{me} is not among the recipients ({})", header.recipients.join(", ")))
         })?;

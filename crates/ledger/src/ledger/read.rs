@@ -228,12 +228,31 @@ impl Ledger {
         if !rv.recipients.iter().any(|r| r == &keys.member) {
             return Err(LedgerError::NotRecipient { record: record_id.to_owned(), member: keys.member.clone() });
         }
+        let block = self
+            .block(rv.height)?
+            .ok_or(LedgerError::Corrupt { height: Some(rv.height), detail: "block missing".into() })?;
+        let t = &block.txs[rv.index as usize];
+        let body = t.body().map_err(|e| LedgerError::Corrupt { height: Some(rv.height), detail: e.to_string() })?;
+        let header = body.private.ok_or_else(|| LedgerError::Private("no private header".into()))?;
+        self.open_committed(record_id, version, &header, &t.payload)
+    }
+
+    /// Opens one committed version of a private record whose header and ciphertext the caller
+    /// already holds (a block it is reading), with this node's keys: reads only the wrapped keys.
+    pub fn open_committed(
+        &self,
+        record_id: &str,
+        version: u64,
+        header: &crate::tx::PrivateHeader,
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, LedgerError> {
+        let keys = self.local.as_ref().ok_or_else(|| LedgerError::Private("this node has no member keys".into()))?;
         let wrapped: Vec<WrappedKey> = {
             let r = self.db.begin_read().map_err(db)?;
             let t = r.open_table(WRAPPED).map_err(db)?;
             match t.get(version_key(record_id, version).as_slice()).map_err(db)? {
                 Some(v) => serde_json::from_slice(v.value())
-                    .map_err(|e| LedgerError::Corrupt { height: Some(rv.height), detail: e.to_string() })?,
+                    .map_err(|e| LedgerError::Corrupt { height: None, detail: e.to_string() })?,
                 None => return Err(LedgerError::Erased(record_id.to_owned())),
             }
         };
@@ -241,13 +260,7 @@ impl Ledger {
             .iter()
             .find(|w| w.member == keys.member)
             .ok_or_else(|| LedgerError::NotRecipient { record: record_id.to_owned(), member: keys.member.clone() })?;
-        let block = self
-            .block(rv.height)?
-            .ok_or(LedgerError::Corrupt { height: Some(rv.height), detail: "block missing".into() })?;
-        let t = &block.txs[rv.index as usize];
-        let body = t.body().map_err(|e| LedgerError::Corrupt { height: Some(rv.height), detail: e.to_string() })?;
-        let header = body.private.ok_or_else(|| LedgerError::Private("no private header".into()))?;
-        private::open(&t.payload, &header, record_id, mine, &keys.encryption)
+        private::open(ciphertext, header, record_id, mine, &keys.encryption)
     }
 
     /// Builds an offline-verifiable proof of a record's current version.

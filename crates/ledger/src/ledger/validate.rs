@@ -498,21 +498,10 @@ impl Ledger {
                 if replay && tx.wrapped_keys.is_empty() {
                     return Ok(Vec::new());
                 }
-                if h.recipients.is_empty() || h.recipients.len() != tx.wrapped_keys.len() {
-                    return Err(TxError::Undecryptable("one wrapped key per recipient is required".into()));
-                }
-                for (r, k) in h.recipients.iter().zip(&tx.wrapped_keys) {
-                    if r != &k.member {
-                        return Err(TxError::Undecryptable(format!(
-                            "the wrapped keys are not in recipient order at {r}"
-                        )));
-                    }
-                    if !self.live.read().unwrap_or_else(|e| e.into_inner()).members.by_id.contains_key(r) {
-                        return Err(TxError::Undecryptable(format!("recipient {r} is not a member")));
-                    }
-                }
-                if private::key_commitment(&tx.wrapped_keys) != h.key_commitment {
-                    return Err(TxError::Undecryptable("the wrapped keys do not match the signed commitment".into()));
+                private::check_key_set(h, &tx.wrapped_keys).map_err(TxError::Undecryptable)?;
+                let live = self.live.read().unwrap_or_else(|e| e.into_inner());
+                if let Some(r) = h.recipients.iter().find(|r| !live.members.by_id.contains_key(*r)) {
+                    return Err(TxError::Undecryptable(format!("recipient {r} is not a member")));
                 }
                 Ok(tx.wrapped_keys.clone())
             }

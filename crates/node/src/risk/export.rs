@@ -115,14 +115,7 @@ pub(crate) async fn export(
     let keys = risk.pseudonym_keys().ok_or_else(|| ApiError::Internal("this node keeps no files".into()))?;
     let p = keys.open_or_create(&scope).map_err(|e| ApiError::InvalidQuery(e.to_string()))?;
     let rows: Vec<[String; 24]> = match q.kind.as_str() {
-        "training" => {
-            let engine = risk.engine();
-            engine
-                .feedback()
-                .iter()
-                .map(|r| borderlink_risk::training::item_values(&r.item, Some((&r.outcome, r.random))))
-                .collect()
-        }
+        "training" => training_rows(&risk),
         "declaration" => {
             let ledger = std::sync::Arc::clone(state.ledger.as_ref().ok_or(ApiError::LedgerDisabled)?.ledger());
             tokio::task::spawn_blocking(move || declaration_rows(&ledger))
@@ -147,6 +140,15 @@ pub(crate) async fn export(
         ],
         bytes,
     ))
+}
+
+/// The inspected goods items of the training set, with their labels.
+fn training_rows(risk: &RiskService) -> Vec<[String; 24]> {
+    risk.engine()
+        .feedback()
+        .iter()
+        .map(|r| borderlink_risk::training::item_values(&r.item, Some((&r.outcome, r.random))))
+        .collect()
 }
 
 /// The goods items of every declaration this node can read, newest first.
@@ -231,12 +233,7 @@ pub(crate) async fn reidentify(
     let rows = tokio::task::spawn_blocking(move || declaration_rows(&ledger))
         .await
         .map_err(|e| ApiError::Internal(format!("re-identification failed: {e}")))??;
-    let training: Vec<[String; 24]> = risk
-        .engine()
-        .feedback()
-        .iter()
-        .map(|r| borderlink_risk::training::item_values(&r.item, Some((&r.outcome, r.random))))
-        .collect();
+    let training = training_rows(&risk);
     for class in [Class::Party, Class::Declaration] {
         let mut candidates: Vec<&str> = rows
             .iter()
