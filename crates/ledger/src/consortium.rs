@@ -303,6 +303,7 @@ pub fn create_with_nodes(
         ca_certificate: ca_cert.pem(),
         members,
         policy: DEFAULT_POLICY.to_owned(),
+        read_policy: Some(crate::read_policy::DEFAULT_READ_POLICY.to_owned()),
         // A majority of the customs administrations (at least one) approves changes.
         governance: Governance { approvals_required: (customs / 2 + 1).max(1), eligible_roles: vec![Role::Customs] },
         limits: Limits::default(),

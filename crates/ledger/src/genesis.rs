@@ -150,6 +150,10 @@ pub struct Genesis {
     pub members: Vec<Member>,
     /// The write policy (Cedar).
     pub policy: String,
+    /// The read policy (Cedar; absent: [`crate::read_policy::DEFAULT_READ_POLICY`]): who may
+    /// read which record, for which declared purpose, and which fields are withheld.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_policy: Option<String>,
     /// Who approves governance changes.
     pub governance: Governance,
     /// Limits.
@@ -225,6 +229,9 @@ impl Genesis {
             return Err(LedgerError::Genesis("governance.approvals_required must be at least 1".into()));
         }
         crate::policy::Policy::new(&self.policy)?;
+        if let Some(text) = &self.read_policy {
+            crate::read_policy::ReadPolicy::new(text)?;
+        }
         let mut node_ids = std::collections::HashSet::new();
         for n in &self.nodes {
             if n.id == 0 || !node_ids.insert(n.id) {

@@ -34,6 +34,11 @@ pub enum GovernanceAction {
         /// The new Cedar policy text.
         policy: String,
     },
+    /// Replace the read policy (`crate::read_policy`).
+    SetReadPolicy {
+        /// The new Cedar read policy text.
+        policy: String,
+    },
     /// Admit a member's ordering node: it joins Raft as a learner, then becomes a voter.
     AddNode {
         /// The node.

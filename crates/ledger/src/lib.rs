@@ -25,6 +25,7 @@ mod ledger;
 pub mod merkle;
 pub mod meta;
 pub mod policy;
+pub mod read_policy;
 pub mod private;
 pub mod proof;
 pub mod store;

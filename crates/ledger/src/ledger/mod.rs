@@ -272,6 +272,21 @@ impl Ledger {
             .is_some_and(|m| m.status == MemberStatus::Active)
     }
 
+    /// The current read policy text: the last `set_read_policy` committed, else the genesis',
+    /// else [`crate::read_policy::DEFAULT_READ_POLICY`].
+    pub fn read_policy_text(&self) -> Result<String, LedgerError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let metat = r.open_table(META).map_err(db)?;
+        Ok(match metat.get("read_policy").map_err(db)? {
+            Some(v) => String::from_utf8_lossy(v.value()).into_owned(),
+            None => self
+                .genesis
+                .read_policy
+                .clone()
+                .unwrap_or_else(|| crate::read_policy::DEFAULT_READ_POLICY.to_owned()),
+        })
+    }
+
     /// The current write policy text.
     pub fn policy_text(&self) -> String {
         self.live.read().unwrap_or_else(|e| e.into_inner()).policy.text().to_owned()

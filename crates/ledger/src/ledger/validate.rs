@@ -607,6 +607,9 @@ pub(super) fn apply_governance(
         GovernanceAction::SetPolicy { policy: text } => {
             policy = Arc::new(Policy::new(text)?);
         }
+        GovernanceAction::SetReadPolicy { policy: text } => {
+            crate::read_policy::ReadPolicy::new(text)?;
+        }
         GovernanceAction::AddNode { node } => {
             if node.id == 0 || nodes.iter().any(|n| n.id == node.id) {
                 return Err(LedgerError::Governance(format!("node id {} is zero or already taken", node.id)));

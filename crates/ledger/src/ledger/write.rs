@@ -323,6 +323,9 @@ impl Ledger {
                             GovernanceAction::SetPolicy { policy } => {
                                 metat.insert("policy", policy.as_bytes()).map_err(db)?;
                             }
+                            GovernanceAction::SetReadPolicy { policy } => {
+                                metat.insert("read_policy", policy.as_bytes()).map_err(db)?;
+                            }
                             GovernanceAction::AddNode { .. } | GovernanceAction::RemoveNode { .. } => {
                                 let j = serde_json::to_vec(&members.nodes)
                                     .map_err(|e| LedgerError::Storage(e.to_string()))?;
