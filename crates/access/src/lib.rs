@@ -9,8 +9,9 @@
 //! whose [`LoginError::reason`] is a stable label for metrics.
 //!
 //! This crate knows nothing of HTTP, sessions or routes: the node maps roles to its permissions
-//! (`crates/node/src/principal.rs`). [`Purpose`] is the declared purpose of a read, kept here so
-//! that purpose-bound reads can name it once they are enforced.
+//! (`crates/node/src/principal.rs`). [`Purpose`] is the declared purpose of a read; the [`audit`]
+//! log records every read of personal or confidential data, hash-chained and anchored on the
+//! ledger.
 //!
 //! Invariant: no secret (a password, its hash, a TOTP secret) is ever printed by a `Debug`
 //! implementation or returned by a listing: [`Account`] keeps them private.
@@ -18,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 mod account;
+pub mod audit;
 pub mod password;
 mod purpose;
 mod role;
