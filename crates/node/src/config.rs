@@ -44,6 +44,22 @@ pub struct Config {
     /// Validation profiles (section `[validation]`): the consortium's core profile unless a
     /// national profile file is given.
     pub validation: ValidationSection,
+    /// The audit trail (section `[access]`).
+    pub access: AccessSection,
+}
+
+/// The audit trail's settings (section `[access]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessSection {
+    /// How often the audit log's new entries are anchored on the ledger, in seconds (60).
+    pub audit_anchor_seconds: u64,
+}
+
+impl Default for AccessSection {
+    fn default() -> Self {
+        Self { audit_anchor_seconds: 60 }
+    }
 }
 
 /// Which validation profiles a node applies (section `[validation]`; every key optional).
@@ -215,6 +231,7 @@ impl Default for Config {
             limits: Limits::default(),
             tls: None,
             validation: ValidationSection::default(),
+            access: AccessSection::default(),
         }
     }
 }

@@ -106,6 +106,8 @@ make_error_codes! {
     UnknownPurpose => "unknown_purpose", InvalidRequest, BAD_REQUEST;
     /// No record with this id.
     RecordNotFound => "record_not_found", InvalidRequest, NOT_FOUND;
+    /// The audit entry is not anchored on the ledger yet: its proof comes with the next anchor.
+    NotAnchoredYet => "not_anchored_yet", InvalidRequest, CONFLICT;
     /// No block at this height.
     BlockNotFound => "block_not_found", InvalidRequest, NOT_FOUND;
     /// The caller's organisation is not a recipient of the private record.
@@ -281,11 +283,11 @@ pub enum ApiError {
     #[error("{0}")]
     Forbidden(String),
     /// No purpose declared for a read that needs one.
-    #[error("{0} needs a declared purpose: add ?purpose=NAME (e.g. {1})")]
-    PurposeRequired(&'static str, &'static str),
+    #[error("{0} needs a declared purpose: add {1}")]
+    PurposeRequired(String, String),
     /// The purpose does not allow the read.
-    #[error("the purpose {0:?} does not allow {1}; it is allowed for: {2}")]
-    PurposeNotAllowed(String, &'static str, &'static str),
+    #[error("the purpose {0:?} does not allow {1}; {2}")]
+    PurposeNotAllowed(String, String, String),
     /// Not a purpose.
     #[error(
         "{0:?} is not a purpose; the purposes are: clearance, risk-analysis, audit, mra-exchange, statistics, data-subject-access"
@@ -294,6 +296,9 @@ pub enum ApiError {
     /// No such record.
     #[error("no record {0}")]
     RecordNotFound(String),
+    /// An audit entry not anchored yet.
+    #[error("audit entry {0} is not anchored on the ledger yet; its proof is available after the next anchor (POST /api/v1/audit/anchor anchors now)")]
+    NotAnchoredYet(u64),
     /// No such block.
     #[error("no block at height {0}")]
     BlockNotFound(u64),
@@ -432,6 +437,7 @@ impl ErrorCode for ApiError {
             ApiError::PurposeNotAllowed(..) => Code::PurposeNotAllowed,
             ApiError::UnknownPurpose(_) => Code::UnknownPurpose,
             ApiError::RecordNotFound(_) => Code::RecordNotFound,
+            ApiError::NotAnchoredYet(_) => Code::NotAnchoredYet,
             ApiError::BlockNotFound(_) => Code::BlockNotFound,
             ApiError::Ledger(e) => ledger_code(e),
             ApiError::Tx(e) => tx_code(e),

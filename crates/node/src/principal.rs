@@ -98,11 +98,18 @@ struct Identified {
     refused: Option<String>,
     /// The CSRF token of the console session the request came with, if any.
     csrf: Option<String>,
+    /// The purpose the console session declared, if any.
+    purpose: Option<String>,
 }
 
 /// The CSRF token of the console session a request came with (its forms carry it back).
 pub(crate) fn session_csrf(extensions: &axum::http::Extensions) -> Option<String> {
     extensions.get::<Identified>().and_then(|i| i.csrf.clone())
+}
+
+/// The purpose the console session of a request declared, if any.
+pub(crate) fn session_purpose(extensions: &axum::http::Extensions) -> Option<String> {
+    extensions.get::<Identified>().and_then(|i| i.purpose.clone())
 }
 
 /// Authenticates the request once and records the [`Principal`] for the route's extractor.
@@ -125,7 +132,7 @@ pub(crate) async fn identify(State(state): State<SharedState>, request: Request,
 }
 
 async fn authenticate(state: &AppState, parts: &Parts, body: Body) -> Result<(Identified, Body), ApiError> {
-    let known = |principal| Identified { principal, refused: None, csrf: None };
+    let known = |principal| Identified { principal, refused: None, csrf: None, purpose: None };
     let Some(ledger) = state.ledger.as_ref() else {
         return Ok((known(Principal::Operator { member: None }), body));
     };
@@ -143,14 +150,17 @@ async fn authenticate(state: &AppState, parts: &Parts, body: Body) -> Result<(Id
                     Principal::Person { username, organisation, roles }
                 }
             };
-            return Ok((Identified { principal, refused: None, csrf: Some(session.csrf) }, body));
+            return Ok((
+                Identified { principal, refused: None, csrf: Some(session.csrf), purpose: session.purpose },
+                body,
+            ));
         }
         return Ok((known(Principal::Anonymous), body));
     };
     let bytes = read_body(body, &parts.headers, state.max_body_bytes).await?;
     let identified = match verify(state, header, &parts.method, &parts.uri, &bytes) {
         Ok(id) => known(Principal::Member { id }),
-        Err(reason) => Identified { principal: Principal::Anonymous, refused: Some(reason), csrf: None },
+        Err(reason) => Identified { principal: Principal::Anonymous, refused: Some(reason), csrf: None, purpose: None },
     };
     Ok((identified, Body::from(bytes)))
 }
@@ -216,6 +226,7 @@ impl<P: Permission> FromRequestParts<SharedState> for Require<P> {
             principal: Principal::Anonymous,
             refused: None,
             csrf: None,
+            purpose: None,
         });
         let decision = match (&identified.principal, identified.refused) {
             (Principal::Anonymous, Some(reason)) if P::NAME != Public::NAME => Err(ApiError::Unauthenticated(reason)),
@@ -291,6 +302,7 @@ pub(crate) fn role_allows(permission: &str, role: Role) -> bool {
         "read-risk" => &[Officer, Analyst, RiskOfficer, Auditor],
         "change-risk" => &[Officer, RiskOfficer],
         "operate-node" | "manage-users" => &[Administrator],
+        "read-audit" => &[Auditor, Administrator],
         _ => &[],
     };
     roles.contains(&role)
@@ -413,6 +425,13 @@ permission! {
     /// Operate this node (e.g. its fault switch, its console token): its console operator, an
     /// administrator, or its own member's signed request.
     OperateNode = "operate-node", MEMBER_OR_OPERATOR, |p, state| node_administration(p, state, OperateNode::NAME)
+}
+
+permission! {
+    /// Read this node's audit trail (who read what, for which purpose), its data subjects'
+    /// access reports and its audit proofs: an auditor or an administrator, the node's operator,
+    /// or its own member's signed request (`borderlink audit … --node URL --key KEY`).
+    ReadAudit = "read-audit", MEMBER_OR_OPERATOR, |p, state| node_administration(p, state, ReadAudit::NAME)
 }
 
 permission! {

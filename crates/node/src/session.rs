@@ -113,6 +113,8 @@ pub(crate) struct SessionView {
     pub(crate) holder: Holder,
     /// The token its console forms carry.
     pub(crate) csrf: String,
+    /// The purpose its holder declared for their reads (a purpose's name).
+    pub(crate) purpose: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -121,6 +123,7 @@ struct Session {
     seen_ms: i64,
     holder: Holder,
     csrf: String,
+    purpose: Option<String>,
 }
 
 impl Session {
@@ -154,11 +157,17 @@ impl Console {
         if !same(presented.trim(), &self.token()) {
             return None;
         }
-        Some(self.open_session(Holder::Operator, now_ms))
+        Some(self.open_session_for(Holder::Operator, Some("clearance".to_owned()), now_ms))
     }
 
-    /// Opens a session for `holder`, already authenticated: its new id.
+    /// Opens a session for `holder`, already authenticated, with no purpose declared: its new id.
+    #[cfg(test)]
     pub(crate) fn open_session(&self, holder: Holder, now_ms: i64) -> String {
+        self.open_session_for(holder, None, now_ms)
+    }
+
+    /// Opens a session for `holder` reading for `purpose` (a purpose's name).
+    pub(crate) fn open_session_for(&self, holder: Holder, purpose: Option<String>, now_ms: i64) -> String {
         let id = new_token();
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         if sessions.len() >= MAX_SESSIONS {
@@ -169,7 +178,7 @@ impl Console {
         {
             sessions.remove(&oldest);
         }
-        sessions.insert(id.clone(), Session { created_ms: now_ms, seen_ms: now_ms, holder, csrf: new_token() });
+        sessions.insert(id.clone(), Session { created_ms: now_ms, seen_ms: now_ms, holder, csrf: new_token(), purpose });
         id
     }
 
@@ -180,7 +189,7 @@ impl Console {
         match sessions.get_mut(id) {
             Some(s) if s.live(now_ms) => {
                 s.seen_ms = now_ms;
-                Some(SessionView { holder: s.holder.clone(), csrf: s.csrf.clone() })
+                Some(SessionView { holder: s.holder.clone(), csrf: s.csrf.clone(), purpose: s.purpose.clone() })
             }
             Some(_) => {
                 sessions.remove(id);
@@ -196,6 +205,17 @@ impl Console {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|_, s| !matches!(&s.holder, Holder::Person { username: u, .. } if u == username));
+    }
+
+    /// Changes the purpose session `id` declares; false when there is no such live session.
+    pub(crate) fn set_purpose(&self, id: &str, purpose: &str) -> bool {
+        match self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
+            Some(s) => {
+                s.purpose = Some(purpose.to_owned());
+                true
+            }
+            None => false,
+        }
     }
 
     /// Ends one session.

@@ -101,4 +101,34 @@ impl Ledger {
         let body = super::erase_body(self.chain, &e.record_type, &e.record_id, e.version, &keys.member, nonce, now_ms);
         Ok(Transaction::sign(body, Vec::new(), Vec::new(), keys))
     }
+
+    /// A clear `document` record `document:{this member}:{name}` carrying `payload` (JSON),
+    /// signed by this node's member: how a node commits its own facts (e.g. its audit log's
+    /// anchors). Version 1, or the next version when the record exists.
+    pub fn document_by_local(&self, name: &str, payload: &[u8], nonce: u64, now_ms: i64) -> Result<Transaction, LedgerError> {
+        let keys = self
+            .local
+            .as_ref()
+            .ok_or_else(|| LedgerError::Key("this node holds no member keys, so it cannot sign a record".into()))?;
+        let record_id = crate::meta::compose_id("document", &keys.member, name);
+        let version = super::next_version(self.record_state(&record_id)?.as_ref());
+        let body = crate::tx::TxBody {
+            chain: self.chain,
+            kind: crate::tx::TxKind::Put,
+            record_type: "document".into(),
+            record_id,
+            version,
+            meta: crate::tx::RecordMeta::default(),
+            payload_kind: crate::tx::PayloadKind::Clear,
+            payload_digest: crate::Hash::of(payload),
+            payload_len: payload.len() as u64,
+            media_type: "application/json".into(),
+            private: None,
+            submitter: keys.member.clone(),
+            nonce,
+            timestamp_ms: now_ms,
+            endorsement: None,
+        };
+        Ok(Transaction::sign(body, payload.to_vec(), Vec::new(), keys))
+    }
 }

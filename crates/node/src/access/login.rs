@@ -62,6 +62,20 @@ pub(crate) struct LoginForm {
     password: String,
     #[serde(default)]
     code: String,
+    /// The purpose the person declares for the session's reads (empty: their role's usual one).
+    #[serde(default)]
+    purpose: String,
+}
+
+/// The purpose a session reads for unless its person declares another: their first role's
+/// usual work.
+pub(crate) fn usual_purpose(roles: &[borderlink_access::Role]) -> borderlink_access::Purpose {
+    use borderlink_access::{Purpose, Role};
+    match roles.first() {
+        Some(Role::Analyst | Role::RiskOfficer) => Purpose::RiskAnalysis,
+        Some(Role::Auditor | Role::Administrator) => Purpose::Audit,
+        _ => Purpose::Clearance,
+    }
 }
 
 /// `POST /login`.
@@ -85,12 +99,24 @@ pub(crate) async fn submit(State(state): State<SharedState>, ip: ClientIp, Form(
     }
     let username = f.username.trim().to_owned();
     let code = Some(f.code).filter(|c| !c.trim().is_empty());
+    let declared = match f.purpose.trim() {
+        "" => None,
+        name => match borderlink_access::Purpose::parse(name) {
+            Some(p) => Some(p),
+            None => {
+                return login_form(Some(&format!("{name:?} is not a purpose.")), &username)
+                    .with_status(StatusCode::BAD_REQUEST)
+                    .into_response();
+            }
+        },
+    };
     match access.authenticate(username.clone(), f.password, code, now).await {
         Ok(account) => {
             tracing::info!(username = %account.username, roles = ?account.roles, "login");
+            let purpose = declared.unwrap_or_else(|| usual_purpose(&account.roles));
             let holder =
                 Holder::Person { username: account.username, organisation: account.organisation, roles: account.roles };
-            let id = console.open_session(holder, now);
+            let id = console.open_session_for(holder, Some(purpose.name().to_owned()), now);
             with_cookie(Redirect::to("/ledger").into_response(), &session::cookie(&id, state.https))
         }
         Err(e) => {
@@ -149,6 +175,35 @@ fn token_login(state: &SharedState, ip: Option<IpAddr>, token: &str) -> Response
     }
 }
 
+/// The body of `POST /session/purpose`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PurposeForm {
+    purpose: String,
+    /// The page to go back to (a path of this node).
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /session/purpose`: the session's person declares another purpose for their reads.
+pub(crate) async fn set_purpose(State(state): State<SharedState>, headers: HeaderMap, Form(f): Form<PurposeForm>) -> Response {
+    let Some(purpose) = borderlink_access::Purpose::parse(&f.purpose) else {
+        return crate::console::message_page("Unknown purpose", &format!("{:?} is not a purpose; the purposes are: {}.", f.purpose, borderlink_access::Purpose::names()))
+            .with_status(StatusCode::BAD_REQUEST)
+            .into_response();
+    };
+    match (state.console.as_ref(), session::session_id(&headers)) {
+        (Some(console), Some(id)) if console.set_purpose(&id, purpose.name()) => {
+            tracing::info!(purpose = purpose.name(), "session purpose changed");
+            // Only a path of this node: never another site (an open redirect).
+            let back = Some(f.back)
+                .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
+                .unwrap_or_else(|| "/ledger".to_owned());
+            Redirect::to(&back).into_response()
+        }
+        _ => Redirect::to("/login").into_response(),
+    }
+}
+
 /// `POST /logout`: ends the session of the request (if any) and removes its cookie.
 pub(crate) async fn logout(State(state): State<SharedState>, headers: HeaderMap) -> Response {
     if let (Some(console), Some(id)) = (state.console.as_ref(), session::session_id(&headers)) {
@@ -180,6 +235,13 @@ fn login_form(error: Option<&str>, username: &str) -> Page {
                     input #password type="password" name="password" autocomplete="current-password";
                     label for="code" { "One-time code (when your account has a second factor)" }
                     input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6";
+                    label for="purpose" { "Purpose of your reads (recorded with every read; change it at the foot of any page)" }
+                    select #purpose name="purpose" {
+                        option value="" selected { "the usual one of my role" }
+                        @for (name, meaning) in borderlink_ledger::read_policy::PURPOSES {
+                            option value=(name) { (name) " — " (meaning) }
+                        }
+                    }
                     button type="submit" { "Log in" }
                 }
                 details {

@@ -9,7 +9,10 @@
 //! while ([`service::AccessService::throttled`]); a disabled account or a reset password ends
 //! the account's sessions at once.
 
+pub(crate) mod audit;
+mod audit_page;
 mod login;
+pub(crate) mod reads;
 mod service;
 mod users_api;
 mod users_page;
@@ -23,12 +26,14 @@ use crate::capability::{Capability, NavEntry, OpenFuture, Startup};
 use crate::console::Section;
 use crate::error::NodeError;
 use crate::openapi::guarded;
-use crate::principal::ManageUsers;
+use crate::principal::{ManageUsers, OperateNode, ReadAudit, ReadLedger};
 
 pub(crate) use service::AccessService;
 
 /// The users page's navigation section.
 pub(crate) const USERS: Section = Section("users");
+/// The audit page's navigation section.
+pub(crate) const AUDIT: Section = Section("audit");
 
 pub(crate) const CAPABILITY: Capability = Capability {
     name: "access",
@@ -38,19 +43,32 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<ManageUsers>(routes!(users_api::list, users_api::add)),
             guarded::<ManageUsers>(routes!(users_api::disable)),
             guarded::<ManageUsers>(routes!(users_api::reset_password)),
+            guarded::<ReadLedger>(routes!(reads::read_policy)),
+            guarded::<ReadAudit>(routes!(audit::list)),
+            guarded::<ReadAudit>(routes!(audit::subject)),
+            guarded::<ReadAudit>(routes!(audit::proof)),
+            guarded::<OperateNode>(routes!(audit::anchor)),
         ]
     },
     console: || {
         vec![
             ("/login", get(login::page).post(login::submit)),
             ("/logout", post(login::logout)),
+            ("/session/purpose", post(login::set_purpose)),
+            ("/audit", get(audit_page::page)),
             ("/admin/users", get(users_page::page).post(users_page::add)),
             ("/admin/users/{username}/disable", post(users_page::disable)),
             ("/admin/users/{username}/password", post(users_page::reset_password)),
         ]
     },
-    nav: &[NavEntry { section: USERS, href: "/admin/users", label: "Users" }],
-    tags: &[("access", "People of this node's organisation: accounts and roles")],
+    nav: &[
+        NavEntry { section: AUDIT, href: "/audit", label: "Audit" },
+        NavEntry { section: USERS, href: "/admin/users", label: "Users" },
+    ],
+    tags: &[
+        ("access", "People of this node's organisation: accounts and roles; the read policy"),
+        ("audit", "The audit trail: who read what, for which purpose; proofs anchored on the ledger"),
+    ],
 };
 
 /// Opens the accounts of a member node; a node without a ledger has no identities, so no
@@ -64,6 +82,15 @@ fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
             .await
             .map_err(|e| NodeError::Access(borderlink_access::AccessError::Storage(e.to_string())))?
             .map_err(NodeError::Access)?;
+        let path = startup.config.data_dir.join("access").join("audit.redb");
+        let node = organisation.clone();
+        let log = tokio::task::spawn_blocking(move || borderlink_access::audit::AuditLog::open(&path, &node))
+            .await
+            .map_err(|e| NodeError::Access(borderlink_access::AccessError::Storage(e.to_string())))?
+            .map_err(NodeError::Access)?;
+        let audit = Arc::new(audit::AuditService::new(log, Arc::clone(ledger), Arc::clone(&startup.clock)));
+        audit.spawn_anchoring(std::time::Duration::from_secs(startup.config.access.audit_anchor_seconds));
+        startup.services.insert(Arc::new(reads::Reads::new(Arc::clone(ledger.ledger()), audit)));
         startup.services.insert(Arc::new(AccessService::new(accounts, organisation)));
         Ok(())
     })

@@ -31,6 +31,23 @@ const EXEMPT: &[&str] = &["/login", "/validate"];
 
 tokio::task_local! {
     static CURRENT: Option<String>;
+    static PURPOSE: Option<String>;
+    static PAGE: String;
+}
+
+/// The path (and query) of the page being rendered, for forms that come back to it.
+pub(crate) fn current_page() -> String {
+    PAGE.try_with(Clone::clone).unwrap_or_else(|_| "/".to_owned())
+}
+
+/// The purpose the request's console session declared, while its page renders.
+pub(crate) fn current_purpose() -> Option<String> {
+    PURPOSE.try_with(Clone::clone).ok().flatten()
+}
+
+/// Whether the page renders within a session (it then has a CSRF token).
+pub(crate) fn in_session() -> bool {
+    CURRENT.try_with(|t| t.is_some()).unwrap_or(false)
 }
 
 /// The hidden field a console form posts back: empty outside a session.
@@ -45,6 +62,8 @@ pub(crate) fn field() -> Markup {
 /// another site; puts the token in scope for the page that answers.
 pub(crate) async fn check(State(state): State<SharedState>, request: Request, next: Next) -> Response {
     let token = crate::principal::session_csrf(request.extensions());
+    let purpose = crate::principal::session_purpose(request.extensions());
+    let page = request.uri().path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && !same_origin(request.headers()) {
         return refuse(&state, request.uri().path(), "this form was sent from another site");
@@ -63,7 +82,7 @@ pub(crate) async fn check(State(state): State<SharedState>, request: Request, ne
         },
         _ => request,
     };
-    CURRENT.scope(token, next.run(request)).await
+    CURRENT.scope(token, PURPOSE.scope(purpose, PAGE.scope(page, next.run(request)))).await
 }
 
 /// Whether the request's `Origin`, when it names a site, is this node (the `Host` it was sent

@@ -87,6 +87,19 @@ pub(crate) fn layout(title: &str, section: Section, body: Markup) -> Page {
                             " · "
                             a href="/healthz" { "Health" }
                         }
+                        @if super::csrf::in_session() {
+                            form.purpose #purpose-form method="post" action="/session/purpose" {
+                                (super::csrf::field())
+                                input type="hidden" name="back" value=(super::csrf::current_page());
+                                label for="session-purpose" { "Reading for" }
+                                select #session-purpose name="purpose" {
+                                    @for (name, meaning) in borderlink_ledger::read_policy::PURPOSES {
+                                        option value=(name) title=(meaning) selected[super::csrf::current_purpose().as_deref() == Some(*name)] { (name) }
+                                    }
+                                }
+                                button type="submit" { "Change purpose" }
+                            }
+                        }
                         form.logout method="post" action="/logout" {
                             (super::csrf::field())
                             button type="submit" { "Log out" }

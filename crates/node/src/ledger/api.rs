@@ -2,7 +2,10 @@
 //! commits live, store and fetch off-chain objects.
 //!
 //! Every read here takes `Require<ReadLedger>` (a member's signed request or the operator's
-//! console session). Submissions are authenticated by the transaction's own signature, checked
+//! console session). A read of a record's content (records, history, a private record, a
+//! proof, an off-chain object) also declares a purpose (`?purpose=` or `Borderlink-Purpose`),
+//! is decided by the consortium's read policy and audited (`crate::access::reads`); blocks, the
+//! network and the event stream carry no record content. Submissions are authenticated by the transaction's own signature, checked
 //! by validation on every node: the route itself is public.
 
 use std::convert::Infallible;
@@ -15,13 +18,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use borderlink_ledger::blobs::BlobStore;
-use borderlink_ledger::{RecordVersion, Transaction, WireTransaction};
+use borderlink_ledger::{Transaction, WireTransaction};
 use borderlink_model::RecordType;
 use serde::{Deserialize, Serialize};
 
 use super::views::{BlockView, NetworkView, block_view, network_view};
 use crate::error::{ApiError, bytes_rejection};
 use crate::ordering::LedgerService;
+use crate::access::reads::{PurposeQuery, Purposed, Reads, Shaped};
+use crate::capability::Service;
 use crate::principal::{Public, ReadLedger, Require, StoreBlobs};
 use crate::server::SharedState;
 
@@ -172,28 +177,51 @@ pub(crate) struct ListQuery {
     record_type: Option<String>,
     /// At most this many (50 by default, 1,000 at most).
     limit: Option<usize>,
+    /// The declared purpose (or the `Borderlink-Purpose` header); records the read policy does
+    /// not allow for it are left out.
+    #[param(inline, value_type = Option<crate::access::reads::PurposeName>)]
+    #[allow(dead_code)] // read by `Purposed`
+    purpose: Option<String>,
 }
 
 /// A list of records.
 #[derive(Debug, Serialize)]
 pub(crate) struct RecordList {
-    records: Vec<RecordVersion>,
+    records: Vec<serde_json::Value>,
+}
+
+fn with_withheld<T: axum::response::IntoResponse>(withheld: &[String], purpose: Option<&str>, body: T) -> axum::response::Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    if let Some(p) = purpose.and_then(|p| axum::http::HeaderValue::from_str(p).ok()) {
+        headers.insert("borderlink-purpose", p);
+    }
+    if !withheld.is_empty()
+        && let Ok(v) = axum::http::HeaderValue::from_str(&withheld.join(", "))
+    {
+        headers.insert("borderlink-withheld", v);
+    }
+    response
 }
 
 /// Lists records, newest first.
 #[utoipa::path(get, path = "/api/v1/records", tag = "ledger",
     params(ListQuery),
     responses(
-        (status = 200, description = "`{\"records\": [...]}`: current versions, newest first", body = Object),
-        (status = 400, description = "Unknown record type or query parameter", body = crate::error::ErrorBody),
+        (status = 200, description = "`{\"records\": [...]}`: current versions the read policy allows for the purpose, newest first; each with `purpose` and the paths `withheld`", body = Object),
+        (status = 400, description = "Unknown record type, purpose or query parameter", body = crate::error::ErrorBody),
+        (status = 403, description = "No purpose declared (`purpose_required`)", body = crate::error::ErrorBody),
     )
 )]
 pub(crate) async fn list(
-    _: Require<ReadLedger>,
+    who: Require<ReadLedger>,
     State(state): State<SharedState>,
+    Service(reads): Service<Reads>,
+    purpose: Purposed,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<RecordList>, ApiError> {
     let Query(q) = query?;
+    Reads::required(purpose, "listing records")?;
     let l = Arc::clone(service(&state)?.ledger());
     let limit = q.limit.unwrap_or(50).min(1000);
     if limit == 0 {
@@ -203,10 +231,13 @@ pub(crate) async fn list(
         None | Some("" | "all") => None,
         Some(name) => Some(RecordType::from_name(name).ok_or_else(|| ApiError::UnknownRecordType(name.to_owned()))?),
     };
-    let records = tokio::task::spawn_blocking(move || l.list(record_type.map(RecordType::name), limit))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    Ok(Json(RecordList { records }))
+    let records = tokio::task::spawn_blocking(move || {
+        let versions = l.list(record_type.map(RecordType::name), limit)?;
+        reads.shape_all(&who.principal, purpose, "GET /api/v1/records", versions, true)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(RecordList { records: records.into_iter().map(|s| s.json).collect() }))
 }
 
 /// How current a read must be.
@@ -230,6 +261,10 @@ pub(crate) struct ReadQuery {
     #[serde(default)]
     #[param(inline)]
     consistency: Consistency,
+    /// The declared purpose (or the `Borderlink-Purpose` header).
+    #[param(inline, value_type = Option<crate::access::reads::PurposeName>)]
+    #[allow(dead_code)] // read by `Purposed`
+    purpose: Option<String>,
 }
 
 async fn read_consistency(svc: &LedgerService, q: &ReadQuery) -> Result<(), ApiError> {
@@ -243,59 +278,76 @@ async fn read_consistency(svc: &LedgerService, q: &ReadQuery) -> Result<(), ApiE
 #[utoipa::path(get, path = "/api/v1/records/{id}", tag = "ledger",
     params(("id" = String, Path, description = "The record id"), ReadQuery),
     responses(
-        (status = 200, description = "The current version (payload in clear, or its digest and recipients)", body = Object),
+        (status = 200, description = "The current version (payload in clear, or its digest and recipients), with `purpose` and the paths `withheld` (also in the `Borderlink-Withheld` header)", body = Object),
+        (status = 400, description = "Unknown purpose (`unknown_purpose`)", body = crate::error::ErrorBody),
+        (status = 403, description = "No purpose declared, or the read policy does not allow this read for it (`purpose_required`, `purpose_not_allowed`)", body = crate::error::ErrorBody),
         (status = 404, description = "No such record", body = crate::error::ErrorBody),
     )
 )]
 pub(crate) async fn record(
-    _: Require<ReadLedger>,
+    who: Require<ReadLedger>,
     State(state): State<SharedState>,
+    Service(reads): Service<Reads>,
+    purpose: Purposed,
     Path(id): Path<String>,
     query: Result<Query<ReadQuery>, QueryRejection>,
-) -> Result<Json<RecordVersion>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let Query(q) = query?;
     let svc = service(&state)?;
+    Reads::required(purpose, "reading a record")?;
     read_consistency(svc, &q).await?;
-    svc.ledger().record(&id)?.map(Json).ok_or(ApiError::RecordNotFound(id))
+    let version = svc.ledger().record(&id)?.ok_or(ApiError::RecordNotFound(id))?;
+    let Shaped { json, withheld, .. } = reads.shape(&who.principal, purpose, "GET /api/v1/records/{id}", version)?;
+    Ok(with_withheld(&withheld, purpose.0.map(|p| p.name()), Json(json)))
 }
 
 /// Every version of a record.
 #[derive(Debug, Serialize)]
 pub(crate) struct History {
     record_id: String,
-    versions: Vec<RecordVersion>,
+    versions: Vec<serde_json::Value>,
 }
 
 /// Every version of a record: who changed what and when.
 #[utoipa::path(get, path = "/api/v1/records/{id}/history", tag = "ledger",
     params(("id" = String, Path, description = "The record id"), ReadQuery),
     responses(
-        (status = 200, description = "`{\"record_id\", \"versions\": [...]}`, oldest first", body = Object),
+        (status = 200, description = "`{\"record_id\", \"versions\": [...]}`, oldest first, each with `purpose` and the paths `withheld`", body = Object),
+        (status = 400, description = "Unknown purpose (`unknown_purpose`)", body = crate::error::ErrorBody),
+        (status = 403, description = "No purpose declared, or the read policy does not allow this read for it (`purpose_required`, `purpose_not_allowed`)", body = crate::error::ErrorBody),
         (status = 404, description = "No such record", body = crate::error::ErrorBody),
     )
 )]
 pub(crate) async fn history(
-    _: Require<ReadLedger>,
+    who: Require<ReadLedger>,
     State(state): State<SharedState>,
+    Service(reads): Service<Reads>,
+    purpose: Purposed,
     Path(id): Path<String>,
     query: Result<Query<ReadQuery>, QueryRejection>,
-) -> Result<Json<History>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let Query(q) = query?;
     let svc = service(&state)?;
+    Reads::required(purpose, "reading a record's history")?;
     read_consistency(svc, &q).await?;
     let versions = svc.ledger().history(&id)?;
     if versions.is_empty() {
         return Err(ApiError::RecordNotFound(id));
     }
-    Ok(Json(History { record_id: id, versions }))
+    let shaped = reads.shape_all(&who.principal, purpose, "GET /api/v1/records/{id}/history", versions, false)?;
+    let mut withheld: Vec<String> = shaped.iter().flat_map(|s| s.withheld.iter().cloned()).collect();
+    withheld.dedup();
+    let versions = shaped.into_iter().map(|s| s.json).collect();
+    Ok(with_withheld(&withheld, purpose.0.map(|p| p.name()), Json(History { record_id: id, versions })))
 }
 
 /// A private record opened by this node, for a member among its recipients.
 #[utoipa::path(get, path = "/api/v1/records/{id}/private", tag = "ledger",
-    params(("id" = String, Path, description = "The record id")),
+    params(("id" = String, Path, description = "The record id"), PurposeQuery),
     responses(
-        (status = 200, description = "The record in clear", body = Object),
-        (status = 403, description = "The caller is not a recipient (`not_recipient`)", body = crate::error::ErrorBody),
+        (status = 200, description = "The record in clear, without the fields the read policy withholds for the purpose (named in the `Borderlink-Withheld` header)", body = Object),
+        (status = 400, description = "Unknown purpose (`unknown_purpose`)", body = crate::error::ErrorBody),
+        (status = 403, description = "The caller is not a recipient (`not_recipient`), declared no purpose (`purpose_required`) or one the read policy does not allow (`purpose_not_allowed`)", body = crate::error::ErrorBody),
         (status = 404, description = "No such record", body = crate::error::ErrorBody),
         (status = 410, description = "The record was erased", body = crate::error::ErrorBody),
     )
@@ -303,8 +355,13 @@ pub(crate) async fn history(
 pub(crate) async fn private(
     who: Require<ReadLedger>,
     State(state): State<SharedState>,
+    Service(reads): Service<Reads>,
+    purpose: Purposed,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    query: Result<Query<PurposeQuery>, QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    query?;
+    Reads::required(purpose, "reading a private record")?;
     let l = service(&state)?.ledger();
     let current = l.record(&id)?.ok_or_else(|| ApiError::RecordNotFound(id.clone()))?;
     let member = who.principal.member().unwrap_or_default().to_owned();
@@ -314,7 +371,9 @@ pub(crate) async fn private(
     let clear = l.read_private(&id, None)?;
     let v = serde_json::from_slice(&clear)
         .map_err(|e| ApiError::Internal(format!("private record {id} does not read as JSON: {e}")))?;
-    Ok(Json(v))
+    let Shaped { json, withheld, .. } =
+        reads.shape_content(&who.principal, purpose, "GET /api/v1/records/{id}/private", &current, v)?;
+    Ok(with_withheld(&withheld, purpose.0.map(|p| p.name()), Json(json)))
 }
 
 /// A block with its transactions, their outcomes and the checkpoints signed for it.
@@ -335,18 +394,27 @@ pub(crate) async fn block(
 
 /// An offline-verifiable proof of a record's current version (`borderlink verify` checks it).
 #[utoipa::path(get, path = "/api/v1/proofs/{id}", tag = "ledger",
-    params(("id" = String, Path, description = "The record id")),
+    params(("id" = String, Path, description = "The record id"), PurposeQuery),
     responses(
         (status = 200, description = "The proof: record, Merkle path, block header, checkpoints", body = Object),
+        (status = 400, description = "Unknown purpose (`unknown_purpose`)", body = crate::error::ErrorBody),
+        (status = 403, description = "No purpose declared, or the read policy does not allow reading the whole record for it (`purpose_required`, `purpose_not_allowed`): a proof carries the record as signed, nothing withheld", body = crate::error::ErrorBody),
         (status = 404, description = "No such record", body = crate::error::ErrorBody),
     )
 )]
 pub(crate) async fn proof(
-    _: Require<ReadLedger>,
+    who: Require<ReadLedger>,
     State(state): State<SharedState>,
+    Service(reads): Service<Reads>,
+    purpose: Purposed,
     Path(id): Path<String>,
+    query: Result<Query<PurposeQuery>, QueryRejection>,
 ) -> Result<Json<borderlink_ledger::proof::Proof>, ApiError> {
+    query?;
+    Reads::required(purpose, "a record's proof")?;
     let l = service(&state)?.ledger();
+    let version = l.record(&id)?.ok_or_else(|| ApiError::RecordNotFound(id.clone()))?;
+    reads.whole(&who.principal, purpose, "GET /api/v1/proofs/{id}", version)?;
     match l.proof(&id) {
         Err(borderlink_ledger::LedgerError::NotFound(_)) => Err(ApiError::RecordNotFound(id)),
         other => Ok(Json(other?)),
@@ -426,23 +494,31 @@ pub(crate) async fn put_blob(
 
 /// An off-chain object, checked against its hash before it is sent.
 #[utoipa::path(get, path = "/api/v1/blobs/{sha256}", tag = "ledger",
-    params(("sha256" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The object's SHA-256, hex")),
+    params(("sha256" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The object's SHA-256, hex"), PurposeQuery),
     responses(
         (status = 200, description = "The object's bytes", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 400, description = "Not a SHA-256 in hex", body = crate::error::ErrorBody),
+        (status = 400, description = "Not a SHA-256 in hex, or an unknown purpose", body = crate::error::ErrorBody),
+        (status = 403, description = "No purpose declared (`purpose_required`)", body = crate::error::ErrorBody),
         (status = 404, description = "No such object here", body = crate::error::ErrorBody),
     )
 )]
 pub(crate) async fn get_blob(
-    _: Require<ReadLedger>,
+    who: Require<ReadLedger>,
     State(state): State<SharedState>,
+    Service(reads): Service<Reads>,
+    purpose: Purposed,
     Path(hash): Path<String>,
+    query: Result<Query<PurposeQuery>, QueryRejection>,
 ) -> Result<Vec<u8>, ApiError> {
+    query?;
+    let declared = Reads::required(purpose, "fetching an off-chain object")?;
     let store = blobs(&state)?;
     let h = borderlink_ledger::Hash::from_hex(&hash)
         .ok_or_else(|| ApiError::BadRequest(format!("{hash} is not a SHA-256 in hex")))?;
-    tokio::task::spawn_blocking(move || store.get(&h))
+    let bytes = tokio::task::spawn_blocking(move || store.get(&h))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??
-        .ok_or(ApiError::RecordNotFound(format!("blob {hash}")))
+        .ok_or(ApiError::RecordNotFound(format!("blob {hash}")))?;
+    reads.record_object(&who.principal, declared, "GET /api/v1/blobs/{sha256}", &hash)?;
+    Ok(bytes)
 }

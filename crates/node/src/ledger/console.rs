@@ -13,6 +13,8 @@ use borderlink_ledger::{Ledger, RecordVersion};
 use borderlink_model::{AeoAuthorizationRecord, RecordType};
 use maud::{Markup, html};
 
+use crate::access::reads::{Purposed, Reads};
+use crate::capability::Service;
 use crate::console::{Section, layout};
 use crate::principal::{ReadLedger, Require};
 use crate::server::SharedState;
@@ -252,8 +254,10 @@ fn read_failed(detail: &str) -> Response {
 
 /// `GET /ledger/records/{id}`: a record's history.
 pub(super) async fn record(
-    _: Require<ReadLedger>,
+    who: Require<ReadLedger>,
     ConsoleLedger(l): ConsoleLedger,
+    Service(reads): Service<Reads>,
+    purpose: Result<Purposed, crate::error::ApiError>,
     Path(id): Path<String>,
 ) -> Response {
     let id2 = id.clone();
@@ -266,6 +270,14 @@ pub(super) async fn record(
         }
     };
     let current = versions.iter().rev().find(|v| v.payload.is_some() || v.payload_kind == PayloadKind::Private);
+    // The content is read for the session's declared purpose, under the read policy, audited.
+    let content = match (current, purpose) {
+        (Some(c), Ok(p)) if c.payload.is_some() => {
+            Some(reads.shape(&who.principal, p, "GET /ledger/records/{id}", c.clone()).map(|s| (s.json, s.withheld)))
+        }
+        (Some(_), Err(e)) => Some(Err(e)),
+        _ => None,
+    };
     layout(
         &format!("Record {id}"),
         super::LEDGER,
@@ -301,8 +313,17 @@ pub(super) async fn record(
             @if let Some(c) = current {
                 section.panel {
                     h2 { "Version " (c.version) }
-                    @if let Some(p) = &c.payload {
-                        pre.record #record-json { (serde_json::to_string_pretty(p).unwrap_or_default()) }
+                    @if let Some(shown) = &content {
+                        @match shown {
+                            Ok((json, withheld)) => {
+                                p.purpose-note { "Read for " strong { (json.get("purpose").and_then(|p| p.as_str()).unwrap_or("")) } "; this read is recorded in the audit trail." }
+                                @if !withheld.is_empty() {
+                                    p.withheld #withheld { "Withheld for this purpose: " (withheld.join(", ")) }
+                                }
+                                pre.record #record-json { (serde_json::to_string_pretty(json.get("payload").unwrap_or(&serde_json::Value::Null)).unwrap_or_default()) }
+                            }
+                            Err(e) => { p.error #record-refused role="alert" { (e.to_string()) " Change the purpose of your reads at the foot of the page." } }
+                        }
                     } @else {
                         p { "This record is private to " (c.recipients.join(", ")) "; its SHA-256 on the ledger is " code { (c.payload_digest.to_hex()) } "." }
                     }
@@ -314,13 +335,27 @@ pub(super) async fn record(
 }
 
 /// `GET /aeo`: every AEO authorisation and its current status.
-pub(super) async fn aeo(_: Require<ReadLedger>, ConsoleLedger(l): ConsoleLedger) -> Response {
-    let records =
-        match tokio::task::spawn_blocking(move || l.list(Some(RecordType::AeoAuthorization.name()), 1000)).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => return read_failed(&e.to_string()),
-            Err(e) => return read_failed(&e.to_string()),
-        };
+pub(super) async fn aeo(
+    who: Require<ReadLedger>,
+    ConsoleLedger(l): ConsoleLedger,
+    Service(reads): Service<Reads>,
+    purpose: Result<Purposed, crate::error::ApiError>,
+) -> Response {
+    let purpose = match purpose {
+        Ok(p) => p,
+        Err(e) => return read_failed(&e.to_string()),
+    };
+    let principal = who.principal.clone();
+    let shaped = tokio::task::spawn_blocking(move || {
+        let versions = l.list(Some(RecordType::AeoAuthorization.name()), 1000)?;
+        reads.shape_all(&principal, purpose, "GET /aeo", versions, true)
+    })
+    .await;
+    let records: Vec<RecordVersion> = match shaped {
+        Ok(Ok(r)) => r.into_iter().filter_map(|s| s.version).collect(),
+        Ok(Err(e)) => return read_failed(&e.to_string()),
+        Err(e) => return read_failed(&e.to_string()),
+    };
     // Private authorisations are listed without their content; a clear one that no longer reads
     // as an authorisation is shown as such, never as an empty row.
     let rows: Vec<(&RecordVersion, Option<Result<AeoAuthorizationRecord, String>>)> = records

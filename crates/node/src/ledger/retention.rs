@@ -121,7 +121,7 @@ pub(crate) struct Refused {
     responses((status = 200, description = "What was erased, and what was not and why", body = Applied))
 )]
 pub(crate) async fn apply(
-    _: Require<OperateNode>,
+    who: Require<OperateNode>,
     State(state): State<SharedState>,
 ) -> Result<Json<Applied>, ApiError> {
     let svc = service(&state)?;
@@ -146,6 +146,23 @@ pub(crate) async fn apply(
         match svc.submit(tx).await {
             Ok(_) => {
                 tracing::info!(record = %e.record_id, "erased at the end of its retention period");
+                crate::access::audit::note(
+                    &state,
+                    &who.principal,
+                    crate::access::audit::Act {
+                        purpose: "audit",
+                        action: "erase",
+                        route: "POST /api/v1/retention/apply",
+                        records: vec![e.record_id.clone()],
+                        detail: format!(
+                            "{} version {} crypto-shredded: its retention period ended {}",
+                            e.record_type,
+                            e.version,
+                            borderlink_model::datetime::format_unix_ms(e.expired_ms)
+                        ),
+                        ..Default::default()
+                    },
+                )?;
                 out.erased.push(e.record_id.clone());
             }
             Err(err) => out.refused.push(Refused {

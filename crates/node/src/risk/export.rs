@@ -30,27 +30,17 @@ const PURPOSES: [&str; 6] =
 /// Checks the declared purpose of an export: only `statistics`.
 fn check_purpose(purpose: Option<&str>) -> Result<(), ApiError> {
     match purpose {
-        None | Some("") => Err(ApiError::PurposeRequired("an analytics export", "purpose=statistics")),
+        None | Some("") => Err(ApiError::PurposeRequired("an analytics export".into(), "?purpose=statistics".into())),
         Some("statistics") => Ok(()),
         Some(p) if PURPOSES.contains(&p) => {
-            Err(ApiError::PurposeNotAllowed(p.to_owned(), "an analytics export", "statistics"))
+            Err(ApiError::PurposeNotAllowed(
+                p.to_owned(),
+                "an analytics export".into(),
+                "it is allowed for: statistics".into(),
+            ))
         }
         Some(p) => Err(ApiError::UnknownPurpose(p.to_owned())),
     }
-}
-
-/// The purposes, as the OpenAPI document lists them (the query reads a string and answers an
-/// unknown one with `unknown_purpose`).
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "kebab-case")]
-#[allow(dead_code)] // documentation only
-pub(crate) enum PurposeName {
-    Clearance,
-    RiskAnalysis,
-    Audit,
-    MraExchange,
-    Statistics,
-    DataSubjectAccess,
 }
 
 /// What an export holds (documentation of `type`).
@@ -76,7 +66,7 @@ pub(crate) enum ExportFormat {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExportQuery {
     /// The declared purpose: `statistics`.
-    #[param(inline, value_type = Option<PurposeName>)]
+    #[param(inline, value_type = Option<crate::access::reads::PurposeName>)]
     purpose: Option<String>,
     /// `declaration` (committed declarations, no labels) or `training` (inspected items with
     /// their outcome).
@@ -101,7 +91,7 @@ pub(crate) struct ExportQuery {
     )
 )]
 pub(crate) async fn export(
-    _: Require<ReadRisk>,
+    who: Require<ReadRisk>,
     State(state): State<SharedState>,
     Service(risk): Service<RiskService>,
     q: Result<Query<ExportQuery>, QueryRejection>,
@@ -132,6 +122,17 @@ pub(crate) async fn export(
         .map_err(|e| ApiError::Internal(format!("export failed: {e}")))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     tracing::info!(rows = n, kind = %q.kind, %scope, "pseudonymized export");
+    crate::access::audit::note(
+        &state,
+        &who.principal,
+        crate::access::audit::Act {
+            purpose: "statistics",
+            action: "export",
+            route: "GET /api/v1/export",
+            detail: format!("{n} rows of type {}, pseudonymized in scope {scope}", q.kind),
+            ..Default::default()
+        },
+    )?;
     metrics::counter!("borderlink_exports_total", "type" => q.kind.clone()).increment(1);
     Ok((
         [
@@ -259,6 +260,18 @@ pub(crate) async fn reidentify(
                 "pseudonym re-identified"
             );
             metrics::counter!("borderlink_reidentifications_total").increment(1);
+            crate::access::audit::note(
+                &state,
+                &who.principal,
+                crate::access::audit::Act {
+                    purpose: "statistics",
+                    action: "reidentify",
+                    route: "POST /api/v1/export/reidentify",
+                    subjects: found.iter().map(|s| (*s).to_owned()).collect(),
+                    detail: format!("pseudonym {} of scope {}: {}", req.pseudonym, req.scope, req.reason),
+                    ..Default::default()
+                },
+            )?;
             return Ok(Json(Reidentified {
                 class: class.name(),
                 identifiers: found.into_iter().map(str::to_owned).collect(),
