@@ -58,6 +58,10 @@ pub(crate) struct ProofArgs {
     /// The record whose current version to prove.
     #[arg(value_name = "RECORD_ID")]
     record_id: String,
+    /// The purpose of this read, as the consortium's read policy knows it (with --node): a
+    /// proof carries the whole record, so the purpose must allow reading all of it.
+    #[arg(long, value_name = "PURPOSE", default_value = "audit")]
+    purpose: String,
     /// Ask this node (signed request; needs --key).
     #[arg(long, value_name = "URL", requires = "key")]
     node: Option<String>,
@@ -255,7 +259,8 @@ fn submit_record(a: SubmitArgs) -> Outcome<ExitCode> {
     };
     // The canonical form is what the ledger stores (XML input becomes the same JSON).
     let payload = serde_json::to_vec(&record).map_err(|e| Failed::new(ExitCode::Failure, e))?;
-    let node = NodeClient::new(&a.node, keys.clone())?;
+    // The submitter reads the record's current version (to write the next) for clearance.
+    let node = NodeClient::new(&a.node, keys.clone())?.with_purpose("clearance");
 
     let reply = node.get("api/v1/network")?;
     if !reply.status.is_success() {
@@ -427,7 +432,7 @@ pub(crate) fn proof(a: ProofArgs) -> anyhow::Result<ExitCode> {
 fn export_proof(a: ProofArgs) -> Outcome<ExitCode> {
     let proof = match (&a.node, &a.key, &a.data) {
         (Some(node), Some(key), _) => {
-            let node = NodeClient::new(node, load_keys(key)?)?;
+            let node = NodeClient::new(node, load_keys(key)?)?.with_purpose(&a.purpose);
             let reply = node.get(&format!("api/v1/proofs/{}", borderlink_ledger::auth::path_segment(&a.record_id)))?;
             if !reply.status.is_success() {
                 return Err(reply.refused());
@@ -487,6 +492,30 @@ fn verify_proof(a: VerifyArgs) -> Outcome<ExitCode> {
         .with_context(|| format!("cannot read {name}"))
         .map_err(Failed::input)?;
     let mut out = std::io::stdout().lock();
+    if let Ok(audit) = serde_json::from_slice::<borderlink_access::audit::AuditProof>(&bytes) {
+        let written = match audit.verify(&genesis) {
+            Ok(v) => (|| {
+                let e = &audit.entry;
+                writeln!(out, "verified: audit entry {} of node {}", v.seq, v.node)?;
+                writeln!(
+                    out,
+                    "  {} {} by {} ({}, {}) for {}: {}",
+                    borderlink_model::datetime::format_unix_ms(e.at_ms),
+                    e.access.action,
+                    e.access.actor,
+                    e.access.organisation,
+                    e.access.roles.join(", "),
+                    e.access.purpose,
+                    e.access.records.join(", ")
+                )?;
+                writeln!(out, "  anchored in: {} (block {})", v.anchor_record, v.height)?;
+                writeln!(out, "  block signed by: {}", v.signed_by.join(", "))?;
+                Ok::<_, std::io::Error>(ExitCode::Ok)
+            })(),
+            Err(e) => writeln!(out, "NOT verified: {e}").map(|()| ExitCode::Invalid),
+        };
+        return written.map_err(|e| Failed::new(ExitCode::Failure, e));
+    }
     let verdict = match serde_json::from_slice::<Proof>(&bytes) {
         Ok(p) => p.verify(&genesis).map(|v| (p, v)),
         Err(e) => Err(borderlink_ledger::proof::ProofError::Malformed(format!("{name} is not a proof: {e}"))),

@@ -11,6 +11,7 @@ use anyhow::Context;
 use borderlink_model::{Profile, RecordType, Report, ValidateOptions, validate};
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod audit;
 mod bench;
 mod bench_network;
 mod console;
@@ -103,6 +104,9 @@ enum Command {
     /// The people of a node's organisation: `user add|list|disable|reset-password`, on a running
     /// node (`--node URL --key KEY`) or a stopped node's data folder (`--data DIR`).
     User(user::UserArgs),
+    /// The audit trail of a node: `audit list`, `audit subject ID` (a data subject's access
+    /// report), `audit proof SEQ` (check it with `borderlink verify`), `audit anchor`.
+    Audit(audit::AuditArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -228,6 +232,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retention(args) => retention::run(args),
         Command::Export(args) => export::run(args),
         Command::User(args) => user::run(args),
+        Command::Audit(args) => audit::run(args),
     }
 }
 

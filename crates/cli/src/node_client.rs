@@ -163,6 +163,8 @@ pub(crate) struct NodeClient {
     keys: Option<MemberKeys>,
     /// The node's member id once asked (`None`: the node keeps no ledger, so nothing to sign).
     node: OnceLock<Option<String>>,
+    /// The purpose every request declares (`Borderlink-Purpose`), if any.
+    purpose: Option<String>,
 }
 
 impl NodeClient {
@@ -195,7 +197,14 @@ impl NodeClient {
             builder = builder.tls_certs_only([consortium_ca(&base)?]);
         }
         let http = builder.build().map_err(|e| NodeError::Transport(anyhow::anyhow!("HTTP client: {e}")))?;
-        Ok(Self { base, http, keys, node: OnceLock::new() })
+        Ok(Self { base, http, keys, node: OnceLock::new(), purpose: None })
+    }
+
+    /// The same client declaring `purpose` (e.g. `clearance`) with every request: the node's
+    /// read policy decides what may be read for it, and the read is audited.
+    pub(crate) fn with_purpose(mut self, purpose: &str) -> Self {
+        self.purpose = Some(purpose.to_owned());
+        self
     }
 
     /// The node's base URL as the user reads it (no trailing `/`).
@@ -249,6 +258,9 @@ impl NodeClient {
                 None => url.path().to_owned(),
             };
             req = req.header(reqwest::header::AUTHORIZATION, authorization(keys, &node, method.as_str(), &pq, &body));
+        }
+        if let Some(p) = &self.purpose {
+            req = req.header("borderlink-purpose", p.as_str());
         }
         if !body.is_empty() {
             req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
