@@ -404,8 +404,8 @@ impl AuditProof {
             ));
         }
         let record = self.ledger_proof.record.as_ref().ok_or("the ledger proof carries no clear anchor record")?;
-        let anchored: Anchor =
-            serde_json::from_value(record.clone()).map_err(|e| format!("the ledger record is not an audit anchor: {e}"))?;
+        let anchored: Anchor = serde_json::from_value(record.clone())
+            .map_err(|e| format!("the ledger record is not an audit anchor: {e}"))?;
         if &anchored != a {
             return Err("the anchor differs from the record committed on the ledger".into());
         }

@@ -121,7 +121,9 @@ fn enc(s: &str) -> String {
 fn list(a: &NodeArgs, subject: Option<&str>, f: &FilterArgs) -> Outcome<ExitCode> {
     let node = client(a)?;
     let mut q = vec![format!("limit={}", f.limit)];
-    for (k, v) in [("actor", &f.actor), ("purpose", &f.purpose), ("record", &f.record), ("from", &f.from), ("to", &f.to)] {
+    for (k, v) in
+        [("actor", &f.actor), ("purpose", &f.purpose), ("record", &f.record), ("from", &f.from), ("to", &f.to)]
+    {
         if let Some(v) = v {
             q.push(format!("{k}={}", enc(v)));
         }
@@ -146,7 +148,12 @@ fn list(a: &NodeArgs, subject: Option<&str>, f: &FilterArgs) -> Outcome<ExitCode
         let list: Entries = reply.json("audit entries")?;
         (|| {
             if let Some(id) = subject {
-                writeln!(out, "access report for {id}: {} entr{}", list.entries.len(), if list.entries.len() == 1 { "y" } else { "ies" })?;
+                writeln!(
+                    out,
+                    "access report for {id}: {} entr{}",
+                    list.entries.len(),
+                    if list.entries.len() == 1 { "y" } else { "ies" }
+                )?;
             }
             for e in &list.entries {
                 let a = &e.access;
@@ -181,7 +188,8 @@ fn proof(a: &NodeArgs, seq: u64) -> Outcome<ExitCode> {
     }
     let proof: AuditProof = reply.json("audit proof")?;
     let mut out = std::io::stdout().lock();
-    let written = serde_json::to_writer_pretty(&mut out, &proof).map_err(std::io::Error::from).and_then(|()| writeln!(out));
+    let written =
+        serde_json::to_writer_pretty(&mut out, &proof).map_err(std::io::Error::from).and_then(|()| writeln!(out));
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {

@@ -25,9 +25,9 @@ mod ledger;
 pub mod merkle;
 pub mod meta;
 pub mod policy;
-pub mod read_policy;
 pub mod private;
 pub mod proof;
+pub mod read_policy;
 pub mod store;
 pub mod tx;
 

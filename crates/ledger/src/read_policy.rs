@@ -245,7 +245,12 @@ impl ReadPolicy {
     }
 
     /// What `reader` may read of a record with `resource`'s attributes, for `purpose`.
-    pub fn decide(&self, reader: &Reader, purpose: &str, resource: &ResourceAttrs) -> Result<ReadDecision, LedgerError> {
+    pub fn decide(
+        &self,
+        reader: &Reader,
+        purpose: &str,
+        resource: &ResourceAttrs,
+    ) -> Result<ReadDecision, LedgerError> {
         let key = (reader.clone(), purpose.to_owned(), resource.clone());
         if let Some(d) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return Ok(d);

@@ -297,7 +297,9 @@ pub enum ApiError {
     #[error("no record {0}")]
     RecordNotFound(String),
     /// An audit entry not anchored yet.
-    #[error("audit entry {0} is not anchored on the ledger yet; its proof is available after the next anchor (POST /api/v1/audit/anchor anchors now)")]
+    #[error(
+        "audit entry {0} is not anchored on the ledger yet; its proof is available after the next anchor (POST /api/v1/audit/anchor anchors now)"
+    )]
     NotAnchoredYet(u64),
     /// No such block.
     #[error("no block at height {0}")]

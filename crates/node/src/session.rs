@@ -178,7 +178,8 @@ impl Console {
         {
             sessions.remove(&oldest);
         }
-        sessions.insert(id.clone(), Session { created_ms: now_ms, seen_ms: now_ms, holder, csrf: new_token(), purpose });
+        sessions
+            .insert(id.clone(), Session { created_ms: now_ms, seen_ms: now_ms, holder, csrf: new_token(), purpose });
         id
     }
 

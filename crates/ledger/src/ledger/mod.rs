@@ -279,11 +279,9 @@ impl Ledger {
         let metat = r.open_table(META).map_err(db)?;
         Ok(match metat.get("read_policy").map_err(db)? {
             Some(v) => String::from_utf8_lossy(v.value()).into_owned(),
-            None => self
-                .genesis
-                .read_policy
-                .clone()
-                .unwrap_or_else(|| crate::read_policy::DEFAULT_READ_POLICY.to_owned()),
+            None => {
+                self.genesis.read_policy.clone().unwrap_or_else(|| crate::read_policy::DEFAULT_READ_POLICY.to_owned())
+            }
         })
     }
 

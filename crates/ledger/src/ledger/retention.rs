@@ -105,7 +105,13 @@ impl Ledger {
     /// A clear `document` record `document:{this member}:{name}` carrying `payload` (JSON),
     /// signed by this node's member: how a node commits its own facts (e.g. its audit log's
     /// anchors). Version 1, or the next version when the record exists.
-    pub fn document_by_local(&self, name: &str, payload: &[u8], nonce: u64, now_ms: i64) -> Result<Transaction, LedgerError> {
+    pub fn document_by_local(
+        &self,
+        name: &str,
+        payload: &[u8],
+        nonce: u64,
+        now_ms: i64,
+    ) -> Result<Transaction, LedgerError> {
         let keys = self
             .local
             .as_ref()

@@ -79,15 +79,17 @@ impl AuditService {
         Ok(Some(record_id))
     }
 
-    /// Anchors every `every` until the node stops.
+    /// Anchors every `every` until the node stops (the task holds the service weakly, so a
+    /// stopped node's ledger is released).
     pub(crate) fn spawn_anchoring(self: &Arc<Self>, every: Duration) {
-        let me = Arc::clone(self);
+        let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             tick.tick().await;
             loop {
                 tick.tick().await;
+                let Some(me) = weak.upgrade() else { return };
                 if let Err(e) = me.anchor_now().await {
                     metrics::counter!("borderlink_audit_anchor_failed_total").increment(1);
                     tracing::warn!(error = %e, "the audit log could not be anchored; retrying at the next interval");
@@ -105,7 +107,8 @@ impl AuditService {
                 ApiError::NotAnchoredYet(seq)
             });
         };
-        let record_id = stored.record_id.unwrap_or_else(|| anchor_record_id(&stored.anchor.node, stored.anchor.last_seq));
+        let record_id =
+            stored.record_id.unwrap_or_else(|| anchor_record_id(&stored.anchor.node, stored.anchor.last_seq));
         let ledger_proof = self.ledger.ledger().proof(&record_id)?;
         Ok(AuditProof { format: PROOF_FORMAT.into(), entry, merkle_path, anchor: stored.anchor, ledger_proof })
     }
@@ -130,7 +133,11 @@ pub(crate) struct Act<'a> {
 
 /// Appends `act` by `principal` to the node's audit trail (a node without one — no ledger,
 /// no member — keeps none).
-pub(crate) fn note(state: &crate::server::AppState, principal: &crate::principal::Principal, act: Act<'_>) -> Result<(), ApiError> {
+pub(crate) fn note(
+    state: &crate::server::AppState,
+    principal: &crate::principal::Principal,
+    act: Act<'_>,
+) -> Result<(), ApiError> {
     let Some(reads) = state.services.get::<super::reads::Reads>() else { return Ok(()) };
     let (actor, actor_kind, organisation, roles) = super::reads::actor_of(principal);
     reads.audit().append(Access {
@@ -246,7 +253,8 @@ pub(crate) struct AuditEntries {
 }
 
 /// The columns of the CSV export.
-const CSV_HEADER: &str = "seq,at,node,actor,actor_kind,organisation,roles,purpose,action,route,records,withheld,subjects,detail,hash";
+const CSV_HEADER: &str =
+    "seq,at,node,actor,actor_kind,organisation,roles,purpose,action,route,records,withheld,subjects,detail,hash";
 
 /// A CSV field: quoted, inner quotes doubled; a leading `=`, `+`, `-` or `@` is prefixed with
 /// `'` so that a spreadsheet does not run it as a formula.
@@ -299,7 +307,10 @@ pub(crate) async fn query(audit: &Arc<AuditService>, q: &AuditQuery) -> Result<V
 fn answer(entries: Vec<Entry>, total: u64, csv: bool) -> Response {
     if csv {
         (
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\"")],
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+            ],
             to_csv(&entries),
         )
             .into_response()
@@ -361,7 +372,10 @@ pub(crate) async fn proof(
     Path(seq): Path<u64>,
 ) -> Result<Json<AuditProof>, ApiError> {
     let audit = Arc::clone(reads.audit());
-    tokio::task::spawn_blocking(move || audit.proof(seq)).await.map_err(|e| ApiError::Internal(e.to_string()))?.map(Json)
+    tokio::task::spawn_blocking(move || audit.proof(seq))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map(Json)
 }
 
 /// What anchoring did.

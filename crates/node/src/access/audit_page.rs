@@ -4,8 +4,8 @@
 //! the ledger; and, with `subject=ID`, a data subject's access report. Every value shown is
 //! escaped (maud).
 
-use axum::extract::rejection::QueryRejection;
 use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::html;
@@ -64,7 +64,9 @@ pub(crate) async fn page(
     q.format = None;
     let mut entries = match query(reads.audit(), &q).await {
         Ok(e) => e,
-        Err(e) => return message_page("Bad filter", &e.to_string()).with_status(StatusCode::BAD_REQUEST).into_response(),
+        Err(e) => {
+            return message_page("Bad filter", &e.to_string()).with_status(StatusCode::BAD_REQUEST).into_response();
+        }
     };
     let more = entries.len() > PAGE;
     entries.truncate(PAGE);

@@ -185,11 +185,18 @@ pub(crate) struct PurposeForm {
 }
 
 /// `POST /session/purpose`: the session's person declares another purpose for their reads.
-pub(crate) async fn set_purpose(State(state): State<SharedState>, headers: HeaderMap, Form(f): Form<PurposeForm>) -> Response {
+pub(crate) async fn set_purpose(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Form(f): Form<PurposeForm>,
+) -> Response {
     let Some(purpose) = borderlink_access::Purpose::parse(&f.purpose) else {
-        return crate::console::message_page("Unknown purpose", &format!("{:?} is not a purpose; the purposes are: {}.", f.purpose, borderlink_access::Purpose::names()))
-            .with_status(StatusCode::BAD_REQUEST)
-            .into_response();
+        return crate::console::message_page(
+            "Unknown purpose",
+            &format!("{:?} is not a purpose; the purposes are: {}.", f.purpose, borderlink_access::Purpose::names()),
+        )
+        .with_status(StatusCode::BAD_REQUEST)
+        .into_response();
     };
     match (state.console.as_ref(), session::session_id(&headers)) {
         (Some(console), Some(id)) if console.set_purpose(&id, purpose.name()) => {

@@ -48,9 +48,10 @@ impl FromRequestParts<SharedState> for Purposed {
             ),
             None => None,
         };
-        let query = parts.uri.query().and_then(|q| {
-            url_pairs(q).into_iter().find(|(k, _)| k == "purpose").map(|(_, v)| v.trim().to_owned())
-        });
+        let query = parts
+            .uri
+            .query()
+            .and_then(|q| url_pairs(q).into_iter().find(|(k, _)| k == "purpose").map(|(_, v)| v.trim().to_owned()));
         let named = match (header, query) {
             (Some(h), Some(q)) if h != q => {
                 return Err(ApiError::BadRequest(format!(
@@ -199,7 +200,8 @@ impl Reads {
         ApiError::PurposeNotAllowed(
             purpose.name().to_owned(),
             format!("{actor} ({organisation}, {}) to read {} {}", roles.join(", "), v.record_type, v.record_id),
-            "the consortium's read policy (GET /api/v1/read-policy) says who may read what for which purpose".to_owned(),
+            "the consortium's read policy (GET /api/v1/read-policy) says who may read what for which purpose"
+                .to_owned(),
         )
     }
 
@@ -319,7 +321,13 @@ impl Reads {
     }
 
     /// Audits the read of an off-chain object (its content is not interpreted here).
-    pub(crate) fn record_object(&self, principal: &Principal, purpose: Purpose, route: &str, sha256: &str) -> Result<(), ApiError> {
+    pub(crate) fn record_object(
+        &self,
+        principal: &Principal,
+        purpose: Purpose,
+        route: &str,
+        sha256: &str,
+    ) -> Result<(), ApiError> {
         self.record_read(principal, purpose, route, vec![format!("blob:{sha256}")], Vec::new(), Vec::new())
     }
 
@@ -362,16 +370,25 @@ fn add_declarant(subjects: &mut Vec<String>, v: &RecordVersion) {
 
 /// A version as JSON with the withheld groups removed from its payload; (json, withheld paths,
 /// subjects named, the version shaped).
-fn shape_one(mut v: RecordVersion, groups: &[&str], purpose: Purpose) -> (Value, Vec<String>, Vec<String>, RecordVersion) {
+fn shape_one(
+    mut v: RecordVersion,
+    groups: &[&str],
+    purpose: Purpose,
+) -> (Value, Vec<String>, Vec<String>, RecordVersion) {
     let mut subjects = v.payload.as_ref().map(borderlink_ledger::read_policy::subjects).unwrap_or_default();
     add_declarant(&mut subjects, &v);
-    let withheld = match v.payload.as_mut() {
+    let mut withheld: Vec<String> = match v.payload.as_mut() {
         Some(p) => borderlink_ledger::read_policy::withhold(p, groups)
             .into_iter()
             .map(|path| format!("payload.{path}"))
             .collect(),
         None => Vec::new(),
     };
+    // The policy attribute that names the declarant is a party too.
+    if groups.contains(&"parties") && !v.meta.declarant.is_empty() {
+        v.meta.declarant.clear();
+        withheld.push("meta.declarant".into());
+    }
     let mut json = serde_json::to_value(&v).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut json {
         map.insert("purpose".into(), Value::from(purpose.name()));

@@ -23,10 +23,10 @@ use borderlink_model::RecordType;
 use serde::{Deserialize, Serialize};
 
 use super::views::{BlockView, NetworkView, block_view, network_view};
-use crate::error::{ApiError, bytes_rejection};
-use crate::ordering::LedgerService;
 use crate::access::reads::{PurposeQuery, Purposed, Reads, Shaped};
 use crate::capability::Service;
+use crate::error::{ApiError, bytes_rejection};
+use crate::ordering::LedgerService;
 use crate::principal::{Public, ReadLedger, Require, StoreBlobs};
 use crate::server::SharedState;
 
@@ -190,7 +190,11 @@ pub(crate) struct RecordList {
     records: Vec<serde_json::Value>,
 }
 
-fn with_withheld<T: axum::response::IntoResponse>(withheld: &[String], purpose: Option<&str>, body: T) -> axum::response::Response {
+fn with_withheld<T: axum::response::IntoResponse>(
+    withheld: &[String],
+    purpose: Option<&str>,
+    body: T,
+) -> axum::response::Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     if let Some(p) = purpose.and_then(|p| axum::http::HeaderValue::from_str(p).ok()) {

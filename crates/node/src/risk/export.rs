@@ -32,13 +32,11 @@ fn check_purpose(purpose: Option<&str>) -> Result<(), ApiError> {
     match purpose {
         None | Some("") => Err(ApiError::PurposeRequired("an analytics export".into(), "?purpose=statistics".into())),
         Some("statistics") => Ok(()),
-        Some(p) if PURPOSES.contains(&p) => {
-            Err(ApiError::PurposeNotAllowed(
-                p.to_owned(),
-                "an analytics export".into(),
-                "it is allowed for: statistics".into(),
-            ))
-        }
+        Some(p) if PURPOSES.contains(&p) => Err(ApiError::PurposeNotAllowed(
+            p.to_owned(),
+            "an analytics export".into(),
+            "it is allowed for: statistics".into(),
+        )),
         Some(p) => Err(ApiError::UnknownPurpose(p.to_owned())),
     }
 }

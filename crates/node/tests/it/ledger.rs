@@ -284,9 +284,17 @@ impl LedgerNode {
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
+    /// A GET signed by member `signer`, declaring the purpose `clearance` (the read policy and
+    /// the audit of purposes are tested in `purposes.rs`, which declares its own).
     pub(crate) async fn get_signed(&self, signer: usize, path: &str) -> (u16, Value) {
         let auth = self.auth(signer, "GET", path, b"");
-        let r = client().get(format!("{}{path}", self.base)).header("authorization", auth).send().await.unwrap();
+        let r = client()
+            .get(format!("{}{path}", self.base))
+            .header("authorization", auth)
+            .header("borderlink-purpose", "clearance")
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 }
@@ -469,6 +477,7 @@ async fn large_objects_go_off_chain_and_the_ledger_holds_their_hash() {
     let fetched = client()
         .get(format!("{}{p}", n.base))
         .header("authorization", auth)
+        .header("borderlink-purpose", "clearance")
         .send()
         .await
         .unwrap()

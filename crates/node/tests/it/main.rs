@@ -14,6 +14,7 @@ mod ledger;
 mod metrics;
 mod peer;
 mod people;
+mod purposes;
 mod retention;
 mod routes;
 mod samples;

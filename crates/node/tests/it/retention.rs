@@ -56,4 +56,11 @@ async fn expired_private_records_are_listed_and_crypto_shredded_by_customs() {
     assert_eq!((status, body["code"].as_str()), (410, Some("erased_record")), "{body}");
     let (_, review) = get(&n, "/api/v1/retention").await;
     assert!(review["expired"].as_array().unwrap().is_empty(), "{review}");
+    // The audit trail keeps the fact of the erasure.
+    let (status, audit) = get(&n, "/api/v1/audit?action=erase").await;
+    assert_eq!(status, 200, "{audit}");
+    let erased = audit["entries"].as_array().unwrap();
+    assert_eq!(erased.len(), 1, "{audit}");
+    assert_eq!(erased[0]["records"], json!([id]));
+    assert!(erased[0]["detail"].as_str().unwrap().contains("crypto-shredded"), "{audit}");
 }

@@ -251,6 +251,8 @@ fn expected(permission: &str, caller: Caller) -> bool {
         ("change-risk", _) => false,
         ("operate-node" | "manage-users", OwnMember | Operator | Person(Administrator)) => true,
         ("operate-node" | "manage-users", _) => false,
+        ("read-audit", OwnMember | Operator | Person(Auditor | Administrator)) => true,
+        ("read-audit", _) => false,
         (other, _) => panic!("permission {other} is not in the test's matrix: add it consciously"),
     }
 }
@@ -271,7 +273,9 @@ const CONSOLE: &[(&str, Option<&str>)] = &[
     ("/risk", Some("read-risk")),
     ("/risk/criteria", Some("read-risk")),
     ("/admin/users", Some("manage-users")),
+    ("/audit", Some("read-audit")),
     ("/logout", None),
+    ("/session/purpose", None),
     ("/risk/override", None),
     ("/admin/users/{username}/disable", None),
     ("/admin/users/{username}/password", None),
@@ -324,6 +328,9 @@ impl Callers {
         if let Some(a) = auth {
             req = req.header("authorization", a);
         }
+        // Reads of content declare a purpose; what the read policy allows for it is tested in
+        // `purposes.rs`: here, the route's guard.
+        req = req.header("borderlink-purpose", "clearance");
         if let Some(s) = self.sessions.get(&Self::name(caller)) {
             req = req.header("cookie", format!("borderlink_session={s}"));
         }
@@ -341,10 +348,12 @@ impl Callers {
 }
 
 /// Whether an answer is the guard's refusal: 401/403 (API), or the console's redirect to the
-/// login page.
+/// login page. A refusal by the read policy (the record's recipients, the purpose) comes after
+/// the guard let the caller in.
 fn refused(status: u16, body: &Value) -> bool {
     status == 401
-        || (status == 403 && !matches!(body["code"].as_str(), Some("not_recipient")))
+        || (status == 403
+            && !matches!(body["code"].as_str(), Some("not_recipient" | "purpose_not_allowed" | "purpose_required")))
         || (status == 303 && body.as_str().is_some_and(|b| b.starts_with("/login")))
 }
 
