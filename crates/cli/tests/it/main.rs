@@ -1,5 +1,6 @@
 //! End-to-end tests of the `borderlink` binary: exit codes, reports and schemas as a user sees them.
 
+mod audit;
 mod cluster;
 mod corruption;
 mod crash;

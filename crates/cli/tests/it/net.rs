@@ -74,7 +74,13 @@ pub(crate) fn signed_get(
     let node = node_member(http, base)?;
     let target = borderlink_ledger::auth::Target::new(&node, "GET", path, b"");
     let auth = borderlink_ledger::auth::authorization(keys, &target, now_ms());
-    let r = http.get(format!("{}{path}", base.trim_end_matches('/'))).header("authorization", auth).send().ok()?;
+    // Record reads declare the purpose `clearance` (the read policy is tested in the node's tests).
+    let r = http
+        .get(format!("{}{path}", base.trim_end_matches('/')))
+        .header("authorization", auth)
+        .header("borderlink-purpose", "clearance")
+        .send()
+        .ok()?;
     let status = r.status().as_u16();
     Some((status, r.json().unwrap_or(Value::Null)))
 }
