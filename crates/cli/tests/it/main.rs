@@ -12,6 +12,7 @@ mod net;
 mod risk;
 mod schema;
 mod schemathesis;
+mod secrets;
 mod user;
 mod validate;
 

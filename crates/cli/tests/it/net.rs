@@ -231,10 +231,15 @@ impl DemoNode {
     /// Starts the node and waits (with a deadline, no fixed sleep) for the line that says where
     /// it serves: it is printed once the node is bound and its ledger open.
     pub(crate) fn start(data: &Path) -> Self {
+        Self::start_logging(data, "warn,openraft=error")
+    }
+
+    /// Starts the node logging at `filter` (`BORDERLINK_LOG`) to `DATA.log`.
+    pub(crate) fn start_logging(data: &Path, filter: &str) -> Self {
         let log_path = data.with_extension("log");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).expect("demo log");
         let mut process = Process::spawn("the demo", &["demo", "--port", "0", "--data", s(data)], |c| {
-            c.env("BORDERLINK_LOG", "warn,openraft=error").env("NO_COLOR", "1").stdout(Stdio::piped()).stderr(log)
+            c.env("BORDERLINK_LOG", filter).env("NO_COLOR", "1").stdout(Stdio::piped()).stderr(log)
         });
         let lines = process.lines();
         let url = match lines.until(Duration::from_secs(120), |l| l.starts_with("Borderlink console: ")) {

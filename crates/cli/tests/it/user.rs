@@ -9,7 +9,7 @@ use crate::net::{DemoNode, http_builder};
 use crate::{TempDir, borderlink, s, stderr, stdout};
 
 /// `borderlink ARGS` with `input` on standard input.
-fn with_stdin(args: &[&str], input: &str) -> Output {
+pub(crate) fn with_stdin(args: &[&str], input: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_borderlink"))
         .args(args)
         .stdin(Stdio::piped())
