@@ -10,6 +10,7 @@
 //! DIR/orgs/ID/member.pem      the member's signing certificate
 //! DIR/orgs/ID/node.pem, node.key   the node's TLS certificate and key (key 0600)
 //! DIR/orgs/ID/api.pem, api.key     an ordering node's API (HTTPS) certificate and key (0600)
+//! DIR/orgs/ID/clients/NAME.pem, NAME.key   a system's client certificate (`network client-cert`)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -189,6 +190,47 @@ fn issue_api_certificate(
     let cert = p.signed_by(&key, issuer).map_err(rc)?;
     std::fs::write(org_dir.join("api.pem"), cert.pem()).map_err(|e| LedgerError::Io(e.to_string()))?;
     write_secret(&org_dir.join("api.key"), key.serialize_pem().as_bytes())
+}
+
+/// Issues a client certificate from the consortium CA of `dir` for a system of member `member`
+/// (e.g. `cargo-system`): subject common name the member id (what a node maps it to), unit the
+/// system's name, client authentication only. Writes `orgs/MEMBER/clients/NAME.pem` and
+/// `NAME.key` (0600) and answers their paths. A node's API accepts it in place of a signed
+/// request: the system acts as its member.
+pub fn issue_client_certificate(dir: &Path, member: &str, name: &str) -> Result<(PathBuf, PathBuf), LedgerError> {
+    let valid = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !name.starts_with('.');
+    if !valid {
+        return Err(LedgerError::Usage(format!(
+            "system name {name:?}: 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'"
+        )));
+    }
+    let genesis = Genesis::load(&dir.join("genesis.json"))?;
+    if genesis.member(member).is_none() {
+        return Err(LedgerError::Usage(format!("{member} is not a member of the consortium in {}", dir.display())));
+    }
+    let read = |f: &str| {
+        std::fs::read_to_string(dir.join(f))
+            .map_err(|e| LedgerError::Io(format!("cannot read {}: {e}", dir.join(f).display())))
+    };
+    let ca_key = KeyPair::from_pem(&read("ca.key")?).map_err(rc)?;
+    let issuer = Issuer::from_ca_cert_pem(&read("ca.pem")?, ca_key).map_err(rc)?;
+    let key = KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(rc)?;
+    let mut p = CertificateParams::new(Vec::<String>::new()).map_err(rc)?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, member.to_owned());
+    dn.push(DnType::OrganizationalUnitName, name.to_owned());
+    p.distinguished_name = dn;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = p.signed_by(&key, &issuer).map_err(rc)?;
+    let out = dir.join("orgs").join(member).join("clients");
+    std::fs::create_dir_all(&out).map_err(|e| LedgerError::Io(format!("cannot create {}: {e}", out.display())))?;
+    let (pem, key_path) = (out.join(format!("{name}.pem")), out.join(format!("{name}.key")));
+    std::fs::write(&pem, cert.pem()).map_err(|e| LedgerError::Io(e.to_string()))?;
+    write_secret(&key_path, key.serialize_pem().as_bytes())?;
+    Ok((pem, key_path))
 }
 
 /// Creates a consortium in `dir` (which must be empty or absent), with the default [`NodePlan`].

@@ -230,9 +230,12 @@ impl Connection {
     async fn run(self, stream: TcpStream, tls: Option<TlsAcceptor>) {
         let activity = Activity::new();
         let io = Watched { inner: stream, activity: Arc::clone(&activity) };
-        let Some(tls) = tls else { return self.serve_http(io, activity).await };
+        let Some(tls) = tls else { return self.serve_http(io, activity, None).await };
         match tokio::time::timeout(self.header_timeout(), tls.accept(io)).await {
-            Ok(Ok(io)) => self.serve_http(io, activity).await,
+            Ok(Ok(io)) => {
+                let cert = io.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| c.clone().into_owned());
+                self.serve_http(io, activity, cert.map(crate::https::ClientCertificate)).await
+            }
             Ok(Err(e)) => tracing::debug!(peer = %self.peer, error = %e, "TLS handshake failed"),
             Err(_) => tracing::debug!(peer = %self.peer, "TLS handshake timed out"),
         }
@@ -246,13 +249,16 @@ impl Connection {
         }
     }
 
-    async fn serve_http<IO>(mut self, io: IO, activity: Arc<Activity>)
+    async fn serve_http<IO>(mut self, io: IO, activity: Arc<Activity>, cert: Option<crate::https::ClientCertificate>)
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let (peer, reserved, router) = (self.peer, self.reserved, self.router.clone());
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
+            if let Some(c) = &cert {
+                request.extensions_mut().insert(c.clone());
+            }
             let router = router.clone();
             async move {
                 if reserved && request.uri().path() != "/healthz" {

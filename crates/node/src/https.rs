@@ -4,8 +4,10 @@
 //! Invariant: a node whose `listen` address is not a loopback address has a `[tls]` section, or
 //! it does not start. The API carries members' records — private ones decrypted for their
 //! recipients — and the console session; only loopback, which never leaves the machine, may go
-//! without TLS. Clients authenticate by their request signatures, not by certificates, so the
-//! server asks for none.
+//! without TLS. Clients authenticate by their request signatures or, on a member node, by a
+//! client certificate of the consortium CA (`borderlink network client-cert`): the server asks
+//! for one, accepts a connection without, and [`ClientCertificate`] carries a presented one to
+//! the principal (`principal.rs`), which maps it to an active member.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,9 +43,15 @@ impl std::fmt::Debug for ApiTls {
     }
 }
 
+/// The client certificate a connection presented (verified against the consortium CA), in the
+/// extensions of each of its requests.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientCertificate(pub(crate) CertificateDer<'static>);
+
 /// The TLS server of the API: the certificate chain and key of `[tls]` (PEM), TLS 1.2 and 1.3
-/// with the ring provider, HTTP/1.1 by ALPN.
-pub(crate) fn acceptor(tls: &TlsSection) -> Result<ApiTls, NodeError> {
+/// with the ring provider, HTTP/1.1 by ALPN. With the consortium CA (`client_ca`, PEM), a
+/// client may present a certificate it issued; one that does not chain to it fails the handshake.
+pub(crate) fn acceptor(tls: &TlsSection, client_ca: Option<&str>) -> Result<ApiTls, NodeError> {
     let bad = |what: &str, detail: String| NodeError::Config(format!("[tls] {what}: {detail}"));
     let read = |path: &std::path::Path, what: &str| {
         std::fs::read(path).map_err(|e| bad(what, format!("cannot read {}: {e}", path.display())))
@@ -56,12 +64,26 @@ pub(crate) fn acceptor(tls: &TlsSection) -> Result<ApiTls, NodeError> {
     }
     let key = PrivateKeyDer::from_pem_slice(&read(&tls.key, "key")?)
         .map_err(|e| bad("key", format!("{}: {e}", tls.key.display())))?;
-    let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| bad("protocol versions", e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(|e| bad("cert and key", e.to_string()))?;
+        .map_err(|e| bad("protocol versions", e.to_string()))?;
+    let builder = match client_ca {
+        Some(pem) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for c in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                let c = c.map_err(|e| bad("the genesis' CA certificate", e.to_string()))?;
+                roots.add(c).map_err(|e| bad("the genesis' CA certificate", e.to_string()))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| bad("client certificates", e.to_string()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_single_cert(chain, key).map_err(|e| bad("cert and key", e.to_string()))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(ApiTls(TlsAcceptor::from(Arc::new(config))))
 }

@@ -6,7 +6,9 @@
 //! `Authorization: Borderlink v=2, member=…, node=…, ts=…, nonce=…, sig=…` header makes it the
 //! signing member once the signature (over method, path and query, this node, time, nonce and
 //! body) verifies, within 30 s of the node's clock, and its nonce was not seen before
-//! (`borderlink_ledger::auth`); anything else is anonymous. The result is a [`Principal`] in the
+//! (`borderlink_ledger::auth`); over HTTPS, a client certificate of the consortium CA makes it
+//! the member the certificate names (its common name) while that member is active; anything
+//! else is anonymous. The result is a [`Principal`] in the
 //! request's extensions.
 //!
 //! Authorization is the extractor [`Require<P>`]: a handler that takes `Require<ReadLedger>`
@@ -154,6 +156,23 @@ async fn authenticate(state: &AppState, parts: &Parts, body: Body) -> Result<(Id
                 Identified { principal, refused: None, csrf: Some(session.csrf), purpose: session.purpose },
                 body,
             ));
+        }
+        // A system's client certificate (verified against the consortium CA in the handshake)
+        // names its member; a suspended or unknown member's is refused.
+        if let Some(cert) = parts.extensions.get::<crate::https::ClientCertificate>() {
+            let members = ledger.ledger().members();
+            return Ok(match crate::peer::peer_member(Some(std::slice::from_ref(&cert.0)), &members) {
+                Ok(id) => (known(Principal::Member { id }), body),
+                Err(e) => (
+                    Identified {
+                        principal: Principal::Anonymous,
+                        refused: Some(format!("client certificate: {e}")),
+                        csrf: None,
+                        purpose: None,
+                    },
+                    body,
+                ),
+            });
         }
         return Ok((known(Principal::Anonymous), body));
     };

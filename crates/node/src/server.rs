@@ -265,7 +265,16 @@ impl Node {
 pub async fn bind(config: Config) -> Result<Node, NodeError> {
     check_limits(&config.limits)?;
     crate::https::require_tls_off_loopback(config.listen, config.tls.as_ref())?;
-    let tls = config.tls.as_ref().map(crate::https::acceptor).transpose()?;
+    // A member node accepts client certificates of its consortium's CA (in the genesis).
+    let client_ca = match &config.ledger {
+        Some(l) => Some(
+            borderlink_ledger::genesis::Genesis::load(&l.genesis)
+                .map_err(|e| NodeError::Config(format!("the genesis {}: {e}", l.genesis.display())))?
+                .ca_certificate,
+        ),
+        None => None,
+    };
+    let tls = config.tls.as_ref().map(|t| crate::https::acceptor(t, client_ca.as_deref())).transpose()?;
     tokio::fs::create_dir_all(&config.data_dir)
         .await
         .map_err(|source| NodeError::DataDir { path: config.data_dir.clone(), source })?;
