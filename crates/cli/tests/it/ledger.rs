@@ -72,6 +72,21 @@ fn network_new_creates_a_genesis_and_owner_only_keys_and_prints_no_secret() {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(net.join("ca.key")).expect("CA key").permissions().mode() & 0o777, 0o600);
     }
+    // A client certificate for one of a member's systems, from the same CA.
+    let id = members[0]["id"].as_str().expect("id");
+    let o = borderlink(&["network", "client-cert", "--dir", s(&net), "--member", id, "--name", "cargo-system"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let clients = net.join("orgs").join(id).join("clients");
+    assert!(std::fs::read_to_string(clients.join("cargo-system.pem")).expect("cert").contains("BEGIN CERTIFICATE"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(clients.join("cargo-system.key")).expect("key").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let o = borderlink(&["network", "client-cert", "--dir", s(&net), "--member", "nobody", "--name", "x"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nobody is not a member"), "{}", stderr(&o));
 }
 
 #[test]
