@@ -122,7 +122,7 @@ async fn render(state: &SharedState, notice: Option<Notice>) -> Response {
                 Some(Notice::Done(text)) => p.notice role="status" { (text) },
                 Some(Notice::Secret { what, password, totp_uri }) => div.notice role="status" {
                     p { (what) }
-                    @if let Some(p) = password { p { "Password (shown once): " code #new-password { (p) } } }
+                    @if let Some(p) = password { p { "Password (shown once): " code #generated-password { (p) } } }
                     @if let Some(u) = totp_uri { p { "Second factor (enter in an authenticator app, shown once): " code #new-totp { (u) } } }
                 },
                 Some(Notice::Error(e)) => p.error role="alert" { (e.to_string()) },

@@ -5,6 +5,7 @@ mod api;
 mod attack;
 mod browser;
 mod browser_network;
+mod browser_people;
 mod browser_risk;
 mod console;
 mod console_sessions;

@@ -164,7 +164,8 @@ async fn an_administrator_disables_and_resets_accounts_and_their_sessions_end() 
     let token = csrf_of(&n.base, &cookie(&admin)).await;
     let (code, page) = post_form(&n, "/admin/users/tr.user/password", &admin, &[("csrf", &token)]).await;
     assert_eq!(code, 200, "{page}");
-    let at = page.find("id=\"new-password\">").expect("the new password, shown once") + "id=\"new-password\">".len();
+    let at = page.find("id=\"generated-password\">").expect("the new password, shown once")
+        + "id=\"generated-password\">".len();
     let new_password = page[at..].split('<').next().unwrap().to_owned();
     assert_eq!(status(&n, "/api/v1/network", &trader).await, 401, "a reset ends the sessions");
     assert!(login_person(&n.base, "tr.user", PASSWORD, None).await.is_err());
