@@ -171,7 +171,8 @@ fn list(a: &NodeArgs, subject: Option<&str>, f: &FilterArgs) -> Outcome<ExitCode
                     if a.withheld.is_empty() { String::new() } else { format!("  withheld: {}", a.withheld.join(" ")) }
                 )?;
             }
-            writeln!(out, "{} shown; {} entries in the log", list.entries.len(), list.total)
+            let plural = |n: u64| if n == 1 { "entry" } else { "entries" };
+            writeln!(out, "{} shown; {} {} in the log", list.entries.len(), list.total, plural(list.total))
         })()
     };
     match written {
