@@ -234,7 +234,9 @@ fn validate_json(text: &str, opts: &ValidateOptions) -> Report {
     // Fast path for the bulk of traffic: a valid record of the expected type (declarations when
     // no type is given) is read in one pass, without first reading its keys.
     let first_guess = opts.record_type.unwrap_or(RecordType::Declaration);
-    if let Ok(record) = deserialize_str(text, first_guess) {
+    if !misplaced_array(text, first_guess)
+        && let Ok(record) = deserialize_str(text, first_guess)
+    {
         return finish(record, Vec::new(), InputFormat::Json, &opts.profile);
     }
     let keys = match top_level_keys(text) {
@@ -277,6 +279,7 @@ fn validate_json(text: &str, opts: &ValidateOptions) -> Report {
         Err(r) => return r,
     };
     if record_type != first_guess
+        && !misplaced_array(text, record_type)
         && let Ok(record) = deserialize_str(text, record_type)
     {
         return finish(record, Vec::new(), InputFormat::Json, &opts.profile);
@@ -285,6 +288,107 @@ fn validate_json(text: &str, opts: &ValidateOptions) -> Report {
         Ok(v) => validate_typed_value(v, record_type, InputFormat::Json, &opts.profile),
         Err(e) => syntax_error(&e, opts),
     }
+}
+
+/// The element names that the record type's schema allows to be arrays (repeated elements),
+/// anywhere in the record.
+fn array_elements(t: RecordType) -> &'static std::collections::HashSet<String> {
+    static SETS: std::sync::OnceLock<Vec<std::collections::HashSet<String>>> = std::sync::OnceLock::new();
+    let sets = SETS.get_or_init(|| {
+        RecordType::ALL
+            .iter()
+            .map(|t| {
+                let root = crate::schema::schema_ref(*t);
+                let mut names = std::collections::HashSet::new();
+                collect_array_elements(root, &mut names);
+                names
+            })
+            .collect()
+    });
+    let i = RecordType::ALL.iter().position(|x| *x == t).unwrap_or(0);
+    &sets[i]
+}
+
+/// Every property name (in the root's properties and every `$defs` entry) whose schema can be
+/// an array.
+fn collect_array_elements(node: &serde_json::Value, names: &mut std::collections::HashSet<String>) {
+    let can_be_array = |v: &serde_json::Value| {
+        let is = |t: &serde_json::Value| t == "array" || t.as_array().is_some_and(|l| l.iter().any(|x| x == "array"));
+        v.get("type").is_some_and(is)
+            || ["anyOf", "oneOf"].iter().any(|k| {
+                v.get(*k).and_then(|o| o.as_array()).is_some_and(|o| o.iter().any(|x| x.get("type").is_some_and(is)))
+            })
+    };
+    match node {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Object(props)) = map.get("properties") {
+                for (name, p) in props {
+                    if can_be_array(p) {
+                        names.insert(name.clone());
+                    }
+                }
+            }
+            map.values().for_each(|v| collect_array_elements(v, names));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_array_elements(v, names)),
+        _ => {}
+    }
+}
+
+/// Whether the JSON text has an array where the record's schema expects an object: an array
+/// directly inside an array, or the value of an element that is never repeated. serde reads a
+/// struct from a sequence (its fields by position), so the fast path would accept
+/// `"ObligationGuarantee": [[]]` as an empty guarantee; such a document takes the slow path,
+/// whose structural walk reports the wrong type. A cheap byte scan, conservative: a key it
+/// cannot read as plain text also sends the document to the slow path.
+fn misplaced_array(text: &str, t: RecordType) -> bool {
+    let arrays = array_elements(t);
+    let b = text.as_bytes();
+    let mut stack: Vec<u8> = Vec::new();
+    let mut expect_key = false;
+    let mut key: &[u8] = b"";
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                if expect_key && stack.last() == Some(&b'{') {
+                    key = &b[start..i.min(b.len())];
+                    expect_key = false;
+                }
+            }
+            b'{' => {
+                stack.push(b'{');
+                expect_key = true;
+            }
+            b'[' => {
+                match stack.last() {
+                    Some(b'[') => return true,
+                    Some(_) => {
+                        if !std::str::from_utf8(key).is_ok_and(|k| arrays.contains(k)) {
+                            return true;
+                        }
+                    }
+                    None => {}
+                }
+                stack.push(b'[');
+            }
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' if stack.last() == Some(&b'{') => expect_key = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 /// Lifts the declaration out of the JSON mirror of a DocumentMetaData wrapper, leaving the

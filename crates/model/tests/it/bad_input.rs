@@ -72,3 +72,31 @@ fn a_declaration_given_where_another_type_is_expected() {
     assert!(rules.contains(&"structure.unknown_element"), "{rules:?}");
     assert!(rules.contains(&"structure.missing_element"), "{rules:?}");
 }
+
+/// serde reads a struct from a sequence (fields by position): an array where an object belongs
+/// must still be a wrong type, never an empty or positional element.
+#[test]
+fn an_array_where_an_object_belongs_is_a_wrong_type() {
+    let sample: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../cli/demo/declaration.json")).unwrap(),
+    )
+    .unwrap();
+    let cases: [(&str, serde_json::Value, &str); 3] = [
+        ("ObligationGuarantee", serde_json::json!([[]]), "$.Declaration.ObligationGuarantee[0]"),
+        ("ObligationGuarantee", serde_json::json!([["x"]]), "$.Declaration.ObligationGuarantee[0]"),
+        ("Exporter", serde_json::json!([]), "$.Declaration.Exporter"),
+    ];
+    for (element, value, path) in cases {
+        let mut doc = sample.clone();
+        doc["Declaration"][element] = value.clone();
+        let r = validate(&serde_json::to_vec(&doc).unwrap(), &ValidateOptions::default());
+        assert!(!r.valid, "{element}: {value} was accepted");
+        assert!(r.errors.iter().any(|e| e.path == path && e.rule.starts_with("type.")), "{element}: {:?}", r.errors);
+    }
+    // A repeated element as an array of objects stays valid, and so does the sample.
+    let mut doc = sample.clone();
+    doc["Declaration"]["ObligationGuarantee"] = serde_json::json!([{"ReferenceID": "GRN-1"}]);
+    let r = validate(&serde_json::to_vec(&doc).unwrap(), &ValidateOptions::default());
+    assert!(r.errors.iter().all(|e| !e.rule.starts_with("type.")), "{:?}", r.errors);
+    assert!(validate(&serde_json::to_vec(&sample).unwrap(), &ValidateOptions::default()).valid);
+}
