@@ -170,6 +170,7 @@ pub(crate) struct AuditQuery {
     /// The reader's organisation (member id).
     pub(crate) organisation: Option<String>,
     /// The declared purpose.
+    #[param(inline, value_type = Option<crate::access::reads::PurposeName>)]
     pub(crate) purpose: Option<String>,
     /// `read`, `reidentify`, `erase`, `export`.
     pub(crate) action: Option<String>,
@@ -177,9 +178,11 @@ pub(crate) struct AuditQuery {
     pub(crate) record: Option<String>,
     /// A trader's or person's identifier the records named.
     pub(crate) subject: Option<String>,
-    /// From this instant (ISO 8601 date or date-time).
+    /// From this instant (ISO 8601 date; a date-time with zone is accepted too).
+    #[param(value_type = Option<String>, format = Date)]
     pub(crate) from: Option<String>,
-    /// Before this instant (ISO 8601 date or date-time).
+    /// Before this instant (ISO 8601 date; a date-time with zone is accepted too).
+    #[param(value_type = Option<String>, format = Date)]
     pub(crate) to: Option<String>,
     /// Skip this many (newest first).
     pub(crate) offset: Option<usize>,
@@ -215,11 +218,19 @@ fn nonempty(v: &Option<String>) -> Option<String> {
 }
 
 impl AuditQuery {
+    /// The API's reading: an empty `purpose`, `from` or `to` is a value that does not parse.
+    /// (The console's filter form sends its empty fields; it clears them first, see
+    /// [`AuditQuery::without_empty`].)
     pub(crate) fn filter(&self) -> Result<Filter, ApiError> {
-        if let Some(p) = nonempty(&self.purpose)
-            && borderlink_access::Purpose::parse(&p).is_none()
+        for (name, v) in [("from", &self.from), ("to", &self.to)] {
+            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                return Err(ApiError::InvalidQuery(format!("{name}: an empty value is not a date")));
+            }
+        }
+        if let Some(p) = &self.purpose
+            && borderlink_access::Purpose::parse(p).is_none()
         {
-            return Err(ApiError::UnknownPurpose(p));
+            return Err(ApiError::UnknownPurpose(p.clone()));
         }
         Ok(Filter {
             actor: nonempty(&self.actor),
@@ -231,6 +242,26 @@ impl AuditQuery {
             from_ms: instant("from", self.from.as_deref())?,
             to_ms: instant("to", self.to.as_deref())?,
         })
+    }
+
+    /// The same filter with the empty fields a form sends removed.
+    pub(crate) fn without_empty(mut self) -> Self {
+        for v in [
+            &mut self.actor,
+            &mut self.organisation,
+            &mut self.purpose,
+            &mut self.action,
+            &mut self.record,
+            &mut self.subject,
+            &mut self.from,
+            &mut self.to,
+            &mut self.format,
+        ] {
+            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                *v = None;
+            }
+        }
+        self
     }
 
     fn csv(&self) -> Result<bool, ApiError> {
@@ -322,7 +353,10 @@ fn answer(entries: Vec<Entry>, total: u64, csv: bool) -> Response {
 /// The audit log: who read what, for which purpose, when; filtered, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses(
-        (status = 200, description = "The matching entries (JSON, or CSV with `format=csv`)", body = AuditEntries),
+        (status = 200, description = "The matching entries (JSON, or CSV with `format=csv`)", content(
+            (AuditEntries = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 400, description = "A filter that does not parse (`invalid_query`, `unknown_purpose`)", body = crate::error::ErrorBody),
     )
 )]
@@ -341,7 +375,13 @@ pub(crate) async fn list(
 /// that name the trader or person `id` (GDPR Art. 15).
 #[utoipa::path(get, path = "/api/v1/audit/subjects/{id}", tag = "audit",
     params(("id" = String, Path, description = "The trader's or person's identifier (e.g. an EORI number)"), AuditQuery),
-    responses((status = 200, description = "The entries naming the subject, newest first", body = AuditEntries))
+    responses(
+        (status = 200, description = "The entries naming the subject, newest first (JSON, or CSV with `format=csv`)", content(
+            (AuditEntries = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "A filter that does not parse (`invalid_query`, `unknown_purpose`)", body = crate::error::ErrorBody),
+    )
 )]
 pub(crate) async fn subject(
     _: Require<ReadAudit>,

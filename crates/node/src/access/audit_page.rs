@@ -54,11 +54,12 @@ pub(crate) async fn page(
     Service(reads): Service<Reads>,
     q: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Response {
-    let Ok(Query(mut q)) = q else {
+    let Ok(Query(q)) = q else {
         return message_page("Bad filter", "A filter of this page does not read: check the values.")
             .with_status(StatusCode::BAD_REQUEST)
             .into_response();
     };
+    let mut q = q.without_empty();
     let offset = q.offset.unwrap_or(0);
     q.limit = Some(PAGE + 1);
     q.format = None;

@@ -425,9 +425,21 @@ pub(crate) async fn proof(
     }
 }
 
+/// One Server-Sent Event of the stream, as a client reads it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // documentation only: the stream writes `event:`, `id:` and `data:` lines
+pub(crate) struct SseEvent {
+    /// `block`, `lagged` or `error`.
+    event: String,
+    /// The block height (`block` events).
+    id: Option<String>,
+    /// The event's data: for `block`, the JSON of the commit (height, block_hash, records).
+    data: String,
+}
+
 /// Committed blocks as Server-Sent Events (`event: block`, `id:` the height).
 #[utoipa::path(get, path = "/api/v1/events", tag = "ledger",
-    responses((status = 200, description = "An event stream: `block` events (height, hash, records), `lagged` when the stream skipped events, `error` when one could not be encoded", content_type = "text/event-stream", body = String))
+    responses((status = 200, description = "An event stream: `block` events (height, hash, records), `lagged` when the stream skipped events, `error` when one could not be encoded", content_type = "text/event-stream", body = SseEvent))
 )]
 pub(crate) async fn events(
     _: Require<ReadLedger>,
