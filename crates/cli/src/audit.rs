@@ -4,12 +4,12 @@
 //! the log's new entries on the ledger now.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use borderlink_access::audit::{AuditProof, Entry};
 use serde::Deserialize;
 
 use crate::node_client::NodeClient;
+use crate::retention::NodeArgs;
 use crate::{ExitCode, Failed, Outcome};
 
 /// Options of `borderlink audit`.
@@ -52,16 +52,6 @@ enum AuditCommand {
         #[command(flatten)]
         node: NodeArgs,
     },
-}
-
-#[derive(clap::Args)]
-struct NodeArgs {
-    /// The node's URL.
-    #[arg(long, value_name = "URL")]
-    node: String,
-    /// The node's own member key (`orgs/ID/member.key`).
-    #[arg(long, value_name = "KEY")]
-    key: PathBuf,
 }
 
 #[derive(clap::Args)]

@@ -125,6 +125,19 @@ fn usage_error(path: &[&str], kind: clap::error::ErrorKind, message: impl Displa
     at.error(kind, message).exit()
 }
 
+/// Writes `value` as pretty JSON on standard output; a closed pipe ends quietly.
+pub(crate) fn print_json<T: serde::Serialize>(value: &T, what: &str) -> Outcome<()> {
+    let mut out = std::io::stdout().lock();
+    let written =
+        serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from).and_then(|()| writeln!(out));
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failed::new(ExitCode::Failure, format!("cannot write {what}: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn load_keys(path: &Path) -> Outcome<MemberKeys> {
     MemberKeys::load(path).map_err(|e| Failed::new(ExitCode::Input, e))
 }
@@ -459,14 +472,7 @@ fn export_proof(a: ProofArgs) -> Outcome<ExitCode> {
             "give --node URL --key KEY or --data DIR",
         ),
     };
-    let mut out = std::io::stdout().lock();
-    let written =
-        serde_json::to_writer_pretty(&mut out, &proof).map_err(std::io::Error::from).and_then(|()| writeln!(out));
-    if let Err(e) = written
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return Err(Failed::new(ExitCode::Failure, format!("cannot write the proof: {e}")));
-    }
+    print_json(&proof, "the proof")?;
     eprintln!(
         "proof of {} {} version {} (block {}, {} checkpoint signature(s))",
         proof.record_type,

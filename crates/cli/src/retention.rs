@@ -35,14 +35,15 @@ enum RetentionCommand {
     },
 }
 
+/// The node a command administers and the key that signs for it (its own member's).
 #[derive(clap::Args)]
-struct NodeArgs {
+pub(crate) struct NodeArgs {
     /// The node's URL (its operator's node: the request is signed for it).
     #[arg(long, value_name = "URL")]
-    node: String,
+    pub(crate) node: String,
     /// The node's own member key (`orgs/ID/member.key`).
     #[arg(long, value_name = "KEY")]
-    key: PathBuf,
+    pub(crate) key: PathBuf,
 }
 
 #[derive(Deserialize)]

@@ -63,12 +63,14 @@ type CacheKey = (String, MemberStatus, Action, ResourceAttrs);
 
 const CACHE_LIMIT: usize = 100_000;
 
-fn uid(ty: &str, id: &str) -> Result<EntityUid, LedgerError> {
+/// A Cedar entity uid `ty::"id"` (shared with the read policy).
+pub(crate) fn uid(ty: &str, id: &str) -> Result<EntityUid, LedgerError> {
     let t = EntityTypeName::from_str(ty).map_err(|e| LedgerError::Policy(e.to_string()))?;
     Ok(EntityUid::from_type_name_and_id(t, EntityId::new(id)))
 }
 
-fn s(v: &str) -> RestrictedExpression {
+/// A Cedar string literal (shared with the read policy).
+pub(crate) fn s(v: &str) -> RestrictedExpression {
     RestrictedExpression::new_string(v.to_owned())
 }
 

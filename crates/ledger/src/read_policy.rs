@@ -19,14 +19,11 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::Mutex;
 
-use cedar_policy::{
-    Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, Request,
-    RestrictedExpression,
-};
+use cedar_policy::{Authorizer, Context, Decision, Entities, Entity, PolicySet, Request, RestrictedExpression};
 
 use crate::LedgerError;
 use crate::identity::Member;
-use crate::policy::ResourceAttrs;
+use crate::policy::{ResourceAttrs, s, uid};
 
 /// The purposes a read may declare, with what each means.
 pub const PURPOSES: &[(&str, &str)] = &[
@@ -213,15 +210,6 @@ pub struct ReadPolicy {
 }
 
 const CACHE_LIMIT: usize = 50_000;
-
-fn uid(ty: &str, id: &str) -> Result<EntityUid, LedgerError> {
-    let t = EntityTypeName::from_str(ty).map_err(|e| LedgerError::Policy(e.to_string()))?;
-    Ok(EntityUid::from_type_name_and_id(t, EntityId::new(id)))
-}
-
-fn s(v: &str) -> RestrictedExpression {
-    RestrictedExpression::new_string(v.to_owned())
-}
 
 fn set_of(v: &[String]) -> RestrictedExpression {
     RestrictedExpression::new_set(v.iter().map(|t| s(t)))
