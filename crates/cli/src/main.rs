@@ -69,7 +69,8 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
-    /// Print the JSON Schema of a record type (declaration, aeo-authorization, transport-movement, inspection-result).
+    /// Print the JSON Schema of a record type (declaration, aeo-authorization, transport-movement, inspection-result,
+    /// aeo-consent).
     Schema {
         /// The record type.
         #[arg(value_parser = parse_type)]
