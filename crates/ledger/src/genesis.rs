@@ -183,6 +183,11 @@ pub struct Genesis {
     /// The founding ordering nodes (Raft voters), one per organisation that runs a node.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<NodeSpec>,
+    /// The mutual-recognition agreements between the members' AEO programmes: which
+    /// administrations receive which fields of an AEO's authorisation, with the AEO's consent
+    /// (`crate::mra`). Absent: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mra: Vec<crate::mra::Agreement>,
 }
 
 /// An ordering node of the consortium: whose it is and where its peers and clients reach it.
@@ -244,6 +249,12 @@ impl Genesis {
         crate::policy::Policy::new(&self.policy)?;
         if let Some(text) = &self.read_policy {
             crate::read_policy::ReadPolicy::new(text)?;
+        }
+        crate::mra::check_agreements(&self.mra).map_err(LedgerError::Genesis)?;
+        if !self.mra.is_empty() && self.rules < 3 {
+            return Err(LedgerError::Genesis(
+                "mutual-recognition agreements (mra) need validation rules 3, which know the AEO's consent".into(),
+            ));
         }
         let mut node_ids = std::collections::HashSet::new();
         for n in &self.nodes {
