@@ -12,6 +12,7 @@ mod export;
 mod https;
 mod ledger;
 mod metrics;
+mod mra;
 mod peer;
 mod people;
 mod retention;

@@ -249,6 +249,11 @@ fn expected(permission: &str, caller: Caller) -> bool {
         ("change-risk", Operator) => true,
         ("change-risk", Person(r)) => matches!(r, Officer | RiskOfficer),
         ("change-risk", _) => false,
+        // Mutual recognition: customs administrations only (which AEOs, the agreements and the
+        // AEOs' consent decide in the handler); a person of the (customs) node by role.
+        ("mra-exchange", TraderMember) => false,
+        ("mra-exchange", Person(r)) => matches!(r, Officer | Analyst | RiskOfficer),
+        ("mra-exchange", _) => true,
         ("operate-node" | "manage-users", OwnMember | Operator | Person(Administrator)) => true,
         ("operate-node" | "manage-users", _) => false,
         (other, _) => panic!("permission {other} is not in the test's matrix: add it consciously"),
@@ -341,10 +346,12 @@ impl Callers {
 }
 
 /// Whether an answer is the guard's refusal: 401/403 (API), or the console's redirect to the
-/// login page.
+/// login page. A caller the guard let through may still be told that the record is not
+/// addressed to it (`not_recipient`) or that the read needs a declared purpose
+/// (`purpose_required`: the matrix sends none).
 fn refused(status: u16, body: &Value) -> bool {
     status == 401
-        || (status == 403 && !matches!(body["code"].as_str(), Some("not_recipient")))
+        || (status == 403 && !matches!(body["code"].as_str(), Some("not_recipient" | "purpose_required")))
         || (status == 303 && body.as_str().is_some_and(|b| b.starts_with("/login")))
 }
 
