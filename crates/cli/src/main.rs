@@ -17,6 +17,7 @@ mod console;
 mod demo;
 mod export;
 mod ledger_cmd;
+mod mra;
 mod network;
 mod node_client;
 mod progress;
@@ -104,6 +105,9 @@ enum Command {
     /// The people of a node's organisation: `user add|list|disable|reset-password`, on a running
     /// node (`--node URL --key KEY`) or a stopped node's data folder (`--data DIR`).
     User(user::UserArgs),
+    /// AEO mutual recognition: `mra aeo [ID]`, the agreed fields of the consenting AEOs of
+    /// partner programmes, as a customs administration receives them.
+    Mra(mra::MraArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -229,6 +233,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retention(args) => retention::run(args),
         Command::Export(args) => export::run(args),
         Command::User(args) => user::run(args),
+        Command::Mra(args) => mra::run(args),
     }
 }
 
