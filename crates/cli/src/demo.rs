@@ -100,6 +100,7 @@ fn sample_records() -> Vec<(&'static str, &'static [u8])> {
         ("declaration", include_bytes!("../demo/declaration.json").as_slice()),
         ("aeo-authorization", include_bytes!("../demo/aeo-authorisation.json").as_slice()),
         ("transport-movement", include_bytes!("../demo/transport-movement.json").as_slice()),
+        ("aeo-consent", include_bytes!("../demo/aeo-consent.json").as_slice()),
     ]
 }
 
@@ -118,7 +119,8 @@ async fn seed(svc: &Arc<LedgerService>, keys: &[MemberKeys]) -> anyhow::Result<u
         let report = validate(bytes, &ValidateOptions::default());
         let record = report.record.with_context(|| format!("the demo {kind} is invalid"))?;
         let signer = match kind {
-            "declaration" => &gb_aeo,
+            // The declarant declares; the AEO alone consents to the exchange of its data.
+            "declaration" | "aeo-consent" => &gb_aeo,
             _ => &gb_customs,
         };
         let id = borderlink_ledger::meta::record_id(&record, &signer.member)

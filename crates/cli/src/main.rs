@@ -18,6 +18,7 @@ mod console;
 mod demo;
 mod export;
 mod ledger_cmd;
+mod mra;
 mod network;
 mod node_client;
 mod progress;
@@ -70,7 +71,8 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
-    /// Print the JSON Schema of a record type (declaration, aeo-authorization, transport-movement, inspection-result).
+    /// Print the JSON Schema of a record type (declaration, aeo-authorization, transport-movement, inspection-result,
+    /// aeo-consent).
     Schema {
         /// The record type.
         #[arg(value_parser = parse_type)]
@@ -107,6 +109,9 @@ enum Command {
     /// The audit trail of a node: `audit list`, `audit subject ID` (a data subject's access
     /// report), `audit proof SEQ` (check it with `borderlink verify`), `audit anchor`.
     Audit(audit::AuditArgs),
+    /// AEO mutual recognition: `mra aeo [ID]`, the agreed fields of the consenting AEOs of
+    /// partner programmes, as a customs administration receives them.
+    Mra(mra::MraArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -233,6 +238,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(args),
         Command::User(args) => user::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Mra(args) => mra::run(args),
     }
 }
 

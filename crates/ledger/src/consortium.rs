@@ -113,6 +113,25 @@ pub fn demo_organisations() -> Vec<OrgSpec> {
     ]
 }
 
+/// The mutual-recognition agreements a new consortium starts with: the AEO programmes of its
+/// customs administrations recognise each other (one agreement, when there are two countries or
+/// more), sharing the core fields and the AEO category. Each AEO's data still goes nowhere
+/// without its consent; the consortium edits the list in its genesis.
+pub fn default_agreements(consortium: &str, members: &[Member]) -> Vec<crate::mra::Agreement> {
+    let mut countries: Vec<String> =
+        members.iter().filter(|m| m.role == Role::Customs).map(|m| m.country.clone()).collect();
+    countries.sort();
+    countries.dedup();
+    if countries.len() < 2 {
+        return Vec::new();
+    }
+    vec![crate::mra::Agreement {
+        name: format!("{consortium} AEO mutual recognition"),
+        programmes: countries,
+        extras: vec!["category".to_owned()],
+    }]
+}
+
 /// What `network new` created.
 #[derive(Debug)]
 pub struct Created {
@@ -338,6 +357,7 @@ pub fn create_with_nodes(
             api_url: format!("{}://{}:{api}", if plan.https { "https" } else { "http" }, plan.host),
         });
     }
+    let mra = default_agreements(consortium, &members);
     let genesis = Genesis {
         format: GENESIS_FORMAT.into(),
         consortium: consortium.to_owned(),
@@ -352,6 +372,7 @@ pub fn create_with_nodes(
         retention_days: crate::genesis::default_retention(),
         rules: RULES_CURRENT,
         nodes,
+        mra,
     };
     let genesis_path = dir.join("genesis.json");
     let text = serde_json::to_string_pretty(&genesis).map_err(|e| LedgerError::Io(e.to_string()))?;

@@ -50,6 +50,15 @@ when {
   ["carrier", "port", "customs"].contains(principal.role)
 };
 
+// An AEO's consent to the mutual-recognition exchange of its authorisation's data, given and
+// withdrawn only by the AEO itself: a member trading under the holder's trader id (the consent's
+// id is bound to that id, so nobody writes a consent in another trader's name).
+@id("aeo-consent-by-holder")
+permit (principal, action in [Action::"create", Action::"update"], resource)
+when {
+  resource.type == "aeo-consent" && principal.trader_ids.contains(resource.declarant)
+};
+
 // Off-chain documents (scans, certificates) by any member; updates by their owner.
 @id("document-write")
 permit (principal, action == Action::"create", resource)
@@ -59,8 +68,9 @@ permit (principal, action == Action::"update", resource)
 when { resource.type == "document" && resource.owner == principal.id };
 
 // Erasure (crypto-shredding) by the customs administration of the record's country, which
-// applies its retention policy. A declaration, an AEO authorisation or an inspection result is
-// kept for customs: its submitter cannot erase it. Other records also by their owner.
+// applies its retention policy. A declaration, an AEO authorisation, an inspection result or an
+// AEO's consent (the evidence that sharing was agreed; it is withdrawn, not erased) is kept for
+// customs: its submitter cannot erase it. Other records also by their owner.
 @id("erasure-by-customs")
 permit (principal, action == Action::"erase", resource)
 when { principal.role == "customs" && principal.country == resource.country };
@@ -68,7 +78,7 @@ when { principal.role == "customs" && principal.country == resource.country };
 permit (principal, action == Action::"erase", resource)
 when {
   resource.owner == principal.id &&
-  !(["declaration", "aeo-authorization", "inspection-result"].contains(resource.type))
+  !(["declaration", "aeo-authorization", "inspection-result", "aeo-consent"].contains(resource.type))
 };
 
 // A suspended member can do nothing.
@@ -85,7 +95,10 @@ when { principal.status != "active" };
 /// - 2: record ids bound to the record's business keys (`meta::record_id`); a private
 ///   declaration is encrypted to and endorsed by the competent customs administration; dataset
 ///   records are never carried off-chain.
-pub const RULES_CURRENT: u32 = 2;
+/// - 3: `aeo-consent` is a record type of the dataset (validated, its id bound to the holder's
+///   trader id and the authorisation, `meta::rules_since`), always carried clear; before, the
+///   name was free like any other.
+pub const RULES_CURRENT: u32 = 3;
 
 /// The retention periods of a new consortium, in days. The EU Union Customs Code (Regulation
 /// (EU) No 952/2013, Art. 51) requires customs documents to be kept for at least three years;
@@ -170,6 +183,11 @@ pub struct Genesis {
     /// The founding ordering nodes (Raft voters), one per organisation that runs a node.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<NodeSpec>,
+    /// The mutual-recognition agreements between the members' AEO programmes: which
+    /// administrations receive which fields of an AEO's authorisation, with the AEO's consent
+    /// (`crate::mra`). Absent: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mra: Vec<crate::mra::Agreement>,
 }
 
 /// An ordering node of the consortium: whose it is and where its peers and clients reach it.
@@ -231,6 +249,12 @@ impl Genesis {
         crate::policy::Policy::new(&self.policy)?;
         if let Some(text) = &self.read_policy {
             crate::read_policy::ReadPolicy::new(text)?;
+        }
+        crate::mra::check_agreements(&self.mra).map_err(LedgerError::Genesis)?;
+        if !self.mra.is_empty() && self.rules < 3 {
+            return Err(LedgerError::Genesis(
+                "mutual-recognition agreements (mra) need validation rules 3, which know the AEO's consent".into(),
+            ));
         }
         let mut node_ids = std::collections::HashSet::new();
         for n in &self.nodes {

@@ -9,6 +9,8 @@
 //!   ([`block`]), state, history and indexes in redb, checkpoints, integrity checks;
 //! - [`proof::Proof`]: offline-verifiable proofs;
 //! - [`governance`]: membership and policy changes approved k-of-n;
+//! - [`mra`]: AEO mutual recognition — the agreements of the genesis, the AEO's consent, the
+//!   agreed fields a partner administration receives;
 //! - [`ordering`]: the `Ordering` trait the node submits through (solo today, Raft next);
 //! - [`store`]: redb files opened as untrusted input (every page verified, panics contained).
 
@@ -24,6 +26,7 @@ pub mod identity;
 mod ledger;
 pub mod merkle;
 pub mod meta;
+pub mod mra;
 pub mod policy;
 pub mod private;
 pub mod proof;

@@ -1,6 +1,8 @@
 //! The policy attributes of a record, derived from its content.
 
-use borderlink_model::Record;
+use std::borrow::Cow;
+
+use borderlink_model::{Record, RecordType};
 
 use crate::tx::RecordMeta;
 
@@ -11,7 +13,8 @@ fn office_country(office: Option<&str>) -> Option<String> {
 }
 
 /// Derives the attributes write policies decide on: the country with authority over the record,
-/// the declarant of a declaration, the issuer of an AEO authorisation.
+/// the declarant of a declaration (for an AEO consent: the AEO, the authorisation's holder), the
+/// issuer of an AEO authorisation.
 pub fn derive(record: &Record) -> RecordMeta {
     match record {
         Record::Declaration(r) => {
@@ -33,6 +36,11 @@ pub fn derive(record: &Record) -> RecordMeta {
             country: office_country(r.declaration.declaration_office_id.as_deref())
                 .unwrap_or_else(|| r.inspection.inspector_organisation.country_code.clone()),
             declarant: String::new(),
+            issuer: String::new(),
+        },
+        Record::AeoConsent(r) => RecordMeta {
+            country: r.consent.authorisation.country_code.clone(),
+            declarant: r.consent.trader_identification_number.clone(),
             issuer: String::new(),
         },
         Record::TransportMovement(r) => {
@@ -66,6 +74,7 @@ pub fn escape_part(part: &str) -> String {
 /// - declaration: the declarant's trader id (signed attribute `declarant`);
 /// - aeo-authorization: the issuing administration's country (`issuer`);
 /// - inspection-result: the country of the inspecting administration (`country`);
+/// - aeo-consent (rules 3): the authorisation holder's trader id, the AEO giving it (`declarant`);
 /// - transport-movement and document: the member that created the record (`owner`).
 ///
 /// Every node checks this part against the signed attributes (or the creator), for clear and
@@ -73,7 +82,7 @@ pub fn escape_part(part: &str) -> String {
 /// policy decides who may write in each namespace. An empty authority is refused.
 pub fn id_authority<'a>(record_type: &str, meta: &'a RecordMeta, owner: &'a str) -> Option<&'a str> {
     let a = match record_type {
-        "declaration" => meta.declarant.as_str(),
+        "declaration" | "aeo-consent" => meta.declarant.as_str(),
         "aeo-authorization" => meta.issuer.as_str(),
         "inspection-result" => meta.country.as_str(),
         "transport-movement" | "document" => owner,
@@ -87,15 +96,44 @@ pub fn id_authority<'a>(record_type: &str, meta: &'a RecordMeta, owner: &'a str)
 /// - declaration: its LRN (`FunctionalReferenceID`, D026), else its document reference (`ID`, D014);
 /// - aeo-authorization: the authorisation's reference number (`AdditionalDocument/ID`);
 /// - inspection-result: the inspected declaration's MRN (`ID`), else its LRN;
-/// - transport-movement: its movement reference.
-pub fn business_key(record: &Record) -> Option<&str> {
+/// - transport-movement: its movement reference;
+/// - aeo-consent: the authorisation it covers, `{issuing country}/{authorisation number}` (one
+///   consent per authorisation; the country is two letters, so the key splits back).
+pub fn business_key(record: &Record) -> Option<Cow<'_, str>> {
     let k = match record {
         Record::Declaration(r) => r.declaration.functional_reference_id.as_deref().or(r.declaration.id.as_deref()),
         Record::AeoAuthorization(r) => r.additional_document.as_ref().and_then(|d| d.id.as_deref()),
         Record::InspectionResult(r) => r.declaration.id.as_deref().or(r.declaration.functional_reference_id.as_deref()),
         Record::TransportMovement(r) => r.consignment.ext.as_ref().and_then(|e| e.movement_reference.as_deref()),
+        Record::AeoConsent(r) => {
+            let a = &r.consent.authorisation;
+            if a.id.trim().is_empty() {
+                return None;
+            }
+            return Some(Cow::Owned(consent_key(&a.country_code, &a.id)));
+        }
     }?;
-    (!k.trim().is_empty()).then_some(k)
+    (!k.trim().is_empty()).then_some(Cow::Borrowed(k))
+}
+
+/// The business key of the consent that covers the authorisation `number` issued by `country`.
+pub fn consent_key(country: &str, number: &str) -> String {
+    format!("{country}/{number}")
+}
+
+/// The validation rules that made each record type of the dataset a type of its own: a chain
+/// whose genesis predates them reads the name like any other (as it did when its blocks were
+/// validated), so its old blocks replay to the same outcomes.
+pub fn rules_since(t: RecordType) -> u32 {
+    match t {
+        RecordType::AeoConsent => 3,
+        _ => 1,
+    }
+}
+
+/// The record type of the dataset that `name` is on a chain with validation rules `rules`.
+pub fn dataset_type(name: &str, rules: u32) -> Option<RecordType> {
+    RecordType::from_name(name).filter(|t| rules >= rules_since(*t))
 }
 
 /// Builds a record id from its parts: `{type}:{authority}:{key}`.
@@ -135,6 +173,7 @@ pub fn id_pattern(record_type: &str) -> &'static str {
         "aeo-authorization" => "aeo-authorization:{issuing country}:{authorisation number}",
         "inspection-result" => "inspection-result:{inspecting country}:{declaration MRN, else LRN}",
         "transport-movement" => "transport-movement:{creating member}:{movement reference}",
+        "aeo-consent" => "aeo-consent:{holder's trader id}:{issuing country}/{authorisation number}",
         "document" => "document:{creating member}:{name of the submitter's choice}",
         _ => "{type}:{authority}:{key}",
     }
@@ -151,6 +190,7 @@ pub fn record_id(record: &Record, owner: &str) -> Result<String, IdError> {
             "declaration" => "its declarant's id (Declarant/ID)",
             "aeo-authorization" => "its issuing administration's country",
             "inspection-result" => "the country of its declaration office or inspecting administration",
+            "aeo-consent" => "the trader id of the authorisation's holder (Consent/traderIdentificationNumber)",
             _ => "the id of the member creating it",
         })
     })?;
@@ -159,10 +199,11 @@ pub fn record_id(record: &Record, owner: &str) -> Result<String, IdError> {
             "declaration" => "its LRN (FunctionalReferenceID) or MRN (ID)",
             "aeo-authorization" => "its authorisation number (AdditionalDocument/ID)",
             "inspection-result" => "its declaration's MRN (Declaration/ID) or LRN (FunctionalReferenceID)",
+            "aeo-consent" => "the number of the authorisation it covers (Consent/authorisation/id)",
             _ => "its movement reference (Consignment/ext/movementReference)",
         })
     })?;
-    Ok(compose_id(t, authority, key))
+    Ok(compose_id(t, authority, &key))
 }
 
 /// Checks the parts of a record id that every node can check without reading the record: the
@@ -173,7 +214,12 @@ pub fn check_id_namespace(record_type: &str, record_id: &str, meta: &RecordMeta,
     let Some(authority) = id_authority(record_type, meta, owner) else {
         if matches!(
             record_type,
-            "declaration" | "aeo-authorization" | "inspection-result" | "transport-movement" | "document"
+            "declaration"
+                | "aeo-authorization"
+                | "inspection-result"
+                | "transport-movement"
+                | "document"
+                | "aeo-consent"
         ) {
             return Err(IdError::MissingPart {
                 record_type: record_type.to_owned(),

@@ -2,7 +2,8 @@
 //! agencies and authorised economic operators share, aligned with the WCO Data Model.
 //!
 //! - [`records`]: the record types ([`DeclarationRecord`], [`AeoAuthorizationRecord`],
-//!   [`TransportMovementRecord`], [`InspectionResultRecord`]) and the [`Record`] enum;
+//!   [`TransportMovementRecord`], [`InspectionResultRecord`], [`AeoConsentRecord`]) and the
+//!   [`Record`] enum;
 //! - [`wco`]: the WCO DM declaration classes, generated from the DEC-DMS tree;
 //! - [`validate()`]: JSON or WCO DM XML in, a [`Report`] out with every error at once, each with
 //!   its path, rule name and a plain message, plus warnings and a data-quality score;
@@ -39,8 +40,8 @@ pub use check::{Issue, Severity};
 pub use profile::{Profile, ProfileError};
 pub use quality::Quality;
 pub use records::{
-    AeoAuthorizationRecord, DeclarationRecord, DocumentMetaData, InspectionResultRecord, Lane, Record, RecordType,
-    SCHEMA_VERSION, TransportMovementRecord,
+    AeoAuthorizationRecord, AeoConsentRecord, DeclarationRecord, DocumentMetaData, InspectionResultRecord, Lane,
+    Record, RecordType, SCHEMA_VERSION, TransportMovementRecord,
 };
 pub use rulebook::Level;
 pub use schema::json_schema;

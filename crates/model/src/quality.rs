@@ -127,6 +127,9 @@ pub fn assess(record: &Record) -> Quality {
                 || "$.Inspection.findings".into(),
             );
         }
+        // A consent has no optional element whose absence makes it less useful: an empty
+        // partner list is a choice (every partner), not a gap.
+        Record::AeoConsent(_) => {}
     }
     let score = if t.expected == 0 { 1.0 } else { t.present as f64 / t.expected as f64 };
     Quality { score: (score * 1000.0).round() / 1000.0, present: t.present, expected: t.expected, missing: t.missing }

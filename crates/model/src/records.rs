@@ -25,15 +25,19 @@ pub enum RecordType {
     TransportMovement,
     /// The result of a customs inspection of a declaration.
     InspectionResult,
+    /// An AEO's consent (given or withdrawn) to the exchange of its authorisation's data with
+    /// the administrations of mutual-recognition partner programmes.
+    AeoConsent,
 }
 
 impl RecordType {
     /// Every record type, in documentation order.
-    pub const ALL: [RecordType; 4] = [
+    pub const ALL: [RecordType; 5] = [
         RecordType::Declaration,
         RecordType::AeoAuthorization,
         RecordType::TransportMovement,
         RecordType::InspectionResult,
+        RecordType::AeoConsent,
     ];
 
     /// The name used on the command line, in URLs and in reports.
@@ -43,6 +47,7 @@ impl RecordType {
             RecordType::AeoAuthorization => "aeo-authorization",
             RecordType::TransportMovement => "transport-movement",
             RecordType::InspectionResult => "inspection-result",
+            RecordType::AeoConsent => "aeo-consent",
         }
     }
 
@@ -53,6 +58,7 @@ impl RecordType {
             "aeo-authorization" | "aeo-authorisation" | "aeo" => RecordType::AeoAuthorization,
             "transport-movement" | "movement" | "consignment" => RecordType::TransportMovement,
             "inspection-result" | "inspection" => RecordType::InspectionResult,
+            "aeo-consent" => RecordType::AeoConsent,
             _ => return None,
         })
     }
@@ -68,6 +74,8 @@ impl RecordType {
             Some(RecordType::AeoAuthorization)
         } else if has("Consignment") || has("BorderTransportMeans") {
             Some(RecordType::TransportMovement)
+        } else if has("Consent") {
+            Some(RecordType::AeoConsent)
         } else {
             None
         }
@@ -256,6 +264,81 @@ pub struct AeoExt {
     /// Every status change, oldest first; the last one is the current status.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub status_history: Vec<AeoStatusChange>,
+}
+
+/// An AEO's consent to the exchange of its authorisation's data under mutual recognition: the
+/// AEO gives it, and withdraws it, itself (a new version of the same record). Without a
+/// consent in force, no partner administration receives the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AeoConsentRecord {
+    /// Schema version of this record (`1.0`); absent on input means the current version.
+    #[serde(rename = "schemaVersion", default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<String>,
+    /// Free-text description of the document's profile; not part of the record's data.
+    #[serde(rename = "_profile", default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// The consent (non-WCO).
+    #[serde(rename = "Consent")]
+    pub consent: AeoConsent,
+}
+
+/// The AEO authorisation a consent is about: the `aeo-authorization` record
+/// `aeo-authorization:{countryCode}:{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AuthorisationReference {
+    /// ISO 3166-1 alpha-2 code of the issuing administration's country.
+    #[schemars(length(min = 2, max = 2))]
+    pub country_code: String,
+    /// The authorisation's reference number (its `AdditionalDocument/ID`).
+    #[schemars(length(min = 1, max = 70))]
+    pub id: String,
+}
+
+/// What a consent allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ConsentScope {
+    /// The mutual-recognition exchange: the agreed fields, to the administrations of partner
+    /// programmes.
+    #[serde(rename = "mra-exchange")]
+    MraExchange,
+}
+
+/// Whether a consent is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsentStatus {
+    /// Given: the data may be shared.
+    Given,
+    /// Withdrawn: the data is no longer shared.
+    Withdrawn,
+}
+
+/// The consent itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AeoConsent {
+    /// The authorisation whose data the consent covers.
+    pub authorisation: AuthorisationReference,
+    /// The holder's trader identification number (TIN/EORI): the AEO giving the consent, as
+    /// the authorisation names it (`ext/traderIdentificationNumber`).
+    #[schemars(length(min = 1, max = 17))]
+    pub trader_identification_number: String,
+    /// What the consent allows: `mra-exchange`.
+    pub scope: ConsentScope,
+    /// The partner programmes, by the ISO 3166-1 alpha-2 code of their country, the data may be
+    /// shared with; empty or absent: every partner programme of the consortium's agreements.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partner_programmes: Vec<String>,
+    /// `given` or `withdrawn`.
+    pub status: ConsentStatus,
+    /// When the consent was given (ISO 8601 with zone).
+    pub given_at: String,
+    /// When it was withdrawn (ISO 8601 with zone); required with status `withdrawn`, absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_at: Option<String>,
 }
 
 /// A transport movement: the consignment's conveyance, route, containers and seals.
@@ -528,6 +611,8 @@ pub enum Record {
     TransportMovement(Box<TransportMovementRecord>),
     /// An inspection result.
     InspectionResult(Box<InspectionResultRecord>),
+    /// An AEO's consent to the mutual-recognition exchange.
+    AeoConsent(Box<AeoConsentRecord>),
 }
 
 impl Record {
@@ -538,6 +623,7 @@ impl Record {
             Record::AeoAuthorization(_) => RecordType::AeoAuthorization,
             Record::TransportMovement(_) => RecordType::TransportMovement,
             Record::InspectionResult(_) => RecordType::InspectionResult,
+            Record::AeoConsent(_) => RecordType::AeoConsent,
         }
     }
 
@@ -555,10 +641,12 @@ impl Record {
             Record::AeoAuthorization(r) => norm!(r),
             Record::TransportMovement(r) => norm!(r),
             Record::InspectionResult(r) => norm!(r),
+            Record::AeoConsent(r) => norm!(r),
         }
     }
 
-    /// A business identifier of the record, when it has one (LRN/MRN, authorisation number, movement reference).
+    /// A business identifier of the record, when it has one (LRN/MRN, authorisation number, movement
+    /// reference; for a consent, the number of the authorisation it covers).
     pub fn business_id(&self) -> Option<&str> {
         match self {
             Record::Declaration(r) => r.declaration.id.as_deref().or(r.declaration.functional_reference_id.as_deref()),
@@ -567,6 +655,7 @@ impl Record {
             Record::InspectionResult(r) => {
                 r.declaration.id.as_deref().or(r.declaration.functional_reference_id.as_deref())
             }
+            Record::AeoConsent(r) => Some(&r.consent.authorisation.id),
         }
     }
 }

@@ -152,6 +152,10 @@ rules! {
     "aeo.history_order" Error profile "Status changes are not listed oldest first.";
     "aeo.reason_required" Error profile "A suspension or revocation gives no reason.";
     "aeo.status_history" Error profile "The status differs from the last entry of statusHistory.";
+    // AEO consents.
+    "consent.withdrawal" Error profile "A withdrawn consent gives no withdrawnAt, or a given one gives one.";
+    "consent.dates" Error profile "withdrawnAt is before givenAt.";
+    "consent.partner_programmes" Error profile "A partner programme is listed twice, or is the issuing country's own.";
     // Inspection results.
     "inspection.declaration_ref" Error profile "An inspection result does not name the inspected declaration (MRN or LRN).";
     "inspection.outcome" Error profile "The outcome is CONFORM but findings are listed.";

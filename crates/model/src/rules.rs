@@ -9,8 +9,8 @@ use crate::codelists;
 use crate::container::{ContainerIdError, check_container_id};
 use crate::datetime;
 use crate::records::{
-    AeoAuthorizationRecord, AeoStatus, Authority, DeclarationRecord, InspectionOutcome, InspectionResultRecord, Record,
-    SCHEMA_VERSION, TransportMovementRecord,
+    AeoAuthorizationRecord, AeoConsentRecord, AeoStatus, Authority, ConsentStatus, DeclarationRecord,
+    InspectionOutcome, InspectionResultRecord, Record, SCHEMA_VERSION, TransportMovementRecord,
 };
 use crate::wco::{self, TransportEquipment};
 
@@ -23,6 +23,7 @@ pub(crate) fn check_record(record: &Record, cx: &mut Checker) {
         Record::AeoAuthorization(r) => check_aeo(r, cx),
         Record::TransportMovement(r) => check_movement(r, cx),
         Record::InspectionResult(r) => check_inspection(r, cx),
+        Record::AeoConsent(r) => check_consent(r, cx),
     }
 }
 
@@ -608,6 +609,66 @@ fn check_movement(r: &TransportMovementRecord, cx: &mut Checker) {
                     });
                 }
             });
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// AEO consent
+
+fn check_consent(r: &AeoConsentRecord, cx: &mut Checker) {
+    check_version(&r.schema_version, cx);
+    let c = &r.consent;
+    cx.at("Consent", |cx| {
+        cx.at("authorisation", |cx| {
+            cx.text("countryCode", &c.authorisation.country_code, b'a', 2, true);
+            cx.code("countryCode", &c.authorisation.country_code, CodeList::Country);
+            cx.text("id", &c.authorisation.id, b'x', 70, false);
+        });
+        cx.text("traderIdentificationNumber", &c.trader_identification_number, b'x', 17, false);
+        let mut seen: Vec<&str> = Vec::new();
+        for (i, p) in c.partner_programmes.iter().enumerate() {
+            cx.at_index("partnerProgrammes", i, |cx| {
+                if !codelists::is_country(p) {
+                    cx.error(
+                        None,
+                        "codelist.country",
+                        format!("{} is not an ISO 3166-1 alpha-2 country code", display_value(p)),
+                    );
+                } else if seen.contains(&p.as_str()) || *p == c.authorisation.country_code {
+                    cx.error(
+                        None,
+                        "consent.partner_programmes",
+                        format!(
+                            "{} is listed twice or is the issuing country's own programme; list each partner once",
+                            display_value(p)
+                        ),
+                    );
+                }
+            });
+            seen.push(p);
+        }
+        check_datetime(cx, "givenAt", &c.given_at);
+        match (c.status, &c.withdrawn_at) {
+            (ConsentStatus::Given, Some(_)) => cx.error(
+                Some("withdrawnAt"),
+                "consent.withdrawal",
+                "a consent in force (status given) has no withdrawnAt; to withdraw it, set status withdrawn".to_owned(),
+            ),
+            (ConsentStatus::Withdrawn, None) => cx.error(
+                Some("withdrawnAt"),
+                "consent.withdrawal",
+                "a withdrawn consent says when it was withdrawn (withdrawnAt)".to_owned(),
+            ),
+            (ConsentStatus::Withdrawn, Some(at)) => {
+                check_datetime(cx, "withdrawnAt", at);
+                if let (Some(given), Some(withdrawn)) = (datetime::parse(&c.given_at), datetime::parse(at))
+                    && withdrawn < given
+                {
+                    cx.error(Some("withdrawnAt"), "consent.dates", "withdrawnAt is before givenAt".to_owned());
+                }
+            }
+            (ConsentStatus::Given, None) => {}
         }
     });
 }

@@ -14,7 +14,8 @@ use schemars::JsonSchema;
 use serde_json::Value;
 
 use crate::records::{
-    AeoAuthorizationRecord, DeclarationRecord, InspectionResultRecord, RecordType, TransportMovementRecord,
+    AeoAuthorizationRecord, AeoConsentRecord, DeclarationRecord, InspectionResultRecord, RecordType,
+    TransportMovementRecord,
 };
 
 fn generate<T: JsonSchema>(t: RecordType) -> Value {
@@ -81,12 +82,13 @@ fn add_date_time_strings(root: &mut Value) {
     }
 }
 
-static SCHEMAS: LazyLock<[Value; 4]> = LazyLock::new(|| {
+static SCHEMAS: LazyLock<[Value; 5]> = LazyLock::new(|| {
     [
         generate::<DeclarationRecord>(RecordType::Declaration),
         generate::<AeoAuthorizationRecord>(RecordType::AeoAuthorization),
         generate::<TransportMovementRecord>(RecordType::TransportMovement),
         generate::<InspectionResultRecord>(RecordType::InspectionResult),
+        generate::<AeoConsentRecord>(RecordType::AeoConsent),
     ]
 });
 

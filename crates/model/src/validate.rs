@@ -28,7 +28,8 @@ use crate::check::{Checker, Issue, Severity};
 use crate::profile::Profile;
 use crate::quality::{self, Quality};
 use crate::records::{
-    AeoAuthorizationRecord, DeclarationRecord, InspectionResultRecord, Record, RecordType, TransportMovementRecord,
+    AeoAuthorizationRecord, AeoConsentRecord, DeclarationRecord, InspectionResultRecord, Record, RecordType,
+    TransportMovementRecord,
 };
 use crate::{datetime, rules, structure, xml};
 
@@ -430,7 +431,8 @@ fn resolve_type(keys: &[String], opts: &ValidateOptions) -> Result<RecordType, R
             "document.unknown_type",
             format!(
                 "cannot tell the record type from the top-level elements ({}); expected Declaration (declaration), \
-                 AuthorisationHolder (aeo-authorization), Consignment (transport-movement) or Inspection (inspection-result)",
+                 AuthorisationHolder (aeo-authorization), Consignment (transport-movement), Inspection (inspection-result) \
+                 or Consent (aeo-consent)",
                 if refs.is_empty() { "none".to_owned() } else { refs.join(", ") }
             ),
         )),
@@ -506,6 +508,7 @@ fn deserialize_str(text: &str, t: RecordType) -> Result<Record, serde_json::Erro
         RecordType::InspectionResult => {
             Record::InspectionResult(Box::new(serde_json::from_str::<InspectionResultRecord>(text)?))
         }
+        RecordType::AeoConsent => Record::AeoConsent(Box::new(serde_json::from_str::<AeoConsentRecord>(text)?)),
     })
 }
 
@@ -521,6 +524,7 @@ fn deserialize_value(v: serde_json::Value, t: RecordType) -> Result<Record, serd
         RecordType::InspectionResult => {
             Record::InspectionResult(Box::new(serde_json::from_value::<InspectionResultRecord>(v)?))
         }
+        RecordType::AeoConsent => Record::AeoConsent(Box::new(serde_json::from_value::<AeoConsentRecord>(v)?)),
     })
 }
 

@@ -32,6 +32,7 @@ pub(crate) const CAPABILITIES: &[Capability] = &[
     crate::ledger::CAPABILITY,
     crate::access::CAPABILITY,
     crate::risk::CAPABILITY,
+    crate::mra::CAPABILITY,
     crate::operations::CAPABILITY,
 ];
 

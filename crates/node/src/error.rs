@@ -104,6 +104,13 @@ make_error_codes! {
     PurposeNotAllowed => "purpose_not_allowed", InvalidRequest, FORBIDDEN;
     /// The declared purpose is not one the consortium knows.
     UnknownPurpose => "unknown_purpose", InvalidRequest, BAD_REQUEST;
+    /// Mutual recognition: the caller's AEO programme is in no agreement with the AEO's (or with
+    /// any programme).
+    NotMraPartner => "not_mra_partner", InvalidRequest, FORBIDDEN;
+    /// Mutual recognition: no AEO authorisation with this id is shared with the caller — none
+    /// exists, or its holder's consent is not in force for the caller's programme (the answer
+    /// does not say which).
+    AeoNotShared => "aeo_not_shared", InvalidRequest, NOT_FOUND;
     /// No record with this id.
     RecordNotFound => "record_not_found", InvalidRequest, NOT_FOUND;
     /// The audit entry is not anchored on the ledger yet: its proof comes with the next anchor.
@@ -293,6 +300,9 @@ pub enum ApiError {
         "{0:?} is not a purpose; the purposes are: clearance, risk-analysis, audit, mra-exchange, statistics, data-subject-access"
     )]
     UnknownPurpose(String),
+    /// A mutual-recognition read refused (or failed).
+    #[error("{0}")]
+    Mra(borderlink_ledger::mra::MraError),
     /// No such record.
     #[error("no record {0}")]
     RecordNotFound(String),
@@ -412,6 +422,22 @@ fn ledger_code(e: &borderlink_ledger::LedgerError) -> Code {
     }
 }
 
+fn mra_code(e: &borderlink_ledger::mra::MraError) -> Code {
+    use borderlink_ledger::mra::MraError as M;
+    match e {
+        M::NotPartner(_) => Code::NotMraPartner,
+        M::NotShared(_) => Code::AeoNotShared,
+        M::PolicyDenied(_) => Code::Forbidden,
+        M::Ledger(e) => ledger_code(e),
+    }
+}
+
+impl From<borderlink_ledger::mra::MraError> for ApiError {
+    fn from(e: borderlink_ledger::mra::MraError) -> Self {
+        ApiError::Mra(e)
+    }
+}
+
 fn known_types() -> String {
     let names: Vec<&str> = borderlink_model::RecordType::ALL.iter().map(|t| t.name()).collect();
     names.join(", ")
@@ -438,6 +464,7 @@ impl ErrorCode for ApiError {
             ApiError::PurposeRequired(..) => Code::PurposeRequired,
             ApiError::PurposeNotAllowed(..) => Code::PurposeNotAllowed,
             ApiError::UnknownPurpose(_) => Code::UnknownPurpose,
+            ApiError::Mra(e) => mra_code(e),
             ApiError::RecordNotFound(_) => Code::RecordNotFound,
             ApiError::NotAnchoredYet(_) => Code::NotAnchoredYet,
             ApiError::BlockNotFound(_) => Code::BlockNotFound,

@@ -26,6 +26,7 @@ mod https;
 mod ledger;
 mod limits;
 mod metrics;
+mod mra;
 mod openapi;
 mod operations;
 pub mod ordering;

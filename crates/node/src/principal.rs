@@ -311,8 +311,8 @@ macro_rules! permission {
 
 /// Which roles of a person hold each permission: the one table of who may do what
 /// (docs/security.md, "People and roles"; the route matrix test keeps its own copy, so that a
-/// change here is made consciously). `read-risk` needs, besides the role, a node of a customs
-/// administration.
+/// change here is made consciously). `read-risk` and `mra-exchange` need, besides the role, a
+/// node of a customs administration.
 pub(crate) fn role_allows(permission: &str, role: Role) -> bool {
     use Role::*;
     let roles: &[Role] = match permission {
@@ -320,6 +320,7 @@ pub(crate) fn role_allows(permission: &str, role: Role) -> bool {
         "store-blobs" => &[Officer, RiskOfficer],
         "read-risk" => &[Officer, Analyst, RiskOfficer, Auditor],
         "change-risk" => &[Officer, RiskOfficer],
+        "mra-exchange" => &[Officer, Analyst, RiskOfficer],
         "operate-node" | "manage-users" => &[Administrator],
         "read-audit" => &[Auditor, Administrator],
         _ => &[],
@@ -420,6 +421,42 @@ permission! {
     }
 }
 
+permission! {
+    /// Read AEO data under mutual recognition (`/api/v1/mra/…`): a customs administration — its
+    /// member's signed request, the operator of a customs node, or a person of a customs node
+    /// who is an officer, a risk officer or an analyst. Which AEOs and which of their fields the
+    /// answer holds, the consortium's agreements and each AEO's consent decide
+    /// (`borderlink_ledger::mra`).
+    MraExchange = "mra-exchange", MEMBER_OR_OPERATOR, |p, state| {
+        let not_customs = |who: &str| {
+            ApiError::Forbidden(format!(
+                "mutual-recognition data is exchanged between customs administrations; {who} is not one"
+            ))
+        };
+        match p {
+            Principal::Anonymous => Err(needs_member()),
+            Principal::Operator { .. } if customs_node(state) => Ok(()),
+            Principal::Operator { .. } => Err(not_customs("this node's organisation")),
+            Principal::Person { username, .. } => {
+                if !p.person_with(&roles_for(MraExchange::NAME)) {
+                    Err(person_refused(MraExchange::NAME, username))
+                } else if !customs_node(state) {
+                    Err(not_customs("this node's organisation"))
+                } else {
+                    Ok(())
+                }
+            }
+            Principal::Member { id } => {
+                let role = state.ledger.as_ref().and_then(|l| l.ledger().member(id)).map(|m| m.role);
+                match role {
+                    Some(borderlink_ledger::identity::Role::Customs) => Ok(()),
+                    _ => Err(not_customs(id)),
+                }
+            }
+        }
+    }
+}
+
 /// The node's operator, its own member's signed request, or a person with `permission`'s role.
 fn node_administration(p: &Principal, state: &AppState, permission: &str) -> Result<(), ApiError> {
     let local = state.ledger.as_ref().and_then(|l| l.ledger().local_member());
@@ -505,6 +542,11 @@ mod tests {
         assert!(ManageUsers::allows(&officer, &state).is_err());
         // A node without a ledger is no customs administration's: no person reads risk there.
         assert!(ReadRisk::allows(&officer, &state).is_err());
+        // Mutual recognition: customs roles on a customs node only; never a trader's.
+        assert!(MraExchange::allows(&trader, &state).is_err());
+        assert!(MraExchange::allows(&officer, &state).is_err(), "a node without a ledger is no customs node");
+        assert!(MraExchange::allows(&Principal::Operator { member: None }, &state).is_err());
+        assert!(role_allows(MraExchange::NAME, Role::Analyst) && !role_allows(MraExchange::NAME, Role::Auditor));
         let admin = person(&[Role::Administrator]);
         assert!(ManageUsers::allows(&admin, &state).is_ok() && OperateNode::allows(&admin, &state).is_ok());
         assert!(ChangeRisk::allows(&admin, &state).is_err());

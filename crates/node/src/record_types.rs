@@ -23,6 +23,7 @@ pub(crate) fn title(t: RecordType) -> &'static str {
         RecordType::AeoAuthorization => "AEO authorisation",
         RecordType::TransportMovement => "Transport movement",
         RecordType::InspectionResult => "Inspection result",
+        RecordType::AeoConsent => "AEO consent",
     }
 }
 
@@ -44,6 +45,10 @@ pub(crate) fn summary(t: RecordType) -> &'static str {
         RecordType::InspectionResult => {
             "The outcome of a customs inspection of a declaration, fed back to risk management."
         }
+        RecordType::AeoConsent => {
+            "An AEO's consent, given or withdrawn by the AEO itself, to the exchange of its \
+             authorisation's agreed fields with the administrations of mutual-recognition partners."
+        }
     }
 }
 
@@ -58,6 +63,7 @@ pub(crate) enum ValidateType {
     AeoAuthorization,
     TransportMovement,
     InspectionResult,
+    AeoConsent,
 }
 
 /// The `type` parameter of a record list, as the API documents it.
@@ -71,6 +77,7 @@ pub(crate) enum ListType {
     AeoAuthorization,
     TransportMovement,
     InspectionResult,
+    AeoConsent,
 }
 
 /// The API path of a record type's JSON Schema.

@@ -8,6 +8,7 @@ mod demo;
 mod export;
 mod https;
 mod ledger;
+mod mra;
 mod net;
 mod risk;
 mod schema;

@@ -74,6 +74,28 @@ impl Ledger {
         }
     }
 
+    /// The records whose id starts with `prefix`, in id (byte) order, from the id `from` on
+    /// (inclusive; ids before `prefix` are skipped), at most `limit`, with their current state.
+    pub fn records_from(
+        &self,
+        prefix: &str,
+        from: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, RecordState)>, LedgerError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(STATE).map_err(db)?;
+        let start = if from < prefix { prefix } else { from };
+        let mut out = Vec::new();
+        for row in t.range(start..).map_err(db)? {
+            let (k, v) = row.map_err(db)?;
+            if !k.value().starts_with(prefix) || out.len() >= limit {
+                break;
+            }
+            out.push((k.value().to_owned(), RecordState::decode(v.value())?));
+        }
+        Ok(out)
+    }
+
     /// A block by height.
     pub fn block(&self, height: u64) -> Result<Option<Block>, LedgerError> {
         let r = self.db.begin_read().map_err(db)?;

@@ -255,10 +255,23 @@ impl Ledger {
                     return Err(TxError::Malformed("governance changes use the governance transaction kind".into()));
                 }
                 let owner = current.as_ref().map_or_else(|| b.submitter.clone(), |c| c.owner.clone());
+                // A record type newer than the chain's rules is a name like any other there,
+                // its id unconstrained, as when the chain's blocks were validated.
+                let newer_type = RecordType::from_name(&b.record_type)
+                    .is_some_and(|t| meta::dataset_type(&b.record_type, self.genesis.rules) != Some(t));
                 if self.genesis.rules >= 2 {
-                    meta::check_id_namespace(&b.record_type, &b.record_id, &b.meta, &owner)
-                        .map_err(|e| TxError::WrongRecordId(e.to_string()))?;
+                    if !newer_type {
+                        meta::check_id_namespace(&b.record_type, &b.record_id, &b.meta, &owner)
+                            .map_err(|e| TxError::WrongRecordId(e.to_string()))?;
+                    }
                     self.check_customs_can_read(tx, members)?;
+                }
+                if meta::dataset_type(&b.record_type, self.genesis.rules) == Some(RecordType::AeoConsent)
+                    && b.payload_kind != PayloadKind::Clear
+                {
+                    return Err(TxError::Malformed(
+                        "an aeo-consent is carried clear: every administration it is shared with checks it".into(),
+                    ));
                 }
                 let wrapped = self.check_payload(tx, id, replay)?;
                 let new_attrs =
@@ -318,7 +331,7 @@ impl Ledger {
                 if b.version != current_version + 1 || current.is_some() {
                     return Err(TxError::StaleVersion { expected: 1, got: b.version });
                 }
-                let proposal: Proposal = serde_json::from_slice(&tx.payload)
+                let proposal: Proposal = crate::governance::decode_proposal(&tx.payload, self.genesis.rules)
                     .map_err(|e| TxError::Malformed(format!("governance payload: {e}")))?;
                 self.check_approvals(tx, &proposal, members)?;
                 // The change must make sense against current membership.
@@ -447,7 +460,7 @@ impl Ledger {
                 Ok(Vec::new())
             }
             PayloadKind::Clear => {
-                if let Some(t) = RecordType::from_name(&b.record_type) {
+                if let Some(t) = meta::dataset_type(&b.record_type, self.genesis.rules) {
                     if t.name() != b.record_type {
                         return Err(TxError::Malformed(format!("record type must be written {}", t.name())));
                     }
@@ -506,7 +519,7 @@ impl Ledger {
                 Ok(tx.wrapped_keys.clone())
             }
             PayloadKind::OffChain => {
-                if self.genesis.rules >= 2 && RecordType::from_name(&b.record_type).is_some() {
+                if self.genesis.rules >= 2 && meta::dataset_type(&b.record_type, self.genesis.rules).is_some() {
                     return Err(TxError::Malformed(format!(
                         "a {} is a record of the dataset: it is carried clear or private, never off-chain",
                         b.record_type
@@ -534,7 +547,7 @@ fn check_business_key(record: &borderlink_model::Record, record_id: &str) -> Res
             meta::id_pattern(t)
         ))
     })?;
-    let want = meta::escape_part(key);
+    let want = meta::escape_part(&key);
     match record_id.rsplit_once(':') {
         Some((_, k)) if k == want => Ok(()),
         split => Err(TxError::WrongRecordId(format!(

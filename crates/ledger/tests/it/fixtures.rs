@@ -81,7 +81,8 @@ pub(crate) fn nonce() -> u64 {
 }
 
 /// The document with its business key set to `key`: the LRN of a declaration, the number of an
-/// AEO authorisation, the MRN of an inspected declaration, the reference of a movement.
+/// AEO authorisation, the MRN of an inspected declaration, the reference of a movement, the
+/// authorisation number a consent covers.
 pub(crate) fn keyed(doc: &Value, key: &str) -> Value {
     let mut d = doc.clone();
     let k = Value::String(key.to_owned());
@@ -93,6 +94,8 @@ pub(crate) fn keyed(doc: &Value, key: &str) -> Value {
         d["Declaration"]["ID"] = k;
     } else if d.get("Consignment").is_some() {
         d["Consignment"]["ext"]["movementReference"] = k;
+    } else if d.get("Consent").is_some() {
+        d["Consent"]["authorisation"]["id"] = k;
     } else {
         panic!("no business key known for {doc}");
     }

@@ -117,3 +117,94 @@ fn governance_needs_the_required_approvals_and_suspension_takes_effect() {
     let d = sample("declaration.json");
     assert_eq!(code(submit_one(&l, put(&net, GB_AEO, &d, "LRN-S", 1))), "suspended_submitter");
 }
+
+/// The GB AEO's consent to the mutual-recognition exchange of its authorisation `GB-AEOC-14274`.
+fn consent(status: &str) -> serde_json::Value {
+    let mut c = json!({"Consent": {
+        "authorisation": {"countryCode": "GB", "id": "GB-AEOC-14274"},
+        "traderIdentificationNumber": "GB553202734852",
+        "scope": "mra-exchange",
+        "status": status,
+        "givenAt": "2026-03-01T00:00:00Z"
+    }});
+    if status == "withdrawn" {
+        c["Consent"]["withdrawnAt"] = json!("2026-04-01T00:00:00Z");
+    }
+    c
+}
+
+const CONSENT_ID: &str = "aeo-consent:GB553202734852:GB/GB-AEOC-14274";
+
+#[test]
+fn an_aeo_consent_is_given_and_withdrawn_by_the_holder_alone_and_kept_for_customs() {
+    let net = Net::new("pol-consent");
+    let l = net.ledger(GB_CUSTOMS, "n1");
+    let given = consent("given");
+    assert_eq!(id_of(&net, GB_AEO, &given, "GB-AEOC-14274"), CONSENT_ID);
+    for (who, signer) in
+        [("another trader", NL_AEO), ("the issuing administration", GB_CUSTOMS), ("a partner", NL_CUSTOMS)]
+    {
+        assert_eq!(code(submit_one(&l, put(&net, signer, &given, "GB-AEOC-14274", 1))), "policy_denied", "{who}");
+    }
+    assert_eq!(code(submit_one(&l, put(&net, GB_AEO, &given, "GB-AEOC-14274", 1))), "ok", "the holder");
+    let withdrawn = consent("withdrawn");
+    assert_eq!(code(submit_one(&l, put(&net, NL_AEO, &withdrawn, "GB-AEOC-14274", 2))), "policy_denied");
+    assert_eq!(code(submit_one(&l, put(&net, GB_AEO, &withdrawn, "GB-AEOC-14274", 2))), "ok", "withdrawn");
+    let state = l.record_state(CONSENT_ID).unwrap().unwrap();
+    assert_eq!(
+        (state.version, state.meta.declarant.as_str(), state.meta.country.as_str()),
+        (2, "GB553202734852", "GB")
+    );
+    // The evidence of consent stays: its writer cannot erase it.
+    assert_eq!(code(submit_one(&l, erase(&net, GB_AEO, CONSENT_ID, 3))), "policy_denied");
+    // Nobody writes a consent under another holder's id: the id is bound to the content's holder.
+    let mut mine = consent("given");
+    mine["Consent"]["traderIdentificationNumber"] = json!("NL123456789");
+    let other = "aeo-consent:GB553202734852:GB/GB-AEOC-99999";
+    assert_eq!(code(submit_one(&l, put_as(&net, NL_AEO, &keyed(&mine, "GB-AEOC-99999"), other, 1))), "wrong_record_id");
+    assert_eq!(code(submit_one(&l, put(&net, NL_AEO, &mine, "GB-AEOC-99999", 1))), "ok", "in its own name");
+}
+
+/// A consent body sealed to GB customs, under `id`.
+fn private_consent(net: &Net, id: &str) -> borderlink_ledger::Transaction {
+    use borderlink_ledger::tx::{PayloadKind, RecordMeta, TxBody, TxKind};
+    let clear = serde_json::to_vec(&keyed(&consent("given"), "GB-AEOC-14274")).unwrap();
+    let m = net.genesis.member(&net.keys[GB_CUSTOMS].member).unwrap();
+    let (header, ciphertext, wrapped) =
+        borderlink_ledger::private::seal(&clear, id, &[(m.id.clone(), m.encryption_public().unwrap())]).unwrap();
+    let body = TxBody {
+        chain: net.chain(),
+        kind: TxKind::Put,
+        record_type: "aeo-consent".into(),
+        record_id: id.into(),
+        version: 1,
+        meta: RecordMeta { country: "GB".into(), declarant: "GB553202734852".into(), issuer: String::new() },
+        payload_kind: PayloadKind::Private,
+        payload_digest: borderlink_ledger::Hash::of(&ciphertext),
+        payload_len: ciphertext.len() as u64,
+        media_type: "application/json".into(),
+        private: Some(header),
+        submitter: net.keys[GB_AEO].member.clone(),
+        nonce: nonce(),
+        timestamp_ms: 1,
+        endorsement: None,
+    };
+    borderlink_ledger::Transaction::sign(body, ciphertext, wrapped, &net.keys[GB_AEO])
+}
+
+#[test]
+fn a_consent_is_carried_clear_from_rules_3_and_was_a_free_name_before() {
+    let net = Net::new("pol-consent-rules");
+    assert_eq!(net.genesis.rules, 3, "a new consortium follows rules 3");
+    let l = net.ledger(GB_CUSTOMS, "n1");
+    let e = submit_one(&l, private_consent(&net, CONSENT_ID)).unwrap_err();
+    assert_eq!(e.code(), "malformed_transaction", "{e}");
+    // A chain of rules 2 validates the name as it did when its blocks were written: a clear
+    // payload of an unknown type is refused in the same words, a private one under any id passes.
+    let mut old = Net::new("pol-consent-rules2");
+    old.genesis.rules = 2;
+    let l = old.ledger(GB_CUSTOMS, "n1");
+    let e = submit_one(&l, put(&old, GB_AEO, &consent("given"), "GB-AEOC-14274", 1)).unwrap_err();
+    assert_eq!(e.to_string(), "malformed transaction: unknown record type aeo-consent");
+    assert!(submit_one(&l, private_consent(&old, "aeo-consent:anything")).is_ok());
+}

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod broken;
+mod consent;
 mod docs;
 mod fixtures;
 mod never_panics;

@@ -102,7 +102,7 @@ pub(crate) async fn page(
                         label { "Action "
                             select name="action" {
                                 option value="" { "any" }
-                                @for a in ["read", "reidentify", "erase", "export"] {
+                                @for a in ["read", "mra-read", "reidentify", "erase", "export"] {
                                     option value=(a) selected[q.action.as_deref() == Some(a)] { (a) }
                                 }
                             }

@@ -170,7 +170,7 @@ impl RiskService {
                 }
                 Err(e) => tracing::warn!(record = record_id, error = %e, "committed inspection result not read"),
             },
-            RecordType::TransportMovement => {}
+            RecordType::TransportMovement | RecordType::AeoConsent => {}
         }
     }
 

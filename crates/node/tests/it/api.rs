@@ -143,7 +143,7 @@ async fn every_record_type_has_a_json_schema() {
         .as_array()
         .map(|a| a.iter().filter_map(|t| t["name"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(listed, ["declaration", "aeo-authorization", "transport-movement", "inspection-result"]);
+    assert_eq!(listed, ["declaration", "aeo-authorization", "transport-movement", "inspection-result", "aeo-consent"]);
     for name in listed {
         let (status, schema) = get_json(&node, &format!("/api/v1/schemas/{name}")).await;
         assert_eq!(status, StatusCode::OK, "{name}");

@@ -132,7 +132,7 @@ async fn schemas_page_links_every_schema() {
     let node = TestNode::start().await;
     let (status, _, html) = get_page(&node, "/schemas").await;
     assert_eq!(status, StatusCode::OK);
-    for name in ["declaration", "aeo-authorization", "transport-movement", "inspection-result"] {
+    for name in ["declaration", "aeo-authorization", "transport-movement", "inspection-result", "aeo-consent"] {
         assert!(html.contains(&format!(r#"href="/api/v1/schemas/{name}""#)), "{name}");
     }
     assert!(html.contains(r#"<a href="/schemas" aria-current="page">"#));

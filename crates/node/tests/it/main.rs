@@ -13,6 +13,7 @@ mod export;
 mod https;
 mod ledger;
 mod metrics;
+mod mra;
 mod peer;
 mod people;
 mod purposes;

@@ -249,6 +249,11 @@ fn expected(permission: &str, caller: Caller) -> bool {
         ("change-risk", Operator) => true,
         ("change-risk", Person(r)) => matches!(r, Officer | RiskOfficer),
         ("change-risk", _) => false,
+        // Mutual recognition: customs administrations only (which AEOs, the agreements and the
+        // AEOs' consent decide in the handler); a person of the (customs) node by role.
+        ("mra-exchange", TraderMember) => false,
+        ("mra-exchange", Person(r)) => matches!(r, Officer | Analyst | RiskOfficer),
+        ("mra-exchange", _) => true,
         ("operate-node" | "manage-users", OwnMember | Operator | Person(Administrator)) => true,
         ("operate-node" | "manage-users", _) => false,
         ("read-audit", OwnMember | Operator | Person(Auditor | Administrator)) => true,
