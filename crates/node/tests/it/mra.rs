@@ -166,6 +166,15 @@ async fn a_partner_administration_reads_exactly_the_agreed_fields_while_the_aeo_
     let (_, none) = get(&n, NL_CUSTOMS, &format!("/api/v1/mra/aeo?purpose=mra-exchange&after={TIN}"), &[]).await;
     assert_eq!(none, json!({"items": [], "next": null}));
 
+    // Every read that shared the AEO is in the node's audit trail, naming the AEO as subject:
+    // the read by id, by header, and the three list reads that returned it (not the empty one).
+    let (status, audit) = n.get_signed(0, "/api/v1/audit?action=mra-read").await;
+    assert_eq!(status, 200, "{audit}");
+    let entries = audit["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 4, "{audit}");
+    assert!(entries.iter().all(|e| e["subjects"] == json!([TIN]) && e["purpose"] == "mra-exchange"), "{audit}");
+    assert_eq!(entries.last().unwrap()["records"], json!([AUTHORISATION]));
+
     // Withdrawn: refused again, and gone from the list.
     let (status, body) = commit(&n, GB_AEO, consent(TIN, "withdrawn"), 2, 3).await;
     assert_eq!(status, 201, "{body}");
