@@ -8,6 +8,7 @@ mod browser_network;
 mod browser_risk;
 mod console;
 mod console_sessions;
+mod data_quality;
 mod export;
 mod https;
 mod ledger;
