@@ -5,7 +5,8 @@
 //! A capability brings its service (opened at start, kept in the node's [`Services`], its files
 //! under `DATA/<capability>/`), its API routes (each registered with its OpenAPI path in one
 //! `routes!` call, so that route and document cannot drift), its console pages, its navigation
-//! entries, its OpenAPI tags and, optionally, its [`Projection`] of the ledger.
+//! entries, its OpenAPI tags and, optionally, its [`Projection`] of the ledger and its
+//! [`SubmissionObserver`] (what it must learn of submissions the ledger refuses).
 //!
 //! Adding a capability: its crate, its folder with one `CAPABILITY` value, one line in
 //! [`CAPABILITIES`], its error codes in `error.rs`, its config section in `config.rs`.
@@ -24,6 +25,7 @@ use crate::error::NodeError;
 use crate::ordering::LedgerService;
 use crate::projection::Projection;
 use crate::server::SharedState;
+use crate::submission::SubmissionObserver;
 
 /// Every capability of the node, in the order they are opened (the ledger first: the others
 /// read it).
@@ -61,6 +63,8 @@ pub(crate) struct Startup<'a> {
     pub(crate) services: Services,
     /// The projections to feed from the ledger.
     pub(crate) projections: Vec<Arc<dyn Projection>>,
+    /// Who hears of each submission (`POST /api/v1/transactions`) and its outcome.
+    pub(crate) observers: Vec<Arc<dyn SubmissionObserver>>,
 }
 
 /// The future [`Capability::open`] returns.
@@ -70,7 +74,7 @@ pub(crate) type OpenFuture<'a> = Pin<Box<dyn Future<Output = Result<(), NodeErro
 pub(crate) struct Capability {
     /// Its name (also the folder of its files under the data directory).
     pub(crate) name: &'static str,
-    /// Opens its service (reads its files, registers its projection).
+    /// Opens its service (reads its files, registers its projection and submission observer).
     pub(crate) open: for<'a> fn(&'a mut Startup<'_>) -> OpenFuture<'a>,
     /// Its API routes, each made by `utoipa_axum::routes!` (a handler and its OpenAPI path).
     pub(crate) api: fn() -> Vec<UtoipaMethodRouter<SharedState>>,
@@ -107,6 +111,11 @@ impl Services {
     /// Keeps a capability's service.
     pub(crate) fn insert<T: Any + Send + Sync>(&mut self, service: Arc<T>) {
         self.0.insert(TypeId::of::<T>(), service);
+    }
+
+    /// Weak handles of every service, to tell when they have all been released.
+    pub(crate) fn downgrade(&self) -> Vec<std::sync::Weak<dyn Any + Send + Sync>> {
+        self.0.values().map(Arc::downgrade).collect()
     }
 
     /// A capability's service, when it was opened.

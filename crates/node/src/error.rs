@@ -594,6 +594,9 @@ pub enum NodeError {
     /// The accounts store could not be opened.
     #[error("cannot open the accounts: {0}")]
     Access(borderlink_access::AccessError),
+    /// A capability's file could not be opened or read (which file, and why).
+    #[error("cannot open {0}")]
+    Storage(String),
 }
 
 impl ErrorCode for NodeError {
@@ -605,6 +608,7 @@ impl ErrorCode for NodeError {
             NodeError::Ledger(_) => Code::LedgerUnavailable,
             NodeError::Config(_) => Code::InvalidConfig,
             NodeError::Access(_) => Code::AccessUnavailable,
+            NodeError::Storage(_) => Code::StorageFailed,
         }
     }
 }

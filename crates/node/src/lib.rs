@@ -4,11 +4,12 @@
 //! is `{"code", "type", "message"}`.
 //!
 //! The node is composed of **capabilities** (`capability.rs`): `operations` (health, metrics,
-//! the OpenAPI document and its interactive reference), `dataset` (validation, JSON Schemas),
-//! `ledger` (transactions, records, blocks, proofs, blobs, the network), `risk` (scores, lanes,
-//! the queue, criteria, the model). Each is one folder with its service, API routes (registered
-//! with their OpenAPI paths), console pages and navigation entries. Who calls is one
-//! [`Principal`]; the permission a route needs is in its handler's signature (`Require<P>`).
+//! the OpenAPI document and its interactive reference), `dataset` (validation, JSON Schemas
+//! and the data-quality dashboard), `ledger` (transactions, records, blocks, proofs, blobs, the
+//! network), `risk` (scores, lanes, the queue, criteria, the model). Each is one folder with its
+//! service, API routes (registered with their OpenAPI paths), console pages and navigation
+//! entries. Who calls is one [`Principal`]; the permission a route needs is in its handler's
+//! signature (`Require<P>`).
 //!
 //! Main entry points: [`Config`] (what to listen on, where the data lives), [`bind`] which
 //! returns a [`Node`] that knows its real address and its routes, [`Node::serve`] with graceful
@@ -38,6 +39,7 @@ mod record_types;
 mod risk;
 mod server;
 mod session;
+mod submission;
 mod validation;
 
 pub use config::{

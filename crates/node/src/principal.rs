@@ -311,7 +311,8 @@ macro_rules! permission {
 
 /// Which roles of a person hold each permission: the one table of who may do what
 /// (docs/security.md, "People and roles"; the route matrix test keeps its own copy, so that a
-/// change here is made consciously). `read-risk` and `mra-exchange` need, besides the role, a
+/// change here is made consciously). `read-risk`, `read-quality` and `mra-exchange` need,
+/// besides the role, a
 /// node of a customs administration.
 pub(crate) fn role_allows(permission: &str, role: Role) -> bool {
     use Role::*;
@@ -319,6 +320,7 @@ pub(crate) fn role_allows(permission: &str, role: Role) -> bool {
         "public" | "read-ledger" => &[Officer, Analyst, RiskOfficer, Auditor, TraderUser, Administrator],
         "store-blobs" => &[Officer, RiskOfficer],
         "read-risk" => &[Officer, Analyst, RiskOfficer, Auditor],
+        "read-quality" => &[Officer, Analyst, RiskOfficer, Auditor, Administrator],
         "change-risk" => &[Officer, RiskOfficer],
         "mra-exchange" => &[Officer, Analyst, RiskOfficer],
         "operate-node" | "manage-users" => &[Administrator],
@@ -377,19 +379,17 @@ permission! {
     StoreBlobs = "store-blobs", MEMBER_OR_OPERATOR, |p, _| any_member(p, StoreBlobs::NAME)
 }
 
-permission! {
-    /// Read risk data — the queue, criteria, the model, the training set — and what-if scoring:
-    /// a customs role (a customs administration's member, this node's operator, or a person of a
-    /// customs node whose role reads risk), never a trader, who would learn how others are
-    /// selected.
-    ReadRisk = "read-risk", MEMBER_OR_OPERATOR, |p, state| match p {
+/// A customs role: the node's operator, a person of a customs administration's node whose role
+/// holds `permission`, or a customs administration's member.
+fn customs_role(p: &Principal, state: &AppState, permission: &str, what: &str) -> Result<(), ApiError> {
+    match p {
         Principal::Operator { .. } => Ok(()),
         Principal::Anonymous => Err(needs_member()),
         Principal::Person { username, .. } => {
-            if !p.person_with(&roles_for(ReadRisk::NAME)) {
-                Err(person_refused(ReadRisk::NAME, username))
+            if !p.person_with(&roles_for(permission)) {
+                Err(person_refused(permission, username))
             } else if !customs_node(state) {
-                Err(ApiError::Forbidden("risk data is for customs administrations; this node is not one".into()))
+                Err(ApiError::Forbidden(format!("{what} is for customs administrations; this node is not one")))
             } else {
                 Ok(())
             }
@@ -398,10 +398,25 @@ permission! {
             let role = state.ledger.as_ref().and_then(|l| l.ledger().member(id));
             match role.map(|m| m.role) {
                 Some(borderlink_ledger::identity::Role::Customs) => Ok(()),
-                _ => Err(ApiError::Forbidden(format!("risk data is for customs administrations; {id} is not one"))),
+                _ => Err(ApiError::Forbidden(format!("{what} is for customs administrations; {id} is not one"))),
             }
         }
     }
+}
+
+permission! {
+    /// Read risk data — the queue, criteria, the model, the training set — and what-if scoring:
+    /// a customs role (a customs administration's member, this node's operator, or a person of a
+    /// customs node whose role reads risk), never a trader, who would learn how others are
+    /// selected.
+    ReadRisk = "read-risk", MEMBER_OR_OPERATOR, |p, state| customs_role(p, state, ReadRisk::NAME, "risk data")
+}
+
+permission! {
+    /// Read the data-quality figures — validation failures by rule, completeness, timeliness —
+    /// per submitting organisation: a customs role (as [`ReadRisk`], administrators included),
+    /// never a trader, who would learn other traders' volumes and failures.
+    ReadQuality = "read-quality", MEMBER_OR_OPERATOR, |p, state| customs_role(p, state, ReadQuality::NAME, "data quality")
 }
 
 permission! {
@@ -547,6 +562,12 @@ mod tests {
         assert!(MraExchange::allows(&officer, &state).is_err(), "a node without a ledger is no customs node");
         assert!(MraExchange::allows(&Principal::Operator { member: None }, &state).is_err());
         assert!(role_allows(MraExchange::NAME, Role::Analyst) && !role_allows(MraExchange::NAME, Role::Auditor));
+        assert!(ReadQuality::allows(&officer, &state).is_err());
+        assert!(
+            role_allows(ReadQuality::NAME, Role::Administrator) && !role_allows(ReadRisk::NAME, Role::Administrator)
+        );
+        assert!(!role_allows(ReadQuality::NAME, Role::TraderUser));
+        assert!(ReadQuality::allows(&Principal::Operator { member: None }, &state).is_ok());
         let admin = person(&[Role::Administrator]);
         assert!(ManageUsers::allows(&admin, &state).is_ok() && OperateNode::allows(&admin, &state).is_ok());
         assert!(ChangeRisk::allows(&admin, &state).is_err());

@@ -35,6 +35,10 @@ pub(crate) struct Committed<'a> {
     pub(crate) version: u64,
     /// The block that committed it.
     pub(crate) height: u64,
+    /// When that block was cut (the ordering service's clock), ms since the Unix epoch.
+    pub(crate) committed_ms: i64,
+    /// The member that submitted this version (its signature verified by validation).
+    pub(crate) submitter: &'a str,
     /// The record, as committed.
     pub(crate) payload: &'a Value,
 }
@@ -171,8 +175,15 @@ fn catch_up(ledger: &Ledger, progress: &Progress, projections: &[Arc<dyn Project
                     continue;
                 }
             };
-            let record =
-                Committed { record_type, record_id: &body.record_id, version: body.version, height, payload: &payload };
+            let record = Committed {
+                record_type,
+                record_id: &body.record_id,
+                version: body.version,
+                height,
+                committed_ms: block.header.timestamp_ms,
+                submitter: &body.submitter,
+                payload: &payload,
+            };
             for p in wanted {
                 p.apply(&record);
             }

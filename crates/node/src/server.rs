@@ -39,6 +39,8 @@ pub(crate) struct AppState {
     pub(crate) blob_quota_bytes: u64,
     /// The capabilities' services.
     pub(crate) services: Services,
+    /// Who hears of each submission and its outcome (`crate::submission`).
+    pub(crate) observers: Vec<Arc<dyn crate::submission::SubmissionObserver>>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             blob_quota_bytes: crate::config::DEFAULT_BLOB_QUOTA_BYTES,
             services: Services::default(),
+            observers: Vec::new(),
         }
     }
 
@@ -234,6 +237,7 @@ impl Node {
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), NodeError> {
         tracing::info!(url = %self.url(), "serving");
         let ledger = self.state.ledger.as_ref().map(|l| Arc::downgrade(l.ledger()));
+        let services = self.state.services.downgrade();
         let metrics = self.metrics.map(|l| crate::metrics::serve(l, crate::metrics::node_label(&self.state)));
         let served =
             crate::connections::serve(self.listener, self.router, self.limits, self.tls.map(|t| t.0), shutdown).await;
@@ -245,16 +249,17 @@ impl Node {
             l.shutdown().await;
         }
         drop(self.state);
-        // The ordering and scoring tasks end once the state is gone; wait (bounded) until they
-        // have released the ledger, so that a stopped node has closed its database.
-        if let Some(weak) = ledger {
-            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-            while weak.strong_count() > 0 && tokio::time::Instant::now() < deadline {
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-            }
-            if weak.strong_count() > 0 {
-                tracing::warn!("the ledger is still in use after shutdown");
-            }
+        // The ordering, scoring and recording tasks end once the state is gone; wait (bounded)
+        // until they have released the ledger and the capabilities' services, so that a stopped
+        // node has closed its databases.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let in_use =
+            || ledger.as_ref().is_some_and(|w| w.strong_count() > 0) || services.iter().any(|w| w.strong_count() > 0);
+        while in_use() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        if in_use() {
+            tracing::warn!("the ledger or a capability's service is still in use after shutdown");
         }
         tracing::info!("stopped");
         Ok(())
@@ -294,11 +299,12 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
         clock: Arc::clone(&clock),
         services: Services::default(),
         projections: Vec::new(),
+        observers: Vec::new(),
     };
     for capability in CAPABILITIES {
         (capability.open)(&mut startup).await?;
     }
-    let Startup { ledger, console, services, projections, .. } = startup;
+    let Startup { ledger, console, services, projections, observers, .. } = startup;
     if let Some(l) = &ledger {
         crate::projection::start(Arc::clone(l.ledger()), l.subscribe(), projections)
             .await
@@ -313,6 +319,7 @@ pub async fn bind(config: Config) -> Result<Node, NodeError> {
         clock,
         blob_quota_bytes: config.blob_quota_bytes,
         services,
+        observers,
     });
     let (router, routes) = router_with(Arc::clone(&state), &config.limits);
     Ok(Node { listener, local_addr, router, routes, state, metrics, limits: config.limits, tls })

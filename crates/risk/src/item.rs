@@ -82,6 +82,85 @@ pub struct Item {
 pub const REQUIRED_FIELDS: [&str; 9] =
     ["date", "office", "importer", "declarant", "commodity code", "origin", "value", "net mass", "tax rate"];
 
+/// One element of a goods item that risk analysis reads: [`crate::features::extract`] turns it
+/// into features (directly, or through the history of the party it names), the criteria test
+/// it. `name` is the word reports use (the same as [`REQUIRED_FIELDS`] where it is one of them),
+/// `source` where a standardized declaration carries it ([`Item::from_declaration`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ItemElement {
+    /// How reports name it.
+    pub name: &'static str,
+    /// The WCO elements it is read from, in order of preference.
+    pub source: &'static str,
+    /// Whether an item has it (as the features read it: a commodity code counts from six digits).
+    pub present: fn(&Item) -> bool,
+}
+
+/// Every element the features read, in the order of [`Item`]'s fields. The AEO claim is left out:
+/// its absence is an answer (no authorisation claimed), not a gap a trader could fill, and the
+/// shared AEO register takes precedence over it.
+pub const ELEMENTS: [ItemElement; 19] = [
+    ItemElement {
+        name: "date",
+        source: "Declaration/AcceptanceDateTime, else IssueDateTime",
+        present: |i| i.day.is_some(),
+    },
+    ItemElement { name: "office", source: "Declaration/DeclarationOfficeID", present: |i| i.office.is_some() },
+    ItemElement { name: "declarant", source: "Declaration/Declarant/ID", present: |i| i.declarant.is_some() },
+    ItemElement { name: "importer", source: "GoodsShipment/Importer/ID", present: |i| i.importer.is_some() },
+    ItemElement {
+        name: "seller",
+        source: "GovernmentAgencyGoodsItem/Seller/ID, else GoodsShipment/Seller/ID",
+        present: |i| i.seller.is_some(),
+    },
+    ItemElement { name: "carrier", source: "Consignment/Carrier/ID", present: |i| i.carrier.is_some() },
+    ItemElement {
+        name: "commodity code",
+        source: "Commodity/Classification/ID (six digits or more)",
+        present: |i| i.hs6().is_some(),
+    },
+    ItemElement {
+        name: "country of departure",
+        source: "GovernmentAgencyGoodsItem/ExportCountry/ID, else GoodsShipment/ExportCountry/ID",
+        present: |i| i.departure.is_some(),
+    },
+    ItemElement { name: "origin", source: "Origin/CountryCode", present: |i| i.origin.is_some() },
+    ItemElement { name: "origin evidence", source: "Origin/TypeCode", present: |i| i.origin_type.is_some() },
+    ItemElement { name: "tax rate", source: "DutyTaxFee/TaxRateNumeric", present: |i| i.tax_rate.is_some() },
+    ItemElement { name: "tax type", source: "DutyTaxFee/TypeCode", present: |i| i.tax_type.is_some() },
+    ItemElement {
+        name: "payment method",
+        source: "DutyTaxFee/Payment/MethodCode",
+        present: |i| i.payment_method.is_some(),
+    },
+    ItemElement {
+        name: "net mass",
+        source: "GoodsMeasure/NetNetWeightMeasure, else GrossMassMeasure",
+        present: |i| i.net_mass_kg.is_some(),
+    },
+    ItemElement {
+        name: "value",
+        source: "InvoiceLine/ItemChargeAmount, else CustomsValueAmount, else StatisticalValueAmount",
+        present: |i| i.value.is_some(),
+    },
+    ItemElement {
+        name: "mode of transport",
+        source: "BorderTransportMeans/ModeCode",
+        present: |i| i.transport_mode.is_some(),
+    },
+    ItemElement { name: "procedure", source: "GovernmentProcedure/CurrentCode", present: |i| i.procedure.is_some() },
+    ItemElement {
+        name: "nature of transaction",
+        source: "TransactionNatureCode (item, else shipment)",
+        present: |i| i.transaction_nature.is_some(),
+    },
+    ItemElement {
+        name: "processing type",
+        source: "Declaration/SpecificCircumstancesCodeCode",
+        present: |i| i.circumstances.is_some(),
+    },
+];
+
 impl Item {
     /// The first six digits of the commodity code, when there are six.
     pub fn hs6(&self) -> Option<&str> {

@@ -94,6 +94,9 @@ pub(crate) struct SubmitReply {
 
 /// Submits a signed transaction (wire JSON); answers `201` once it is durably committed.
 ///
+/// Every submission whose signature verifies is counted by this node's data-quality figures
+/// (`GET /api/v1/data-quality`), refused ones included.
+///
 /// The transaction carries its submitter's Ed25519 signature, which validation checks on every
 /// node: no request signature is needed. Submitting the same transaction again answers with the
 /// receipt of its first commit.
@@ -125,7 +128,16 @@ pub(crate) async fn submit(
     let wire: WireTransaction =
         serde_json::from_slice(&body).map_err(|e| malformed(format!("the body is not a wire transaction: {e}")))?;
     let tx = Transaction::from_wire(&wire).map_err(|e| malformed(e.to_string()))?;
-    let r = svc.submit(tx).await?;
+    let at_ms = state.clock.now_ms();
+    // The observers (data quality) hear of refusals too, which never reach the ledger.
+    let observed = (!state.observers.is_empty()).then(|| tx.clone());
+    let result = svc.submit(tx).await;
+    if let Some(tx) = &observed {
+        let outcome = result.as_ref().map(|_| ());
+        let node = svc.ledger().local_member().unwrap_or_default();
+        crate::submission::notify(&state.observers, &crate::submission::Submitted { tx, outcome, at_ms, node });
+    }
+    let r = result?;
     Ok((StatusCode::CREATED, Json(SubmitReply { tx_id: r.tx_id.to_hex(), height: r.height, index: r.index })))
 }
 

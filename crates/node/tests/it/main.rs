@@ -9,6 +9,7 @@ mod browser_people;
 mod browser_risk;
 mod console;
 mod console_sessions;
+mod data_quality;
 mod export;
 mod https;
 mod ledger;

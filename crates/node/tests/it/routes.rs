@@ -246,6 +246,11 @@ fn expected(permission: &str, caller: Caller) -> bool {
         ("read-risk", TraderMember) => false,
         ("read-risk", Person(r)) => matches!(r, Officer | Analyst | RiskOfficer | Auditor),
         ("read-risk", _) => true,
+        // Data quality: the customs roles and administrators, never a trader (who would read
+        // other traders' volumes and failures).
+        ("read-quality", TraderMember) => false,
+        ("read-quality", Person(r)) => matches!(r, Officer | Analyst | RiskOfficer | Auditor | Administrator),
+        ("read-quality", _) => true,
         ("change-risk", Operator) => true,
         ("change-risk", Person(r)) => matches!(r, Officer | RiskOfficer),
         ("change-risk", _) => false,
@@ -267,6 +272,7 @@ const CONSOLE: &[(&str, Option<&str>)] = &[
     ("/", Some("public")),
     ("/validate", Some("public")),
     ("/schemas", Some("public")),
+    ("/data-quality", Some("read-quality")),
     ("/api", Some("public")),
     ("/assets/{*path}", Some("public")),
     ("/login", Some("public")),

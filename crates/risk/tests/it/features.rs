@@ -115,3 +115,83 @@ fn missing_fields_give_missing_features_not_made_up_ones() {
     }
     assert_eq!(it.missing(), vec!["commodity code", "value"]);
 }
+
+/// The item with every element the features read, and that item without the element `name`.
+fn complete_item() -> Item {
+    Item {
+        declaration_id: "FULL".into(),
+        sequence: 1,
+        day: Some(18_700),
+        office: Some("GB000040".into()),
+        declarant: Some("DEC1".into()),
+        importer: Some("IMP1".into()),
+        seller: Some("SEL1".into()),
+        carrier: Some("CAR1".into()),
+        hs: Some("84713000".into()),
+        departure: Some("AE".into()),
+        origin: Some("CN".into()),
+        origin_type: Some("1".into()),
+        tax_rate: Some(2.5),
+        tax_type: Some("A00".into()),
+        payment_method: Some("E".into()),
+        net_mass_kg: Some(910.0),
+        value: Some(95_000.0),
+        transport_mode: Some("1".into()),
+        procedure: Some("40".into()),
+        transaction_nature: Some("1".into()),
+        circumstances: Some("A".into()),
+        aeo_claim: None,
+    }
+}
+
+fn without(mut it: Item, name: &str) -> Item {
+    match name {
+        "date" => it.day = None,
+        "office" => it.office = None,
+        "declarant" => it.declarant = None,
+        "importer" => it.importer = None,
+        "seller" => it.seller = None,
+        "carrier" => it.carrier = None,
+        "commodity code" => it.hs = Some("8471".into()),
+        "country of departure" => it.departure = None,
+        "origin" => it.origin = None,
+        "origin evidence" => it.origin_type = None,
+        "tax rate" => it.tax_rate = None,
+        "tax type" => it.tax_type = None,
+        "payment method" => it.payment_method = None,
+        "net mass" => it.net_mass_kg = None,
+        "value" => it.value = None,
+        "mode of transport" => it.transport_mode = None,
+        "procedure" => it.procedure = None,
+        "nature of transaction" => it.transaction_nature = None,
+        "processing type" => it.circumstances = None,
+        other => panic!("the test does not know how to remove {other}: add it"),
+    }
+    it
+}
+
+#[test]
+fn every_element_the_data_quality_counts_is_read_by_the_features() {
+    // An element whose absence left every feature unchanged would be counted as a gap that
+    // risk analysis does not feel: each one must move at least one feature.
+    let mut history = History::new();
+    let full = complete_item();
+    // The importer is known from a day before, so that its age is a feature too.
+    let earlier = Item { day: Some(18_600), ..complete_item() };
+    history.observe(&earlier, &Keys::of(&earlier));
+    let x = extract(&full, &Keys::of(&full), &history);
+    for e in borderlink_risk::item::ELEMENTS {
+        assert!((e.present)(&full), "{} is present in the complete item", e.name);
+        let lacking = without(full.clone(), e.name);
+        assert!(!(e.present)(&lacking), "{} is absent once removed", e.name);
+        let y = extract(&lacking, &Keys::of(&lacking), &history);
+        let moved = x.iter().zip(&y).any(|(a, b)| a.to_bits() != b.to_bits());
+        assert!(moved, "no feature reads {}", e.name);
+    }
+    // The fields the model needs (what a risk assessment lists as missing) are among them.
+    let names: Vec<&str> = borderlink_risk::item::ELEMENTS.iter().map(|e| e.name).collect();
+    for f in borderlink_risk::item::REQUIRED_FIELDS {
+        assert!(names.contains(&f), "{f}");
+        assert_eq!(without(full.clone(), f).missing(), vec![f]);
+    }
+}
