@@ -371,12 +371,8 @@ fn misplaced_array(text: &str, t: RecordType) -> bool {
             b'[' => {
                 match stack.last() {
                     Some(b'[') => return true,
-                    Some(_) => {
-                        if !std::str::from_utf8(key).is_ok_and(|k| arrays.contains(k)) {
-                            return true;
-                        }
-                    }
-                    None => {}
+                    Some(_) if !std::str::from_utf8(key).is_ok_and(|k| arrays.contains(k)) => return true,
+                    Some(_) | None => {}
                 }
                 stack.push(b'[');
             }
