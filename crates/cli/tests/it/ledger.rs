@@ -125,10 +125,27 @@ fn submit_proof_and_verify_round_trip_against_a_running_node() {
     let height = committed_height(&stdout(&o));
     assert!(stdout(&o).contains("version 2"), "{}", stdout(&o));
 
-    // The write policy: an AEO does not issue AEO authorisations.
-    let o = borderlink(&["submit", &sample("aeo-authorisation.json"), "--key", s(&aeo), "--node", &node.url]);
+    // The write policy: an AEO does not issue AEO authorisations (a new one: the read policy
+    // keeps the demo's own from the AEO's reads, so the submission would stop there).
+    let mut authorisation: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sample("aeo-authorisation.json")).expect("sample")).expect("JSON");
+    authorisation["AdditionalDocument"]["ID"] = serde_json::json!("GB AEOC 99999/26");
+    let authorisation_file = dir.0.join("aeo-authorisation.json");
+    std::fs::write(&authorisation_file, serde_json::to_vec(&authorisation).expect("JSON")).expect("write");
+    let o = borderlink(&["submit", s(&authorisation_file), "--key", s(&aeo), "--node", &node.url]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("error [policy_denied]: "), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rule aeo-issuer-only permits it: An AEO authorisation"), "{}", stderr(&o));
+    // A refusal says which rule could allow it and who may: another trader's declaration.
+    let other = declaration(&dir.0, "LRN-CLI-OTHER-TRADER");
+    let o = borderlink(&["submit", s(&other), "--key", s(&node.key("nl-aeo")), "--node", &node.url]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("may not create declaration declaration:GB553202734852:LRN-CLI-OTHER-TRADER"), "{err}");
+    assert!(err.contains("rule declaration-write permits it: A declaration is written by its declarant"), "{err}");
+    assert!(err.contains("the declarant is GB553202734852, and the trader ids of nl-aeo-"), "{err}");
+    assert!(err.contains("(NL123456789) do not contain it"), "{err}");
+    assert!(err.contains("members the policy allows to do it: gb-aeo-"), "{err}");
     // An invalid record never leaves the machine.
     let broken = dir.0.join("broken.json");
     std::fs::write(&broken, r#"{"Declaration": {"FunctionCode": "9", "TypeCode": "XYZ"}}"#).expect("write");
