@@ -35,6 +35,8 @@ fn network_new_creates_a_genesis_and_owner_only_keys_and_prints_no_secret() {
         s(&net),
         "--name",
         "Channel border",
+        "--base-port",
+        "7600",
         "--org",
         "HM Revenue & Customs:customs:GB",
         "--org",
@@ -50,6 +52,15 @@ fn network_new_creates_a_genesis_and_owner_only_keys_and_prints_no_secret() {
     let members = genesis["members"].as_array().expect("members");
     assert_eq!(members.len(), 3);
     assert!(out.contains(s(&net.join("genesis.json"))), "{out}");
+    // The next-step hint names this consortium's first node, on the port asked for.
+    assert!(out.contains("--node http://127.0.0.1:7600\n"), "{out}");
+    assert!(!out.contains(":8080"), "{out}");
+    // Two customs administrations run the only two ordering nodes: that group survives no failure.
+    assert!(
+        stderr(&o).contains("warning: 2 ordering nodes form a Raft group that needs both to commit"),
+        "{}",
+        stderr(&o)
+    );
     for m in members {
         let id = m["id"].as_str().expect("id");
         assert!(out.contains(id), "the member {id} is listed: {out}");
@@ -98,6 +109,19 @@ fn network_new_refuses_bad_orgs_and_a_non_empty_folder_as_usage_errors() {
     let o = borderlink(&["network", "new", "--dir", s(&dir.0.join("b")), "--org", "HMRC-GB"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("expected NAME:ROLE:COUNTRY"), "{}", stderr(&o));
+    // One ordering node, or three, is no warning.
+    for (folder, orgs) in [("one", &["HMRC:customs:GB"][..]), ("three", &["A:customs:GB", "B:customs:NL", "C:oga:GB"])]
+    {
+        let mut args = vec!["network", "new", "--dir"];
+        let path = dir.0.join(folder);
+        args.push(s(&path));
+        for org in orgs {
+            args.extend(["--org", org]);
+        }
+        let o = borderlink(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    }
     std::fs::write(dir.0.join("notes.txt"), "x").expect("write");
     let o = borderlink(&["network", "new", "--dir", s(&dir.0), "--org", "HMRC:customs:GB"]);
     assert_eq!(o.status.code(), Some(2));
