@@ -69,6 +69,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
     };
     match result {
         Ok(()) => Ok(ExitCode::Ok),
+        Err(e) if crate::closed_pipe(&e) => Ok(ExitCode::Ok),
         Err(e) => {
             // Bad input (a malformed CSV, mapping or model file, an unreadable file) is exit 3;
             // anything else is a failure.
