@@ -291,6 +291,13 @@ fn ledger_verify_catches_a_flipped_byte_with_its_height() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         heights.push(committed_height(&stdout(&o)));
     }
+    // On the running node: a copy of its ledger is checked, its own file only read.
+    let o = borderlink(&["ledger", "verify", "--data", s(&node.data)]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("note: a running node holds"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("no problem found"), "{}", stdout(&o));
+    let o = borderlink(&["proof", "declaration:GB553202734852:LRN-FLIP-1", "--data", s(&node.data)]);
+    assert_eq!(o.status.code(), Some(0), "a proof from the running node's folder: {}", stderr(&o));
     node.stop();
     let o = borderlink(&["ledger", "verify", "--data", s(&node.data)]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));

@@ -6,6 +6,7 @@ mod corruption;
 mod crash;
 mod demo;
 mod export;
+mod hints;
 mod https;
 mod ledger;
 mod net;
