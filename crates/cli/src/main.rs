@@ -18,6 +18,7 @@ mod console;
 mod demo;
 mod export;
 mod ledger_cmd;
+mod logging;
 mod network;
 mod node_client;
 mod progress;
@@ -76,7 +77,8 @@ enum Command {
         #[arg(value_parser = parse_type)]
         record_type: RecordType,
     },
-    /// Run a node with the web console on the embedded default (local folder, loopback).
+    /// Run the demo consortium (one node per administration, loopback, a local data folder) and
+    /// its web console; prints a short banner and logs only warnings (`-v` for more).
     Demo(demo::DemoArgs),
     /// Risk management: train, evaluate and import (selectivity criteria and the learned model).
     Risk(risk::RiskArgs),
