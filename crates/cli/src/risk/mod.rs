@@ -40,7 +40,8 @@ enum RiskCommand {
     Train(train::TrainArgs),
     /// Evaluate a model on labelled declarations: AUC, precision, recall and revenue at k %.
     Eval(eval::EvalArgs),
-    /// Print a model's metadata (version, feature set, parameters, validation metrics) as JSON.
+    /// Summarise a model: version, features, parameters, training data, validation metrics
+    /// (`--json`: the whole metadata, with the codes it splits by).
     Info(info::InfoArgs),
     /// Write a model's trees as an XGBoost JSON model (XGBoost loads it).
     Export(export::ExportArgs),
