@@ -10,6 +10,7 @@ mod hints;
 mod https;
 mod ledger;
 mod net;
+mod readme;
 mod risk;
 mod schema;
 mod schemathesis;
