@@ -43,7 +43,7 @@ step "Borderlink: tune on the last 92 days of train, train on train, report on v
 "$bl" risk train --data "$train" --valid "$valid" --tune --tune-days 92 --name kcs \
     --out "$out/model.blrm" --grid-out "$out/grid-borderlink.json"
 "$bl" risk eval --model "$out/model.blrm" --history "$train" --data "$valid" --scores-out "$out/scores.csv"
-"$bl" risk info --model "$out/model.blrm" > "$out/meta.json"
+"$bl" risk info --model "$out/model.blrm" --json > "$out/meta.json"
 "$bl" risk export --model "$out/model.blrm" --xgboost-json "$out/model.xgb.json"
 fi
 

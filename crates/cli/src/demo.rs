@@ -34,6 +34,8 @@ pub(crate) struct DemoArgs {
     /// Data folder of the node.
     #[arg(long, default_value = "./borderlink-data", env = "BORDERLINK_DATA")]
     data: PathBuf,
+    #[command(flatten)]
+    log: crate::logging::LogArgs,
 }
 
 /// Six consecutive free ports on loopback (API and peer port of three nodes), from `first` if
@@ -88,7 +90,11 @@ fn ensure_consortium(data: &Path, port: u16) -> anyhow::Result<(PathBuf, Vec<Pat
             &plan,
         )
         .context("cannot create the demo consortium")?;
-        println!("created the demo consortium in {} ({} members)", dir.display(), created.key_files.len());
+        println!(
+            "created the demo consortium in {} ({} members, with their keys)",
+            dir.display(),
+            created.key_files.len()
+        );
     }
     let g = borderlink_ledger::genesis::Genesis::load(&genesis)?;
     let keys = g.members.iter().map(|m| dir.join("orgs").join(&m.id).join("member.key")).collect();
@@ -173,7 +179,8 @@ async fn seed(svc: &Arc<LedgerService>, keys: &[MemberKeys]) -> anyhow::Result<u
 }
 
 pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    init_tracing();
+    // Warnings only: the nodes finding each other at start and each request are `-v`'s.
+    args.log.init(crate::logging::DEMO);
     std::fs::create_dir_all(&args.data).with_context(|| format!("cannot create {}", args.data.display()))?;
     let (genesis_path, key_paths) = ensure_consortium(&args.data, args.port)?;
     let keys: Vec<MemberKeys> = key_paths.iter().map(|p| MemberKeys::load(p)).collect::<Result<_, _>>()?;
@@ -227,15 +234,20 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 println!("submitted {n} sample records to the ledger");
             }
         }
-        for (node, n) in nodes.iter().zip(&genesis.nodes).skip(1) {
-            println!("node {} of {}: http://{}/", n.id, n.member, node.local_addr());
-        }
-        // The lines a user (and the tests) read: where the console is and how to log in.
-        println!("Borderlink console: http://{}/", first.local_addr());
-        if let Some(t) = first.console_token() {
-            println!("ledger console login: http://{}/login?token={t}", first.local_addr());
-        }
-        println!("data folder: {}; press Ctrl-C to stop", data.display());
+        let banner = Banner {
+            consortium: &genesis.consortium,
+            nodes: nodes
+                .iter()
+                .zip(&genesis.nodes)
+                .map(|(node, n)| {
+                    let name = genesis.member(&n.member).map_or(n.member.as_str(), |m| m.name.as_str());
+                    (n.id, n.member.as_str(), name, format!("http://{}/", node.local_addr()))
+                })
+                .collect(),
+            token: first.console_token(),
+            data: &data,
+        };
+        print!("{banner}");
         let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
         let mut tasks = Vec::new();
         for node in nodes {
@@ -255,8 +267,39 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::Ok)
 }
 
-pub(crate) fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("BORDERLINK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+/// What the demo prints once its nodes serve: what runs, where, how to log in and how to stop.
+struct Banner<'a> {
+    consortium: &'a str,
+    /// Raft id, member id, organisation, API URL of each node; the first serves the console.
+    nodes: Vec<(u64, &'a str, &'a str, String)>,
+    token: Option<String>,
+    data: &'a Path,
+}
+
+impl std::fmt::Display for Banner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some((_, _, _, console)) = self.nodes.first() else { return Ok(()) };
+        writeln!(
+            f,
+            "Borderlink demo: {} nodes of the consortium {:?}, one per administration, replicating through Raft",
+            self.nodes.len(),
+            self.consortium
+        )?;
+        let width = self.nodes.iter().map(|n| n.1.len()).max().unwrap_or(0);
+        for (id, member, name, url) in &self.nodes {
+            writeln!(f, "  node {id}  {member:<width$}  {url}  {name}")?;
+        }
+        // The line the tests (and scripts) look for.
+        writeln!(f, "Borderlink console: {console}")?;
+        if let Some(t) = &self.token {
+            writeln!(f, "log in (ledger pages): {console}login?token={t}")?;
+        }
+        writeln!(
+            f,
+            "data: {} (consortium and member keys in {})",
+            self.data.display(),
+            self.data.join("consortium").display()
+        )?;
+        writeln!(f, "stop: Ctrl-C. Log: warnings only; -v for more, --log-format json for collectors")
+    }
 }

@@ -69,7 +69,7 @@ pub(crate) struct ProofArgs {
     #[arg(long, value_name = "KEY", requires = "node")]
     key: Option<PathBuf>,
     /// Read a ledger folder directly instead (the node's data folder, or its `ledger` folder);
-    /// the node must be stopped.
+    /// a running node's ledger is read from a copy taken now.
     #[arg(long, value_name = "DIR", conflicts_with = "node")]
     data: Option<PathBuf>,
     /// The consortium's genesis (with --data; default DIR/consortium/genesis.json).
@@ -99,8 +99,8 @@ pub(crate) struct LedgerArgs {
 enum LedgerCommand {
     /// Check a whole ledger: hash chain, Merkle roots, signatures, checkpoints and state.
     Verify {
-        /// The node's data folder (holding `ledger/`), or the ledger folder itself; the node must
-        /// be stopped.
+        /// The node's data folder (holding `ledger/`), or the ledger folder itself. A running
+        /// node's ledger is checked in a copy taken now (its file is only read).
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
         /// The consortium's genesis (default DIR/consortium/genesis.json).
@@ -585,23 +585,74 @@ impl OpenError {
     }
 }
 
+/// A ledger opened from this machine: the node's own file when no node holds it, else a copy.
+struct Opened {
+    ledger: Ledger,
+    /// The folder of the copy, removed when the check is done.
+    _snapshot: Option<tempfile::TempDir>,
+}
+
+impl std::ops::Deref for Opened {
+    type Target = Ledger;
+    fn deref(&self) -> &Ledger {
+        &self.ledger
+    }
+}
+
+/// How many copies of a running node's ledger are tried before a damaged copy is believed.
+const SNAPSHOT_TRIES: usize = 5;
+
 impl LocalLedger {
     fn file(&self) -> PathBuf {
         self.dir.join("ledger.redb")
     }
 
-    fn open(&self) -> Result<Ledger, OpenError> {
+    /// Opens the ledger. A running node holds its file locked: then a copy of the file is
+    /// checked instead (the node's file is only read). A copy taken while the node commits a
+    /// block can be torn; every page's checksum is verified when the copy is opened, so a torn
+    /// copy is refused, never checked as if it were the ledger, and another copy is taken.
+    fn open(&self) -> Result<Opened, OpenError> {
         match Ledger::open(&self.dir, self.genesis.clone(), None) {
-            Ok(l) => Ok(l),
+            Ok(ledger) => Ok(Opened { ledger, _snapshot: None }),
             Err(LedgerError::Corrupt { height, detail }) => Err(OpenError::Corrupt { height, detail }),
-            Err(LedgerError::Storage(s)) if s.contains("already open") || s.contains("lock") => {
-                Err(OpenError::Other(LedgerError::Storage(format!(
-                    "{}: {s} (is a node running on it? stop it first, or ask the node with --node)",
-                    self.file().display()
-                ))))
-            }
+            Err(LedgerError::Storage(s)) if s.contains("already open") || s.contains("lock") => self.snapshot(),
             Err(e) => Err(OpenError::Other(e)),
         }
+    }
+
+    fn snapshot(&self) -> Result<Opened, OpenError> {
+        eprintln!(
+            "note: a running node holds {}: checking a copy of it taken now (the node's file is only read)",
+            self.file().display()
+        );
+        let failed = |why: String| {
+            OpenError::Other(LedgerError::Io(format!(
+                "{} is held by a running node, and a copy of it could not be made: {why}",
+                self.file().display()
+            )))
+        };
+        let mut last = None;
+        for _ in 0..SNAPSHOT_TRIES {
+            let folder = tempfile::Builder::new()
+                .prefix("borderlink-ledger-copy-")
+                .tempdir()
+                .map_err(|e| failed(e.to_string()))?;
+            std::fs::copy(self.file(), folder.path().join("ledger.redb")).map_err(|e| failed(e.to_string()))?;
+            match Ledger::open(folder.path(), self.genesis.clone(), None) {
+                Ok(ledger) => return Ok(Opened { ledger, _snapshot: Some(folder) }),
+                // Torn by a commit during the copy, or damaged in the node's file: try again.
+                Err(LedgerError::Corrupt { height, detail }) => last = Some((height, detail)),
+                Err(e) => return Err(OpenError::Other(e)),
+            }
+        }
+        let (height, detail) = last.unwrap_or_default();
+        Err(OpenError::Corrupt {
+            height,
+            detail: format!(
+                "{detail} (in each of {SNAPSHOT_TRIES} copies taken while the node ran; stop the node and check its \
+                 folder again to tell damage from copies torn by its writes)"
+            ),
+        })
     }
 }
 

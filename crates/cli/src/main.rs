@@ -18,6 +18,7 @@ mod console;
 mod demo;
 mod export;
 mod ledger_cmd;
+mod logging;
 mod mra;
 mod network;
 mod node_client;
@@ -78,7 +79,8 @@ enum Command {
         #[arg(value_parser = parse_type)]
         record_type: RecordType,
     },
-    /// Run a node with the web console on the embedded default (local folder, loopback).
+    /// Run the demo consortium (one node per administration, loopback, a local data folder) and
+    /// its web console; prints a short banner and logs only warnings (`-v` for more).
     Demo(demo::DemoArgs),
     /// Risk management: train, evaluate and import (selectivity criteria and the learned model).
     Risk(risk::RiskArgs),
@@ -185,12 +187,24 @@ fn main() -> ProcessExit {
     let cli = Cli::parse();
     let code = match run(cli) {
         Ok(code) => code,
+        // `borderlink schema declaration | head`: the reader has what it wanted.
+        Err(e) if closed_pipe(&e) => ExitCode::Ok,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::Failure
         }
     };
     ProcessExit::from(code as u8)
+}
+
+/// Whether `e` comes from writing to a pipe whose reader has gone (`| head`): not a failure of
+/// the command, so it ends quietly.
+pub(crate) fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -113,6 +113,11 @@ struct StatusArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Wait up to this many seconds for every node to answer, a leader to be known and the
+    /// checkpoints to agree (as right after `network up`), asking again every half second; the
+    /// report is of the last answers.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    wait: u64,
 }
 
 #[derive(clap::Args)]
@@ -259,22 +264,41 @@ fn new(a: NewArgs) -> anyhow::Result<ExitCode> {
             "next: give each organisation its orgs/ID folder and everyone {}",
             file_name(&created.genesis_path)
         )?;
-        match g.nodes.first().filter(|n| n.api_url.starts_with("https://")) {
-            Some(n) => writeln!(
+        // The first ordering node's own API URL: the hint names the port this consortium uses.
+        match g.nodes.first() {
+            Some(n) if n.api_url.starts_with("https://") => writeln!(
                 out,
                 "      e.g. borderlink submit RECORD.json --key {} --node {} --ca {}",
                 key.display(),
                 n.api_url,
                 a.dir.join("ca.pem").display()
             )?,
+            Some(n) => {
+                writeln!(out, "      e.g. borderlink submit RECORD.json --key {} --node {}", key.display(), n.api_url)?
+            }
             None => writeln!(
                 out,
-                "      e.g. borderlink submit RECORD.json --key {} --node http://127.0.0.1:8080",
+                "      e.g. borderlink submit RECORD.json --key {} --node URL (a node of this consortium)",
                 key.display()
             )?,
         }
     }
+    drop(out);
+    if let Some(w) = voter_warning(g.nodes.len()) {
+        eprintln!("{w}");
+    }
     Ok(ExitCode::Ok)
+}
+
+/// What to tell about a Raft group of `voters` ordering nodes that cannot survive the loss of
+/// any of them: a commit needs a majority, and the majority of two is both.
+fn voter_warning(voters: usize) -> Option<String> {
+    (voters == 2).then(|| {
+        "warning: 2 ordering nodes form a Raft group that needs both to commit: if either stops, the \
+         consortium accepts no transaction until it is back. Use 3 (it survives 1 failure) or 1: give a third \
+         organisation a node (--node-roles, or another --org of those roles)"
+            .to_owned()
+    })
 }
 
 fn file_name(p: &Path) -> String {
@@ -469,6 +493,24 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         None => a.dir.join("orgs").join(&g.nodes[0].member).join("member.key"),
     };
     let keys = borderlink_ledger::identity::MemberKeys::load(&key_path)?;
+    let deadline = Instant::now() + Duration::from_secs(a.wait);
+    let (report, ok) = loop {
+        let (report, ok) = survey(&g, &keys)?;
+        if ok || Instant::now() >= deadline {
+            break (report, ok);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    print_status(&report, a.json)?;
+    Ok(if ok { ExitCode::Ok } else { ExitCode::Invalid })
+}
+
+/// Asks every node of the genesis: the report, and whether all is well (every node reachable,
+/// a leader, the heads agree, no divergence).
+fn survey(
+    g: &borderlink_ledger::genesis::Genesis,
+    keys: &borderlink_ledger::identity::MemberKeys,
+) -> anyhow::Result<(StatusReport, bool)> {
     let mut reports = Vec::new();
     let mut clients = Vec::new();
     for n in &g.nodes {
@@ -554,8 +596,12 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         divergent,
     };
     let ok = report.all_reachable && report.heads_agree && report.divergent.is_empty() && report.leader.is_some();
+    Ok((report, ok))
+}
+
+fn print_status(report: &StatusReport, json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    if a.json {
+    if json {
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
@@ -602,7 +648,7 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
             writeln!(out, "divergence: node {id} differs from the majority from height {h} on")?;
         }
     }
-    Ok(if ok { ExitCode::Ok } else { ExitCode::Invalid })
+    Ok(())
 }
 
 /// A request that got no reply, worded as `network` has always printed it: the message `submit`

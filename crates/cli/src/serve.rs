@@ -15,10 +15,13 @@ pub(crate) struct ServeArgs {
     /// The node's configuration file (TOML; `network new` writes one per node in DIR/nodes/ID/node.toml).
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
+    #[command(flatten)]
+    log: crate::logging::LogArgs,
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    crate::demo::init_tracing();
+    // A production node logs its requests and elections by default.
+    args.log.init(crate::logging::NODE);
     let config = Config::load(&args.config).map_err(anyhow::Error::msg)?;
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;

@@ -126,9 +126,10 @@ pub enum TxError {
     /// The submitter is suspended.
     #[error("{0} is suspended")]
     SuspendedSubmitter(String),
-    /// The write policy refuses it.
+    /// The write policy refuses it: what was refused, and (for the person who asked) which
+    /// rules could allow it and who may.
     #[error("the write policy refuses this: {0}")]
-    PolicyDenied(String),
+    PolicyDenied(Denial),
     /// The same transaction was already committed.
     #[error("this transaction was already committed (replay)")]
     Replay,
@@ -195,7 +196,61 @@ pub enum TxError {
     Unavailable(String),
 }
 
+/// A refusal by the write policy.
+///
+/// **Invariant:** only [`Denial::reason`] goes into a block ([`TxError::recorded_reason`]): the
+/// outcome of an ordered transaction is hashed into its block, so what a block records for a
+/// refusal never changes between releases, while the explanation may say more in a later one.
+/// On the wire between nodes (serde) a denial is its whole text, as the string it used to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// What was refused (`gb-x (aeo of GB) may not create declaration …`), as blocks record it.
+    pub reason: String,
+    /// For the person who asked: one line each, the rules that could permit it, the attributes
+    /// they compare, and who may (empty when the denial came from another node).
+    pub explanation: Vec<String>,
+}
+
+impl Denial {
+    /// A refusal without an explanation.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self { reason: reason.into(), explanation: Vec::new() }
+    }
+}
+
+impl std::fmt::Display for Denial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)?;
+        for line in &self.explanation {
+            write!(f, "\n  {line}")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Denial {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Denial {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Denial::new)
+    }
+}
+
 impl TxError {
+    /// What a block records as the reason of this transaction's invalid outcome: its message,
+    /// without the explanation of a policy refusal ([`Denial`]). It is hashed into the block, so
+    /// for a given outcome it must not change between releases.
+    pub fn recorded_reason(&self) -> String {
+        match self {
+            TxError::PolicyDenied(d) => format!("the write policy refuses this: {}", d.reason),
+            e => e.to_string(),
+        }
+    }
+
     /// A stable machine code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -222,5 +277,27 @@ impl TxError {
             TxError::Internal(_) => "internal",
             TxError::Unavailable(_) => "ordering_unavailable",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_records_a_policy_refusal_without_its_explanation() {
+        let e = TxError::PolicyDenied(Denial {
+            reason: "gb-x (aeo of GB) may not create declaration d".into(),
+            explanation: vec!["rule declaration-write permits it: …".into()],
+        });
+        // What blocks recorded before refusals were explained: block hashes stay as they were.
+        assert_eq!(e.recorded_reason(), "the write policy refuses this: gb-x (aeo of GB) may not create declaration d");
+        assert!(e.to_string().ends_with("d\n  rule declaration-write permits it: …"), "{e}");
+        // Between nodes a denial travels as the string it always was.
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["detail"], e.to_string().trim_start_matches("the write policy refuses this: "));
+        let back: TxError = serde_json::from_value(json).unwrap();
+        assert_eq!(back.code(), "policy_denied");
+        assert_eq!(back.to_string(), e.to_string());
     }
 }

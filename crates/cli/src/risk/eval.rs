@@ -26,6 +26,16 @@ pub(super) struct EvalArgs {
 
 pub(super) fn run(a: &EvalArgs) -> anyhow::Result<()> {
     let data = &a.scoring.data;
+    if a.scoring.src.history.is_empty() {
+        // The model learned from items whose parties, routes and goods had a past; here they
+        // have none, so it ranks worse than it would in service.
+        eprintln!(
+            "warning: no --history: the history features (past fraud rates of the importer, declarant, seller, \
+             route, HS code…) start empty and fill only from {}'s own items, so the scores are lower than in \
+             service; pass the data the model was trained on with --history",
+            data.display()
+        );
+    }
     let Scoring { model, examples, x, .. } = a.scoring.read()?;
     let (scores, m) = Labelled::new(&examples, x, data)?.evaluate(&model)?;
     if let Some(p) = &a.scores_out {

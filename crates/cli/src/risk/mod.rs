@@ -40,7 +40,8 @@ enum RiskCommand {
     Train(train::TrainArgs),
     /// Evaluate a model on labelled declarations: AUC, precision, recall and revenue at k %.
     Eval(eval::EvalArgs),
-    /// Print a model's metadata (version, feature set, parameters, validation metrics) as JSON.
+    /// Summarise a model: version, features, parameters, training data, validation metrics
+    /// (`--json`: the whole metadata, with the codes it splits by).
     Info(info::InfoArgs),
     /// Write a model's trees as an XGBoost JSON model (XGBoost loads it).
     Export(export::ExportArgs),
@@ -69,6 +70,7 @@ pub(crate) fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
     };
     match result {
         Ok(()) => Ok(ExitCode::Ok),
+        Err(e) if crate::closed_pipe(&e) => Ok(ExitCode::Ok),
         Err(e) => {
             // Bad input (a malformed CSV, mapping or model file, an unreadable file) is exit 3;
             // anything else is a failure.

@@ -93,10 +93,13 @@ pub(super) fn run(a: &RetrainArgs) -> anyhow::Result<()> {
         params = chosen;
     }
     let name = a.name.clone().unwrap_or_else(|| active.version().split('@').next().unwrap_or("risk").to_owned());
-    let bar = progress::bar((params.rounds * params.bag) as u64, "training");
-    let mut candidate = model::train(&name, &fit.x, &fit.outcomes, &fit.days(), &params, fit.period(), |done, _| {
-        bar.set_position(done as u64)
-    })?;
+    let bar = progress::counted(params.rounds as u64, "training", "trees");
+    let mut candidate =
+        model::train(&name, &fit.x, &fit.outcomes, &fit.days(), &params, fit.period(), |done, total| {
+            // Each bag member trains its share of the rounds: the callback knows the total.
+            bar.set_length(total as u64);
+            bar.set_position(done as u64)
+        })?;
     bar.finish_and_clear();
     let (_, m_active) = held.evaluate(&active)?;
     let (_, m_new) = held.evaluate(&candidate)?;

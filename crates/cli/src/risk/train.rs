@@ -146,7 +146,9 @@ pub(super) fn run(a: &TrainArgs) -> anyhow::Result<()> {
     let mapping = a.src.mapping()?;
     let mut paths = vec![data];
     paths.extend(valid);
+    let reading = progress::phase("reading the data and computing its features (history replayed in time order)");
     let mut sets = replay(&a.src, &mapping, &paths)?;
+    reading.finish_and_clear();
     let validation = if valid.is_some() { sets.pop() } else { None };
     let (train_ex, train_x) = sets.pop().context("no training data")?;
     let train = Labelled::new(&train_ex, train_x, data)?;
@@ -157,7 +159,7 @@ pub(super) fn run(a: &TrainArgs) -> anyhow::Result<()> {
         eprintln!("tuning on {} items, choosing on the {} items from {}", fit.len(), check.len(), format_day(cut));
         let base = Grid::for_params(&params);
         let grid = Grid { max_levels: a.tune_max_levels.unwrap_or(base.max_levels), ..base };
-        let bar = progress::bar(0, "tuning");
+        let bar = progress::counted(0, "tuning", "boosting rounds");
         let (chosen, points) = model::tune(
             &fit.x,
             &fit.outcomes,
@@ -185,10 +187,12 @@ pub(super) fn run(a: &TrainArgs) -> anyhow::Result<()> {
         }
         params = chosen;
     }
-    let bar = progress::bar((params.rounds * params.bag) as u64, "training");
+    let bar = progress::counted(params.rounds as u64, "training", "trees");
     let fit_started = Instant::now();
     let mut model =
-        model::train(&a.name, &train.x, &train.outcomes, &train.days(), &params, train.period(), |done, _| {
+        model::train(&a.name, &train.x, &train.outcomes, &train.days(), &params, train.period(), |done, total| {
+            // Each bag member trains its share of the rounds: the callback knows the total.
+            bar.set_length(total as u64);
             bar.set_position(done as u64)
         })?;
     bar.finish_and_clear();
@@ -205,7 +209,9 @@ pub(super) fn run(a: &TrainArgs) -> anyhow::Result<()> {
     );
     if let Some((ex, x)) = validation {
         let validation = Labelled::new(&ex, x, valid.unwrap_or(data))?;
+        let scoring = progress::phase("scoring the validation data");
         let (_, m) = validation.evaluate(&model)?;
+        scoring.finish_and_clear();
         eprintln!("report before activation:");
         print_metrics("  validation", &m);
         let d = drift::drift(&train.x, &validation.x);

@@ -3,8 +3,57 @@
 
 use std::time::Duration;
 
-use crate::net::{DemoNode, http};
+use std::process::Stdio;
+
+use crate::net::{DemoNode, Process, http};
 use crate::{TempDir, borderlink, s, stderr, stdout};
+
+/// `borderlink demo --port 0 --data DIR EXTRA…` without `BORDERLINK_LOG`, its log in `DIR.log`:
+/// the banner (the lines up to the one saying how to stop) and the process.
+fn demo_with(data: &std::path::Path, extra: &[&str]) -> (Vec<String>, Process, crate::net::Lines) {
+    let log = std::fs::File::create(data.with_extension("log")).expect("log file");
+    let mut args = vec!["demo", "--port", "0", "--data", s(data)];
+    args.extend(extra);
+    let mut p = Process::spawn("the demo", &args, |c| {
+        c.env_remove("BORDERLINK_LOG").env_remove("NO_COLOR").stdout(Stdio::piped()).stderr(log)
+    });
+    let lines = p.lines();
+    let banner = lines.until(Duration::from_secs(120), |l| l.starts_with("stop: ")).expect("the banner");
+    (banner, p, lines)
+}
+
+#[test]
+fn the_demo_prints_a_short_banner_and_logs_only_warnings() {
+    let dir = TempDir::new("demo-banner");
+    let data = dir.0.join("data");
+    let (banner, p, _lines) = demo_with(&data, &[]);
+    let text = banner.join("\n");
+    assert!(banner.len() <= 14, "a short banner: {text}");
+    let console = banner.iter().find_map(|l| l.strip_prefix("Borderlink console: ")).expect("the console line");
+    assert!(text.contains(&format!("log in (ledger pages): {console}login?token=")), "{text}");
+    assert!(text.contains("node 1  gb-customs-hrc") && text.contains("node 3  "), "{text}");
+    assert!(text.contains("stop: Ctrl-C"), "{text}");
+    assert_eq!(p.stop("-INT").code(), Some(0));
+    // Nothing below a warning, and no colours in a file.
+    let log = std::fs::read_to_string(data.with_extension("log")).expect("log");
+    assert!(!log.contains(" INFO ") && !log.contains('\x1b'), "{log}");
+    assert!(log.lines().count() < 10, "{log}");
+}
+
+#[test]
+fn the_demo_logs_json_lines_for_operators() {
+    let dir = TempDir::new("demo-json");
+    let data = dir.0.join("data");
+    let (_, p, _lines) = demo_with(&data, &["-v", "--log-format", "json"]);
+    assert_eq!(p.stop("-INT").code(), Some(0));
+    let log = std::fs::read_to_string(data.with_extension("log")).expect("log");
+    let lines: Vec<serde_json::Value> =
+        log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    assert!(lines.iter().any(|l| l["level"] == "INFO" && l["message"].is_string()), "-v logs info: {log}");
+    for l in &lines {
+        assert!(l["timestamp"].is_string() && l["target"].is_string() && l["level"].is_string(), "{l}");
+    }
+}
 
 #[test]
 fn demo_serves_the_console_and_stops_on_ctrl_c() {
@@ -25,8 +74,8 @@ fn demo_serves_the_console_and_stops_on_ctrl_c() {
 
 /// `POST /login` with `token` at the node at `url`: the status (303 once a session is opened).
 fn login(url: &str, token: &str) -> u16 {
-    let client = reqwest::blocking::Client::builder()
-        .no_proxy()
+    // The harness's builder installs the TLS provider reqwest needs (also for plain HTTP).
+    let client = crate::net::http_builder(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("HTTP client");

@@ -35,6 +35,8 @@ fn network_new_creates_a_genesis_and_owner_only_keys_and_prints_no_secret() {
         s(&net),
         "--name",
         "Channel border",
+        "--base-port",
+        "7600",
         "--org",
         "HM Revenue & Customs:customs:GB",
         "--org",
@@ -50,6 +52,15 @@ fn network_new_creates_a_genesis_and_owner_only_keys_and_prints_no_secret() {
     let members = genesis["members"].as_array().expect("members");
     assert_eq!(members.len(), 3);
     assert!(out.contains(s(&net.join("genesis.json"))), "{out}");
+    // The next-step hint names this consortium's first node, on the port asked for.
+    assert!(out.contains("--node http://127.0.0.1:7600\n"), "{out}");
+    assert!(!out.contains(":8080"), "{out}");
+    // Two customs administrations run the only two ordering nodes: that group survives no failure.
+    assert!(
+        stderr(&o).contains("warning: 2 ordering nodes form a Raft group that needs both to commit"),
+        "{}",
+        stderr(&o)
+    );
     for m in members {
         let id = m["id"].as_str().expect("id");
         assert!(out.contains(id), "the member {id} is listed: {out}");
@@ -98,6 +109,19 @@ fn network_new_refuses_bad_orgs_and_a_non_empty_folder_as_usage_errors() {
     let o = borderlink(&["network", "new", "--dir", s(&dir.0.join("b")), "--org", "HMRC-GB"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("expected NAME:ROLE:COUNTRY"), "{}", stderr(&o));
+    // One ordering node, or three, is no warning.
+    for (folder, orgs) in [("one", &["HMRC:customs:GB"][..]), ("three", &["A:customs:GB", "B:customs:NL", "C:oga:GB"])]
+    {
+        let mut args = vec!["network", "new", "--dir"];
+        let path = dir.0.join(folder);
+        args.push(s(&path));
+        for org in orgs {
+            args.extend(["--org", org]);
+        }
+        let o = borderlink(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    }
     std::fs::write(dir.0.join("notes.txt"), "x").expect("write");
     let o = borderlink(&["network", "new", "--dir", s(&dir.0), "--org", "HMRC:customs:GB"]);
     assert_eq!(o.status.code(), Some(2));
@@ -125,10 +149,27 @@ fn submit_proof_and_verify_round_trip_against_a_running_node() {
     let height = committed_height(&stdout(&o));
     assert!(stdout(&o).contains("version 2"), "{}", stdout(&o));
 
-    // The write policy: an AEO does not issue AEO authorisations.
-    let o = borderlink(&["submit", &sample("aeo-authorisation.json"), "--key", s(&aeo), "--node", &node.url]);
+    // The write policy: an AEO does not issue AEO authorisations (a new one: the read policy
+    // keeps the demo's own from the AEO's reads, so the submission would stop there).
+    let mut authorisation: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sample("aeo-authorisation.json")).expect("sample")).expect("JSON");
+    authorisation["AdditionalDocument"]["ID"] = serde_json::json!("GB AEOC 99999/26");
+    let authorisation_file = dir.0.join("aeo-authorisation.json");
+    std::fs::write(&authorisation_file, serde_json::to_vec(&authorisation).expect("JSON")).expect("write");
+    let o = borderlink(&["submit", s(&authorisation_file), "--key", s(&aeo), "--node", &node.url]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("error [policy_denied]: "), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rule aeo-issuer-only permits it: An AEO authorisation"), "{}", stderr(&o));
+    // A refusal says which rule could allow it and who may: another trader's declaration.
+    let other = declaration(&dir.0, "LRN-CLI-OTHER-TRADER");
+    let o = borderlink(&["submit", s(&other), "--key", s(&node.key("nl-aeo")), "--node", &node.url]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("may not create declaration declaration:GB553202734852:LRN-CLI-OTHER-TRADER"), "{err}");
+    assert!(err.contains("rule declaration-write permits it: A declaration is written by its declarant"), "{err}");
+    assert!(err.contains("the declarant is GB553202734852, and the trader ids of nl-aeo-"), "{err}");
+    assert!(err.contains("(NL123456789) do not contain it"), "{err}");
+    assert!(err.contains("members the policy allows to do it: gb-aeo-"), "{err}");
     // An invalid record never leaves the machine.
     let broken = dir.0.join("broken.json");
     std::fs::write(&broken, r#"{"Declaration": {"FunctionCode": "9", "TypeCode": "XYZ"}}"#).expect("write");
@@ -250,6 +291,13 @@ fn ledger_verify_catches_a_flipped_byte_with_its_height() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         heights.push(committed_height(&stdout(&o)));
     }
+    // On the running node: a copy of its ledger is checked, its own file only read.
+    let o = borderlink(&["ledger", "verify", "--data", s(&node.data)]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("note: a running node holds"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("no problem found"), "{}", stdout(&o));
+    let o = borderlink(&["proof", "declaration:GB553202734852:LRN-FLIP-1", "--data", s(&node.data)]);
+    assert_eq!(o.status.code(), Some(0), "a proof from the running node's folder: {}", stderr(&o));
     node.stop();
     let o = borderlink(&["ledger", "verify", "--data", s(&node.data)]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));

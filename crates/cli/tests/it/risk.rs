@@ -101,6 +101,8 @@ fn train(dir: &TempDir) -> (String, String, String) {
     let err = stderr(&o);
     assert!(err.contains("report before activation"), "{err}");
     assert!(err.contains("drift (PSI"), "{err}");
+    // Standard error is not a terminal here: no progress bar, only the summaries.
+    assert!(!err.contains("ETA") && !err.contains('\r') && !err.contains('\x1b'), "{err:?}");
     assert!(stdout(&o).starts_with("trained t@"), "{}", stdout(&o));
     (train, valid, model)
 }
@@ -116,10 +118,23 @@ fn train_then_eval_prints_auc_and_the_rates_at_k() {
     assert!(v["metrics"]["auc"].as_f64().unwrap() > 0.8, "{v}");
     let ks: Vec<f64> = v["metrics"]["at_k"].as_array().unwrap().iter().map(|a| a["k"].as_f64().unwrap()).collect();
     assert_eq!(ks, [1.0, 2.0, 5.0, 10.0]);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
     let o = borderlink(&["risk", "eval", "--model", &model, "--data", &valid]);
     let out = stdout(&o);
     assert!(out.contains("AUC ") && out.contains("precision") && out.contains("revenue"), "{out}");
-    let info = borderlink(&["risk", "info", "--model", &model]);
+    // Without the history the features start empty: said, not silently scored lower.
+    assert!(stderr(&o).contains("warning: no --history: the history features"), "{}", stderr(&o));
+    // A summary a person reads; the whole metadata (every code) behind --json.
+    let o = borderlink(&["risk", "info", "--model", &model]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.starts_with("model t@"), "{out}");
+    assert!(out.contains("trained on: 1500 items"), "{out}");
+    assert!(out.contains("trees:      30 of depth ≤ 3"), "{out}");
+    assert!(out.contains("validation: 400 items"), "{out}");
+    assert!(out.contains("--json"), "{out}");
+    assert!(out.lines().count() < 20 && !out.contains("hs_subheading"), "{out}");
+    let info = borderlink(&["risk", "info", "--model", &model, "--json"]);
     let info: Value = serde_json::from_slice(&info.stdout).unwrap();
     assert_eq!(info["trees"], 30);
     assert_eq!(info["bag"], 2);
@@ -151,7 +166,8 @@ fn train_then_eval_prints_auc_and_the_rates_at_k() {
         "false",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let info: Value = serde_json::from_slice(&borderlink(&["risk", "info", "--model", &hist]).stdout).unwrap();
+    let info: Value =
+        serde_json::from_slice(&borderlink(&["risk", "info", "--model", &hist, "--json"]).stdout).unwrap();
     assert_eq!((info["params"]["splitSearch"].as_str(), info["params"]["maxBin"].as_u64()), (Some("hist"), Some(64)));
     assert_eq!((info["params"]["categorical"].as_bool(), info.get("categories")), (Some(false), None));
     let o = borderlink(&["risk", "train", "--data", &train, "--out", &hist, "--split-search", "bins"]);
@@ -220,7 +236,7 @@ fn retrain_compares_the_candidate_with_the_active_model_and_activates_nothing() 
     assert!(text.contains("note: the active model was trained on data up to"), "{text}");
     // The active model is untouched; the candidate was trained with its parameters.
     assert_eq!(std::fs::read(&active).unwrap(), before);
-    let info: Value = serde_json::from_slice(&borderlink(&["risk", "info", "--model", &out]).stdout).unwrap();
+    let info: Value = serde_json::from_slice(&borderlink(&["risk", "info", "--model", &out, "--json"]).stdout).unwrap();
     assert_eq!(info["trees"], 30);
     assert_eq!(info["bag"], 2);
     assert!(info["validation"]["auc"].as_f64().is_some(), "{info}");

@@ -23,10 +23,17 @@ use crate::governance::{GovernanceAction, Proposal, approval_message};
 use crate::identity::{Member, MemberStatus, Role};
 use crate::policy::{Action, Policy, ResourceAttrs};
 use crate::tx::{MAX_NAME, PayloadKind, Transaction, TxKind, WrappedKey};
-use crate::{Hash, LedgerError, TxError, meta, private};
+use crate::{Denial, Hash, LedgerError, TxError, meta, private};
 
 /// Most entries kept in the verified-signature cache before it is emptied.
 const VERIFIED_CACHE: usize = 262_144;
+
+/// The members a refusal may name as allowed instead: the active ones, in id order.
+fn active_members(members: &Members) -> Vec<&Member> {
+    let mut list: Vec<&Member> = members.by_id.values().filter(|m| m.status == MemberStatus::Active).collect();
+    list.sort_by(|a, b| a.id.cmp(&b.id));
+    list
+}
 
 fn valid_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= MAX_NAME && !s.chars().any(char::is_control)
@@ -292,15 +299,29 @@ impl Ledger {
                     None => true,
                 };
                 if !(allowed && allowed_before) {
-                    return Err(TxError::PolicyDenied(format!(
-                        "{} ({} of {}) may not {} {} {}",
-                        submitter.id,
-                        submitter.role.name(),
-                        submitter.country,
-                        if current.is_some() { "update" } else { "create" },
-                        b.record_type,
-                        b.record_id
-                    )));
+                    let before = current.as_ref().map(|c| ResourceAttrs {
+                        record_type: c.record_type.clone(),
+                        meta: c.meta.clone(),
+                        owner: c.owner.clone(),
+                    });
+                    return Err(TxError::PolicyDenied(Denial {
+                        reason: format!(
+                            "{} ({} of {}) may not {} {} {}",
+                            submitter.id,
+                            submitter.role.name(),
+                            submitter.country,
+                            if current.is_some() { "update" } else { "create" },
+                            b.record_type,
+                            b.record_id
+                        ),
+                        explanation: policy.explain(
+                            submitter,
+                            action,
+                            &new_attrs,
+                            before.as_ref(),
+                            active_members(members),
+                        ),
+                    }));
                 }
                 Ok(Effect::Put {
                     state: RecordState {
@@ -323,7 +344,10 @@ impl Ledger {
                 let attrs =
                     ResourceAttrs { record_type: c.record_type.clone(), meta: c.meta.clone(), owner: c.owner.clone() };
                 if !policy.allows(submitter, Action::Erase, &attrs).map_err(|e| TxError::Internal(e.to_string()))? {
-                    return Err(TxError::PolicyDenied(format!("{} may not erase {}", submitter.id, b.record_id)));
+                    return Err(TxError::PolicyDenied(Denial {
+                        reason: format!("{} may not erase {}", submitter.id, b.record_id),
+                        explanation: policy.explain(submitter, Action::Erase, &attrs, None, active_members(members)),
+                    }));
                 }
                 Ok(Effect::Erase { record_id: b.record_id.clone(), versions: c.version })
             }

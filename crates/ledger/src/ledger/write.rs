@@ -231,7 +231,7 @@ impl Ledger {
                 }
                 Err(e) if !drop_invalid => {
                     block_txs.push(BlockTx::of(tx));
-                    results.push(TxOutcome::Invalid { code: e.code().to_owned(), reason: e.to_string() });
+                    results.push(TxOutcome::Invalid { code: e.code().to_owned(), reason: e.recorded_reason() });
                     kept.push((i, None));
                     invalid_errors.insert(i, e);
                 }
