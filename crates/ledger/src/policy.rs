@@ -69,6 +69,17 @@ pub(crate) fn uid(ty: &str, id: &str) -> Result<EntityUid, LedgerError> {
     Ok(EntityUid::from_type_name_and_id(t, EntityId::new(id)))
 }
 
+/// The `Record` entity's attributes, as both the write and the read policy see them.
+pub(crate) fn record_attrs(r: &ResourceAttrs) -> HashMap<String, RestrictedExpression> {
+    HashMap::from([
+        ("type".to_owned(), s(&r.record_type)),
+        ("country".to_owned(), s(&r.meta.country)),
+        ("declarant".to_owned(), s(&r.meta.declarant)),
+        ("issuer".to_owned(), s(&r.meta.issuer)),
+        ("owner".to_owned(), s(&r.owner)),
+    ])
+}
+
 /// A Cedar string literal (shared with the read policy).
 pub(crate) fn s(v: &str) -> RestrictedExpression {
     RestrictedExpression::new_string(v.to_owned())
@@ -274,13 +285,7 @@ impl Policy {
             ("status".to_owned(), s(status)),
             ("trader_ids".to_owned(), RestrictedExpression::new_set(member.trader_ids.iter().map(|t| s(t)))),
         ]);
-        let record_attrs = HashMap::from([
-            ("type".to_owned(), s(&r.record_type)),
-            ("country".to_owned(), s(&r.meta.country)),
-            ("declarant".to_owned(), s(&r.meta.declarant)),
-            ("issuer".to_owned(), s(&r.meta.issuer)),
-            ("owner".to_owned(), s(&r.owner)),
-        ]);
+        let record_attrs = record_attrs(r);
         let entities = Entities::from_entities(
             [
                 Entity::new(principal.clone(), member_attrs, HashSet::new())

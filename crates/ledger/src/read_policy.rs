@@ -23,7 +23,7 @@ use cedar_policy::{Authorizer, Context, Decision, Entities, Entity, PolicySet, R
 
 use crate::LedgerError;
 use crate::identity::Member;
-use crate::policy::{ResourceAttrs, s, uid};
+use crate::policy::{ResourceAttrs, record_attrs, s, uid};
 
 /// The purposes a read may declare, with what each means.
 pub const PURPOSES: &[(&str, &str)] = &[
@@ -279,13 +279,7 @@ impl ReadPolicy {
             ("trader_ids".to_owned(), set_of(&reader.trader_ids)),
             ("roles".to_owned(), set_of(&reader.roles)),
         ]);
-        let record_attrs = HashMap::from([
-            ("type".to_owned(), s(&r.record_type)),
-            ("country".to_owned(), s(&r.meta.country)),
-            ("declarant".to_owned(), s(&r.meta.declarant)),
-            ("issuer".to_owned(), s(&r.meta.issuer)),
-            ("owner".to_owned(), s(&r.owner)),
-        ]);
+        let record_attrs = record_attrs(r);
         let entities = Entities::from_entities(
             [
                 Entity::new(principal.clone(), reader_attrs, HashSet::new()).map_err(policy_error)?,
