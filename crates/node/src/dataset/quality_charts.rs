@@ -9,44 +9,16 @@
 use maud::{Markup, html};
 
 use super::quality::{ElementFigures, RuleFigures, Timeliness, WeekFigures};
+pub(super) use crate::console::charts::pct;
+use crate::console::charts::{WIDTH, data, frame, n};
 
-/// The width of every chart, in SVG units (the chart scales to its container).
-const WIDTH: f64 = 720.0;
 /// Where the bars start: the labels are right-aligned before it.
 const BARS_X: f64 = 280.0;
 /// The length of a full (100 %) bar.
 const BARS_LEN: f64 = 360.0;
 
-/// A share as people read it: `37.5 %`.
-pub(super) fn pct(share: Option<f64>) -> String {
-    share.map_or_else(|| "—".to_owned(), |s| format!("{:.1} %", s * 100.0))
-}
-
-/// A share for machines: four decimals, empty when unknown.
-fn data(share: Option<f64>) -> String {
-    share.map(|s| format!("{s:.4}")).unwrap_or_default()
-}
-
-fn n(x: f64) -> String {
-    format!("{x:.1}")
-}
-
 fn bar_len(share: Option<f64>) -> f64 {
     share.unwrap_or(0.0).clamp(0.0, 1.0) * BARS_LEN
-}
-
-/// The frame of a chart: an `img` with its title and description.
-fn frame(id: &str, height: f64, title: &str, description: &str, body: Markup) -> Markup {
-    let title_id = format!("{id}-title");
-    let desc_id = format!("{id}-desc");
-    html! {
-        svg.chart id=(id) xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (n(WIDTH)) " " (n(height)) }
-            role="img" aria-labelledby={ (title_id) " " (desc_id) } {
-            title id=(title_id) { (title) }
-            desc id=(desc_id) { (description) }
-            (body)
-        }
-    }
 }
 
 /// Validation failures by rule: per rule, the share of validated submissions it reported as an
