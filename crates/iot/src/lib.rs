@@ -5,3 +5,6 @@
 //! Pure code over data: no network, no storage, no clock of its own. The node's `iot`
 //! capability owns the interfaces (MQTT, HTTP, the vendor protocol, the EPCIS REST bindings) and
 //! the event store; this crate parses, checks, hashes and evaluates.
+
+pub mod geo;
+pub mod rules;
