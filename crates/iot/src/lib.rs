@@ -6,5 +6,6 @@
 //! capability owns the interfaces (MQTT, HTTP, the vendor protocol, the EPCIS REST bindings) and
 //! the event store; this crate parses, checks, hashes and evaluates.
 
+pub mod codec8;
 pub mod geo;
 pub mod rules;
