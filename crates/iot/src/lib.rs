@@ -9,3 +9,4 @@
 pub mod codec8;
 pub mod geo;
 pub mod rules;
+pub mod uplink;
