@@ -6,7 +6,9 @@
 //! capability owns the interfaces (MQTT, HTTP, the vendor protocol, the EPCIS REST bindings) and
 //! the event store; this crate parses, checks, hashes and evaluates.
 
+pub mod admission;
 pub mod codec8;
+pub mod device;
 pub mod geo;
 pub mod rules;
 pub mod uplink;
