@@ -11,4 +11,5 @@ pub mod codec8;
 pub mod device;
 pub mod geo;
 pub mod rules;
+pub mod store;
 pub mod uplink;
