@@ -48,6 +48,19 @@ else
 fi
 /usr/bin/chromedriver --version 2>/dev/null || true
 
+section "PostgreSQL server for the IoT event store tests (Debian postgresql)"
+# The PostgreSQL event store's tests start a private cluster of their own (initdb into a
+# temporary folder, on a free loopback port); they fail (never skip) without the server binaries.
+if compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
+    echo "found $(compgen -G '/usr/lib/postgresql/*/bin/postgres' | tail -1)"
+elif command -v apt-get >/dev/null 2>&1 \
+    && as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+    && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql; then
+    echo "installed postgresql"
+else
+    echo "warning: cannot install postgresql (needs apt-get and root or sudo); the event store tests will fail" >&2
+fi
+
 section "Python venvs for the test oracles (schemathesis, duckdb; in target/)"
 # The API conformance test runs schemathesis against a demo node, and the pseudonymized-export
 # test reads the Parquet files back with DuckDB's Python package; both fail (never skip) without

@@ -12,6 +12,7 @@
 //! event's JSON, so that both implementations index exactly the same thing.
 
 pub mod conformance;
+pub mod postgres;
 pub mod redb_store;
 
 use std::future::Future;

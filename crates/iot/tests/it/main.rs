@@ -1,0 +1,3 @@
+//! The iot crate's integration tests: one binary.
+
+mod postgres;
