@@ -5,3 +5,7 @@
 //! Pure code over data: no network, no storage, no clock of its own. The node's `iot`
 //! capability owns the interfaces (MQTT, HTTP, the vendor protocol, the EPCIS REST bindings) and
 //! the event store; this crate parses, checks, hashes and evaluates.
+
+#![forbid(unsafe_code)]
+
+pub mod epcis;

@@ -1,0 +1,3 @@
+//! Integration tests of borderlink-iot, one binary (linking is the slow part).
+
+mod hash_vectors;
