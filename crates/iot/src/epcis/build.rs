@@ -193,12 +193,16 @@ fn is_standard(node: &Node, name: &str) -> bool {
 
 /// A node as a user extension, whole.
 pub(crate) fn extension(node: &Node) -> Extension {
-    Extension { name: node.name.clone(), value: node.value.clone(), children: node.children.iter().map(extension).collect() }
+    Extension {
+        name: node.name.clone(),
+        value: node.value.clone(),
+        children: node.children.iter().map(extension).collect(),
+    }
 }
 
 pub(crate) fn event(index: usize, type_name: &str, node: Node) -> Result<Event, EpcisError> {
-    let event_type =
-        EventType::from_name(type_name).ok_or_else(|| EpcisError::UnknownEventType { index, found: type_name.to_owned() })?;
+    let event_type = EventType::from_name(type_name)
+        .ok_or_else(|| EpcisError::UnknownEventType { index, found: type_name.to_owned() })?;
     let cx = Ctx { index };
     let mut e = Event::new(event_type);
     for field in &node.children {

@@ -10,12 +10,8 @@
 
 /// GS1 mod-10 check digit (GS1 General Specifications section 7.9.1) of a digit string.
 fn check_digit(digits: &str) -> char {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
+    let sum: u32 =
+        digits.bytes().rev().enumerate().map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 }).sum();
     char::from(b'0' + ((10 - sum % 10) % 10) as u8)
 }
 
@@ -32,7 +28,9 @@ fn valid_component(s: &str, max: usize) -> bool {
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'%' {
-            if !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) {
+            if !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+            {
                 return false;
             }
             i += 3;
@@ -144,7 +142,9 @@ fn epc_id(rest: &str) -> Option<String> {
             };
             match scheme {
                 "sgln" if ext == "0" => Some(format!("https://id.gs1.org/414/{key}")),
-                "sgln" => valid_component(ext, 20).then(|| format!("https://id.gs1.org/414/{key}/254/{}", dl_encode(ext))),
+                "sgln" => {
+                    valid_component(ext, 20).then(|| format!("https://id.gs1.org/414/{key}/254/{}", dl_encode(ext)))
+                }
                 "grai" => valid_component(ext, 16).then(|| format!("https://id.gs1.org/8003/{key}{}", dl_encode(ext))),
                 "gdti" => valid_component(ext, 17).then(|| format!("https://id.gs1.org/253/{key}{}", dl_encode(ext))),
                 _ => (all_digits(ext) && ext.len() <= 12).then(|| format!("https://id.gs1.org/255/{key}{ext}")),
@@ -157,7 +157,8 @@ fn epc_id(rest: &str) -> Option<String> {
             }
             let max = 30 - company.len();
             let ai = if scheme == "giai" { "8004" } else { "401" };
-            valid_component(reference, max).then(|| format!("https://id.gs1.org/{ai}/{company}{}", dl_encode(reference)))
+            valid_component(reference, max)
+                .then(|| format!("https://id.gs1.org/{ai}/{company}{}", dl_encode(reference)))
         }
         "gsrn" | "gsrnp" => {
             let (company, reference) = split_company(body, 17)?;
@@ -193,7 +194,9 @@ fn epc_id(rest: &str) -> Option<String> {
                 && total.len() == 2
                 && all_digits(total)
                 && valid_component(serial, 20);
-            ok.then(|| format!("https://id.gs1.org/8006/{}{piece}{total}/21/{}", gtin(company, item), dl_encode(serial)))
+            ok.then(|| {
+                format!("https://id.gs1.org/8006/{}{piece}{total}/21/{}", gtin(company, item), dl_encode(serial))
+            })
         }
         "upui" => {
             let (head, serial) = split_two(body)?;
@@ -261,8 +264,7 @@ const QUALIFIERS: [(&str, &str); 3] = [("22", "cpv"), ("10", "lot"), ("21", "ser
 
 /// Characters allowed in a canonical Digital Link path value (a subset of AI character set 82).
 fn dl_value_ok(s: &str, max: usize) -> bool {
-    s.len() <= max
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"\"'-.;<=>?_".contains(&b))
+    s.len() <= max && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"\"'-.;<=>?_".contains(&b))
 }
 
 fn digital_link(uri: &str) -> Option<String> {
@@ -342,9 +344,7 @@ fn digital_link(uri: &str) -> Option<String> {
                 && dl_value_ok(&key_value[13..], 17)
                 && qualifiers.is_empty()
         }
-        "255" => {
-            (13..=25).contains(&key_value.len()) && all_digits(&key_value) && qualifiers.is_empty()
-        }
+        "255" => (13..=25).contains(&key_value.len()) && all_digits(&key_value) && qualifiers.is_empty(),
         "8003" => {
             key_value.len() >= 14
                 && all_digits(&key_value[..14])
@@ -390,7 +390,10 @@ mod tests {
             ("urn:epc:id:pgln:999999999999.", "https://id.gs1.org/417/9999999999994"),
             ("urn:epc:id:gdti:987659999999..9", "https://id.gs1.org/253/98765999999929"),
             ("urn:epc:idpat:sgtin:4012345.044444.*", "https://id.gs1.org/01/04012345444445"),
-            ("https://example.com/gtin/09780345418913/21/765tz?abc=211121", "https://id.gs1.org/01/09780345418913/21/765tz"),
+            (
+                "https://example.com/gtin/09780345418913/21/765tz?abc=211121",
+                "https://id.gs1.org/01/09780345418913/21/765tz",
+            ),
         ];
         for (epc, dl) in cases {
             assert_eq!(to_digital_link(epc).as_deref(), Some(dl), "{epc}");
@@ -399,7 +402,12 @@ mod tests {
 
     #[test]
     fn other_uris_are_left_alone() {
-        for s in ["urn:epcglobal:cbv:bt:0614141073467:1152", "http://transaction.acme.com/po/12345678", "urn:epc:id:sgtin:1.2.3", ""] {
+        for s in [
+            "urn:epcglobal:cbv:bt:0614141073467:1152",
+            "http://transaction.acme.com/po/12345678",
+            "urn:epc:id:sgtin:1.2.3",
+            "",
+        ] {
             assert_eq!(to_digital_link(s), None, "{s}");
         }
     }

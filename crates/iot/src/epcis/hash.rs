@@ -94,13 +94,19 @@ pub fn prehash_ignoring(event: &Event, ignore_fields: &[QName]) -> String {
     out.push_str(&structure("sensorElementList", &sorted(event.sensor_element_list.iter().map(sensor_element))));
 
     let mut tail = Vec::new();
-    tail.push(references("bizTransactionList", "bizTransaction", Vocabulary::BizTransactionType, &event.biz_transaction_list));
+    tail.push(references(
+        "bizTransactionList",
+        "bizTransaction",
+        Vocabulary::BizTransactionType,
+        &event.biz_transaction_list,
+    ));
     tail.push(references("sourceList", "source", Vocabulary::SourceDestType, &event.source_list));
     tail.push(references("destinationList", "destination", Vocabulary::SourceDestType, &event.destination_list));
     if let Some(ilmd) = &event.ilmd {
         // An `ilmd` element is kept even when empty, as the reference implementation does.
         tail.push(format!("ilmd{}", sorted(ilmd.iter().map(extension))));
     }
+    tail.extend(stray_entries(event));
     tail.extend(event.extensions.iter().filter(|e| !ignore_fields.contains(&e.name)).map(extension));
     out.push_str(&sorted(tail.into_iter()));
     out
@@ -161,7 +167,7 @@ fn quantity_element(q: &QuantityElement) -> String {
     if let Some(v) = &q.uom {
         inner.push_str(&field("uom", &canonical_value(v)));
     }
-    inner.push_str(&sorted(q.extensions.iter().map(extension)));
+    inner.push_str(&sorted(qualified(&q.extensions)));
     structure("quantityElement", &inner)
 }
 
@@ -171,7 +177,7 @@ fn quantity_list(name: &str, list: &[QuantityElement]) -> String {
 
 fn location(name: &str, loc: &Location) -> String {
     let mut inner = loc.id.as_deref().map(|v| field("id", &canonical_value(v))).unwrap_or_default();
-    inner.push_str(&sorted(loc.extensions.iter().map(extension)));
+    inner.push_str(&sorted(qualified(&loc.extensions)));
     structure(name, &inner)
 }
 
@@ -198,16 +204,61 @@ fn sensor_fields(name: &str, fields: &SensorFields, known: &[&str]) -> String {
             inner.push_str(&field(k, &v));
         }
     }
-    inner.push_str(&sorted(fields.extensions.iter().map(extension)));
+    inner.push_str(&sorted(qualified(&fields.extensions)));
     structure(name, &inner)
 }
 
 fn sensor_element(element: &SensorElement) -> String {
-    let mut inner =
-        element.metadata.as_ref().map(|m| sensor_fields("sensorMetadata", m, &SENSOR_METADATA_FIELDS)).unwrap_or_default();
+    let mut inner = element
+        .metadata
+        .as_ref()
+        .map(|m| sensor_fields("sensorMetadata", m, &SENSOR_METADATA_FIELDS))
+        .unwrap_or_default();
     inner.push_str(&sorted(element.reports.iter().map(|r| sensor_fields("sensorReport", r, &SENSOR_REPORT_FIELDS))));
-    inner.push_str(&sorted(element.extensions.iter().map(extension)));
+    inner.push_str(&sorted(qualified(&element.extensions)));
     structure("sensorElement", &inner)
+}
+
+/// User extensions (qualified names) in a structure: they follow its standard fields.
+fn qualified(extensions: &[Extension]) -> impl Iterator<Item = String> + '_ {
+    extensions.iter().filter(|e| e.name.namespace.is_some()).map(extension)
+}
+
+/// Unqualified names that are not standard fields of the structure they appear in (a `bizRules`
+/// on a `sensorReport`) are not user extensions: they are hashed after the ordered fields, with
+/// the path of structures that holds them, as the reference implementation does.
+fn strays(extensions: &[Extension]) -> impl Iterator<Item = String> + '_ {
+    extensions.iter().filter(|e| e.name.namespace.is_none()).map(extension)
+}
+
+fn stray_entries(event: &Event) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, loc) in [("readPoint", &event.read_point), ("bizLocation", &event.biz_location)] {
+        if let Some(loc) = loc {
+            out.push(structure(name, &sorted(strays(&loc.extensions))));
+        }
+    }
+    for (name, list) in [
+        ("quantityList", &event.quantity_list),
+        ("childQuantityList", &event.child_quantity_list),
+        ("inputQuantityList", &event.input_quantity_list),
+        ("outputQuantityList", &event.output_quantity_list),
+    ] {
+        out.push(structure(
+            name,
+            &sorted(list.iter().map(|q| structure("quantityElement", &sorted(strays(&q.extensions))))),
+        ));
+    }
+    let elements = event.sensor_element_list.iter().map(|element| {
+        let mut parts: Vec<String> = strays(&element.extensions).collect();
+        if let Some(m) = &element.metadata {
+            parts.push(structure("sensorMetadata", &sorted(strays(&m.extensions))));
+        }
+        parts.extend(element.reports.iter().map(|r| structure("sensorReport", &sorted(strays(&r.extensions)))));
+        structure("sensorElement", &sorted(parts.into_iter()))
+    });
+    out.push(structure("sensorElementList", &sorted(elements)));
+    out
 }
 
 /// A user extension: `name`, `=value` if it has one, then its children sorted. An empty element
@@ -364,7 +415,13 @@ fn normalise_time(s: &str) -> Option<String> {
     }
     let (year, month, day) = (digits(s, 0..4)?, digits(s, 5..7)?, digits(s, 8..10)?);
     let (hour, minute, second) = (digits(s, 11..13)?, digits(s, 14..16)?, digits(s, 17..19)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut i = 19;

@@ -243,7 +243,21 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<RawDocument, EpcisErr
         conv.collect_context(context);
     }
     let mut ignore_fields = Vec::new();
-    for (k, v) in &root {
+    // `ignoreFields` is a document-level declaration: on the document, its body, or the query
+    // results that hold the events.
+    let body = match get(&root, "epcisBody") {
+        Some(Json::Object(body)) => body.as_slice(),
+        _ => &[],
+    };
+    let results = match get(body, "queryResults") {
+        Some(Json::Object(r)) => r.as_slice(),
+        _ => &[],
+    };
+    let results_body = match get(results, "resultsBody") {
+        Some(Json::Object(r)) => r.as_slice(),
+        _ => &[],
+    };
+    for (k, v) in root.iter().chain(body).chain(results).chain(results_body) {
         if conv.qname(k).local == "ignoreFields" {
             let names: Vec<&Json> = match v {
                 Json::Array(items) => items.iter().collect(),
@@ -292,7 +306,11 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<RawDocument, EpcisErr
         let type_name = match get(entries, "type") {
             Some(Json::Scalar(t)) => t.clone(),
             _ => {
-                return Err(EpcisError::Field { index, field: "type".into(), message: "missing or not a string".into() });
+                return Err(EpcisError::Field {
+                    index,
+                    field: "type".into(),
+                    message: "missing or not a string".into(),
+                });
             }
         };
         let mut children = Vec::with_capacity(entries.len());

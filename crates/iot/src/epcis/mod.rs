@@ -21,8 +21,8 @@ mod json;
 mod xml;
 
 pub use model::{
-    Document, ErrorDeclaration, Event, EventType, Extension, Location, PersistentDisposition, QName,
-    QuantityElement, SensorElement, SensorFields, TypedReference,
+    Document, ErrorDeclaration, Event, EventType, Extension, Location, PersistentDisposition, QName, QuantityElement,
+    SensorElement, SensorFields, TypedReference,
 };
 
 use std::fmt;
@@ -116,8 +116,8 @@ pub fn parse_document_with(bytes: &[u8], format: Format, limits: &Limits) -> Res
     if bytes.len() > limits.max_bytes {
         return Err(EpcisError::Limit { what: "document size in bytes", limit: limits.max_bytes });
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| EpcisError::Syntax { format, message: format!("not UTF-8: {e}") })?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| EpcisError::Syntax { format, message: format!("not UTF-8: {e}") })?;
     let raw = match format {
         Format::Json => json::parse(text, limits)?,
         Format::Xml => xml::parse(text, limits)?,

@@ -106,7 +106,8 @@ fn close(mut element: Open, scope: &mut Scope, parent: Option<&mut Open>) -> Opt
         element.node.value = Some(text.to_owned());
     }
     let node = element.node;
-    let is_wrapper = node.name.namespace.is_none() && (node.name.local == "extension" || node.name.local == "baseExtension");
+    let is_wrapper =
+        node.name.namespace.is_none() && (node.name.local == "extension" || node.name.local == "baseExtension");
     match parent {
         Some(parent) if is_wrapper => {
             parent.node.children.extend(node.children);
@@ -130,9 +131,7 @@ fn tree(text: &str, limits: &Limits) -> Result<Node, EpcisError> {
     let mut nodes = 0usize;
     let mut root = None;
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| syntax(format!("at byte {}: {e}", reader.error_position())))?;
+        let event = reader.read_event().map_err(|e| syntax(format!("at byte {}: {e}", reader.error_position())))?;
         match event {
             XmlEvent::Start(start) | XmlEvent::Empty(start) if root.is_some() => {
                 let _ = start;
@@ -209,17 +208,24 @@ fn find_event_list(node: &Node) -> Option<&Node> {
     node.children.iter().find_map(find_event_list)
 }
 
+/// `ignoreFields` elements anywhere outside the event list (a document-level declaration).
+fn collect_ignore_fields(node: &Node, out: &mut Vec<QName>) {
+    for child in &node.children {
+        if child.name.local == "ignoreFields" {
+            out.extend(child.children.iter().map(|c| c.name.clone()));
+        } else if child.name.local != "EventList" {
+            collect_ignore_fields(child, out);
+        }
+    }
+}
+
 pub(crate) fn parse(text: &str, limits: &Limits) -> Result<RawDocument, EpcisError> {
     let root = tree(text, limits)?;
     if root.name.local != "EPCISDocument" && root.name.local != "EPCISQueryDocument" {
         return Err(EpcisError::NotEpcis(format!("the root element is `{}`", root.name)));
     }
     let mut ignore_fields = Vec::new();
-    for child in &root.children {
-        if child.name.local == "ignoreFields" {
-            ignore_fields.extend(child.children.iter().map(|c| c.name.clone()));
-        }
-    }
+    collect_ignore_fields(&root, &mut ignore_fields);
     let list = find_event_list(&root).ok_or_else(|| EpcisError::NotEpcis("no `EventList` element".into()))?;
     if list.children.len() > limits.max_events {
         return Err(EpcisError::Limit { what: "number of events", limit: limits.max_events });

@@ -83,7 +83,10 @@ fn every_reference_vector_matches() {
                 }
                 for (i, (g, e)) in got.iter().zip(expected).enumerate() {
                     if *g != e {
-                        failures.push(format!("{file}: event {i}: hash\n  got      {g}\n  expected {e}\n  prehash  {}", ids[i].0));
+                        failures.push(format!(
+                            "{file}: event {i}: hash\n  got      {g}\n  expected {e}\n  prehash  {}",
+                            ids[i].0
+                        ));
                     }
                 }
             }
