@@ -1,3 +1,4 @@
 //! Integration tests of borderlink-iot, one binary (linking is the slow part).
 
 mod hash_vectors;
+mod oracle;
