@@ -339,16 +339,14 @@ fn digital_link(uri: &str) -> Option<String> {
         "8017" | "8018" => key_value.len() == 18 && all_digits(&key_value) && qualifiers.is_empty(),
         "402" => key_value.len() == 17 && all_digits(&key_value) && qualifiers.is_empty(),
         "253" => {
-            key_value.len() >= 13
-                && all_digits(&key_value[..13])
-                && dl_value_ok(&key_value[13..], 17)
+            key_value.get(..13).is_some_and(all_digits)
+                && key_value.get(13..).is_some_and(|rest| dl_value_ok(rest, 17))
                 && qualifiers.is_empty()
         }
         "255" => (13..=25).contains(&key_value.len()) && all_digits(&key_value) && qualifiers.is_empty(),
         "8003" => {
-            key_value.len() >= 14
-                && all_digits(&key_value[..14])
-                && dl_value_ok(&key_value[14..], 16)
+            key_value.get(..14).is_some_and(all_digits)
+                && key_value.get(14..).is_some_and(|rest| dl_value_ok(rest, 16))
                 && qualifiers.is_empty()
         }
         "401" | "8004" => dl_value_ok(&key_value, 30) && qualifiers.is_empty(),

@@ -2,3 +2,4 @@
 
 mod hash_vectors;
 mod oracle;
+mod robustness;
