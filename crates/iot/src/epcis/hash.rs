@@ -11,8 +11,8 @@
 //!    `inputQuantityList`, `outputEPCList`, `outputQuantityList`, `action`, `transformationID`,
 //!    `bizStep`, `disposition`, `persistentDisposition` (`set`, `unset`), `readPoint` (`id`),
 //!    `bizLocation` (`id`), `sensorElementList` (`sensorMetadata` then `sensorReport`, each with
-//!    its fields in the order of [`SENSOR_METADATA_FIELDS`](super::model::SENSOR_METADATA_FIELDS)
-//!    and [`SENSOR_REPORT_FIELDS`](super::model::SENSOR_REPORT_FIELDS)). Repeated items (EPCs,
+//!    its fields in the order of [`SENSOR_METADATA_FIELDS`]
+//!    and [`SENSOR_REPORT_FIELDS`]). Repeated items (EPCs,
 //!    quantity elements, sensor elements and reports) are sorted by their strings; user
 //!    extensions nested in a structure follow its standard fields, sorted.
 //! 2. Then, sorted together by their strings: `bizTransactionList`, `sourceList`,
@@ -31,6 +31,33 @@
 //! (`https://ref.gs1.org/cbv/BizStep-shipping`, `https://gs1.org/voc/Temperature`); compact IRIs
 //! `gs1:` and `cbv:` expanded; numbers to their shortest form (`452.0` → `452`, `+1.50` → `1.5`).
 //! Empty values and empty structures are left out.
+//!
+//! # Agreement with the reference implementation
+//!
+//! The published reference vectors (`shared/data/epcis-hash/`) all match, and generated
+//! documents hash as `epcis-event-hash-generator` 1.9.3 does (`tests/it/oracle.rs`). Where that
+//! implementation's result depends on an accident of its tree code rather than on the event,
+//! this one takes the reading that gives XML and JSON-LD twins the same ID:
+//!
+//! - Nested user extensions are the *qualified* names in a structure, whatever their namespace
+//!   ends with (the reference requires a trailing `/` and a structure with more than one child,
+//!   else the extension moves to the tail). Unqualified non-standard names (`bizRules` on a
+//!   `sensorReport`) do move to the tail, under their structure path, as in the reference.
+//! - Compact `gs1:` / `cbv:` values are expanded in JSON-LD too (the reference expands them only
+//!   in XML, or when the document's own `@context` repeats the prefix); bare CBV terms are
+//!   expanded by field (`bizStep`, `disposition`, `set`/`unset`, the `type` of
+//!   `bizTransaction`/`source`/`destination`, sensor `type`/`exception`/`component`), not by
+//!   the reference's document-wide suffix match.
+//! - JSON booleans hash as `true`/`false` (as XML writes them; the reference writes `True`),
+//!   JSON `null` as an empty value (the reference: `None`).
+//! - A `bizTransaction` (or source, destination) without a type hashes as the identifier alone,
+//!   and the type always comes first (the reference fails on the first and follows JSON key
+//!   order for the second). Empty lists are left out in XML as in JSON.
+//! - A time without an offset is UTC (the reference: the local time of the machine); rounding to
+//!   the millisecond carries into the second (the reference drops such an event); `inf` and
+//!   `nan` are not numbers.
+//! - `ignoreFields` (declared on the document, its body or the query results) removes
+//!   event-level user extensions only.
 
 use sha2::{Digest, Sha256};
 
