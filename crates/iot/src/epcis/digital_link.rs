@@ -91,7 +91,7 @@ pub fn to_digital_link(uri: &str) -> Option<String> {
         return epc_id(rest);
     }
     if let Some(rest) = uri.strip_prefix("urn:epc:class:lgtin:") {
-        let (head, lot) = split_last_dot(rest)?;
+        let (head, lot) = split_two(rest)?;
         let (company, item) = split_company(head, 13)?;
         if !valid_component(lot, 20) || item.is_empty() {
             return None;
@@ -113,10 +113,6 @@ fn split_two(rest: &str) -> Option<(&str, &str)> {
     let first = rest.find('.')?;
     let second = rest[first + 1..].find('.')? + first + 1;
     Some((&rest[..second], &rest[second + 1..]))
-}
-
-fn split_last_dot(rest: &str) -> Option<(&str, &str)> {
-    split_two(rest)
 }
 
 fn epc_id(rest: &str) -> Option<String> {

@@ -199,11 +199,14 @@ impl Converter {
         Ok(match value {
             Json::Null => Node { name, value: None, children: Vec::new() },
             Json::Scalar(s) => Node { name, value: Some(self.expand_value(s)), children: Vec::new() },
-            Json::Array(_) => {
-                // Arrays are flattened by `member`; an array directly in an array is kept as one
-                // element holding the items.
-                let mut children = Vec::new();
-                self.member(&name.local.clone(), value, &mut children, depth + 1)?;
+            Json::Array(items) => {
+                // Arrays under a key are flattened by `member`; an array directly in an array is
+                // one element holding its items, each under the same name.
+                if depth + 1 > self.limits.max_depth {
+                    return Err(EpcisError::Limit { what: "nesting depth", limit: self.limits.max_depth });
+                }
+                let children =
+                    items.iter().map(|item| self.node(name.clone(), item, depth + 1)).collect::<Result<Vec<_>, _>>()?;
                 Node { name, value: None, children }
             }
             Json::Object(entries) => {

@@ -133,8 +133,7 @@ fn tree(text: &str, limits: &Limits) -> Result<Node, EpcisError> {
     loop {
         let event = reader.read_event().map_err(|e| syntax(format!("at byte {}: {e}", reader.error_position())))?;
         match event {
-            XmlEvent::Start(start) | XmlEvent::Empty(start) if root.is_some() => {
-                let _ = start;
+            XmlEvent::Start(_) | XmlEvent::Empty(_) if root.is_some() => {
                 return Err(syntax("content after the root element"));
             }
             XmlEvent::Start(start) => {
@@ -230,11 +229,7 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<RawDocument, EpcisErr
     if list.children.len() > limits.max_events {
         return Err(EpcisError::Limit { what: "number of events", limit: limits.max_events });
     }
-    let events = list
-        .children
-        .iter()
-        .filter(|n| n.name.namespace.is_none() || n.name.local != "extension")
-        .map(|n| (n.name.local.clone(), n.clone()))
-        .collect();
+    // The event's element name is its type; EPCIS 1.2 wrappers were flattened by `close`.
+    let events = list.children.iter().map(|n| (n.name.local.clone(), n.clone())).collect();
     Ok(RawDocument { events, ignore_fields })
 }
