@@ -30,7 +30,8 @@
 //! (`shipping`, `po`, `owning_party`, `Temperature`) to the CBV 2.0 web vocabulary
 //! (`https://ref.gs1.org/cbv/BizStep-shipping`, `https://gs1.org/voc/Temperature`); compact IRIs
 //! `gs1:` and `cbv:` expanded; numbers to their shortest form (`452.0` → `452`, `+1.50` → `1.5`).
-//! Empty values and empty structures are left out.
+//! Empty values and empty standard structures are left out; an empty user extension element (or
+//! an empty `ilmd`) still counts, by its name.
 //!
 //! # Agreement with the reference implementation
 //!
