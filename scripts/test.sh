@@ -61,7 +61,7 @@ else
     echo "warning: cannot install postgresql (needs apt-get and root or sudo); the event store tests will fail" >&2
 fi
 
-section "Python venvs for the test oracles (schemathesis, duckdb; in target/)"
+section "Python venvs for the test oracles (schemathesis, duckdb, EPCIS event hash; in target/)"
 # The API conformance test runs schemathesis against a demo node, and the pseudonymized-export
 # test reads the Parquet files back with DuckDB's Python package; both fail (never skip) without
 # them, so install them here, once, pinned, and reuse them afterwards.
@@ -88,6 +88,16 @@ fi
 BORDERLINK_PYTHON="$(pwd)/$py_venv/bin/python"
 export BORDERLINK_PYTHON
 "$BORDERLINK_PYTHON" -c "import duckdb; print('duckdb', duckdb.__version__)"
+# The EPCIS event hash IDs are checked against the reference implementation (MIT, PyPI).
+EHG_VERSION=1.9.3
+ehg_venv=target/ehg-venv
+if ! "$ehg_venv/bin/pip" show epcis-event-hash-generator 2>/dev/null | grep -qx "Version: $EHG_VERSION"; then
+    python3 -m venv "$ehg_venv"
+    "$ehg_venv/bin/pip" install --quiet --disable-pip-version-check "epcis-event-hash-generator==$EHG_VERSION"
+fi
+BORDERLINK_EPCIS_ORACLE="$(pwd)/$ehg_venv/bin/python"
+export BORDERLINK_EPCIS_ORACLE
+"$ehg_venv/bin/pip" show epcis-event-hash-generator | grep -x "Version: .*"
 
 section "Format (cargo fmt --all -- --check)"
 cargo fmt --all -- --check
