@@ -16,6 +16,7 @@ mod bench;
 mod bench_network;
 mod console;
 mod demo;
+mod device;
 mod export;
 mod ledger_cmd;
 mod logging;
@@ -114,6 +115,9 @@ enum Command {
     /// AEO mutual recognition: `mra aeo [ID]`, the agreed fields of the consenting AEOs of
     /// partner programmes, as a customs administration receives them.
     Mra(mra::MraArgs),
+    /// The IoT device registry: `device register|list|show|lost|retire|activate` (e-seals,
+    /// trackers, readers), recorded on the ledger by the owner's node.
+    Device(device::DeviceArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -253,6 +257,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(args) => user::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Mra(args) => mra::run(args),
+        Command::Device(args) => device::run(args),
     }
 }
 

@@ -35,6 +35,7 @@ pub(crate) const CAPABILITIES: &[Capability] = &[
     crate::access::CAPABILITY,
     crate::risk::CAPABILITY,
     crate::mra::CAPABILITY,
+    crate::iot::CAPABILITY,
     crate::operations::CAPABILITY,
 ];
 

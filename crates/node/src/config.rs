@@ -46,6 +46,31 @@ pub struct Config {
     pub validation: ValidationSection,
     /// The audit trail (section `[access]`).
     pub access: AccessSection,
+    /// IoT traceability (section `[iot]`): where the events are stored.
+    pub iot: IotSection,
+}
+
+/// Where IoT events are stored (section `[iot]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IotSection {
+    /// `embedded` (the default: `DATA/iot/events.redb`) or `postgres`.
+    pub store: IotStore,
+    /// The PostgreSQL connection URL when `store = "postgres"` (`postgres://user@host/db`; add
+    /// `?sslmode=verify-full` for TLS). Prefer the `BORDERLINK_IOT_POSTGRES_URL` environment
+    /// variable for a URL with a password: this file is not a secret store.
+    pub postgres_url: Option<String>,
+}
+
+/// The event store of `[iot] store`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IotStore {
+    /// redb, in the node's data folder.
+    #[default]
+    Embedded,
+    /// A PostgreSQL server.
+    Postgres,
 }
 
 /// The audit trail's settings (section `[access]`).
@@ -232,6 +257,7 @@ impl Default for Config {
             tls: None,
             validation: ValidationSection::default(),
             access: AccessSection::default(),
+            iot: IotSection::default(),
         }
     }
 }

@@ -185,6 +185,12 @@ make_error_codes! {
     InvalidModel => "invalid_model", InvalidRequest, UNPROCESSABLE_ENTITY;
     /// Risk: no model is active.
     NoRiskModel => "no_risk_model", InvalidRequest, NOT_FOUND;
+    /// IoT: a device entry that breaks a rule (which field, and why).
+    InvalidDevice => "invalid_device", InvalidRequest, UNPROCESSABLE_ENTITY;
+    /// IoT: a device with this id is registered already.
+    DeviceExists => "device_exists", InvalidRequest, CONFLICT;
+    /// IoT: no device with this id is registered.
+    DeviceNotFound => "device_not_found", InvalidRequest, NOT_FOUND;
     /// The consortium did not commit in time (no Raft leader or no quorum reachable): the
     /// outcome is unknown, the transaction may still commit when the quorum returns; resubmit the
     /// same signed transaction to learn it (a transaction is committed at most once).
@@ -326,6 +332,15 @@ pub enum ApiError {
     /// Risk management refused the request.
     #[error("{0}")]
     Risk(borderlink_risk::RiskError),
+    /// A device entry that cannot be registered.
+    #[error("{0}")]
+    InvalidDevice(String),
+    /// A device id taken.
+    #[error("device {0:?} is registered already (by {1}); choose another id or change its state")]
+    DeviceExists(String, String),
+    /// No such device.
+    #[error("no device {0:?} is registered")]
+    DeviceNotFound(String),
     /// No risk model is active.
     #[error("no risk model is active: lanes come from the criteria and the random selection")]
     NoRiskModel,
@@ -473,6 +488,9 @@ impl ErrorCode for ApiError {
             ApiError::InvalidDeclaration(_) => Code::InvalidDeclaration,
             ApiError::Risk(e) => crate::risk::code(e),
             ApiError::NoRiskModel => Code::NoRiskModel,
+            ApiError::InvalidDevice(_) => Code::InvalidDevice,
+            ApiError::DeviceExists(..) => Code::DeviceExists,
+            ApiError::DeviceNotFound(_) => Code::DeviceNotFound,
             ApiError::RateLimited { .. } => Code::RateLimited,
             ApiError::RequestTimeout(_) => Code::RequestTimeout,
             ApiError::TooManyConnections(_) => Code::TooManyConnections,

@@ -24,6 +24,7 @@ mod console;
 mod dataset;
 pub mod error;
 mod https;
+mod iot;
 mod ledger;
 mod limits;
 mod metrics;
@@ -43,8 +44,8 @@ mod submission;
 mod validation;
 
 pub use config::{
-    ClusterSection, Config, DEFAULT_BLOB_QUOTA_BYTES, DEFAULT_MAX_BODY_BYTES, LedgerConfig, Limits, TlsSection,
-    ValidationSection,
+    ClusterSection, Config, DEFAULT_BLOB_QUOTA_BYTES, DEFAULT_MAX_BODY_BYTES, IotSection, IotStore, LedgerConfig,
+    Limits, TlsSection, ValidationSection,
 };
 pub use error::{ErrorCode, NodeError};
 pub use ordering::{CommitEvent, LedgerService, Ordering, SoloOrderer};

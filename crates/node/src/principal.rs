@@ -325,6 +325,8 @@ pub(crate) fn role_allows(permission: &str, role: Role) -> bool {
         "mra-exchange" => &[Officer, Analyst, RiskOfficer],
         "operate-node" | "manage-users" => &[Administrator],
         "read-audit" => &[Auditor, Administrator],
+        "read-iot" => &[Officer, Analyst, RiskOfficer, Auditor, Administrator],
+        "manage-devices" => &[Officer, Administrator],
         _ => &[],
     };
     roles.contains(&role)
@@ -417,6 +419,35 @@ permission! {
     /// per submitting organisation: a customs role (as [`ReadRisk`], administrators included),
     /// never a trader, who would learn other traders' volumes and failures.
     ReadQuality = "read-quality", MEMBER_OR_OPERATOR, |p, state| customs_role(p, state, ReadQuality::NAME, "data quality")
+}
+
+permission! {
+    /// Read IoT traceability data — the device registry, events, traces, alerts: a customs role
+    /// (as [`ReadQuality`]), never a trader, who would see other traders' goods move.
+    ReadIot = "read-iot", MEMBER_OR_OPERATOR, |p, state| customs_role(p, state, ReadIot::NAME, "IoT traceability data")
+}
+
+permission! {
+    /// Register devices and change their state on this node's member's behalf (the registry
+    /// entry is signed with the member's key): the node's operator, an officer or an
+    /// administrator of this node, or this node's own member's signed request.
+    ManageDevices = "manage-devices", MEMBER_OR_OPERATOR, |p, state| match p {
+        Principal::Operator { .. } => Ok(()),
+        Principal::Anonymous => Err(needs_member()),
+        Principal::Person { username, .. } => {
+            if p.person_with(&roles_for(ManageDevices::NAME)) { Ok(()) } else { Err(person_refused(ManageDevices::NAME, username)) }
+        }
+        Principal::Member { id } => {
+            let local = state.ledger.as_ref().and_then(|l| l.ledger().local_member().map(str::to_owned));
+            if local.as_deref() == Some(id.as_str()) {
+                Ok(())
+            } else {
+                Err(ApiError::Forbidden(format!(
+                    "devices are registered at their owner's own node; {id} is not this node's member"
+                )))
+            }
+        }
+    }
 }
 
 permission! {

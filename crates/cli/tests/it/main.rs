@@ -5,6 +5,7 @@ mod cluster;
 mod corruption;
 mod crash;
 mod demo;
+mod device;
 mod export;
 mod hints;
 mod https;

@@ -12,6 +12,7 @@ mod console_sessions;
 mod data_quality;
 mod export;
 mod https;
+mod iot;
 mod ledger;
 mod metrics;
 mod mra;

@@ -263,6 +263,13 @@ fn expected(permission: &str, caller: Caller) -> bool {
         ("operate-node" | "manage-users", _) => false,
         ("read-audit", OwnMember | Operator | Person(Auditor | Administrator)) => true,
         ("read-audit", _) => false,
+        // IoT traceability: the customs roles and administrators read it, never a trader (who
+        // would see other traders' goods move); devices are registered at their owner's node.
+        ("read-iot", TraderMember) => false,
+        ("read-iot", Person(r)) => matches!(r, Officer | Analyst | RiskOfficer | Auditor | Administrator),
+        ("read-iot", _) => true,
+        ("manage-devices", OwnMember | Operator | Person(Officer | Administrator)) => true,
+        ("manage-devices", _) => false,
         (other, _) => panic!("permission {other} is not in the test's matrix: add it consciously"),
     }
 }

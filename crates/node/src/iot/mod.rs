@@ -1,0 +1,201 @@
+//! The `iot` capability: IoT traceability on the node — the device registry on the ledger, the
+//! event store (embedded redb or PostgreSQL, `[iot] store`), and the interfaces that feed it.
+//!
+//! The registry: each device is a `document` record of its owner, `document:{owner}:device-{id}`,
+//! signed by the owner's node (a new version for each change of state), so every member sees
+//! the same registry and its history. [`IotService::devices`] reads it from the ledger and keeps
+//! it until the ledger's head moves. What devices report is checked by
+//! `borderlink_iot::admission` against this registry before anything is stored.
+
+mod devices;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use borderlink_iot::device::Device;
+use borderlink_iot::store::EventStore;
+use borderlink_iot::store::postgres::PostgresEventStore;
+use borderlink_iot::store::redb_store::RedbEventStore;
+use borderlink_ledger::Ledger;
+use serde::Serialize;
+use utoipa_axum::routes;
+
+use crate::capability::{Capability, OpenFuture, Startup};
+use crate::config::IotStore;
+use crate::error::{ApiError, NodeError};
+use crate::openapi::guarded;
+use crate::ordering::LedgerService;
+use crate::principal::{ManageDevices, ReadIot};
+
+pub(crate) const CAPABILITY: Capability = Capability {
+    name: "iot",
+    open,
+    api: || {
+        vec![
+            guarded::<ReadIot>(routes!(devices::list)),
+            guarded::<ManageDevices>(routes!(devices::register)),
+            guarded::<ReadIot>(routes!(devices::one)),
+            guarded::<ManageDevices>(routes!(devices::set_state)),
+        ]
+    },
+    console: Vec::new,
+    nav: &[],
+    tags: &[("iot", "IoT traceability: the device registry (e-seals, trackers, readers), events, traces and alerts")],
+};
+
+/// The name prefix of a device's registry document.
+const DEVICE_DOCUMENT: &str = "device-";
+
+/// The environment variable that overrides `[iot] postgres_url` (it may hold a password).
+pub(crate) const POSTGRES_URL_ENV: &str = "BORDERLINK_IOT_POSTGRES_URL";
+
+/// A device as the registry holds it, with where and when it was recorded.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Registered {
+    /// The device entry.
+    #[schema(value_type = Object)]
+    pub(crate) device: Device,
+    /// The ledger record that holds it.
+    pub(crate) record_id: String,
+    /// Its version (1 at registration, one more for each change).
+    pub(crate) version: u64,
+    /// When this version was signed (ms since the epoch).
+    pub(crate) updated_ms: i64,
+}
+
+/// The registry as read at one ledger height.
+type Registry = Arc<BTreeMap<String, Registered>>;
+
+/// The iot capability's service.
+pub(crate) struct IotService {
+    ledger: Arc<LedgerService>,
+    clock: Arc<dyn crate::clock::Clock>,
+    store: Arc<dyn EventStore>,
+    registry: Mutex<Option<(u64, Registry)>>,
+}
+
+impl std::fmt::Debug for IotService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IotService").finish_non_exhaustive()
+    }
+}
+
+impl IotService {
+    /// The event store.
+    #[allow(dead_code)] // The EPCIS bindings and the device interfaces read and write it.
+    pub(crate) fn store(&self) -> &Arc<dyn EventStore> {
+        &self.store
+    }
+
+    fn ledger(&self) -> &Ledger {
+        self.ledger.ledger()
+    }
+
+    /// The registry at the ledger's head: every member's devices, by device id.
+    pub(crate) fn devices(&self) -> Result<Registry, ApiError> {
+        let height = self.ledger().head().map_or(0, |h| h.height);
+        if let Some((at, registry)) = self.registry.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && *at == height
+        {
+            return Ok(Arc::clone(registry));
+        }
+        let mut out = BTreeMap::new();
+        for member in self.ledger().members() {
+            let prefix = borderlink_ledger::meta::compose_id("document", &member.id, DEVICE_DOCUMENT);
+            let mut from = prefix.clone();
+            loop {
+                let page = self.ledger().records_from(&prefix, &from, 500).map_err(ApiError::Ledger)?;
+                let last = page.last().map(|(id, _)| id.clone());
+                for (record_id, _) in &page {
+                    let Some(v) = self.ledger().record(record_id).map_err(ApiError::Ledger)? else { continue };
+                    // Only the owner's node signs its devices' entries; anything else is not an entry.
+                    let Some(device) = v.payload.and_then(|p| serde_json::from_value::<Device>(p).ok()) else {
+                        continue;
+                    };
+                    if device.owner != v.submitter || device.check().is_err() {
+                        continue;
+                    }
+                    out.insert(
+                        device.device_id.clone(),
+                        Registered {
+                            device,
+                            record_id: record_id.clone(),
+                            version: v.version,
+                            updated_ms: v.timestamp_ms,
+                        },
+                    );
+                }
+                match last {
+                    Some(id) if page.len() == 500 => from = format!("{id}\u{0}"),
+                    _ => break,
+                }
+            }
+        }
+        let registry = Arc::new(out);
+        *self.registry.lock().unwrap_or_else(|e| e.into_inner()) = Some((height, Arc::clone(&registry)));
+        Ok(registry)
+    }
+
+    /// Records `device` (new, or a new version of this node's own entry) on the ledger.
+    pub(crate) async fn record(&self, device: &Device) -> Result<Registered, ApiError> {
+        let payload = serde_json::to_vec(device).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let name = format!("{DEVICE_DOCUMENT}{}", device.device_id);
+        let tx =
+            self.ledger().document_by_local(&name, &payload, nonce(), self.clock.now_ms()).map_err(ApiError::Ledger)?;
+        let record_id = tx.body.record_id.clone();
+        self.ledger.submit(tx).await.map_err(ApiError::Tx)?;
+        let v = self
+            .ledger()
+            .record(&record_id)
+            .map_err(ApiError::Ledger)?
+            .ok_or_else(|| ApiError::RecordNotFound(record_id.clone()))?;
+        Ok(Registered { device: device.clone(), record_id, version: v.version, updated_ms: v.timestamp_ms })
+    }
+
+    /// This node's member (the owner of the devices it registers).
+    pub(crate) fn local_member(&self) -> Option<String> {
+        self.ledger().local_member().map(str::to_owned)
+    }
+}
+
+fn nonce() -> u64 {
+    use rand_core::RngCore;
+    rand_core::OsRng.next_u64()
+}
+
+fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
+    Box::pin(async move {
+        let Some(ledger) = &startup.ledger else { return Ok(()) };
+        let store: Arc<dyn EventStore> = match startup.config.iot.store {
+            IotStore::Embedded => {
+                let path = startup.config.data_dir.join("iot").join("events.redb");
+                let shown = path.display().to_string();
+                let store = tokio::task::spawn_blocking(move || RedbEventStore::open(&path))
+                    .await
+                    .map_err(|e| NodeError::Storage(format!("{shown}: {e}")))?
+                    .map_err(|e| NodeError::Storage(format!("{shown}: {e}")))?;
+                Arc::new(store)
+            }
+            IotStore::Postgres => {
+                let url = std::env::var(POSTGRES_URL_ENV)
+                    .ok()
+                    .or_else(|| startup.config.iot.postgres_url.clone())
+                    .ok_or_else(|| {
+                        NodeError::Config(format!(
+                            "[iot] store = \"postgres\" needs postgres_url (or {POSTGRES_URL_ENV})"
+                        ))
+                    })?;
+                let store = PostgresEventStore::connect(&url).await.map_err(|e| NodeError::Storage(e.to_string()))?;
+                Arc::new(store)
+            }
+        };
+        startup.services.insert(Arc::new(IotService {
+            ledger: Arc::clone(ledger),
+            clock: Arc::clone(&startup.clock),
+            store,
+            registry: Mutex::new(None),
+        }));
+        Ok(())
+    })
+}
