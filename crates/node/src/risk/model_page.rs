@@ -284,13 +284,16 @@ fn upload_panel(limit: usize, error: Option<&ApiError>) -> Markup {
     }
 }
 
-fn roc_chart(id: &str, lines: &[(&str, &str, &Vec<(f64, f64)>)]) -> Markup {
+/// One curve to draw: its name, its CSS class and its points.
+type Line<'a> = (&'a str, &'a str, &'a [(f64, f64)]);
+
+fn roc_chart(id: &str, lines: &[Line<'_>]) -> Markup {
     let mut curves: Vec<Curve> = lines
         .iter()
         .map(|(name, class, points)| Curve {
             name: (*name).to_owned(),
             class: (*class).to_owned(),
-            points: (*points).clone(),
+            points: points.to_vec(),
         })
         .collect();
     curves.push(Curve { name: "chance".into(), class: "reference".into(), points: vec![(0.0, 0.0), (1.0, 1.0)] });
@@ -310,14 +313,14 @@ fn roc_chart(id: &str, lines: &[(&str, &str, &Vec<(f64, f64)>)]) -> Markup {
     )
 }
 
-fn lift_chart(id: &str, lines: &[(&str, &str, &Vec<(f64, f64)>)]) -> Markup {
+fn lift_chart(id: &str, lines: &[Line<'_>]) -> Markup {
     let top = lines.iter().flat_map(|(_, _, p)| p.iter().map(|(_, y)| *y)).fold(1.0_f64, f64::max);
     let mut curves: Vec<Curve> = lines
         .iter()
         .map(|(name, class, points)| Curve {
             name: (*name).to_owned(),
             class: (*class).to_owned(),
-            points: (*points).clone(),
+            points: points.to_vec(),
         })
         .collect();
     curves.push(Curve { name: "random".into(), class: "reference".into(), points: vec![(0.0, 1.0), (1.0, 1.0)] });
@@ -496,13 +499,9 @@ fn render_report(risk: &RiskService, pending: &PendingModel, error: Option<&ApiE
 }
 
 /// The curves of the uploaded model and, when there is one, of the active model.
-#[allow(clippy::type_complexity)]
-fn both<'a>(
-    new: &'a Measured,
-    active: Option<&'a Measured>,
-) -> (Vec<(&'static str, &'static str, &'a Vec<(f64, f64)>)>, Vec<(&'static str, &'static str, &'a Vec<(f64, f64)>)>) {
-    let mut roc = vec![("uploaded", "series-a", &new.roc)];
-    let mut lift = vec![("uploaded", "series-a", &new.lift)];
+fn both<'a>(new: &'a Measured, active: Option<&'a Measured>) -> (Vec<Line<'a>>, Vec<Line<'a>>) {
+    let mut roc: Vec<Line<'a>> = vec![("uploaded", "series-a", &new.roc)];
+    let mut lift: Vec<Line<'a>> = vec![("uploaded", "series-a", &new.lift)];
     if let Some(a) = active {
         roc.push(("active", "series-b", &a.roc));
         lift.push(("active", "series-b", &a.lift));
