@@ -112,9 +112,66 @@ pub fn evaluate(scores: &[f32], fraud: &[bool], revenue: &[f64]) -> Metrics {
     Metrics { n, frauds, revenue_total, auc: auc(scores, fraud), at_k }
 }
 
+/// The ROC curve: (false-positive rate, true-positive rate) as the threshold falls through
+/// the scores, from (0, 0) to (1, 1), one point per distinct score (tied scores move together).
+/// Empty when either class is absent.
+pub fn roc(scores: &[f32], labels: &[bool]) -> Vec<(f64, f64)> {
+    let n = scores.len().min(labels.len());
+    let pos = labels[..n].iter().filter(|l| **l).count();
+    let neg = n - pos;
+    if pos == 0 || neg == 0 {
+        return Vec::new();
+    }
+    let order = ranking(&scores[..n]);
+    let mut out = vec![(0.0, 0.0)];
+    let (mut tp, mut fp) = (0usize, 0usize);
+    for (at, &i) in order.iter().enumerate() {
+        if labels[i] {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        let next_ties = order.get(at + 1).is_some_and(|&j| scores[j].total_cmp(&scores[i]).is_eq());
+        if !next_ties {
+            out.push((fp as f64 / neg as f64, tp as f64 / pos as f64));
+        }
+    }
+    out
+}
+
+/// The lift curve: for each share of the items inspected in `steps` equal steps (highest
+/// scores first), the fraud rate found over the overall fraud rate. Empty without frauds.
+pub fn lift(scores: &[f32], labels: &[bool], steps: usize) -> Vec<(f64, f64)> {
+    let n = scores.len().min(labels.len());
+    let frauds = labels[..n].iter().filter(|l| **l).count();
+    if n == 0 || frauds == 0 || steps == 0 {
+        return Vec::new();
+    }
+    let base = frauds as f64 / n as f64;
+    let order = ranking(&scores[..n]);
+    (1..=steps)
+        .map(|s| {
+            let share = s as f64 / steps as f64;
+            let top = ((n as f64 * share).round() as usize).clamp(1, n);
+            let hits = order[..top].iter().filter(|&&i| labels[i]).count();
+            (share, hits as f64 / top as f64 / base)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roc_and_lift_of_a_perfect_ranking() {
+        let scores = [0.9, 0.8, 0.3, 0.2];
+        let labels = [true, true, false, false];
+        assert_eq!(roc(&scores, &labels), vec![(0.0, 0.0), (0.0, 0.5), (0.0, 1.0), (0.5, 1.0), (1.0, 1.0)]);
+        assert_eq!(lift(&scores, &labels, 2), vec![(0.5, 2.0), (1.0, 1.0)]);
+        assert!(roc(&scores, &[false; 4]).is_empty(), "one class only: no curve");
+        assert_eq!(roc(&[0.5, 0.5], &[true, false]), vec![(0.0, 0.0), (1.0, 1.0)], "ties move together");
+    }
 
     #[test]
     fn perfect_and_inverted_rankings() {

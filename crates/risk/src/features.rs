@@ -329,7 +329,11 @@ pub fn describe_value(index: usize, value: f32, item: &Item) -> String {
         "origin_type" => item.origin_type.clone(),
         "origin" => item.origin.clone(),
         "departure" => item.departure.clone(),
-        "hs_chapter" | "hs_heading" | "hs_subheading" => item.hs.clone(),
+        // Each HS feature names the code at its own level: the model split on the chapter or the
+        // heading, so the officer is shown that, not the full commodity code.
+        "hs_chapter" => hs_prefix(item, 2),
+        "hs_heading" => hs_prefix(item, 4),
+        "hs_subheading" => hs_prefix(item, 6),
         _ => None,
     };
     match def.unit {
@@ -346,6 +350,11 @@ pub fn describe_value(index: usize, value: f32, item: &Item) -> String {
         Unit::Flag => (if value > 0.5 { "yes" } else { "no" }).into(),
         Unit::Days => format!("{value:.0} days"),
     }
+}
+
+/// The first `len` digits of the item's commodity code, when it has that many.
+fn hs_prefix(item: &Item, len: usize) -> Option<String> {
+    item.hs.as_deref().and_then(|h| h.get(..len)).map(str::to_owned)
 }
 
 /// The words for a feature (history families are phrased from their entity).
@@ -384,6 +393,17 @@ mod tests {
         assert_eq!(sorted.len(), N_FEATURES);
         assert_eq!(family(index_of("seller_hit_rate").unwrap()), Some((Entity::Seller, 2)));
         assert!(words(index_of("importer_hit_rate").unwrap()).contains("importer"));
+    }
+
+    #[test]
+    fn hs_reasons_name_the_code_at_their_level() {
+        let item = Item { hs: Some("84713000".into()), ..Item::default() };
+        let at = |name: &str| describe_value(index_of(name).unwrap(), 1.0, &item);
+        assert_eq!(at("hs_chapter"), "84");
+        assert_eq!(at("hs_heading"), "8471");
+        assert_eq!(at("hs_subheading"), "847130");
+        let short = Item { hs: Some("84".into()), ..Item::default() };
+        assert_eq!(describe_value(index_of("hs_heading").unwrap(), 8.0, &short), "8", "too short: the value itself");
     }
 
     #[test]

@@ -72,7 +72,16 @@ pub(crate) async fn check(State(state): State<SharedState>, request: Request, ne
     let request = match (&token, safe || is_api(&path) || EXEMPT.contains(&path.as_str())) {
         (Some(expected), false) => match carried(request, expected, state.max_body_bytes).await {
             Ok(request) => request,
-            Err(()) => {
+            Err(Missing::TooLarge) => {
+                let error = ApiError::PayloadTooLarge { limit: state.max_body_bytes };
+                let status = crate::error::ErrorCode::error_code(&error).status();
+                let message = format!(
+                    "This form is larger than the node's limit of {} (max_body_bytes): nothing was kept.",
+                    size(state.max_body_bytes)
+                );
+                return super::message_page("Too large", &message).with_status(status).into_response();
+            }
+            Err(Missing::Token) => {
                 return refuse(
                     &state,
                     &path,
@@ -98,18 +107,58 @@ fn same_origin(headers: &HeaderMap) -> bool {
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
-/// The request, rebuilt, when it carries `expected` in its header or its url-encoded form.
-async fn carried(request: Request, expected: &str, limit: usize) -> Result<Request, ()> {
+/// Why a form was not let through.
+enum Missing {
+    /// No token, or another session's.
+    Token,
+    /// The body is larger than the node's limit (its token cannot be read).
+    TooLarge,
+}
+
+/// A size as people read it: `8 MiB`, `512 KiB`, `100 bytes`.
+pub(crate) fn size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// The request, rebuilt, when it carries `expected` in its header, its url-encoded form, or
+/// the `csrf` part of its `multipart/form-data` form (a file upload).
+async fn carried(request: Request, expected: &str, limit: usize) -> Result<Request, Missing> {
     if request.headers().get(HEADER).and_then(|v| v.to_str().ok()).is_some_and(|t| crate::session::same(t, expected)) {
         return Ok(request);
     }
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ())?;
-    let found = bytes
-        .split(|b| *b == b'&')
-        .filter_map(|pair| pair.strip_prefix(FIELD.as_bytes()).and_then(|rest| rest.strip_prefix(b"=")))
-        .any(|value| std::str::from_utf8(value).is_ok_and(|v| crate::session::same(v, expected)));
-    if found { Ok(Request::from_parts(parts, Body::from(bytes))) } else { Err(()) }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| Missing::TooLarge)?;
+    let found = if multipart {
+        multipart_token(&bytes).is_some_and(|v| crate::session::same(v, expected))
+    } else {
+        bytes
+            .split(|b| *b == b'&')
+            .filter_map(|pair| pair.strip_prefix(FIELD.as_bytes()).and_then(|rest| rest.strip_prefix(b"=")))
+            .any(|value| std::str::from_utf8(value).is_ok_and(|v| crate::session::same(v, expected)))
+    };
+    if found { Ok(Request::from_parts(parts, Body::from(bytes))) } else { Err(Missing::Token) }
+}
+
+/// The value of the `csrf` part of a multipart body: the part whose headers name it
+/// `name="csrf"`, up to the line break before the next boundary. Console forms put it first.
+fn multipart_token(body: &[u8]) -> Option<&str> {
+    let marker = b"name=\"csrf\"";
+    let at = body.windows(marker.len()).position(|w| w == marker)? + marker.len();
+    let rest = &body[at..];
+    let start = rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let value = &rest[start..];
+    let end = value.windows(2).position(|w| w == b"\r\n")?;
+    std::str::from_utf8(&value[..end]).ok()
 }
 
 fn refuse(state: &SharedState, path: &str, why: &str) -> Response {
@@ -128,6 +177,15 @@ fn refuse(state: &SharedState, path: &str, why: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multipart_form_carries_its_token_in_its_csrf_part() {
+        let body = b"--b\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok123\r\n--b\r\nContent-Disposition: form-data; name=\"model\"; filename=\"m\"\r\n\r\nxx\r\n--b--\r\n";
+        assert_eq!(multipart_token(body), Some("tok123"));
+        assert_eq!(multipart_token(b"--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nx\r\n--b--"), None);
+        assert_eq!(size(8 << 20), "8 MiB");
+        assert_eq!(size(2048), "2 KiB");
+    }
 
     #[test]
     fn the_origin_must_be_the_host_it_was_sent_to() {

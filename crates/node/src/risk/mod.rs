@@ -1,11 +1,14 @@
 //! The `risk` capability: risk management as the node runs it — every committed declaration
 //! assessed (lane, score, reasons) through its projection of the ledger, the risk queue,
 //! officers' overrides, inspection results fed back, the criteria and the model — over HTTP and
-//! in the console's Risk queue and Criteria pages. Its files live under `DATA/risk/`.
+//! in the console's Risk queue (`console`), Criteria editor (`criteria_page`) and Model
+//! (`model_page`: upload, report, activate) pages. Its files live under `DATA/risk/`.
 
 mod api;
 mod console;
+mod criteria_page;
 mod export;
+mod model_page;
 mod projection;
 mod service;
 
@@ -23,8 +26,10 @@ pub(crate) use service::code;
 
 /// The risk queue's navigation section.
 pub(crate) const QUEUE: Section = Section("risk");
-/// The criteria page's navigation section.
+/// The criteria pages' navigation section.
 pub(crate) const CRITERIA: Section = Section("criteria");
+/// The model pages' navigation section.
+pub(crate) const MODEL: Section = Section("model");
 
 pub(crate) const CAPABILITY: Capability = Capability {
     name: "risk",
@@ -47,13 +52,21 @@ pub(crate) const CAPABILITY: Capability = Capability {
     console: || {
         vec![
             ("/risk", get(console::queue)),
+            ("/risk/queue.csv", get(console::queue_csv)),
             ("/risk/override", post(console::overrule)),
-            ("/risk/criteria", get(console::criteria)),
+            ("/risk/criteria", get(criteria_page::list).post(criteria_page::create)),
+            ("/risk/criteria/new", get(criteria_page::new)),
+            ("/risk/criteria/{id}", get(criteria_page::edit).post(criteria_page::update)),
+            ("/risk/criteria/{id}/retire", post(criteria_page::retire)),
+            ("/risk/model", get(model_page::page).post(model_page::upload)),
+            ("/risk/model/report", get(model_page::report)),
+            ("/risk/model/activate", post(model_page::activate)),
         ]
     },
     nav: &[
         NavEntry { section: QUEUE, href: "/risk", label: "Risk queue" },
         NavEntry { section: CRITERIA, href: "/risk/criteria", label: "Criteria" },
+        NavEntry { section: MODEL, href: "/risk/model", label: "Model" },
     ],
     tags: &[("risk", "Risk management: scores, lanes, the risk queue, overrides, criteria, the model")],
 };
@@ -67,8 +80,21 @@ fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
             let me = ledger.local_member()?;
             ledger.member(me).map(|m| m.country)
         });
-        let service =
-            service::RiskService::open(&startup.config.data_dir, administration.as_deref(), Arc::clone(&startup.clock));
+        let node = startup
+            .ledger
+            .as_ref()
+            .and_then(|l| {
+                let ledger = l.ledger();
+                let me = ledger.local_member()?;
+                ledger.member(me).map(|m| format!("{} ({})", m.name, m.id))
+            })
+            .unwrap_or_else(|| "this node".to_owned());
+        let service = service::RiskService::open(
+            &startup.config.data_dir,
+            administration.as_deref(),
+            node,
+            Arc::clone(&startup.clock),
+        );
         if startup.ledger.is_some() {
             startup.projections.push(Arc::new(projection::RiskProjection(Arc::clone(&service))));
         }

@@ -4,6 +4,7 @@
 //! quotas per office), and `overrides.jsonl` (every officer's override, synced before the
 //! officer is answered) — and the mapping of its errors to the node's error table.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -22,6 +23,37 @@ pub(crate) struct RiskService {
     engine: Mutex<RiskEngine>,
     dir: Option<PathBuf>,
     clock: Arc<dyn Clock>,
+    /// The ledger record id of each assessed declaration (by its reference), for links.
+    records: Mutex<HashMap<String, String>>,
+    /// A model uploaded in the console and not yet activated (one at a time per node).
+    pending: Mutex<Option<PendingModel>>,
+    /// Where and when the active model was activated (`risk/model-activation.json`).
+    activation: Mutex<Option<Activation>>,
+    /// This node, as the console names it: `name (member id)`.
+    node: String,
+}
+
+/// A model uploaded in the console, waiting for the officer to read its report and activate it.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingModel {
+    /// The model file as uploaded.
+    pub(crate) bytes: Arc<Vec<u8>>,
+    /// The model read from it.
+    pub(crate) model: Arc<RiskModel>,
+    /// When it was uploaded.
+    pub(crate) at: String,
+}
+
+/// Where and when the active model was activated.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Activation {
+    /// The model's version.
+    pub(crate) version: String,
+    /// The node that activated it.
+    pub(crate) node: String,
+    /// When.
+    pub(crate) at: String,
 }
 
 impl std::fmt::Debug for RiskService {
@@ -38,7 +70,12 @@ impl RiskService {
     /// The engine of a node whose data lives in `data_dir`: the model and criteria found in
     /// `data_dir/risk/` are activated; a file that cannot be used is logged and skipped, so
     /// that a bad model never stops the node from serving.
-    pub(crate) fn open(data_dir: &Path, administration: Option<&str>, clock: Arc<dyn Clock>) -> Arc<Self> {
+    pub(crate) fn open(
+        data_dir: &Path,
+        administration: Option<&str>,
+        node: String,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<Self> {
         let dir = data_dir.join("risk");
         // The lane policy (random rate, quotas per office) and queue size, when configured.
         let mut engine = match std::fs::read(dir.join("policy.json")) {
@@ -77,7 +114,19 @@ impl RiskService {
             Err(e) => tracing::error!(error = %e, "cannot read the risk model"),
         }
         engine.set_administration(administration);
-        Arc::new(RiskService { engine: Mutex::new(engine), dir: Some(dir), clock })
+        let activation = std::fs::read(dir.join("model-activation.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Activation>(&b).ok())
+            .filter(|a| engine.model().is_some_and(|m| m.version() == a.version));
+        Arc::new(RiskService {
+            engine: Mutex::new(engine),
+            dir: Some(dir),
+            clock,
+            records: Mutex::new(HashMap::new()),
+            pending: Mutex::new(None),
+            activation: Mutex::new(activation),
+            node,
+        })
     }
 
     /// Where the keys of pseudonymized exports are kept (`DATA/risk/pseudonym-keys`), apart from
@@ -127,8 +176,49 @@ impl RiskService {
         self.save("model.blrm", bytes)?;
         let info = ModelInfo::of(&model);
         self.engine().set_model(model);
+        let activation =
+            Activation { version: info.version.clone(), node: self.node.clone(), at: self.clock.now_iso() };
+        if let Ok(json) = serde_json::to_vec_pretty(&activation) {
+            self.save("model-activation.json", &json)?;
+        }
+        *lock(&self.activation) = Some(activation);
         tracing::info!(model = %info.version, "risk model activated");
         Ok(info)
+    }
+
+    /// Where and when the active model was activated, when it was through this release.
+    pub(crate) fn activation(&self) -> Option<Activation> {
+        lock(&self.activation).clone()
+    }
+
+    /// This node, as the console names it.
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Keeps an uploaded model until it is activated or replaced by another upload.
+    pub(crate) fn stage_model(&self, bytes: Vec<u8>) -> Result<PendingModel, ApiError> {
+        let model = RiskModel::read(bytes.as_slice()).map_err(ApiError::Risk)?;
+        let pending = PendingModel { bytes: Arc::new(bytes), model: Arc::new(model), at: self.clock.now_iso() };
+        *lock(&self.pending) = Some(pending.clone());
+        tracing::info!(model = pending.model.version(), "risk model uploaded, waiting for activation");
+        Ok(pending)
+    }
+
+    /// The uploaded model waiting for activation.
+    pub(crate) fn pending_model(&self) -> Option<PendingModel> {
+        lock(&self.pending).clone()
+    }
+
+    /// Activates the uploaded model of version `version`; `None` when no such upload waits.
+    pub(crate) fn activate_pending(&self, version: &str) -> Option<Result<ModelInfo, ApiError>> {
+        let pending = lock(&self.pending).take_if(|p| p.model.version() == version)?;
+        Some(self.activate_model(&pending.bytes))
+    }
+
+    /// The ledger record id of an assessed declaration.
+    pub(crate) fn record_of(&self, declaration_id: &str) -> Option<String> {
+        lock(&self.records).get(declaration_id).cloned()
     }
 
     /// Replaces the criteria (refused when inconsistent) and keeps them.
@@ -138,6 +228,18 @@ impl RiskService {
         self.save("criteria.json", bytes)?;
         self.engine().set_criteria(set).map_err(ApiError::Risk)?;
         Ok(n)
+    }
+
+    /// Edits the criteria under the engine's lock (so that no hit recorded meanwhile is lost),
+    /// checks the result and keeps it.
+    pub(crate) fn edit_criteria(&self, edit: impl FnOnce(&mut CriteriaSet)) -> Result<(), ApiError> {
+        let mut engine = self.engine();
+        let mut set = engine.criteria().clone();
+        edit(&mut set);
+        set.check().map_err(ApiError::Risk)?;
+        let bytes = serde_json::to_vec_pretty(&set).map_err(|e| ApiError::Internal(e.to_string()))?;
+        self.save("criteria.json", &bytes)?;
+        engine.set_criteria(set).map_err(ApiError::Risk)
     }
 
     /// The node's clock.
@@ -152,6 +254,7 @@ impl RiskService {
             RecordType::Declaration => match serde_json::from_value::<DeclarationRecord>(payload.clone()) {
                 Ok(d) => {
                     let a = self.engine().assess_version(&d, version, self.clock.today());
+                    lock(&self.records).insert(a.declaration_id.clone(), record_id.to_owned());
                     tracing::info!(declaration = %a.declaration_id, lane = ?a.lane, score = a.score, "declaration scored");
                 }
                 Err(e) => tracing::warn!(record = record_id, error = %e, "committed declaration not scored"),
@@ -199,6 +302,10 @@ impl RiskService {
         }
         applied
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The active model, as the API shows it.

@@ -16,7 +16,7 @@ use crate::samples;
 use crate::test_node::client;
 
 /// A small model where goods departing from a country other than their origin are the frauds.
-fn model_bytes() -> Vec<u8> {
+pub(crate) fn model_bytes() -> Vec<u8> {
     let mut x: u64 = 7;
     let mut next = move || {
         x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
@@ -80,7 +80,7 @@ fn declaration(i: usize, routed: bool) -> Value {
 /// Activates the model and the criteria in the console session, asks for what-if scores of 12
 /// declarations, then has the trader commit them and waits until the node has assessed them.
 /// Returns the what-if assessments.
-async fn setup(n: &LedgerNode) -> Vec<Value> {
+pub(crate) async fn setup(n: &LedgerNode) -> Vec<Value> {
     let http = client();
     let r = http.put(format!("{}/api/v1/risk/model", n.base)).header("cookie", n.cookie()).body(model_bytes());
     let r = r.send().await.expect("PUT model");
@@ -206,10 +206,42 @@ async fn drive(browser: &Client, base: &str, token: &str) -> Result<(), fantocci
     assert!(page.contains("goods depart from a country other than their origin"), "reasons in words");
     assert!(page.contains("Ask for the through bill of lading"), "officer instructions");
 
-    // An override without a reason is refused and says why.
+    // Each declaration links to its ledger record.
+    let link = rows[0].find(Locator::Css("a.declaration-id")).await?.attr("href").await?.unwrap_or_default();
+    assert!(link.starts_with("/ledger/records/"), "{link}");
+
+    // The lane filter: a link with the lane in its query string, a URL that gives the same view again.
+    let counted = {
+        let mut n = 0;
+        for r in &rows {
+            n += usize::from(r.attr("data-lane").await?.as_deref() == Some(first_lane.as_str()));
+        }
+        n
+    };
+    browser.find(Locator::Css(&format!("#lane-filter a[href='/risk?lane={first_lane}']"))).await?.click().await?;
+    let filtered_url = browser.current_url().await?;
+    assert!(filtered_url.as_str().ends_with(&format!("/risk?lane={first_lane}")), "{filtered_url}");
+    for visit in 0..2 {
+        let table = browser.wait().at_most(TIMEOUT).for_element(Locator::Id("risk-queue")).await?;
+        let filtered = table.find_all(Locator::Css("tbody tr")).await?;
+        assert_eq!(filtered.len(), counted, "visit {visit}: only the {first_lane} lane");
+        for r in &filtered {
+            assert_eq!(r.attr("data-lane").await?.as_deref(), Some(first_lane.as_str()));
+        }
+        browser.goto(filtered_url.as_str()).await?;
+    }
+    let csv = browser.find(Locator::Id("risk-csv")).await?.attr("href").await?.unwrap_or_default();
+    assert_eq!(csv, format!("/risk/queue.csv?lane={first_lane}"), "the export keeps the filter");
+    browser.goto(&format!("{base}/risk")).await?;
+
+    // An override without a reason is refused and says why; the details panel holds the form.
     let target = "LRN-RISK-001";
     let row = browser.find(Locator::Css(&format!("tr[data-declaration='{target}']"))).await?;
     let before = row.attr("data-lane").await?.unwrap_or_default();
+    row.find(Locator::Css("details summary")).await?.click().await?;
+    let panel = row.find(Locator::Css("details .risk-details-body")).await?;
+    assert!(panel.is_displayed().await?, "the details panel opens");
+    assert!(panel.text().await?.contains("Overrule the lane"), "a labelled fieldset");
     row.find(Locator::Css("input[name=officer]")).await?.send_keys("officer-12").await?;
     row.find(Locator::Css("button[type=submit]")).await?.click().await?;
     let error = browser.wait().at_most(TIMEOUT).for_element(Locator::Id("risk-error")).await?.text().await?;
@@ -217,12 +249,13 @@ async fn drive(browser: &Client, base: &str, token: &str) -> Result<(), fantocci
     let row = browser.find(Locator::Css(&format!("tr[data-declaration='{target}']"))).await?;
     assert_eq!(row.attr("data-lane").await?.unwrap_or_default(), before, "the lane did not change");
 
-    // With a reason, it is recorded and shown.
-    row.find(Locator::Css("input[name=reason]"))
+    // With a reason, it is recorded and shown (the refused form came back open and filled in).
+    row.find(Locator::Css("textarea[name=reason]"))
         .await?
         .send_keys("intelligence report 2026/17 on this consignee")
         .await?;
     let officer = row.find(Locator::Css("input[name=officer]")).await?;
+    assert_eq!(officer.prop("value").await?.as_deref(), Some("officer-12"));
     officer.clear().await?;
     officer.send_keys("officer-12").await?;
     row.find(Locator::Css("button[type=submit]")).await?.click().await?;
@@ -232,6 +265,12 @@ async fn drive(browser: &Client, base: &str, token: &str) -> Result<(), fantocci
     assert_ne!(after, before);
     let text = row.text().await?;
     assert!(text.contains("overruled from") && text.contains("officer-12"), "{text}");
+
+    // The charts: the lane split and the score histogram, drawn by the server.
+    let lanes = browser.find_all(Locator::Css("#risk-lanes rect.bar")).await?;
+    assert_eq!(lanes.len(), 4);
+    let scores = browser.find_all(Locator::Css("#risk-scores rect.bar")).await?;
+    assert_eq!(scores.len(), 10);
 
     // The criteria page: validity and hit rate.
     browser.goto(&format!("{base}/risk/criteria")).await?;
