@@ -54,6 +54,13 @@ async fn a_private_record_is_shown_decrypted_to_an_entitled_person_and_the_read_
         (&json!("clearance"), &json!("GET /ledger/records/{id}"), &json!("read"))
     );
     assert_eq!(read["records"], json!([id]));
+    // Search finds it by the declaration it refers to, for a recipient, and not for the trader.
+    crate::search::wait_for(&n, "LRN-2026-000123", 1).await;
+    let (status, html) = page(&n, &session, "/search?q=LRN-2026-000123").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Inspection results") && html.contains(r#"<span class="badge">private</span>"#), "{html}");
+    let (_, found) = crate::search::search(&n, 2, "LRN-2026-000123", "", "clearance").await;
+    assert_eq!(found["total"], 0, "{found}");
     // The trader is not a recipient: its node's API says so, as before.
     let (status, body) = n.get_signed(2, &format!("/api/v1/records/{}/private", enc(&id))).await;
     assert_eq!((status, body["code"].as_str()), (403, Some("not_recipient")), "{body}");
