@@ -335,7 +335,7 @@ pub(super) async fn block(
                                 td { a href={"/ledger/records/" (enc(&t.record_id))} { (t.record_id) } }
                                 td { (t.record_type) }
                                 td { (t.version) }
-                                td { (kind_name(t.kind)) }
+                                td { (kind_name(t.kind, t.version)) }
                                 td { (t.submitter) }
                                 td {
                                     @match &t.outcome {
@@ -353,12 +353,14 @@ pub(super) async fn block(
     .into_response()
 }
 
-/// How a transaction kind is named (as in the API).
-fn kind_name(k: borderlink_ledger::tx::TxKind) -> &'static str {
+/// What a transaction did to its record, as a person names it (a record's page also tells a
+/// status change, which needs the content).
+fn kind_name(k: borderlink_ledger::tx::TxKind, version: u64) -> &'static str {
     use borderlink_ledger::tx::TxKind;
     match k {
-        TxKind::Put => "put",
-        TxKind::Erase => "erase",
+        TxKind::Put if version <= 1 => "created",
+        TxKind::Put => "updated",
+        TxKind::Erase => "erased",
         TxKind::Governance => "governance",
     }
 }

@@ -91,6 +91,9 @@ async fn versions_are_named_by_their_change_viewable_and_compared() {
     assert!(!html.contains(">put<"), "no transaction kinds in the history: {html}");
     assert!(html.contains(r#"id="record-fields""#) && html.contains("SUSPENDED"), "a readable view: {html}");
     assert!(html.contains(r#"id="record-json""#), "the JSON one click away: {html}");
+    // A block names what its transactions did too.
+    let (_, html) = page(&n, &session, "/ledger/blocks/2").await;
+    assert!(html.contains("<td>updated</td>") && !html.contains("<td>put</td>"), "{html}");
     // The first version, as it was.
     let (status, html) = page(&n, &session, &format!("{record}?version=1")).await;
     assert_eq!(status, 200);
