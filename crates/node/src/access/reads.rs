@@ -226,6 +226,19 @@ impl Reads {
         Ok(Shaped { json, withheld, version: Some(version) })
     }
 
+    /// Whether `principal` may read `version` for `purpose`, and if so the field groups the
+    /// answer must not hold. Nothing is read and nothing audited: a search uses it to leave out
+    /// what the reader may not see before it shapes (and audits) the page it answers.
+    pub(crate) fn permits(
+        &self,
+        principal: &Principal,
+        purpose: Purpose,
+        version: &RecordVersion,
+    ) -> Result<Option<Vec<&'static str>>, ApiError> {
+        let decision = self.decide(principal, purpose, version)?;
+        Ok(decision.allowed.then_some(decision.withheld_groups))
+    }
+
     /// A private record's content, opened by this node, read for `purpose`.
     pub(crate) fn shape_content(
         &self,

@@ -73,6 +73,14 @@ pub(crate) fn layout(title: &str, section: Section, body: Markup) -> Page {
                                 }
                             }
                         }
+                        @if super::csrf::in_session() {
+                            form.site-search #site-search role="search" method="get" action="/search" {
+                                label.sr-only for="site-search-q" { "Search the records" }
+                                input #site-search-q type="search" name="q" maxlength="200" required
+                                    placeholder="LRN, trader id, HS code, container, seal…";
+                                button type="submit" { "Search" }
+                            }
+                        }
                     }
                 }
                 main #main .container {

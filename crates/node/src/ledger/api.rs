@@ -189,6 +189,12 @@ pub(crate) struct ListQuery {
     record_type: Option<String>,
     /// At most this many (50 by default, 1,000 at most).
     limit: Option<usize>,
+    /// Only records whose current version this member wrote.
+    submitter: Option<String>,
+    /// The page, from 1 (the first, by default): records `limit × (page − 1)` on, newest first,
+    /// among those the read policy allows.
+    #[param(minimum = 1, maximum = 100000)]
+    page: Option<usize>,
     /// The declared purpose (or the `Borderlink-Purpose` header); records the read policy does
     /// not allow for it are left out.
     #[param(inline, value_type = Option<crate::access::reads::PurposeName>)]
@@ -200,7 +206,13 @@ pub(crate) struct ListQuery {
 #[derive(Debug, Serialize)]
 pub(crate) struct RecordList {
     records: Vec<serde_json::Value>,
+    /// The next page, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page: Option<usize>,
 }
+
+/// The most records a filtered list looks through.
+const LIST_SCAN: usize = 10_000;
 
 fn with_withheld<T: axum::response::IntoResponse>(
     withheld: &[String],
@@ -224,8 +236,8 @@ fn with_withheld<T: axum::response::IntoResponse>(
 #[utoipa::path(get, path = "/api/v1/records", tag = "ledger",
     params(ListQuery),
     responses(
-        (status = 200, description = "`{\"records\": [...]}`: current versions the read policy allows for the purpose, newest first; each with `purpose` and the paths `withheld`", body = Object),
-        (status = 400, description = "Unknown record type, purpose or query parameter", body = crate::error::ErrorBody),
+        (status = 200, description = "`{\"records\": [...], \"next_page\"}`: current versions the read policy allows for the purpose, newest first; each with `purpose` and the paths `withheld`; `next_page` when there may be more", body = Object),
+        (status = 400, description = "Unknown record type, purpose or query parameter, or a page out of range", body = crate::error::ErrorBody),
         (status = 403, description = "No purpose declared (`purpose_required`)", body = crate::error::ErrorBody),
     )
 )]
@@ -237,23 +249,49 @@ pub(crate) async fn list(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<RecordList>, ApiError> {
     let Query(q) = query?;
-    Reads::required(purpose, "listing records")?;
+    let declared = Reads::required(purpose, "listing records")?;
     let l = Arc::clone(service(&state)?.ledger());
     let limit = q.limit.unwrap_or(50).min(1000);
+    let page = q.page.unwrap_or(1);
+    if !(1..=100_000).contains(&page) {
+        return Err(ApiError::InvalidQuery(format!("page must be 1 to 100000; it is {page}")));
+    }
     if limit == 0 {
-        return Ok(Json(RecordList { records: Vec::new() }));
+        return Ok(Json(RecordList { records: Vec::new(), next_page: None }));
     }
     let record_type = match q.record_type.as_deref().map(str::trim) {
         None | Some("" | "all") => None,
         Some(name) => Some(RecordType::from_name(name).ok_or_else(|| ApiError::UnknownRecordType(name.to_owned()))?),
     };
-    let records = tokio::task::spawn_blocking(move || {
-        let versions = l.list(record_type.map(RecordType::name), limit)?;
-        reads.shape_all(&who.principal, purpose, "GET /api/v1/records", versions, true)
+    let submitter = q.submitter.filter(|s| !s.trim().is_empty());
+    let (records, more) = tokio::task::spawn_blocking(move || -> Result<(Vec<Shaped>, bool), ApiError> {
+        // The first page as before (the newest `limit`, those refused left out); a later page or
+        // a filter pages among the records the policy allows, so no page is short by refusals.
+        if page == 1 && submitter.is_none() {
+            let versions = l.list(record_type.map(RecordType::name), limit)?;
+            let more = versions.len() == limit;
+            return Ok((reads.shape_all(&who.principal, purpose, "GET /api/v1/records", versions, true)?, more));
+        }
+        let mut kept = Vec::new();
+        let skip = limit.saturating_mul(page - 1);
+        for v in l.list(record_type.map(RecordType::name), LIST_SCAN)? {
+            if submitter.as_deref().is_some_and(|s| v.submitter != s) {
+                continue;
+            }
+            if reads.permits(&who.principal, declared, &v)?.is_some() {
+                kept.push(v);
+            }
+            if kept.len() > skip.saturating_add(limit) {
+                break;
+            }
+        }
+        let more = kept.len() > skip.saturating_add(limit);
+        let on_page: Vec<_> = kept.into_iter().skip(skip).take(limit).collect();
+        Ok((reads.shape_all(&who.principal, purpose, "GET /api/v1/records", on_page, true)?, more))
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
-    Ok(Json(RecordList { records: records.into_iter().map(|s| s.json).collect() }))
+    Ok(Json(RecordList { records: records.into_iter().map(|s| s.json).collect(), next_page: more.then_some(page + 1) }))
 }
 
 /// How current a read must be.

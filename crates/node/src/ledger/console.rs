@@ -1,10 +1,15 @@
-//! Console pages of the ledger: the explorer (blocks, transactions, a record's history — who
-//! changed what and when) and the AEO status page (every AEO authorisation and its current
-//! status, as CADENA shares it), behind the operator's console session.
+//! Console pages of the ledger: the explorer (records and blocks, filtered and paged by stable
+//! URLs), a block, a record as a document with its history (each change named, every version
+//! viewable, two versions compared field by field), and the AEO status page (every AEO
+//! authorisation and its current status, as CADENA shares it, filtered by status and country).
+//!
+//! A record's content is read through `Reads` (the session's purpose, the read policy, the
+//! audit trail); a private record is opened by this node only for a person of a recipient.
 
 use std::sync::Arc;
 
-use axum::extract::Path;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use borderlink_ledger::block::TxOutcome;
@@ -12,7 +17,9 @@ use borderlink_ledger::tx::PayloadKind;
 use borderlink_ledger::{Ledger, RecordVersion};
 use borderlink_model::{AeoAuthorizationRecord, RecordType};
 use maud::{Markup, html};
+use serde_json::Value;
 
+use super::{document, paging};
 use crate::access::reads::{Purposed, Reads};
 use crate::capability::Service;
 use crate::console::{Section, layout};
@@ -73,37 +80,124 @@ fn records_table(records: &[RecordVersion]) -> Markup {
     }
 }
 
-/// `GET /ledger`: the explorer's front page.
-pub(super) async fn explorer(_: Require<ReadLedger>, ConsoleLedger(l): ConsoleLedger) -> Response {
-    let data = tokio::task::spawn_blocking(move || {
+/// Records (or blocks) shown on one page of the explorer.
+const PER_PAGE: usize = 20;
+/// The most records or blocks the explorer's filters look through.
+const SCAN_LIMIT: usize = 10_000;
+
+/// The explorer's filters, from its query string (every one optional; an empty one is none).
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct LedgerFilter {
+    /// Records of this type only.
+    #[serde(rename = "type")]
+    record_type: Option<String>,
+    /// Records written by (blocks proposed by) this member.
+    member: Option<String>,
+    /// From this day (inclusive, `YYYY-MM-DD`, UTC).
+    from: Option<String>,
+    /// To this day (inclusive).
+    to: Option<String>,
+    /// The page of records.
+    page: Option<String>,
+    /// The page of blocks.
+    blocks: Option<String>,
+}
+
+fn nonempty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A day's first millisecond (`to`: the next day's), or the problem with it.
+fn day_ms(v: Option<&str>, end: bool) -> Result<Option<i64>, String> {
+    let Some(v) = v else { return Ok(None) };
+    match borderlink_model::datetime::parse(v) {
+        Some(s) if v.len() == 10 => Ok(Some((s + if end { 86_400 } else { 0 }) * 1000)),
+        _ => Err(format!("{v:?} is not a day (YYYY-MM-DD)")),
+    }
+}
+
+/// `GET /ledger`: the explorer — records and blocks, filtered and paged by a stable URL.
+pub(super) async fn explorer(
+    _: Require<ReadLedger>,
+    ConsoleLedger(l): ConsoleLedger,
+    query: Result<Query<LedgerFilter>, QueryRejection>,
+) -> Response {
+    let f = query.map(|Query(q)| q).unwrap_or_default();
+    let record_type = nonempty(&f.record_type).map(str::to_owned);
+    let member = nonempty(&f.member).map(str::to_owned);
+    let mut problems = Vec::new();
+    if let Some(t) = &record_type
+        && RecordType::from_name(t).is_none()
+    {
+        problems.push(format!("{t:?} is not a record type"));
+    }
+    let from = day_ms(nonempty(&f.from), false).unwrap_or_else(|e| {
+        problems.push(e);
+        None
+    });
+    let to = day_ms(nonempty(&f.to), true).unwrap_or_else(|e| {
+        problems.push(e);
+        None
+    });
+    let (page, block_page) = (paging::page_of(f.page.as_deref()), paging::page_of(f.blocks.as_deref()));
+    let in_range = move |ms: i64| from.is_none_or(|f| ms >= f) && to.is_none_or(|t| ms < t);
+    let (rt, m) = (record_type.clone().and_then(|t| RecordType::from_name(&t)), member.clone());
+    let data = tokio::task::spawn_blocking(move || -> Result<_, borderlink_ledger::LedgerError> {
         let head = l.head();
         let mut blocks = Vec::new();
         if let Some(h) = &head {
-            let from = h.height.saturating_sub(19).max(1);
-            for height in (from..=h.height).rev() {
-                if let Ok(Some(b)) = l.block(height) {
-                    let invalid = b.results.iter().filter(|r| !r.is_valid()).count();
-                    blocks.push((b.header.clone(), b.header.hash().to_hex(), invalid));
+            let filtered = m.is_some() || from.is_some() || to.is_some();
+            let lowest = h.height.saturating_sub(SCAN_LIMIT as u64).max(1);
+            for height in (lowest..=h.height).rev() {
+                if !filtered && blocks.len() >= block_page * PER_PAGE {
+                    break;
+                }
+                if let Some(b) = l.block(height)? {
+                    let mine = m.as_deref().is_none_or(|m| b.header.proposer == m);
+                    if mine && in_range(b.header.timestamp_ms) {
+                        let invalid = b.results.iter().filter(|r| !r.is_valid()).count();
+                        blocks.push((b.header.clone(), b.header.hash().to_hex(), invalid));
+                    }
                 }
             }
         }
-        let records = l.list(None, 25);
-        (
+        let block_total = if m.is_some() || from.is_some() || to.is_some() {
+            blocks.len()
+        } else {
+            head.as_ref().map_or(0, |h| h.height as usize)
+        };
+        let mut records = l.list(rt.map(RecordType::name), SCAN_LIMIT)?;
+        records.retain(|r| m.as_deref().is_none_or(|m| r.submitter == m) && in_range(r.timestamp_ms));
+        Ok((
             l.genesis().consortium.clone(),
             l.chain_id().to_hex(),
             l.local_member().map(str::to_owned),
             head,
-            blocks,
+            (blocks, block_total),
             records,
             l.members(),
-        )
+        ))
     })
     .await;
-    let (consortium, chain, local, head, blocks, records, members) = match data {
-        Ok((c, ch, lo, h, b, Ok(records), m)) => (c, ch, lo, h, b, records, m),
-        Ok((.., Err(e), _)) => return read_failed(&e.to_string()),
+    let (consortium, chain, local, head, (blocks, block_total), records, members) = match data {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => return read_failed(&e.to_string()),
         Err(e) => return read_failed(&e.to_string()),
     };
+    let pairs: Vec<(&str, String)> = vec![
+        ("type", record_type.clone().unwrap_or_default()),
+        ("member", member.clone().unwrap_or_default()),
+        ("from", nonempty(&f.from).unwrap_or_default().to_owned()),
+        ("to", nonempty(&f.to).unwrap_or_default().to_owned()),
+        ("page", if page > 1 { page.to_string() } else { String::new() }),
+        ("blocks", if block_page > 1 { block_page.to_string() } else { String::new() }),
+    ];
+    let (rs, re) = paging::window(page, PER_PAGE, records.len());
+    let (bs, be) = paging::window(block_page, PER_PAGE, blocks.len());
+    let filtered =
+        record_type.is_some() || member.is_some() || nonempty(&f.from).is_some() || nonempty(&f.to).is_some();
+    // Without a filter only the blocks up to this page were read, so its window is their last rows.
+    let shown_blocks = &blocks[bs..be];
     layout(
         "Ledger",
         super::LEDGER,
@@ -116,14 +210,52 @@ pub(super) async fn explorer(_: Require<ReadLedger>, ConsoleLedger(l): ConsoleLe
                     dt { "This node" } dd { (local.unwrap_or_default()) }
                     dt { "Height" } dd #height { (head.as_ref().map_or(0, |h| h.height)) }
                 }
+                form #ledger-filter method="get" action="/ledger" {
+                    div.filters {
+                        label { "Record type "
+                            select name="type" {
+                                option value="" { "any" }
+                                @for t in RecordType::ALL {
+                                    option value=(t.name()) selected[record_type.as_deref() == Some(t.name())] { (t.name()) }
+                                }
+                            }
+                        }
+                        label { "Member "
+                            select name="member" {
+                                option value="" { "any" }
+                                @for mb in &members {
+                                    option value=(mb.id) selected[member.as_deref() == Some(mb.id.as_str())] { (mb.name) " (" (mb.id) ")" }
+                                }
+                            }
+                        }
+                        label { "From " input type="date" name="from" value=(nonempty(&f.from).unwrap_or_default()); }
+                        label { "To " input type="date" name="to" value=(nonempty(&f.to).unwrap_or_default()); }
+                    }
+                    button type="submit" { "Filter" }
+                    @if filtered { " " a href="/ledger" { "Clear the filters" } }
+                }
+                @if !problems.is_empty() {
+                    p.alert.alert-error role="alert" { "Ignored: " (problems.join("; ")) "." }
+                }
             }
             section.panel {
-                h2 { "Latest blocks" }
-                @if blocks.is_empty() { p { "No block yet." } } @else {
+                h2 { "Records" }
+                @if records.is_empty() {
+                    p.none #records-empty { @if filtered { "No records match these filters." } @else { "No record yet." } }
+                } @else {
+                    (records_table(&records[rs..re]))
+                }
+                (paging::pager("records-pager", "/ledger", &pairs, "page", page, PER_PAGE, records.len(), "records"))
+            }
+            section.panel {
+                h2 { "Blocks" }
+                @if shown_blocks.is_empty() {
+                    p.none #blocks-empty { @if filtered { "No blocks match these filters." } @else { "No block yet." } }
+                } @else {
                     table.data #blocks {
                         thead { tr { th { "Height" } th { "Hash" } th { "Cut at" } th { "Transactions" } th { "Invalid" } th { "Proposer" } } }
                         tbody {
-                            @for (h, hash, invalid) in &blocks {
+                            @for (h, hash, invalid) in shown_blocks {
                                 tr {
                                     td { a href={"/ledger/blocks/" (h.height)} { (h.height) } }
                                     td { code { (short(hash)) } }
@@ -136,10 +268,7 @@ pub(super) async fn explorer(_: Require<ReadLedger>, ConsoleLedger(l): ConsoleLe
                         }
                     }
                 }
-            }
-            section.panel {
-                h2 { "Latest records" }
-                (records_table(&records))
+                (paging::pager("blocks-pager", "/ledger", &pairs, "blocks", block_page, PER_PAGE, block_total, "blocks"))
             }
             section.panel {
                 h2 { "Members" }
@@ -206,7 +335,7 @@ pub(super) async fn block(
                                 td { a href={"/ledger/records/" (enc(&t.record_id))} { (t.record_id) } }
                                 td { (t.record_type) }
                                 td { (t.version) }
-                                td { (kind_name(t.kind)) }
+                                td { (kind_name(t.kind, t.version)) }
                                 td { (t.submitter) }
                                 td {
                                     @match &t.outcome {
@@ -224,12 +353,14 @@ pub(super) async fn block(
     .into_response()
 }
 
-/// How a transaction kind is named (as in the API).
-fn kind_name(k: borderlink_ledger::tx::TxKind) -> &'static str {
+/// What a transaction did to its record, as a person names it (a record's page also tells a
+/// status change, which needs the content).
+fn kind_name(k: borderlink_ledger::tx::TxKind, version: u64) -> &'static str {
     use borderlink_ledger::tx::TxKind;
     match k {
-        TxKind::Put => "put",
-        TxKind::Erase => "erase",
+        TxKind::Put if version <= 1 => "created",
+        TxKind::Put => "updated",
+        TxKind::Erase => "erased",
         TxKind::Governance => "governance",
     }
 }
@@ -252,80 +383,369 @@ fn read_failed(detail: &str) -> Response {
         .into_response()
 }
 
-/// `GET /ledger/records/{id}`: a record's history.
+/// The versions of a record as this reader may read them.
+struct Reading {
+    /// Each version's content, shaped for the purpose (`None`: not readable here, or erased).
+    contents: Vec<Option<Value>>,
+    /// Each version's withheld paths.
+    withheld: Vec<Vec<String>>,
+    /// Why the content is not shown, when the read was refused.
+    refused: Option<String>,
+    /// The purpose read for.
+    purpose: Option<&'static str>,
+}
+
+/// Reads every version of a record for `principal`: the clear ones in one audited read, a
+/// private one opened with this node's key when the reader's organisation is a recipient
+/// (each audited). A refusal is kept to be said on the page, not an error of the page.
+fn read_versions(
+    l: &Ledger,
+    reads: &Reads,
+    principal: &crate::principal::Principal,
+    purpose: Result<Purposed, crate::error::ApiError>,
+    route: &str,
+    versions: &[RecordVersion],
+) -> Reading {
+    let n = versions.len();
+    let mut reading = Reading { contents: vec![None; n], withheld: vec![Vec::new(); n], refused: None, purpose: None };
+    let purpose = match purpose {
+        Ok(p) => p,
+        Err(e) => {
+            reading.refused = Some(e.to_string());
+            return reading;
+        }
+    };
+    reading.purpose = purpose.0.map(|p| p.name());
+    let clear: Vec<RecordVersion> = versions.iter().filter(|v| v.payload.is_some()).cloned().collect();
+    if !clear.is_empty() {
+        match reads.shape_all(principal, purpose, route, clear.clone(), true) {
+            Ok(shaped) if shaped.is_empty() => {
+                // Refused for every version: the refusal of the newest says why.
+                if let Some(last) = clear.last()
+                    && let Err(e) = reads.shape(principal, purpose, route, last.clone())
+                {
+                    reading.refused = Some(e.to_string());
+                }
+            }
+            Ok(shaped) => {
+                for s in shaped {
+                    if let Some(v) = s.version
+                        && let Some(i) = versions.iter().position(|x| x.version == v.version && x.kind == v.kind)
+                    {
+                        reading.contents[i] = v.payload;
+                        reading.withheld[i] = s.withheld;
+                    }
+                }
+            }
+            Err(e) => reading.refused = Some(e.to_string()),
+        }
+    }
+    let me = principal.member().unwrap_or_default();
+    for (i, v) in versions.iter().enumerate() {
+        if v.payload_kind != PayloadKind::Private || !v.recipients.iter().any(|r| r == me) {
+            continue;
+        }
+        let content = match l.read_private(&v.record_id, Some(v.version)) {
+            Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(record = %v.record_id, version = v.version, error = %e, "a private record does not read as JSON");
+                    continue;
+                }
+            },
+            // Erased (crypto-shredded), or not addressed to this node: nothing to open.
+            Err(_) => continue,
+        };
+        match reads.shape_content(principal, purpose, route, v, content) {
+            Ok(s) => {
+                reading.contents[i] = Some(s.json);
+                reading.withheld[i] = s.withheld;
+            }
+            Err(e) => {
+                reading.refused = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    reading
+}
+
+/// The query of a record's page: which version to show.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct VersionQuery {
+    version: Option<String>,
+}
+
+fn no_such_record(id: &str) -> Response {
+    crate::console::message_page("No such record", &format!("There is no record {id} on this ledger."))
+        .with_status(StatusCode::NOT_FOUND)
+        .into_response()
+}
+
+fn no_such_version(id: &str, asked: &str, last: u64) -> Response {
+    crate::console::message_page(
+        "No such version",
+        &format!("Record {id} has no version {asked}: its versions are 1 to {last}."),
+    )
+    .with_status(StatusCode::NOT_FOUND)
+    .into_response()
+}
+
+/// How a version's payload is carried, as a person reads it.
+fn carried(v: &RecordVersion) -> Markup {
+    html! {
+        @match v.payload_kind {
+            PayloadKind::Clear => "in clear",
+            PayloadKind::Private => { "private to " (v.recipients.join(", ")) },
+            PayloadKind::OffChain => "off-chain (hash on the ledger)",
+            PayloadKind::Empty => "—",
+        }
+    }
+}
+
+/// The change each version made, named (created, status changed, updated, erased).
+fn change_names(versions: &[RecordVersion], contents: &[Option<Value>]) -> Vec<String> {
+    versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let prev = i.checked_sub(1).and_then(|p| contents[p].as_ref());
+            document::change_name(v.kind, v.version, prev, contents[i].as_ref())
+        })
+        .collect()
+}
+
+/// `GET /ledger/records/{id}[?version=N]`: a record as a document (its current version or
+/// version N), its history with each change named, links to compare versions and to the JSON.
 pub(super) async fn record(
     who: Require<ReadLedger>,
     ConsoleLedger(l): ConsoleLedger,
     Service(reads): Service<Reads>,
     purpose: Result<Purposed, crate::error::ApiError>,
     Path(id): Path<String>,
+    query: Result<Query<VersionQuery>, QueryRejection>,
 ) -> Response {
-    let id2 = id.clone();
-    let versions = match tokio::task::spawn_blocking(move || l.history(&id2)).await {
-        Ok(Ok(v)) if !v.is_empty() => v,
-        _ => {
-            return crate::console::message_page("No such record", &format!("There is no record {id} on this ledger."))
-                .with_status(StatusCode::NOT_FOUND)
-                .into_response();
-        }
+    let asked = query.ok().and_then(|Query(q)| q.version).filter(|v| !v.trim().is_empty());
+    let (id2, principal) = (id.clone(), who.principal.clone());
+    let read = tokio::task::spawn_blocking(move || {
+        let versions = l.history(&id2)?;
+        let reading = read_versions(&l, &reads, &principal, purpose, "GET /ledger/records/{id}", &versions);
+        Ok::<_, borderlink_ledger::LedgerError>((versions, reading))
+    })
+    .await;
+    let (versions, reading) = match read {
+        Ok(Ok((v, r))) if !v.is_empty() => (v, r),
+        Ok(Ok(_)) => return no_such_record(&id),
+        Ok(Err(e)) => return read_failed(&e.to_string()),
+        Err(e) => return read_failed(&e.to_string()),
     };
-    let current = versions.iter().rev().find(|v| v.payload.is_some() || v.payload_kind == PayloadKind::Private);
-    // The content is read for the session's declared purpose, under the read policy, audited.
-    let content = match (current, purpose) {
-        (Some(c), Ok(p)) if c.payload.is_some() => {
-            Some(reads.shape(&who.principal, p, "GET /ledger/records/{id}", c.clone()).map(|s| (s.json, s.withheld)))
-        }
-        (Some(_), Err(e)) => Some(Err(e)),
-        _ => None,
+    let last = versions.last().map_or(0, |v| v.version);
+    let shown = match &asked {
+        None => versions.len() - 1,
+        Some(a) => match a.trim().parse::<u64>().ok().and_then(|n| versions.iter().rposition(|v| v.version == n)) {
+            Some(i) => i,
+            None => return no_such_version(&id, a, last),
+        },
     };
+    let names = change_names(&versions, &reading.contents);
+    let v = &versions[shown];
+    let content = reading.contents[shown].as_ref();
+    let withheld = &reading.withheld[shown];
+    let base = format!("/ledger/records/{}", enc(&id));
+    let json_link = if v.payload_kind == PayloadKind::Private {
+        format!("/api/v1/records/{}/private", enc(&id))
+    } else {
+        format!("/api/v1/records/{}/history", enc(&id))
+    };
+    let title = super::search::title(&v.record_type, content);
     layout(
         &format!("Record {id}"),
         super::LEDGER,
         html! {
             section.panel {
                 h1 { "Record " (id) }
+                dl.facts #record-facts {
+                    dt { "Type" } dd { (v.record_type) }
+                    @if let Some(t) = &title { dt { "Reference" } dd { (t) } }
+                    dt { "Current version" } dd { (last) " (" (names[versions.len() - 1]) ")" }
+                    dt { "Carried" } dd { (carried(versions.last().unwrap_or(v))) }
+                }
                 p { a href={"/api/v1/proofs/" (enc(&id))} download={(id) ".proof.json"} { "Download an offline-verifiable proof" } " (check it with " code { "borderlink verify FILE --genesis genesis.json" } ")" }
                 h2 { "History" }
                 table.data #history {
-                    thead { tr { th { "Version" } th { "Change" } th { "By" } th { "Signed at" } th { "Block" } th { "Transaction" } th { "Carried" } } }
+                    thead { tr { th { "Version" } th { "Change" } th { "By" } th { "Signed at" } th { "Block" } th { "Transaction" } th { "Carried" } th { "Compare" } } }
                     tbody {
-                        @for v in &versions {
-                            tr {
-                                td { (v.version) }
-                                td { (format!("{:?}", v.kind).to_lowercase()) }
-                                td { (v.submitter) }
-                                td { (fmt_ms(v.timestamp_ms)) }
-                                td { a href={"/ledger/blocks/" (v.height)} { (v.height) } }
-                                td { code { (short(&v.tx_id.to_hex())) } }
-                                td {
-                                    @match v.payload_kind {
-                                        PayloadKind::Clear => "in clear",
-                                        PayloadKind::Private => { "private to " (v.recipients.join(", ")) },
-                                        PayloadKind::OffChain => "off-chain (hash on the ledger)",
-                                        PayloadKind::Empty => "—",
-                                    }
-                                }
+                        @for (i, x) in versions.iter().enumerate() {
+                            tr.current[i == shown] {
+                                td { a href={(base) "?version=" (x.version)} { (x.version) } }
+                                td.change { (names[i]) }
+                                td { (x.submitter) }
+                                td { (fmt_ms(x.timestamp_ms)) }
+                                td { a href={"/ledger/blocks/" (x.height)} { (x.height) } }
+                                td { code { (short(&x.tx_id.to_hex())) } }
+                                td { (carried(x)) }
+                                td { @if i > 0 { a.diff-link href={(base) "/diff?from=" (versions[i - 1].version) "&to=" (x.version)} { "changes from " (versions[i - 1].version) } } }
                             }
                         }
                     }
                 }
             }
-            @if let Some(c) = current {
-                section.panel {
-                    h2 { "Version " (c.version) }
-                    @if let Some(shown) = &content {
-                        @match shown {
-                            Ok((json, withheld)) => {
-                                p.purpose-note { "Read for " strong { (json.get("purpose").and_then(|p| p.as_str()).unwrap_or("")) } "; this read is recorded in the audit trail." }
-                                @if !withheld.is_empty() {
-                                    p.withheld #withheld { "Withheld for this purpose: " (withheld.join(", ")) }
-                                }
-                                pre.record #record-json { (serde_json::to_string_pretty(json.get("payload").unwrap_or(&serde_json::Value::Null)).unwrap_or_default()) }
-                            }
-                            Err(e) => { p.error #record-refused role="alert" { (e.to_string()) " Change the purpose of your reads at the foot of the page." } }
+            section.panel #version {
+                h2 #version-title {
+                    "Version " (v.version) " of " (last)
+                    @if shown + 1 < versions.len() { " " span.badge.older { "older version" } }
+                }
+                p.version-meta { (names[shown]) " by " strong { (v.submitter) } ", signed " (fmt_ms(v.timestamp_ms)) ", block " (v.height) "."
+                    @if shown + 1 < versions.len() { " " a href=(base) { "See the current version" } }
+                }
+                @if let Some(why) = &reading.refused {
+                    p.error #record-refused role="alert" { (why) " Change the purpose of your reads at the foot of the page." }
+                } @else if let Some(c) = content {
+                    @if let Some(p) = reading.purpose {
+                        p.purpose-note { "Read for " strong { (p) } "; this read is recorded in the audit trail." }
+                    }
+                    @if !withheld.is_empty() {
+                        p.withheld #withheld { "Withheld for this purpose: " (withheld.join(", ")) }
+                    }
+                    @if v.payload_kind == PayloadKind::Private {
+                        p.private-note #private-note { "Private to " (v.recipients.join(", ")) ": opened by this node for you." }
+                    }
+                    section #record-document { (document::document(&v.record_type, c)) }
+                    details.record-json {
+                        summary { "JSON of this version" }
+                        pre.record #record-json { (serde_json::to_string_pretty(c).unwrap_or_default()) }
+                    }
+                    p { a #json-link href=(json_link) { "The record as JSON from the API" } }
+                } @else if v.kind == borderlink_ledger::tx::TxKind::Erase {
+                    p #erased { "This version erased the record: its content is no longer held." }
+                } @else if v.payload_kind == PayloadKind::Private {
+                    p #private-digest { "This record is private to " (v.recipients.join(", ")) "; its SHA-256 on the ledger is " code { (v.payload_digest.to_hex()) } "." }
+                } @else {
+                    p #no-content { "The content of this version is not held here; its SHA-256 is " code { (v.payload_digest.to_hex()) } "." }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+/// The query of the comparison page.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct DiffQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET /ledger/records/{id}/diff?from=A&to=B`: which fields changed between two versions,
+/// old → new, who changed them and when.
+pub(super) async fn diff(
+    who: Require<ReadLedger>,
+    ConsoleLedger(l): ConsoleLedger,
+    Service(reads): Service<Reads>,
+    purpose: Result<Purposed, crate::error::ApiError>,
+    Path(id): Path<String>,
+    query: Result<Query<DiffQuery>, QueryRejection>,
+) -> Response {
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let (id2, principal) = (id.clone(), who.principal.clone());
+    let read = tokio::task::spawn_blocking(move || {
+        let versions = l.history(&id2)?;
+        let reading = read_versions(&l, &reads, &principal, purpose, "GET /ledger/records/{id}/diff", &versions);
+        Ok::<_, borderlink_ledger::LedgerError>((versions, reading))
+    })
+    .await;
+    let (versions, reading) = match read {
+        Ok(Ok((v, r))) if !v.is_empty() => (v, r),
+        Ok(Ok(_)) => return no_such_record(&id),
+        Ok(Err(e)) => return read_failed(&e.to_string()),
+        Err(e) => return read_failed(&e.to_string()),
+    };
+    let last = versions.last().map_or(0, |v| v.version);
+    let find = |asked: Option<&str>, default: u64| -> Result<usize, String> {
+        let a = asked.map(str::trim).filter(|a| !a.is_empty());
+        let n = match a {
+            Some(a) => a.parse::<u64>().map_err(|_| a.to_owned())?,
+            None => default,
+        };
+        versions.iter().rposition(|v| v.version == n).ok_or_else(|| n.to_string())
+    };
+    let to = match find(q.to.as_deref(), last) {
+        Ok(i) => i,
+        Err(a) => return no_such_version(&id, &a, last),
+    };
+    let from = match find(q.from.as_deref(), versions[to].version.saturating_sub(1).max(1)) {
+        Ok(i) => i,
+        Err(a) => return no_such_version(&id, &a, last),
+    };
+    let names = change_names(&versions, &reading.contents);
+    let (a, b) = (&versions[from], &versions[to]);
+    let changes = match (&reading.contents[from], &reading.contents[to]) {
+        (Some(x), Some(y)) => Some(document::diff(x, y)),
+        _ => None,
+    };
+    let base = format!("/ledger/records/{}", enc(&id));
+    layout(
+        &format!("Changes to {id}"),
+        super::LEDGER,
+        html! {
+            section.panel {
+                h1 { "Changes to " a href=(base) { (id) } }
+                form #diff-form method="get" action={(base) "/diff"} {
+                    div.filters {
+                        label { "From version "
+                            select name="from" { @for x in &versions { option value=(x.version) selected[x.version == a.version] { (x.version) } } }
                         }
-                    } @else {
-                        p { "This record is private to " (c.recipients.join(", ")) "; its SHA-256 on the ledger is " code { (c.payload_digest.to_hex()) } "." }
+                        label { "To version "
+                            select name="to" { @for x in &versions { option value=(x.version) selected[x.version == b.version] { (x.version) } } }
+                        }
+                    }
+                    button type="submit" { "Compare" }
+                }
+                table.data #diff-versions {
+                    thead { tr { th { "" } th { "Version" } th { "Change" } th { "By" } th { "Signed at" } th { "Block" } } }
+                    tbody {
+                        @for (label, i, x) in [("Before", from, a), ("After", to, b)] {
+                            tr {
+                                th scope="row" { (label) }
+                                td { a href={(base) "?version=" (x.version)} { (x.version) } }
+                                td { (names[i]) }
+                                td { (x.submitter) }
+                                td { (fmt_ms(x.timestamp_ms)) }
+                                td { a href={"/ledger/blocks/" (x.height)} { (x.height) } }
+                            }
+                        }
+                    }
+                }
+            }
+            section.panel {
+                h2 { "Fields changed" }
+                @if let Some(why) = &reading.refused {
+                    p.error #record-refused role="alert" { (why) " Change the purpose of your reads at the foot of the page." }
+                } @else {
+                    @if let Some(p) = reading.purpose {
+                        p.purpose-note { "Read for " strong { (p) } "; this read is recorded in the audit trail." }
+                    }
+                    @let withheld: Vec<&String> = reading.withheld[from].iter().chain(&reading.withheld[to]).collect();
+                    @if !withheld.is_empty() {
+                        p.withheld #withheld { "Withheld for this purpose (not compared): " (withheld.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")) }
+                    }
+                    @match &changes {
+                        None => { p.none #diff-unavailable { "The content of one of these versions is not readable here (private to others, or erased): only what the history says can be compared." } }
+                        Some(c) if c.is_empty() => { p.none #diff-empty { "No field changed between version " (a.version) " and version " (b.version) "." } }
+                        Some(c) => {
+                            table.data.diff #diff {
+                                thead { tr { th { "Field" } th { "Version " (a.version) } th { "Version " (b.version) } } }
+                                tbody {
+                                    @for ch in c {
+                                        tr class=(match (&ch.old, &ch.new) { (None, _) => "added", (_, None) => "removed", _ => "changed" }) {
+                                            td.field { (ch.field) }
+                                            td.old { @if let Some(o) = &ch.old { del { (o) } } @else { span.none { "absent" } } }
+                                            td.new { @if let Some(n) = &ch.new { ins { (n) } } @else { span.none { "removed" } } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -334,20 +754,39 @@ pub(super) async fn record(
     .into_response()
 }
 
-/// `GET /aeo`: every AEO authorisation and its current status.
+/// AEO authorisations on one page of `/aeo`.
+const AEO_PER_PAGE: usize = 25;
+
+/// The AEO page's filters.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct AeoFilter {
+    /// `ACTIVE`, `SUSPENDED` or `REVOKED`.
+    status: Option<String>,
+    /// The issuing administration's country (ISO 3166 alpha-2).
+    country: Option<String>,
+    page: Option<String>,
+}
+
+/// `GET /aeo`: every AEO authorisation and its current status, filtered by status and issuing
+/// country, paged.
 pub(super) async fn aeo(
     who: Require<ReadLedger>,
     ConsoleLedger(l): ConsoleLedger,
     Service(reads): Service<Reads>,
     purpose: Result<Purposed, crate::error::ApiError>,
+    query: Result<Query<AeoFilter>, QueryRejection>,
 ) -> Response {
     let purpose = match purpose {
         Ok(p) => p,
         Err(e) => return read_failed(&e.to_string()),
     };
+    let f = query.map(|Query(q)| q).unwrap_or_default();
+    let status = nonempty(&f.status).map(str::to_uppercase);
+    let country = nonempty(&f.country).map(str::to_uppercase);
+    let page = paging::page_of(f.page.as_deref());
     let principal = who.principal.clone();
     let shaped = tokio::task::spawn_blocking(move || {
-        let versions = l.list(Some(RecordType::AeoAuthorization.name()), 1000)?;
+        let versions = l.list(Some(RecordType::AeoAuthorization.name()), SCAN_LIMIT)?;
         reads.shape_all(&principal, purpose, "GET /aeo", versions, true)
     })
     .await;
@@ -358,10 +797,36 @@ pub(super) async fn aeo(
     };
     // Private authorisations are listed without their content; a clear one that no longer reads
     // as an authorisation is shown as such, never as an empty row.
-    let rows: Vec<(&RecordVersion, Option<Result<AeoAuthorizationRecord, String>>)> = records
+    let all: Vec<(&RecordVersion, Option<Result<AeoAuthorizationRecord, String>>)> = records
         .iter()
         .map(|r| (r, r.payload.as_ref().map(|p| serde_json::from_value(p.clone()).map_err(|e| e.to_string()))))
         .collect();
+    let filtered = status.is_some() || country.is_some();
+    let mut countries: Vec<String> = all
+        .iter()
+        .filter_map(|(_, a)| {
+            a.as_ref().and_then(|a| a.as_ref().ok()).map(|a| a.ext.issuing_authority.country_code.clone())
+        })
+        .collect();
+    countries.sort();
+    countries.dedup();
+    // A filter keeps only the authorisations whose content says they match.
+    let rows: Vec<&(&RecordVersion, Option<Result<AeoAuthorizationRecord, String>>)> = all
+        .iter()
+        .filter(|(_, a)| {
+            !filtered
+                || a.as_ref().and_then(|a| a.as_ref().ok()).is_some_and(|a| {
+                    status.as_deref().is_none_or(|s| status_name(a.ext.status) == s)
+                        && country.as_deref().is_none_or(|c| a.ext.issuing_authority.country_code == c)
+                })
+        })
+        .collect();
+    let pairs: Vec<(&str, String)> = vec![
+        ("status", status.clone().unwrap_or_default()),
+        ("country", country.clone().unwrap_or_default()),
+        ("page", if page > 1 { page.to_string() } else { String::new() }),
+    ];
+    let (start, end) = paging::window(page, AEO_PER_PAGE, rows.len());
     layout(
         "AEO status",
         super::AEO,
@@ -369,11 +834,35 @@ pub(super) async fn aeo(
             section.panel {
                 h1 { "AEO status" }
                 p.lead { "Every AEO authorisation on the ledger with its current status, as the issuing administrations recorded it — shared in real time instead of a monthly exchange of lists." }
-                @if records.is_empty() { p { "No AEO authorisation yet." } } @else {
+                form #aeo-filter method="get" action="/aeo" {
+                    div.filters {
+                        label { "Status "
+                            select name="status" {
+                                option value="" { "any" }
+                                @for s in ["ACTIVE", "SUSPENDED", "REVOKED"] {
+                                    option value=(s) selected[status.as_deref() == Some(s)] { (s) }
+                                }
+                            }
+                        }
+                        label { "Issued in "
+                            select name="country" {
+                                option value="" { "any country" }
+                                @for c in &countries {
+                                    option value=(c) selected[country.as_deref() == Some(c.as_str())] { (c) }
+                                }
+                            }
+                        }
+                    }
+                    button type="submit" { "Filter" }
+                    @if filtered { " " a href="/aeo" { "Clear the filters" } }
+                }
+                @if records.is_empty() { p.none #aeo-empty { "No AEO authorisation yet." } }
+                @else if rows.is_empty() { p.none #aeo-empty { "No records match these filters." } }
+                @else {
                     table.data #aeo {
                         thead { tr { th { "Authorisation" } th { "Holder" } th { "Trader id" } th { "Category" } th { "Issued by" } th { "Status" } th { "Since" } th { "Valid until" } th { "MRA programmes" } th { "Version" } } }
                         tbody {
-                            @for (r, aeo) in &rows {
+                            @for (r, aeo) in &rows[start..end] {
                                 tr {
                                     td { a href={"/ledger/records/" (enc(&r.record_id))} { (r.record_id) } }
                                     @match aeo {
@@ -396,6 +885,7 @@ pub(super) async fn aeo(
                         }
                     }
                 }
+                (paging::pager("aeo-pager", "/aeo", &pairs, "page", page, AEO_PER_PAGE, rows.len(), "authorisations"))
             }
         },
     )

@@ -1,7 +1,8 @@
 //! The `ledger` capability: the consortium's permissioned ledger as this node keeps it —
 //! signed transactions in, records, history, blocks and offline-verifiable proofs out, commits
-//! live as Server-Sent Events, off-chain objects by hash, the Raft group's state — and the
-//! console's explorer, AEO status and network pages.
+//! live as Server-Sent Events, off-chain objects by hash, the Raft group's state, a search
+//! across the records (`search`: an index kept as a projection of the ledger) — and the
+//! console's explorer, record documents and diffs, search, AEO status and network pages.
 //!
 //! The engine it serves (`crate::ordering`: solo or Raft ordering; `crate::raft`; `crate::peer`)
 //! is the node's spine: every other capability reads the ledger through the projection driver
@@ -10,10 +11,15 @@
 mod api;
 mod cluster;
 mod console;
+mod document;
 mod endorse;
 mod network_page;
 mod open;
+mod paging;
 mod retention;
+mod search;
+mod search_api;
+mod search_page;
 mod views;
 
 use std::sync::Arc;
@@ -46,6 +52,7 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<Public>(routes!(api::node)),
             guarded::<ReadLedger>(routes!(api::network)),
             guarded::<ReadLedger>(routes!(api::list)),
+            guarded::<ReadLedger>(routes!(search_api::search)),
             guarded::<ReadLedger>(routes!(api::record)),
             guarded::<ReadLedger>(routes!(api::history)),
             guarded::<ReadLedger>(routes!(api::private)),
@@ -65,6 +72,8 @@ pub(crate) const CAPABILITY: Capability = Capability {
             ("/ledger", get(console::explorer)),
             ("/ledger/blocks/{height}", get(console::block)),
             ("/ledger/records/{id}", get(console::record)),
+            ("/ledger/records/{id}/diff", get(console::diff)),
+            ("/search", get(search_page::page)),
             ("/aeo", get(console::aeo)),
             ("/network", get(network_page::page)),
         ]
@@ -87,6 +96,11 @@ fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
         let (service, console) = open::open_ledger(startup.config, lc).await?;
         let blobs = borderlink_ledger::blobs::BlobStore::open(&startup.config.data_dir).map_err(NodeError::Ledger)?;
         startup.services.insert(Arc::new(blobs));
+        // The search index: rebuilt from the ledger by the projection driver as the node opens,
+        // then kept up to date as blocks commit.
+        let index = Arc::new(search::SearchIndex::default());
+        startup.services.insert(Arc::clone(&index));
+        startup.projections.push(index);
         startup.ledger = Some(service);
         startup.console = Some(Arc::new(console));
         Ok(())

@@ -58,13 +58,13 @@ async fn drive(b: &Client, n: &NodeView) -> Result<(), fantoccini::error::CmdErr
     // The analyst reads for risk analysis (the role's usual purpose), then for statistics.
     log_in(b, base, "amina.analyst", "").await?;
     b.goto(&format!("{base}/ledger/records/{}", n.record)).await?;
-    let json = b.wait().at_most(TIMEOUT).for_element(Locator::Id("record-json")).await?.text().await?;
+    let json = b.wait().at_most(TIMEOUT).for_element(Locator::Id("record-document")).await?.text().await?;
     assert!(json.contains("Shenzhen Example Electronics"), "{json}");
     b.find(Locator::Css("#session-purpose option[value='statistics']")).await?.click().await?;
     b.find(Locator::Css("#purpose-form button[type=submit]")).await?.click().await?;
     let withheld = b.wait().at_most(TIMEOUT).for_element(Locator::Id("withheld")).await?.text().await?;
     assert!(withheld.contains("payload.Declaration.Exporter"), "{withheld}");
-    let json = b.find(Locator::Id("record-json")).await?.text().await?;
+    let json = b.find(Locator::Id("record-document")).await?.text().await?;
     assert!(!json.contains("Shenzhen Example Electronics"), "{json}");
     log_out(b).await?;
 

@@ -286,6 +286,8 @@ const CONSOLE: &[(&str, Option<&str>)] = &[
     ("/ledger", Some("read-ledger")),
     ("/ledger/blocks/{height}", Some("read-ledger")),
     ("/ledger/records/{id}", Some("read-ledger")),
+    ("/ledger/records/{id}/diff", Some("read-ledger")),
+    ("/search", Some("read-ledger")),
     ("/aeo", Some("read-ledger")),
     ("/network", Some("read-ledger")),
     ("/risk", Some("read-risk")),
