@@ -224,8 +224,8 @@ mod tests {
 
     #[test]
     fn bars_scale_to_the_largest_and_escape_labels() {
-        let svg = hbars("c", "T", "D", &[Bar::new("<a>", 2.0, "2"), Bar::new("b", 4.0, "4").class("lane-red")])
-            .into_string();
+        let svg =
+            hbars("c", "T", "D", &[Bar::new("<a>", 2.0, "2"), Bar::new("b", 4.0, "4").class("lane-red")]).into_string();
         assert!(svg.contains("&lt;a&gt;") && !svg.contains("<a>"), "{svg}");
         assert!(svg.contains(r#"class="bar lane-red" x="220.0" y="36.0" width="400.0""#), "{svg}");
         assert!(svg.contains(r#"width="200.0" height="18" data-label="&lt;a&gt;" data-value="2.0000""#), "{svg}");

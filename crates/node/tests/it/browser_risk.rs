@@ -80,7 +80,7 @@ fn declaration(i: usize, routed: bool) -> Value {
 /// Activates the model and the criteria in the console session, asks for what-if scores of 12
 /// declarations, then has the trader commit them and waits until the node has assessed them.
 /// Returns the what-if assessments.
-async fn setup(n: &LedgerNode) -> Vec<Value> {
+pub(crate) async fn setup(n: &LedgerNode) -> Vec<Value> {
     let http = client();
     let r = http.put(format!("{}/api/v1/risk/model", n.base)).header("cookie", n.cookie()).body(model_bytes());
     let r = r.send().await.expect("PUT model");
