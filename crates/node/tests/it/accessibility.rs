@@ -69,7 +69,7 @@ async fn check(b: &Client, what: &str) -> Result<Vec<String>, fantoccini::error:
                 .filter((v) => v.impact === "serious" || v.impact === "critical")
                 .filter((v) => !skipped.includes(v.id))
                 .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-                  nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target.join(" "), html: n.html.slice(0, 200), why: n.failureSummary })) }))))
+                  nodes: v.nodes.filter((n, i, all) => all.findIndex((m) => m.html.split('>')[0] === n.html.split('>')[0]) === i).slice(0, 12).map((n) => ({ target: n.target.join(" "), html: n.html.slice(0, 200), why: n.failureSummary })) }))))
               .catch((e) => done([{ id: "axe-error", impact: "critical", help: String(e), nodes: [] }]));"#,
             vec![Value::Array(skipped)],
         )
