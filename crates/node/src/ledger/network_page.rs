@@ -354,7 +354,8 @@ fn commit_rate(rate: &CommitRate) -> Markup {
     html! {
         p #commit-summary {
             "In the last hour, up to " (when(rate.now_ms)) ": "
-            strong { (blocks) } " blocks committed with " strong { (txs) } " transactions"
+            strong { (blocks) } (if blocks == 1 { " block" } else { " blocks" }) " committed with "
+            strong { (txs) } (if txs == 1 { " transaction" } else { " transactions" })
             @if blocks > 0 { " (" (format!("{:.1}", txs as f64 / WINDOW_MINUTES as f64)) " transactions a minute on average)" }
             ". Read from the blocks' own timestamps, so the figures survive a restart."
             @if rate.truncated { " Only the newest " (MAX_BLOCKS_READ) " blocks were read: the oldest minutes are left out." }

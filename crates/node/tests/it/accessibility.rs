@@ -126,6 +126,23 @@ async fn drive(b: &Client, base: &str, username: &str) -> Result<Vec<String>, fa
     let href = link.attr("href").await?.unwrap_or_default();
     let record = href.trim_start_matches("/ledger/records/").to_owned();
 
+    // Dates: written in UTC by the server, rewritten to the reader's zone by console.js, the ISO
+    // instant kept on hover.
+    let times: Value = b
+        .execute(
+            "return [...document.querySelectorAll('time[datetime]')].map((t) => [t.getAttribute('datetime'), t.title, t.textContent]);",
+            vec![],
+        )
+        .await?;
+    let times = times.as_array().cloned().unwrap_or_default();
+    assert!(!times.is_empty(), "the ledger page shows its blocks' times");
+    for t in &times {
+        assert_eq!(t[0], t[1], "the ISO instant is the title: {t}");
+        let text = t[2].as_str().unwrap_or("");
+        let server_form = t[0].as_str().unwrap_or("").replacen('T', " ", 1).replace('Z', " UTC");
+        assert!(!text.is_empty() && text != server_form, "rewritten by console.js: {t}");
+    }
+
     for page in PAGES {
         let path = page.replace("{record}", &record);
         b.goto(&format!("{base}{path}")).await?;
