@@ -51,8 +51,9 @@ const PASSWORD: &str = "accessible password 2026";
 /// Every staff role (a trader user reads only its own trader's records, so it is left out).
 const ROLES: &[&str] = &["officer", "analyst", "risk-officer", "auditor", "administrator"];
 
-/// What was wrong with one page.
-async fn check(b: &Client, what: &str) -> Result<Vec<String>, fantoccini::error::CmdError> {
+/// What was wrong with one page (also used by other browser tests on pages only they can set up,
+/// e.g. the network page of a replicated node in `browser_network.rs`).
+pub(crate) async fn check(b: &Client, what: &str) -> Result<Vec<String>, fantoccini::error::CmdError> {
     let mut problems = Vec::new();
     let skipped: Vec<Value> =
         THIRD_PARTY.iter().filter(|(page, _, _)| *page == what).map(|(_, rule, _)| Value::from(*rule)).collect();

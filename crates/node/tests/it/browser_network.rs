@@ -122,6 +122,10 @@ async fn drive(browser: &Client, three: &Three, height: u64) -> Result<(), fanto
     assert!(summary.contains(" committed with ") && !summary.contains(" 0 blocks"), "{summary}");
     browser.find(Locator::Css("#commit-minutes tbody tr")).await?;
     browser.find(Locator::Css("svg#commit-rate")).await?;
+    // The page of a replicated node passes the same accessibility and overflow checks as the others.
+    browser.set_window_size(1280, 900).await?;
+    let problems = crate::accessibility::check(browser, "/network (three nodes)").await?;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
     Ok(())
 }
 
