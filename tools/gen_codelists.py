@@ -38,7 +38,8 @@ write("hs2022.tsv", sorted(hs),
       "# HS 2022 six-digit subheadings (nomenclature: World Customs Organization; list as in shared/data/hs)\n")
 
 codes = set()
-with open(os.path.join(SHARED, "data/locode/unlocode-2023-2.csv"), newline="", encoding="latin-1") as f:
+names = {}
+with open(os.path.join(SHARED, "data/locode/unlocode-2023-2.csv"), newline="", encoding="utf-8") as f:
     for row in csv.reader(f):
         if len(row) < 3:
             continue
@@ -48,5 +49,8 @@ with open(os.path.join(SHARED, "data/locode/unlocode-2023-2.csv"), newline="", e
         if country == "AD" and loc == "XXX":  # the release's test row
             continue
         codes.add(country + loc)
+        names.setdefault(country + loc, " ".join(row[3].split()))
 write("unlocode-2023-2.txt", sorted(codes),
       "# UN/LOCODE release 2023-2, five-character codes (source: UNECE via uncefact/vocab-locode, MIT)\n")
+write("unlocode-2023-2-names.tsv", [f"{c}\t{names[c]}" for c in sorted(codes)],
+      "# UN/LOCODE release 2023-2, location names (column Name, with diacritics; source: UNECE via uncefact/vocab-locode, MIT)\n")

@@ -13,6 +13,7 @@ const ISO4217: &str = include_str!("../codelists/iso4217.tsv");
 const HS2022: &str = include_str!("../codelists/hs2022.tsv");
 const HS2017_TO_2022: &str = include_str!("../codelists/hs2017-to-2022.tsv");
 const UNLOCODE: &str = include_str!("../codelists/unlocode-2023-2.txt");
+const UNLOCODE_NAMES: &str = include_str!("../codelists/unlocode-2023-2-names.tsv");
 
 /// Incoterms 2020 (International Chamber of Commerce), the eleven rules.
 pub const INCOTERMS_2020: [&str; 11] = ["CFR", "CIF", "CIP", "CPT", "DAP", "DDP", "DPU", "EXW", "FAS", "FCA", "FOB"];
@@ -62,6 +63,7 @@ static COUNTRIES: LazyLock<Table> = LazyLock::new(|| Table::parse(ISO3166));
 static CURRENCIES: LazyLock<Table> = LazyLock::new(|| Table::parse(ISO4217));
 static HS: LazyLock<Table> = LazyLock::new(|| Table::parse(HS2022));
 static HS2017: LazyLock<Table> = LazyLock::new(|| Table::parse(HS2017_TO_2022));
+static LOCODE_NAMES: LazyLock<Table> = LazyLock::new(|| Table::parse(UNLOCODE_NAMES));
 static LOCODES: LazyLock<Vec<[u8; 5]>> = LazyLock::new(|| {
     let mut v: Vec<[u8; 5]> =
         UNLOCODE.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.as_bytes().try_into().ok()).collect();
@@ -77,6 +79,11 @@ pub fn is_country(code: &str) -> bool {
 /// The English short name of an ISO 3166-1 alpha-2 country.
 pub fn country_name(code: &str) -> Option<&'static str> {
     COUNTRIES.get(code)
+}
+
+/// The name of an ISO 4217 currency.
+pub fn currency_name(code: &str) -> Option<&'static str> {
+    CURRENCIES.get(code)
 }
 
 /// Whether `code` is an ISO 4217 currency code.
@@ -97,6 +104,13 @@ pub fn is_unit(code: &str) -> bool {
 /// The description of an HS 2022 six-digit subheading.
 pub fn hs_subheading(code6: &str) -> Option<&'static str> {
     HS.get(code6)
+}
+
+/// The HS 2022 six-digit subheadings under a heading or chapter (`prefix` of two or four
+/// digits), in code order, with their descriptions.
+pub fn hs_subheadings_under(prefix: &str) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+    let start = HS.entries.partition_point(|e| e.0 < prefix);
+    HS.entries[start..].iter().take_while(move |e| e.0.starts_with(prefix)).copied()
 }
 
 /// How many HS 2022 six-digit subheadings are carried.
@@ -130,6 +144,12 @@ pub fn has_locode_shape(code: &str) -> bool {
         && b[2..].iter().all(|c| c.is_ascii_uppercase() || (b'2'..=b'9').contains(c))
 }
 
+/// The name of a location of the carried UN/LOCODE release (as the release writes it, with
+/// diacritics), e.g. `NLRTM` → `Rotterdam`.
+pub fn locode_name(code: &str) -> Option<&'static str> {
+    LOCODE_NAMES.get(code)
+}
+
 /// Whether `code` is in the carried UN/LOCODE release.
 pub fn is_locode(code: &str) -> bool {
     match <[u8; 5]>::try_from(code.as_bytes()) {
@@ -141,6 +161,20 @@ pub fn is_locode(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locations_currencies_and_headings_have_names() {
+        assert_eq!(locode_name("NLRTM"), Some("Rotterdam"));
+        assert_eq!(locode_name("GBFXT"), Some("Felixstowe"));
+        assert_eq!(locode_name("XXXXX"), None);
+        // Every carried code has a name, and no name belongs to a code that is not carried.
+        assert_eq!(LOCODE_NAMES.entries.len(), LOCODES.len());
+        assert!(LOCODE_NAMES.entries.iter().all(|(c, n)| is_locode(c) && !n.is_empty()));
+        assert_eq!(currency_name("EUR"), Some("Euro"));
+        let horses: Vec<_> = hs_subheadings_under("0101").map(|(c, _)| c).collect();
+        assert_eq!(horses, ["010121", "010129", "010130", "010190"]);
+        assert!(hs_subheadings_under("01").count() > horses.len());
+    }
 
     #[test]
     fn lists_are_complete() {

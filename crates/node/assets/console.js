@@ -46,3 +46,25 @@ const report = document.getElementById("report");
 if (report) {
   report.scrollIntoView({ block: "start" });
 }
+
+// Dates: the server writes every date as <time datetime="ISO" title="ISO">… UTC</time>; here the
+// text becomes the reader's own time zone, in their locale's form, with the zone named. The ISO
+// value stays in the title (on hover), so the exact UTC instant is never lost.
+const localTime = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  timeZoneName: "short",
+});
+for (const el of document.querySelectorAll("time[datetime]")) {
+  const iso = el.getAttribute("datetime");
+  // Only full instants (date and time): a bare date has no time zone to convert.
+  if (!iso.includes("T")) continue;
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) continue;
+  el.textContent = localTime.format(at);
+  el.title = iso;
+}

@@ -31,7 +31,14 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<Public>(routes!(crate::openapi::serve)),
         ]
     },
-    console: || vec![("/api", get(console::api_reference::page)), ("/assets/{*path}", get(console::assets::serve))],
+    console: || {
+        vec![
+            ("/api", get(console::api_reference::page)),
+            ("/assets/{*path}", get(console::assets::serve)),
+            ("/favicon.svg", get(console::assets::favicon)),
+            ("/favicon.ico", get(console::assets::favicon)),
+        ]
+    },
     nav: &[NavEntry { section: API, href: "/api", label: "API" }],
     tags: &[("operations", "Health, this document, the console token")],
 };

@@ -13,7 +13,7 @@ use super::tables::{
     BLOCKS, BY_TIME, BY_TYPE, CHECKPOINTS, HISTORY, RecordState, STATE, TXS, WRAPPED, db, index_key, parse_loc,
     version_key,
 };
-use crate::block::{Block, Checkpoint};
+use crate::block::{Block, BlockHeader, Checkpoint};
 use crate::tx::{PayloadKind, RecordMeta, TxKind, WrappedKey};
 use crate::{Hash, LedgerError, private};
 
@@ -103,6 +103,20 @@ impl Ledger {
         match t.get(height).map_err(db)? {
             Some(v) => Ok(Some(
                 Block::decode(v.value())
+                    .map_err(|e| LedgerError::Corrupt { height: Some(height), detail: e.to_string() })?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// A block's header by height, without decoding its transactions (e.g. to read the times of
+    /// many blocks).
+    pub fn block_header(&self, height: u64) -> Result<Option<BlockHeader>, LedgerError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(BLOCKS).map_err(db)?;
+        match t.get(height).map_err(db)? {
+            Some(v) => Ok(Some(
+                Block::decode_header(v.value())
                     .map_err(|e| LedgerError::Corrupt { height: Some(height), detail: e.to_string() })?,
             )),
             None => Ok(None),

@@ -119,13 +119,13 @@ pub(crate) async fn page(
                 @if entries.is_empty() {
                     p #audit-empty { "No entry matches." }
                 } @else {
-                    table.data #audit {
+div.table-wrap {                     table.data #audit {
                         thead { tr { th { "#" } th { "When" } th { "Who" } th { "Organisation" } th { "Roles" } th { "Purpose" } th { "Action" } th { "Records" } th { "Withheld" } th { "Subjects" } th { "Detail" } th { "Proof" } } }
                         tbody {
                             @for e in &entries {
                                 tr {
                                     td { (e.seq) }
-                                    td { (crate::ledger::fmt_ms(e.at_ms)) }
+                                    td { (crate::console::format::when(e.at_ms)) }
                                     td { (e.access.actor) " (" (e.access.actor_kind) ")" }
                                     td { (e.access.organisation) }
                                     td { (e.access.roles.join(", ")) }
@@ -139,7 +139,7 @@ pub(crate) async fn page(
                                 }
                             }
                         }
-                    }
+                    } }
                     nav.pager aria-label="Pages" {
                         @if offset > 0 { a rel="prev" href=(link(&q, offset.saturating_sub(PAGE), None)) { "Newer" } " " }
                         @if more { a rel="next" href=(link(&q, offset + PAGE, None)) { "Older" } }

@@ -1,4 +1,5 @@
-//! `GET /assets/*`: the console's stylesheet and script, embedded in the binary.
+//! `GET /assets/*`: the console's stylesheet, script and icon, embedded in the binary; and the
+//! icon again at `/favicon.svg` and `/favicon.ico`, where browsers look for it unasked.
 
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -13,7 +14,17 @@ use crate::principal::{Public, Require};
 #[folder = "assets/"]
 struct Assets;
 
-pub(crate) async fn serve(_: Require<Public>, Path(path): Path<String>, request_headers: HeaderMap) -> Response {
+pub(crate) async fn serve(auth: Require<Public>, Path(path): Path<String>, request_headers: HeaderMap) -> Response {
+    file(auth, path, request_headers)
+}
+
+/// `GET /favicon.svg` and `GET /favicon.ico`: the icon (an SVG also at `.ico`, which browsers
+/// request by habit; pages name `/favicon.svg` with `link rel="icon"`).
+pub(crate) async fn favicon(auth: Require<Public>, request_headers: HeaderMap) -> Response {
+    file(auth, "favicon.svg".to_owned(), request_headers)
+}
+
+fn file(_: Require<Public>, path: String, request_headers: HeaderMap) -> Response {
     let (content_type, data, hash) = match path.strip_prefix("swagger-ui/") {
         Some(name) => match super::api_reference::swagger_file(name) {
             Some((kind, bytes)) => {
@@ -71,6 +82,7 @@ mod tests {
     fn stylesheet_and_script_are_embedded() {
         assert!(Assets::get("console.css").is_some());
         assert!(Assets::get("console.js").is_some());
+        assert!(Assets::get("favicon.svg").is_some());
     }
 
     #[test]

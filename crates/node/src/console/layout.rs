@@ -53,6 +53,7 @@ pub(crate) fn layout(title: &str, section: Section, body: Markup) -> Page {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Borderlink" }
+                link rel="icon" href="/favicon.svg" type="image/svg+xml";
                 link rel="stylesheet" href="/assets/console.css";
                 script type="module" src="/assets/console.js" {}
             }

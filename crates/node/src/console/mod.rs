@@ -12,6 +12,7 @@ pub(crate) mod assets;
 #[allow(dead_code)]
 pub(crate) mod charts;
 pub(crate) mod csrf;
+pub(crate) mod format;
 mod layout;
 
 use axum::http::StatusCode;
@@ -19,9 +20,10 @@ use maud::html;
 
 pub(crate) use layout::{Page, Section, layout};
 
-/// The page for a path that matches no route.
+/// The page for a path that matches no route. Empty states say "No such …" everywhere: "No such
+/// page" here, "No such record" and "No such block" on the ledger's pages.
 pub(crate) fn not_found(path: &str) -> Page {
-    message_page("Page not found", &format!("There is no page at {path}.")).with_status(StatusCode::NOT_FOUND)
+    message_page("No such page", &format!("No such page: {path}.")).with_status(StatusCode::NOT_FOUND)
 }
 
 /// The page for a method a route does not accept.

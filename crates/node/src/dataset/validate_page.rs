@@ -181,6 +181,7 @@ fn report_panel(report: &Report, source: &Source<'_>, size: usize) -> Markup {
                 strong.status-label { @if report.valid { "Valid" } @else { "Invalid" } }
                 span.status-counts {
                     (count(report.errors.len(), "error")) ", " (count(report.warnings.len(), "warning"))
+                    @if !report.valid { ": this document would be refused; correct the errors below." }
                 }
             }
             dl.facts {
@@ -202,13 +203,15 @@ fn report_panel(report: &Report, source: &Source<'_>, size: usize) -> Markup {
                     ", " (count(size, "byte"))
                 }
             }
-            @if let Some(quality) = &report.quality {
-                (quality_panel(quality))
-            }
             h3 { "Errors " span.badge { (report.errors.len()) } }
             (issues_table("errors", "No errors.", &report.errors))
             h3 { "Warnings " span.badge { (report.warnings.len()) } }
             (issues_table("warnings", "No warnings.", &report.warnings))
+            // After the errors: completeness is not validity, and must not read as good news
+            // about a document that would be refused.
+            @if let Some(quality) = &report.quality {
+                (quality_panel(quality, report.valid))
+            }
         }
     }
 }
@@ -222,7 +225,7 @@ fn issues_table(id: &str, empty: &str, issues: &[Issue]) -> Markup {
                 tbody {
                     @for issue in issues {
                         tr {
-                            td.issue-path { code { (issue.path) } }
+                            td.issue-path { (crate::console::format::path(&issue.path)) }
                             td.issue-rule { code { (issue.rule) } }
                             td.issue-message { (issue.message) }
                         }
@@ -236,11 +239,23 @@ fn issues_table(id: &str, empty: &str, issues: &[Issue]) -> Markup {
     }
 }
 
-fn quality_panel(quality: &Quality) -> Markup {
+/// The completeness score: how many of the elements risk analysis reads are present. It says
+/// nothing of whether they are correct (that is validity), so for an invalid document it says so.
+fn quality_panel(quality: &Quality, valid: bool) -> Markup {
     let percent = (quality.score.clamp(0.0, 1.0) * 100.0).round();
     html! {
-        div #quality .quality {
-            h3 { "Data quality" }
+        div #quality .quality.invalid-document[!valid] {
+            h3 { "Completeness (data quality)" }
+            p.hint {
+                "Completeness counts which of the elements risk analysis uses are present, most of "
+                "them optional in the data model. It is separate from validity: it says nothing of "
+                "whether those elements are correct."
+            }
+            @if !valid {
+                p #quality-invalid .alert.alert-error {
+                    "This document is invalid, whatever its completeness: its errors above must be corrected first."
+                }
+            }
             p {
                 strong #quality-score { (percent) " %" }
                 " of the elements risk analysis uses are present ("
@@ -252,7 +267,7 @@ fn quality_panel(quality: &Quality) -> Markup {
                     summary { "Missing elements " span.badge { (quality.missing.len()) } }
                     ul.missing {
                         @for path in &quality.missing {
-                            li { code { (path) } }
+                            li { (crate::console::format::path(path)) }
                         }
                     }
                 }
@@ -301,6 +316,14 @@ mod tests {
         let html = issues_table("warnings", "No warnings.", &[]).into_string();
         assert!(html.contains("id=\"warnings\" hidden"));
         assert!(html.contains("No warnings."));
+    }
+
+    #[test]
+    fn completeness_of_an_invalid_document_is_not_good_news() {
+        let quality = Quality { score: 1.0, present: 3, expected: 3, missing: vec![] };
+        let invalid = quality_panel(&quality, false).into_string();
+        assert!(invalid.contains("quality-invalid") && invalid.contains("separate from validity"), "{invalid}");
+        assert!(!quality_panel(&quality, true).into_string().contains("quality-invalid"));
     }
 
     #[test]

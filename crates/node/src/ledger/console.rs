@@ -46,9 +46,10 @@ impl axum::extract::FromRequestParts<SharedState> for ConsoleLedger {
     }
 }
 
-/// Milliseconds since the epoch as `YYYY-MM-DD hh:mm:ss UTC`.
-pub(crate) fn fmt_ms(ms: i64) -> String {
-    borderlink_model::datetime::format_unix_ms(ms).replace('T', " ").replace('Z', " UTC")
+/// Milliseconds since the epoch as a `<time>` (`YYYY-MM-DD hh:mm:ss UTC`, the reader's zone once
+/// script runs): `crate::console::format::when`, which new code should call directly.
+pub(crate) fn fmt_ms(ms: i64) -> maud::Markup {
+    crate::console::format::when(ms)
 }
 
 /// Percent-encodes a record id for a URL path segment (ids may hold spaces and slashes).
@@ -276,7 +277,7 @@ pub(super) async fn explorer(
                     thead { tr { th { "Id" } th { "Organisation" } th { "Role" } th { "Country" } th { "Status" } } }
                     tbody {
                         @for m in &members {
-                            tr { td { code { (m.id) } } td { (m.name) } td { (m.role.name()) } td { (m.country) } td { (format!("{:?}", m.status).to_lowercase()) } }
+                            tr { td { code { (m.id) } } td { (m.name) } td { (m.role.name()) } td { (crate::console::format::code(crate::console::format::Code::Country, &m.country)) } td { (format!("{:?}", m.status).to_lowercase()) } }
                         }
                     }
                 }
@@ -904,7 +905,7 @@ mod tests {
 
     #[test]
     fn times_are_rendered_in_utc() {
-        assert_eq!(fmt_ms(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(fmt_ms(1_772_443_800_000), "2026-03-02 09:30:00 UTC");
+        assert!(fmt_ms(0).into_string().ends_with(">1970-01-01 00:00:00 UTC</time>"));
+        assert!(fmt_ms(1_772_443_800_000).into_string().ends_with(">2026-03-02 09:30:00 UTC</time>"));
     }
 }

@@ -33,7 +33,7 @@ use crate::error::NodeError;
 use crate::openapi::guarded;
 use crate::principal::{OperateNode, Public, ReadLedger, StoreBlobs};
 
-pub(crate) use console::{enc, fmt_ms};
+pub(crate) use console::enc;
 
 /// The explorer's navigation section.
 pub(crate) const LEDGER: Section = Section("ledger");

@@ -552,6 +552,11 @@ impl Cluster {
                     } else {
                         a.map(|a| a.height)
                     },
+                    matched_index: if *id == self.node_id {
+                        m.last_log_index
+                    } else {
+                        m.replication.as_ref().and_then(|r| r.get(id).copied().flatten()).map(|l| l.index)
+                    },
                     agreed_height: a.map(|a| a.agreed_height),
                     diverged_at: a.and_then(|a| a.diverged_at),
                     last_contact_ms: a.and_then(|a| a.last_contact).map(|t| t.elapsed().as_millis() as u64),
@@ -633,6 +638,9 @@ pub struct NodeStatus {
     pub leader: bool,
     /// Its ledger height (this node's own, or as last reported).
     pub height: Option<u64>,
+    /// The last Raft log index known to be on that node: this node's own last index, or (on the
+    /// leader only) what the leader's replication to it has matched.
+    pub matched_index: Option<u64>,
     /// Checkpoints agree up to here.
     pub agreed_height: Option<u64>,
     /// First height where its signed hash differs from this node's.

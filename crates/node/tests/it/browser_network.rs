@@ -111,6 +111,21 @@ async fn drive(browser: &Client, three: &Three, height: u64) -> Result<(), fanto
     }
     let agreement = browser.find(Locator::Id("agreement")).await?.text().await?;
     assert!(agreement.contains("same block hashes"), "{agreement}");
+    // The diagram: one box per node, the leader's, and the two peers agreeing.
+    let boxes = browser.find_all(Locator::Css("#network-diagram g.node")).await?;
+    assert_eq!(boxes.len(), 3, "one box per node");
+    assert_eq!(browser.find_all(Locator::Css("#network-diagram g.node.leader")).await?.len(), 1);
+    let agreeing = browser.find_all(Locator::Css("#network-diagram g.node[data-standing='agrees']")).await?;
+    assert_eq!(agreeing.len(), 2, "both peers agree");
+    // The commit rate counts the block committed above.
+    let summary = browser.find(Locator::Id("commit-summary")).await?.text().await?;
+    assert!(summary.contains(" committed with ") && !summary.contains(" 0 blocks"), "{summary}");
+    browser.find(Locator::Css("#commit-minutes tbody tr")).await?;
+    browser.find(Locator::Css("svg#commit-rate")).await?;
+    // The page of a replicated node passes the same accessibility and overflow checks as the others.
+    browser.set_window_size(1280, 900).await?;
+    let problems = crate::accessibility::check(browser, "/network (three nodes)").await?;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
     Ok(())
 }
 

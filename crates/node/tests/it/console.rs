@@ -89,7 +89,9 @@ async fn pasted_invalid_declaration_shows_its_errors() {
     let (status, html) = post_form(&node, body).await;
     assert_eq!(status, StatusCode::OK);
     assert!(start_tag(&html, "report-status").contains(r#"class="status invalid""#), "{html}");
-    assert!(html.contains(&format!(r#"<td class="issue-path"><code>{ORIGIN_COUNTRY_PATH}</code></td>"#)));
+    // The path may break after its separators (`<wbr>`), and reads the same without them.
+    let path_cell = html.split(r#"<td class="issue-path">"#).nth(1).and_then(|c| c.split("</td>").next()).unwrap_or("");
+    assert_eq!(path_cell.replace("<wbr>", ""), format!(r#"<code class="path">{ORIGIN_COUNTRY_PATH}</code>"#), "{html}");
     assert!(html.contains(r#"<td class="issue-rule"><code>codelist.country</code></td>"#));
     // The pasted text is kept (escaped) so that the user can fix it in place.
     assert!(html.contains("&quot;Declaration&quot;"));
@@ -165,5 +167,5 @@ async fn unknown_page_is_an_html_404() {
     let (status, headers, html) = get_page(&node, "/no-such-page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(headers[CONTENT_TYPE].to_str().is_ok_and(|t| t.starts_with("text/html")));
-    assert!(html.contains("Page not found"));
+    assert!(html.contains("No such page"));
 }

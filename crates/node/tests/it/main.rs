@@ -1,6 +1,7 @@
 //! Integration tests of the node, in one binary: the HTTP API and the console served on a real
 //! socket, and the console driven by a real browser.
 
+mod accessibility;
 mod api;
 mod attack;
 mod browser;

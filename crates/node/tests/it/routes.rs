@@ -282,6 +282,8 @@ const CONSOLE: &[(&str, Option<&str>)] = &[
     ("/data-quality", Some("read-quality")),
     ("/api", Some("public")),
     ("/assets/{*path}", Some("public")),
+    ("/favicon.svg", Some("public")),
+    ("/favicon.ico", Some("public")),
     ("/login", Some("public")),
     ("/ledger", Some("read-ledger")),
     ("/ledger/blocks/{height}", Some("read-ledger")),
