@@ -336,3 +336,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn standard_fields_take_their_standard_shapes() {
+    let bytes =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/samples/eseal-mqtt-payload.json"))
+            .unwrap();
+    let uplink = borderlink_iot::uplink::SealUplink::parse(&bytes).unwrap();
+    let mut events = borderlink_iot::mapping::seal_events(&uplink, &bytes).unwrap();
+    events[0].biz_transaction_list = vec![TypedReference { kind: Some("po".into()), value: "urn:x:po:1".into() }];
+    events[0].certification_info = vec!["https://example.org/cert/1".into()];
+    let doc = document(&events, &DocumentInfo { creation_date: Some("2026-03-09T03:00:00Z".into()), id: None });
+    assert_eq!(doc["type"], "EPCISDocument");
+    assert_eq!(doc["schemaVersion"], "2.0");
+    assert_eq!(doc["@context"][0], "https://ref.gs1.org/standards/epcis/epcis-context.jsonld");
+    assert_eq!(doc["@context"][1]["bl"], "https://borderlink.dev/epcis/");
+    let e = &doc["epcisBody"]["eventList"][0];
+    assert_eq!(e["type"], "ObjectEvent");
+    assert_eq!(e["readPoint"]["id"], "geo:1.2645,103.82");
+    assert_eq!(e["bizTransactionList"][0]["type"], "po");
+    assert_eq!(e["bizTransactionList"][0]["bizTransaction"], "urn:x:po:1");
+    assert_eq!(e["certificationInfo"], "https://example.org/cert/1");
+    assert!(e["bl:message"].as_str().unwrap().starts_with("ni:///sha-256;"));
+    let report = &e["sensorElementList"][0]["sensorReport"][1];
+    assert_eq!(report["value"], serde_json::json!(1.2645));
+    assert_eq!(report["uom"], "DD");
+    assert_eq!(
+        e["sensorElementList"][0]["sensorMetadata"]["deviceID"],
+        "https://borderlink.dev/id/device/ESEAL-0A1B2C3D4E"
+    );
+    let a = &doc["epcisBody"]["eventList"][1];
+    assert_eq!(a["type"], "AssociationEvent");
+    assert_eq!(a["childEPCs"][0], "https://borderlink.dev/id/iso18185/0A1B/2C3D4E");
+}
