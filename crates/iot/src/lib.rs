@@ -1,7 +1,7 @@
 //! Borderlink's IoT traceability core: what e-seals, RFID readers and GPS trackers report, made
 //! into GS1 EPCIS 2.0 events with their CBV 2.0 event hash IDs ([`epcis`]), and the domain built
 //! on them: devices ([`device`]), message admission ([`admission`]), vendor payloads
-//! ([`uplink`], [`codec8`]), places and corridors ([`geo`]), seal and route rules with their
+//! ([`uplink`], [`codec8`]) and their EPCIS events ([`mapping`]), places and corridors ([`geo`]), seal and route rules with their
 //! alerts ([`rules`]), and the event store ([`store`]: embedded redb or PostgreSQL, one trait,
 //! one conformance suite).
 //!
@@ -16,6 +16,7 @@ pub mod codec8;
 pub mod device;
 pub mod epcis;
 pub mod geo;
+pub mod mapping;
 pub mod rules;
 pub mod store;
 pub mod uplink;

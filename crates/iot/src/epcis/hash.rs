@@ -301,6 +301,18 @@ fn extension(e: &Extension) -> String {
     out
 }
 
+/// A `bizStep` in its CBV 2.0 web vocabulary form (`shipping`,
+/// `urn:epcglobal:cbv:bizstep:shipping` → `https://ref.gs1.org/cbv/BizStep-shipping`).
+pub fn biz_step_uri(value: &str) -> String {
+    cbv_value(Vocabulary::BizStep, value)
+}
+
+/// A `disposition` in its CBV 2.0 web vocabulary form (`in_transit` →
+/// `https://ref.gs1.org/cbv/Disp-in_transit`).
+pub fn disposition_uri(value: &str) -> String {
+    cbv_value(Vocabulary::Disposition, value)
+}
+
 /// CBV vocabularies whose bare terms (JSON-LD writes `"bizStep": "shipping"`) expand to IRIs.
 #[derive(Clone, Copy)]
 enum Vocabulary {
@@ -433,7 +445,7 @@ fn digits(s: &str, range: std::ops::Range<usize>) -> Option<i64> {
     if part.bytes().all(|b| b.is_ascii_digit()) { part.parse().ok() } else { None }
 }
 
-fn normalise_time(s: &str) -> Option<String> {
+fn time_millis(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
         return None;
@@ -492,6 +504,33 @@ fn normalise_time(s: &str) -> Option<String> {
         - offset_minutes * 60)
         * 1000
         + millis;
+    Some(total_ms)
+}
+
+/// An ISO 8601 / RFC 3339 date-time as milliseconds since the epoch (UTC; rounded to the
+/// millisecond as [`timestamp`] rounds; no offset means UTC), or `None` if it is not one.
+pub fn utc_millis(value: &str) -> Option<i64> {
+    let total_ms = time_millis(value.trim())?;
+    let (y, _, _) = civil_from_days(total_ms.div_euclid(86_400_000));
+    (0..=9999).contains(&y).then_some(total_ms)
+}
+
+/// Milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn utc_string(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let ms_of_day = ms.rem_euclid(86_400_000);
+    let (y, mo, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000
+    )
+}
+
+fn normalise_time(s: &str) -> Option<String> {
+    let total_ms = time_millis(s)?;
     let days = total_ms.div_euclid(86_400_000);
     let ms_of_day = total_ms.rem_euclid(86_400_000);
     let (y, mo, d) = civil_from_days(days);

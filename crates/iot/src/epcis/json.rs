@@ -15,7 +15,7 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use super::{EpcisError, Format, Limits, Node, QName, RawDocument};
 
 /// Prefixes that the standard EPCIS 2.0 JSON-LD context defines.
-const STANDARD_PREFIXES: [(&str, &str); 8] = [
+pub(crate) const STANDARD_PREFIXES: [(&str, &str); 8] = [
     ("epcis", "https://ref.gs1.org/epcis/"),
     ("cbv", "https://ref.gs1.org/cbv/"),
     ("cbvmda", "urn:epcglobal:cbv:mda:"),
@@ -316,12 +316,22 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<RawDocument, EpcisErr
                 });
             }
         };
+        // An event may carry its own `@context` (a single event as `GET /events/{id}` answers
+        // it): its prefixes apply inside that event only.
+        let saved = get(entries, "@context").map(|context| {
+            let saved = conv.prefixes.clone();
+            conv.collect_context(context);
+            saved
+        });
         let mut children = Vec::with_capacity(entries.len());
         for (k, v) in entries {
             if k == "type" {
                 continue;
             }
             conv.member(k, v, &mut children, 1)?;
+        }
+        if let Some(saved) = saved {
+            conv.prefixes = saved;
         }
         events.push((type_name, Node { name: QName::local("event"), value: None, children }));
     }

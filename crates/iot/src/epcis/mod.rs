@@ -8,13 +8,20 @@
 //!   tolerated and flattened). Events keep document order.
 //! - [`hash`]: the canonical pre-hash string and the event hash ID `ni:///sha-256;…?ver=CBV2.0`
 //!   (CBV 2.0 section 8.9), which also identifies a re-sent event as a duplicate.
+//! - [`write`]: events back into EPCIS 2.0 JSON-LD (one event, a document, a query document).
+//! - [`index`]: an event with its identity into the store's indexed form.
+//! - [`query`]: the EPCIS 2.0 REST query parameters into the store's query, with EPCIS
+//!   exception types and RFC 7807 problem details for bad ones.
 //!
 //! Parsing never panics on input: malformed documents are [`EpcisError`]s naming the event index
 //! and the field; [`Limits`] bound the size, the nesting depth and the number of events.
 
 pub mod digital_link;
 pub mod hash;
+pub mod index;
 pub mod model;
+pub mod query;
+pub mod write;
 
 mod build;
 mod json;

@@ -2,6 +2,9 @@
 
 mod hash_rules;
 mod hash_vectors;
+mod mapping;
 mod oracle;
 mod postgres;
+mod query_params;
 mod robustness;
+mod write_roundtrip;
