@@ -8,8 +8,6 @@
 
 pub(crate) mod api_reference;
 pub(crate) mod assets;
-// Until the pages of the console issue use every chart kind.
-#[allow(dead_code)]
 pub(crate) mod charts;
 pub(crate) mod csrf;
 pub(crate) mod format;
