@@ -500,7 +500,10 @@ fn time_millis(s: &str) -> Option<i64> {
         let r = micros % 1000;
         if r > 500 || (r == 500 && q % 2 == 1) { q + 1 } else { q }
     };
-    let total_ms = ((days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+    let total_ms = ((borderlink_model::datetime::days_from_civil_date(year, month, day) * 86_400
+        + hour * 3600
+        + minute * 60
+        + second)
         - offset_minutes * 60)
         * 1000
         + millis;
@@ -511,7 +514,7 @@ fn time_millis(s: &str) -> Option<i64> {
 /// millisecond as [`timestamp`] rounds; no offset means UTC), or `None` if it is not one.
 pub fn utc_millis(value: &str) -> Option<i64> {
     let total_ms = time_millis(value.trim())?;
-    let (y, _, _) = civil_from_days(total_ms.div_euclid(86_400_000));
+    let (y, _, _) = borderlink_model::datetime::civil_from_days(total_ms.div_euclid(86_400_000));
     (0..=9999).contains(&y).then_some(total_ms)
 }
 
@@ -519,7 +522,7 @@ pub fn utc_millis(value: &str) -> Option<i64> {
 pub fn utc_string(ms: i64) -> String {
     let days = ms.div_euclid(86_400_000);
     let ms_of_day = ms.rem_euclid(86_400_000);
-    let (y, mo, d) = civil_from_days(days);
+    let (y, mo, d) = borderlink_model::datetime::civil_from_days(days);
     format!(
         "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
         ms_of_day / 3_600_000,
@@ -533,7 +536,7 @@ fn normalise_time(s: &str) -> Option<String> {
     let total_ms = time_millis(s)?;
     let days = total_ms.div_euclid(86_400_000);
     let ms_of_day = total_ms.rem_euclid(86_400_000);
-    let (y, mo, d) = civil_from_days(days);
+    let (y, mo, d) = borderlink_model::datetime::civil_from_days(days);
     if !(0..=9999).contains(&y) {
         return None;
     }
@@ -557,29 +560,6 @@ fn days_in_month(y: i64, m: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days since 1970-01-01 (proleptic Gregorian; H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

@@ -516,6 +516,31 @@ fn change_names(versions: &[RecordVersion], contents: &[Option<Value>]) -> Vec<S
         .collect()
 }
 
+/// Every version of record `id`, read for the session's purpose (audited as `route`), or the
+/// page to answer instead: no such record, or the read failed.
+async fn history(
+    l: Arc<Ledger>,
+    reads: Arc<Reads>,
+    principal: crate::principal::Principal,
+    purpose: Result<Purposed, crate::error::ApiError>,
+    route: &'static str,
+    id: &str,
+) -> Result<(Vec<RecordVersion>, Reading), Response> {
+    let id2 = id.to_owned();
+    let read = tokio::task::spawn_blocking(move || {
+        let versions = l.history(&id2)?;
+        let reading = read_versions(&l, &reads, &principal, purpose, route, &versions);
+        Ok::<_, borderlink_ledger::LedgerError>((versions, reading))
+    })
+    .await;
+    match read {
+        Ok(Ok((v, r))) if !v.is_empty() => Ok((v, r)),
+        Ok(Ok(_)) => Err(no_such_record(id)),
+        Ok(Err(e)) => Err(read_failed(&e.to_string())),
+        Err(e) => Err(read_failed(&e.to_string())),
+    }
+}
+
 /// `GET /ledger/records/{id}[?version=N]`: a record as a document (its current version or
 /// version N), its history with each change named, links to compare versions and to the JSON.
 pub(super) async fn record(
@@ -527,19 +552,11 @@ pub(super) async fn record(
     query: Result<Query<VersionQuery>, QueryRejection>,
 ) -> Response {
     let asked = query.ok().and_then(|Query(q)| q.version).filter(|v| !v.trim().is_empty());
-    let (id2, principal) = (id.clone(), who.principal.clone());
-    let read = tokio::task::spawn_blocking(move || {
-        let versions = l.history(&id2)?;
-        let reading = read_versions(&l, &reads, &principal, purpose, "GET /ledger/records/{id}", &versions);
-        Ok::<_, borderlink_ledger::LedgerError>((versions, reading))
-    })
-    .await;
-    let (versions, reading) = match read {
-        Ok(Ok((v, r))) if !v.is_empty() => (v, r),
-        Ok(Ok(_)) => return no_such_record(&id),
-        Ok(Err(e)) => return read_failed(&e.to_string()),
-        Err(e) => return read_failed(&e.to_string()),
-    };
+    let (versions, reading) =
+        match history(l, reads, who.principal.clone(), purpose, "GET /ledger/records/{id}", &id).await {
+            Ok(read) => read,
+            Err(page) => return page,
+        };
     let last = versions.last().map_or(0, |v| v.version);
     let shown = match &asked {
         None => versions.len() - 1,
@@ -648,19 +665,11 @@ pub(super) async fn diff(
     query: Result<Query<DiffQuery>, QueryRejection>,
 ) -> Response {
     let q = query.map(|Query(q)| q).unwrap_or_default();
-    let (id2, principal) = (id.clone(), who.principal.clone());
-    let read = tokio::task::spawn_blocking(move || {
-        let versions = l.history(&id2)?;
-        let reading = read_versions(&l, &reads, &principal, purpose, "GET /ledger/records/{id}/diff", &versions);
-        Ok::<_, borderlink_ledger::LedgerError>((versions, reading))
-    })
-    .await;
-    let (versions, reading) = match read {
-        Ok(Ok((v, r))) if !v.is_empty() => (v, r),
-        Ok(Ok(_)) => return no_such_record(&id),
-        Ok(Err(e)) => return read_failed(&e.to_string()),
-        Err(e) => return read_failed(&e.to_string()),
-    };
+    let (versions, reading) =
+        match history(l, reads, who.principal.clone(), purpose, "GET /ledger/records/{id}/diff", &id).await {
+            Ok(read) => read,
+            Err(page) => return page,
+        };
     let last = versions.last().map_or(0, |v| v.version);
     let find = |asked: Option<&str>, default: u64| -> Result<usize, String> {
         let a = asked.map(str::trim).filter(|a| !a.is_empty());
