@@ -23,10 +23,10 @@ pub(crate) struct DeviceFilter {
     /// Only the devices of this member organisation.
     owner: Option<String>,
     /// Only devices of this kind: `e-seal`, `gps-tracker`, `rfid-reader`, `gate-camera`, `scanner`.
-    #[param(value_type = Option<KindName>)]
+    #[param(inline, value_type = Option<KindName>)]
     kind: Option<String>,
     /// Only devices in this state: `active`, `lost`, `retired`.
-    #[param(value_type = Option<StateName>)]
+    #[param(inline, value_type = Option<StateName>)]
     state: Option<String>,
 }
 
@@ -157,7 +157,7 @@ pub(crate) async fn register(
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewState {
     /// `active`, `lost` or `retired`.
-    #[schema(value_type = StateName)]
+    #[schema(inline, value_type = StateName)]
     state: String,
 }
 

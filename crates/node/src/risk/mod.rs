@@ -9,6 +9,7 @@ mod console;
 mod criteria_page;
 mod export;
 mod model_page;
+mod model_where;
 mod projection;
 mod service;
 

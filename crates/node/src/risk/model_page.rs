@@ -159,10 +159,11 @@ pub(super) async fn page(
     query: Result<Query<ModelQuery>, QueryRejection>,
 ) -> Response {
     let activated = query.ok().and_then(|q| q.0.activated);
-    render(&risk, state.max_body_bytes, activated.as_deref(), None).into_response()
+    render(&risk, &state, activated.as_deref(), None).into_response()
 }
 
-fn render(risk: &RiskService, limit: usize, activated: Option<&str>, error: Option<&ApiError>) -> Page {
+fn render(risk: &RiskService, state: &SharedState, activated: Option<&str>, error: Option<&ApiError>) -> Page {
+    let limit = state.max_body_bytes;
     let rows = current_rows(risk);
     let model = risk.engine().model().cloned();
     let activation = risk.activation();
@@ -231,6 +232,13 @@ fn render(risk: &RiskService, limit: usize, activated: Option<&str>, error: Opti
                             (importance.iter().take(3).map(|(i, _)| feature_words(*i)).collect::<Vec<_>>().join("; ")) "." }
                     }
                 }
+            }
+            @if let Some(ledger) = &state.ledger {
+                (super::model_where::panel(
+                    &super::model_where::consortium(ledger.ledger()),
+                    ledger.ledger().local_member(),
+                    model.as_ref().map(|m| m.version()),
+                ))
             }
             (upload_panel(limit, error))
         },
@@ -368,7 +376,7 @@ pub(super) async fn upload(
                 ))),
                 other => other,
             };
-            render(&risk, limit, None, Some(&shown)).with_status(status).into_response()
+            render(&risk, &state, None, Some(&shown)).with_status(status).into_response()
         }
     }
 }
@@ -533,6 +541,7 @@ pub(super) struct ActivateForm {
 pub(super) async fn activate(
     _: Require<ChangeRisk>,
     Service(risk): Service<RiskService>,
+    State(state): State<SharedState>,
     form: Result<Form<ActivateForm>, FormRejection>,
 ) -> Response {
     let Form(f) = form.unwrap_or_default();
@@ -542,6 +551,13 @@ pub(super) async fn activate(
     match done {
         Some(Ok(info)) => {
             tracing::info!(model = %info.version, "risk model activated in the console");
+            if let Some(ledger) = &state.ledger {
+                let at = risk.activation().map(|a| a.at).unwrap_or_default();
+                // The model is active whatever happens here; the other nodes learn of it from the ledger.
+                if let Err(e) = super::model_where::announce(ledger, &info.version, &at, state.clock.now_ms()).await {
+                    tracing::warn!(model = %info.version, error = %e, "the activation could not be announced on the ledger");
+                }
+            }
             Redirect::to(&format!("/risk/model?activated={}", super::console::query_value(&info.version)))
                 .into_response()
         }

@@ -132,6 +132,13 @@ async fn model(b: &Client, base: &str, token: &str, file: &str) -> Result<(), fa
     assert_eq!(shown, version);
     let place = b.find(Locator::Id("model-where")).await?.text().await?;
     assert!(place.contains("since"), "where and when it was activated: {place}");
+    // Announced on the ledger: the consortium panel lists this node with the version.
+    let here = b
+        .find(Locator::XPath("//section[@id='model-consortium']//tr[th[contains(., '(this node)')]]"))
+        .await?
+        .text()
+        .await?;
+    assert!(here.contains(&version) && here.ends_with("yes"), "{here}");
     Ok(())
 }
 
@@ -146,4 +153,9 @@ async fn a_model_is_uploaded_reported_on_and_activated_in_the_browser() {
     let (status, m) = node.get_signed(0, "/api/v1/risk/model").await;
     assert_eq!(status, 200, "{m}");
     assert!(m["version"].as_str().is_some_and(|v| v.starts_with("browser@")), "{m}");
+    // The announcement is a ledger record every member reads.
+    let (status, doc) =
+        node.get_signed(1, &format!("/api/v1/records/document:{}:risk-model-active", node.member())).await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["payload"]["version"], m["version"], "{doc}");
 }
