@@ -42,10 +42,9 @@ pub(crate) enum KindName {
     Scanner,
 }
 
-/// The states of a device, as the API documents them.
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "kebab-case")]
-#[allow(dead_code)] // documentation only: the parameter is read as text.
+/// The states of a device.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum StateName {
     Active,
     Lost,
@@ -152,13 +151,13 @@ pub(crate) async fn register(
     Ok((StatusCode::CREATED, Json(registered)))
 }
 
-/// The new state of a device.
+/// The new state of a device: `active`, `lost` or `retired`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewState {
-    /// `active`, `lost` or `retired`.
-    #[schema(inline, value_type = StateName)]
-    state: String,
+    // No field doc: with one, utoipa wraps the inlined enum in an allOf with an object type.
+    #[schema(inline)]
+    state: StateName,
 }
 
 /// Changes the state of one of this node's member's devices: `lost` and `retired` devices are
@@ -169,7 +168,8 @@ pub(crate) struct NewState {
     responses(
         (status = 200, description = "The device, in its new state", body = Registered),
         (status = 404, description = "No such device (`device_not_found`)", body = crate::error::ErrorBody),
-        (status = 422, description = "An unknown state, or a device of another member (`invalid_device`)", body = crate::error::ErrorBody),
+        (status = 400, description = "An unknown state or a body of another shape (`bad_request`)", body = crate::error::ErrorBody),
+        (status = 422, description = "A device of another member (`invalid_device`)", body = crate::error::ErrorBody),
     )
 )]
 pub(crate) async fn set_state(
@@ -179,7 +179,11 @@ pub(crate) async fn set_state(
     body: Result<Json<NewState>, JsonRejection>,
 ) -> Result<Json<Registered>, ApiError> {
     let Json(new) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let state = parse_state(&new.state).map_err(ApiError::InvalidDevice)?;
+    let state = match new.state {
+        StateName::Active => DeviceState::Active,
+        StateName::Lost => DeviceState::Lost,
+        StateName::Retired => DeviceState::Retired,
+    };
     let existing = iot.devices()?.get(&id).cloned().ok_or_else(|| ApiError::DeviceNotFound(id.clone()))?;
     let member = iot.local_member().unwrap_or_default();
     if existing.device.owner != member {
@@ -193,6 +197,6 @@ pub(crate) async fn set_state(
     }
     let device = Device { state, ..existing.device };
     let registered = iot.record(&device).await?;
-    tracing::info!(device = %id, state = new.state, by = who.principal.kind(), "device state changed");
+    tracing::info!(device = %id, state = ?new.state, by = who.principal.kind(), "device state changed");
     Ok(Json(registered))
 }

@@ -143,14 +143,17 @@ impl IotService {
         let name = format!("{DEVICE_DOCUMENT}{}", device.device_id);
         let tx =
             self.ledger().document_by_local(&name, &payload, nonce(), self.clock.now_ms()).map_err(ApiError::Ledger)?;
-        let record_id = tx.body.record_id.clone();
+        let (record_id, version, signed_ms) = (tx.body.record_id.clone(), tx.body.version, tx.body.timestamp_ms);
         self.ledger.submit(tx).await.map_err(ApiError::Tx)?;
-        let v = self
-            .ledger()
-            .record(&record_id)
-            .map_err(ApiError::Ledger)?
-            .ok_or_else(|| ApiError::RecordNotFound(record_id.clone()))?;
-        Ok(Registered { device: device.clone(), record_id, version: v.version, updated_ms: v.timestamp_ms })
+        // Committed by the consortium; wait (briefly) until this node has applied it too, so that
+        // the next read of the registry here sees it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.ledger().record_state(&record_id).map_err(ApiError::Ledger)?.is_none_or(|st| st.version < version)
+            && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Ok(Registered { device: device.clone(), record_id, version, updated_ms: signed_ms })
     }
 
     /// This node's member (the owner of the devices it registers).

@@ -187,7 +187,8 @@ pub(crate) struct ListQuery {
     #[serde(rename = "type")]
     #[param(inline, value_type = Option<crate::record_types::ListType>)]
     record_type: Option<String>,
-    /// At most this many (50 by default, 1,000 at most).
+    /// At most this many (50 by default, 1,000 at most; 0 answers an empty list).
+    #[param(minimum = 0, maximum = 1000)]
     limit: Option<usize>,
     /// Only records whose current version this member wrote.
     submitter: Option<String>,
@@ -251,18 +252,21 @@ pub(crate) async fn list(
     let Query(q) = query?;
     let declared = Reads::required(purpose, "listing records")?;
     let l = Arc::clone(service(&state)?.ledger());
-    let limit = q.limit.unwrap_or(50).min(1000);
+    let limit = q.limit.unwrap_or(50);
+    if limit > 1000 {
+        return Err(ApiError::InvalidQuery(format!("limit must be 0 to 1000; it is {limit}")));
+    }
     let page = q.page.unwrap_or(1);
     if !(1..=100_000).contains(&page) {
         return Err(ApiError::InvalidQuery(format!("page must be 1 to 100000; it is {page}")));
-    }
-    if limit == 0 {
-        return Ok(Json(RecordList { records: Vec::new(), next_page: None }));
     }
     let record_type = match q.record_type.as_deref().map(str::trim) {
         None | Some("" | "all") => None,
         Some(name) => Some(RecordType::from_name(name).ok_or_else(|| ApiError::UnknownRecordType(name.to_owned()))?),
     };
+    if limit == 0 {
+        return Ok(Json(RecordList { records: Vec::new(), next_page: None }));
+    }
     let submitter = q.submitter.filter(|s| !s.trim().is_empty());
     let (records, more) = tokio::task::spawn_blocking(move || -> Result<(Vec<Shaped>, bool), ApiError> {
         // The first page as before (the newest `limit`, those refused left out); a later page or

@@ -99,7 +99,7 @@ async fn bad_entries_and_other_members_are_refused_with_their_reason() {
     let r = n.post_signed(0, "/api/v1/iot/devices/NOPE/state", br#"{"state":"lost"}"#.to_vec()).await;
     assert_eq!(json_of(r).await.1["code"], "device_not_found");
     let r = n.post_signed(0, "/api/v1/iot/devices/ESEAL-5/state", br#"{"state":"misplaced"}"#.to_vec()).await;
-    assert_eq!(json_of(r).await.0, 422);
+    assert_eq!(json_of(r).await.0, 400);
     let (status, body) = n.get_signed(1, "/api/v1/iot/devices?kind=toaster").await;
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_query")), "{body}");
 }
