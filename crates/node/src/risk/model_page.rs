@@ -295,15 +295,20 @@ fn upload_panel(limit: usize, error: Option<&ApiError>) -> Markup {
 /// One curve to draw: its name, its CSS class and its points.
 type Line<'a> = (&'a str, &'a str, &'a [(f64, f64)]);
 
-fn roc_chart(id: &str, lines: &[Line<'_>]) -> Markup {
-    let mut curves: Vec<Curve> = lines
+/// The lines as the chart draws them.
+fn to_curves(lines: &[Line<'_>]) -> Vec<Curve> {
+    lines
         .iter()
         .map(|(name, class, points)| Curve {
             name: (*name).to_owned(),
             class: (*class).to_owned(),
             points: points.to_vec(),
         })
-        .collect();
+        .collect()
+}
+
+fn roc_chart(id: &str, lines: &[Line<'_>]) -> Markup {
+    let mut curves = to_curves(lines);
     curves.push(Curve { name: "chance".into(), class: "reference".into(), points: vec![(0.0, 0.0), (1.0, 1.0)] });
     let axes = Axes {
         x_name: "false-positive rate".into(),
@@ -323,14 +328,7 @@ fn roc_chart(id: &str, lines: &[Line<'_>]) -> Markup {
 
 fn lift_chart(id: &str, lines: &[Line<'_>]) -> Markup {
     let top = lines.iter().flat_map(|(_, _, p)| p.iter().map(|(_, y)| *y)).fold(1.0_f64, f64::max);
-    let mut curves: Vec<Curve> = lines
-        .iter()
-        .map(|(name, class, points)| Curve {
-            name: (*name).to_owned(),
-            class: (*class).to_owned(),
-            points: points.to_vec(),
-        })
-        .collect();
+    let mut curves = to_curves(lines);
     curves.push(Curve { name: "random".into(), class: "reference".into(), points: vec![(0.0, 1.0), (1.0, 1.0)] });
     let axes = Axes {
         x_name: "share inspected (highest scores first)".into(),
