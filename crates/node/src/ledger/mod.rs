@@ -16,6 +16,7 @@ mod endorse;
 mod network_page;
 mod open;
 mod paging;
+mod record_page;
 mod retention;
 mod search;
 mod search_api;
@@ -71,8 +72,8 @@ pub(crate) const CAPABILITY: Capability = Capability {
         vec![
             ("/ledger", get(console::explorer)),
             ("/ledger/blocks/{height}", get(console::block)),
-            ("/ledger/records/{id}", get(console::record)),
-            ("/ledger/records/{id}/diff", get(console::diff)),
+            ("/ledger/records/{id}", get(record_page::record)),
+            ("/ledger/records/{id}/diff", get(record_page::diff)),
             ("/search", get(search_page::page)),
             ("/aeo", get(console::aeo)),
             ("/network", get(network_page::page)),
