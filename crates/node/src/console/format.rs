@@ -19,6 +19,15 @@ pub(crate) fn when(ms: i64) -> Markup {
     html! { time datetime=(iso) title=(iso) { (readable(&iso)) } }
 }
 
+/// A point in time given as ISO 8601 text (as some records carry it), shown as [`when`] does; text
+/// that is not an ISO 8601 date-time is written as it is.
+pub(crate) fn when_iso(iso: &str) -> Markup {
+    match borderlink_model::datetime::parse(iso) {
+        Some(seconds) => when(seconds.saturating_mul(1000)),
+        None => html! { (iso) },
+    }
+}
+
 /// An ISO 8601 UTC time (`…T…Z`) as people read it without script: `2026-03-02 09:30:00 UTC`.
 fn readable(iso: &str) -> String {
     match iso.strip_suffix('Z') {
@@ -28,7 +37,7 @@ fn readable(iso: &str) -> String {
 }
 
 /// The code lists whose codes [`code`] explains.
-// Until the risk and ledger pages that show HS codes, currencies and locations call `code`.
+// `Currency` is explained through `describe` (amounts carry their currency beside the value).
 #[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Code {
@@ -126,6 +135,12 @@ mod tests {
             html,
             r#"<time datetime="2026-03-02T09:30:00Z" title="2026-03-02T09:30:00Z">2026-03-02 09:30:00 UTC</time>"#
         );
+    }
+
+    #[test]
+    fn an_iso_time_reads_as_a_time_and_other_text_stays_as_it_is() {
+        assert_eq!(when_iso("2026-03-02T10:30:00+01:00").into_string(), when(1_772_443_800_000).into_string());
+        assert_eq!(when_iso("yesterday <b>").into_string(), "yesterday &lt;b&gt;");
     }
 
     #[test]

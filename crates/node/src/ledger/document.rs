@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use borderlink_ledger::tx::TxKind;
 use maud::{Markup, html};
+
+use crate::console::format::{Code, code};
 use serde_json::Value;
 
 /// A scalar as text (numbers as written, booleans as `yes`/`no`); `None` for objects and arrays.
@@ -83,6 +85,14 @@ fn hs_description(code: &str) -> Option<&'static str> {
     (digits.len() == 6).then(|| borderlink_model::codelists::hs_subheading(&digits)).flatten()
 }
 
+/// A fact's value: with its meaning on hover when it is a code of a code list.
+fn shown(kind: Option<Code>, value: &str) -> Markup {
+    match kind {
+        Some(kind) => code(kind, value),
+        None => html! { (value) },
+    }
+}
+
 fn declaration(c: &Value) -> Markup {
     let d = "/Declaration";
     let facts: Vec<(&str, Option<String>)> = vec![
@@ -100,6 +110,12 @@ fn declaration(c: &Value) -> Markup {
         ("Country of export", at(c, "/Declaration/GoodsShipment/ExportCountry/ID")),
         ("Destination", at(c, "/Declaration/GoodsShipment/Destination/CountryCode")),
     ];
+    // The facts whose values are codes of a code list, shown with their meaning on hover.
+    let coded = |label: &str| match label {
+        "Country of export" | "Destination" | "Border transport: nationality" => Some(Code::Country),
+        "Loaded at" => Some(Code::Locode),
+        _ => None,
+    };
     let mut parties: Vec<(&str, &Value)> = Vec::new();
     for (role, pointer) in PARTY_ROLES {
         for p in items(c, pointer) {
@@ -139,7 +155,7 @@ fn declaration(c: &Value) -> Markup {
         div.document #declaration-document {
             dl.facts #declaration-facts {
                 @for (label, value) in &facts {
-                    @if let Some(v) = value { dt { (label) } dd { (v) } }
+                    @if let Some(v) = value { dt { (label) } dd { (shown(coded(label), v)) } }
                 }
             }
             h3 { "Parties" }
@@ -161,7 +177,7 @@ fn declaration(c: &Value) -> Markup {
             h3 { "Transport" }
             dl.facts #transport {
                 @for (label, value) in &transport {
-                    @if let Some(v) = value { dt { (label) } dd { (v) } }
+                    @if let Some(v) = value { dt { (label) } dd { (shown(coded(label), v)) } }
                 }
             }
             @if !equipment.is_empty() {
@@ -187,13 +203,21 @@ fn declaration(c: &Value) -> Markup {
                             tr {
                                 td { (at(g, "/SequenceNumeric").unwrap_or_else(|| (i + 1).to_string())) }
                                 td {
-                                    code { (or_dash(hs.clone())) }
+                                    @match hs.as_deref() {
+                                        Some(hs) => (code(Code::Hs, hs)),
+                                        None => "–",
+                                    }
                                     @if let Some(desc) = hs.as_deref().and_then(hs_description) {
                                         br; span.hs-description { (desc) }
                                     }
                                 }
                                 td { (or_dash(at(g, "/Commodity/Description"))) }
-                                td { (items(g, "/Origin").iter().filter_map(|o| at(o, "/CountryCode")).collect::<Vec<_>>().join(", ")) }
+                                td {
+                                    @for (n, origin) in items(g, "/Origin").iter().filter_map(|o| at(o, "/CountryCode")).enumerate() {
+                                        @if n > 0 { ", " }
+                                        (code(Code::Country, &origin))
+                                    }
+                                }
                                 td { (items(g, "/GovernmentProcedure").iter().filter_map(|p| at(p, "/CurrentCode")).collect::<Vec<_>>().join(", ")) }
                                 td.num { (or_dash(at(g, "/Commodity/GoodsMeasure/GrossMassMeasure"))) }
                                 td.num { (or_dash(at(g, "/Commodity/GoodsMeasure/NetNetWeightMeasure"))) }
@@ -371,5 +395,8 @@ mod tests {
         }
         let laptops = hs_description("84713000").expect("HS 847130 is described");
         assert!(html.contains(&maud::html! { (laptops) }.into_string()), "{html}");
+        // Codes carry their meaning on hover: the HS code and the countries.
+        assert!(html.contains(r#"<abbr class="code" title="HS 847130"#), "{html}");
+        assert!(html.contains(r#"title="China">CN</abbr>"#), "{html}");
     }
 }

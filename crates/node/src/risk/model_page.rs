@@ -251,7 +251,7 @@ fn facts(info: &ModelInfo, activation: Option<&super::service::Activation>, node
             dt { "Version" } dd #model-version { code { (info.version) } }
             dt { "Active on" } dd #model-where {
                 @match activation {
-                    Some(a) => { (a.node) " since " (a.at) }
+                    Some(a) => { (a.node) " since " (crate::console::format::when_iso(&a.at)) }
                     None => { (node) " (loaded from its data directory at start)" }
                 }
                 br;
@@ -433,7 +433,7 @@ fn render_report(risk: &RiskService, pending: &PendingModel, error: Option<&ApiE
             section.panel {
                 p { a href="/risk/model" { "← Risk model" } }
                 h1 { "Report on the uploaded model" }
-                p.lead { "Uploaded " (pending.at) ". It is not active: read the report, then activate it or upload another." }
+                p.lead { "Uploaded " (crate::console::format::when_iso(&pending.at)) ". It is not active: read the report, then activate it or upload another." }
                 @if let Some(e) = error {
                     div #model-error .alert.alert-error role="alert" { (e.to_string()) }
                 }

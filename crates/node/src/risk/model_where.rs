@@ -86,7 +86,7 @@ pub(super) fn panel(
                                 @match a {
                                     Some(a) => {
                                         td { code.model-version { (a.version) } }
-                                        td { (a.activated_at) }
+                                        td { (crate::console::format::when_iso(&a.activated_at)) }
                                         td { @if current == Some(a.version.as_str()) { "yes" } @else { "no" } }
                                     }
                                     None => { td colspan="3" { "no model announced" } }

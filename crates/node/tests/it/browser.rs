@@ -123,11 +123,20 @@ pub(crate) async fn connect(driver: &Chromedriver, profile: &Path) -> Client {
             ],
         }),
     );
-    ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url())
-        .await
-        .unwrap_or_else(|e| panic!("cannot open a Chromium session through chromedriver: {e}"))
+    // Chromium can be slow to start when the machine is busy (the other tests of this binary
+    // run beside it); a session that failed to open is tried again, twice, before failing.
+    let mut last = None;
+    for attempt in 1..=3 {
+        match ClientBuilder::new(HttpConnector::new()).capabilities(capabilities.clone()).connect(&driver.url()).await {
+            Ok(client) => return client,
+            Err(e) => {
+                eprintln!("opening a Chromium session, attempt {attempt} of 3, failed: {e}");
+                last = Some(e);
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+        }
+    }
+    panic!("cannot open a Chromium session through chromedriver: {}", last.map(|e| e.to_string()).unwrap_or_default())
 }
 
 /// Runs `drive` in a fresh headless Chromium session with its own profile, closes the session
