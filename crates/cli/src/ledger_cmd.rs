@@ -11,6 +11,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use borderlink_iot::anchor::EventProof;
 use borderlink_ledger::genesis::Genesis;
 use borderlink_ledger::identity::MemberKeys;
 use borderlink_ledger::proof::Proof;
@@ -56,8 +57,13 @@ pub(crate) struct SubmitArgs {
 #[command(group = clap::ArgGroup::new("source").required(true).args(["node", "data"]))]
 pub(crate) struct ProofArgs {
     /// The record whose current version to prove.
-    #[arg(value_name = "RECORD_ID")]
-    record_id: String,
+    #[arg(value_name = "RECORD_ID", required_unless_present = "event", conflicts_with = "event")]
+    record_id: Option<String>,
+    /// Prove an IoT event instead (its event hash ID `ni:///sha-256;…?ver=CBV2.0` or its eventID):
+    /// the event, its Merkle path to the anchor the node committed on the ledger, and the
+    /// ledger's proof of that anchor (needs --node and --key).
+    #[arg(long, value_name = "EVENT_ID", requires = "node")]
+    event: Option<String>,
     /// The purpose of this read, as the consortium's read policy knows it (with --node): a
     /// proof carries the whole record, so the purpose must allow reading all of it.
     #[arg(long, value_name = "PURPOSE", default_value = "audit")]
@@ -443,10 +449,14 @@ pub(crate) fn proof(a: ProofArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn export_proof(a: ProofArgs) -> Outcome<ExitCode> {
+    if let (Some(event), Some(node), Some(key)) = (&a.event, &a.node, &a.key) {
+        return export_event_proof(event, node, key);
+    }
+    let record_id = a.record_id.clone().unwrap_or_default();
     let proof = match (&a.node, &a.key, &a.data) {
         (Some(node), Some(key), _) => {
             let node = NodeClient::new(node, load_keys(key)?)?.with_purpose(&a.purpose);
-            let reply = node.get(&format!("api/v1/proofs/{}", borderlink_ledger::auth::path_segment(&a.record_id)))?;
+            let reply = node.get(&format!("api/v1/proofs/{}", borderlink_ledger::auth::path_segment(&record_id)))?;
             if !reply.status.is_success() {
                 return Err(reply.refused());
             }
@@ -455,12 +465,12 @@ fn export_proof(a: ProofArgs) -> Outcome<ExitCode> {
         (_, _, Some(data)) => {
             let local = locate(&["proof"], data, a.genesis.as_deref())?;
             let ledger = local.open().map_err(|e| e.into_failed(&local))?;
-            match ledger.proof(&a.record_id) {
+            match ledger.proof(&record_id) {
                 Ok(p) => p,
                 Err(LedgerError::NotFound(_)) => {
                     return Err(Failed::new(
                         ExitCode::Invalid,
-                        format!("record {} is not on the ledger in {}", a.record_id, local.dir.display()),
+                        format!("record {record_id} is not on the ledger in {}", local.dir.display()),
                     ));
                 }
                 Err(e) => return Err(Failed::new(ExitCode::Failure, e)),
@@ -480,6 +490,27 @@ fn export_proof(a: ProofArgs) -> Outcome<ExitCode> {
         proof.version,
         proof.header.height,
         proof.checkpoints.len()
+    );
+    Ok(ExitCode::Ok)
+}
+
+/// `borderlink proof --event ID --node URL --key KEY`: the event proof, as JSON on stdout.
+fn export_event_proof(event: &str, node: &str, key: &Path) -> Outcome<ExitCode> {
+    let node = NodeClient::new(node, load_keys(key)?)?;
+    let reply = node.get(&format!("api/v1/iot/proofs/{}", borderlink_ledger::auth::path_segment(event)))?;
+    if !reply.status.is_success() {
+        return Err(reply.refused());
+    }
+    let proof = reply.json::<EventProof>("event proof")?;
+    print_json(&proof, "the proof")?;
+    eprintln!(
+        "proof of event {} (event {} of the batch {}..={}, anchored in {}, block {})",
+        proof.hash_id,
+        proof.index,
+        proof.anchor.first_seq,
+        proof.anchor.last_seq,
+        proof.ledger_proof.record_id,
+        proof.ledger_proof.header.height
     );
     Ok(ExitCode::Ok)
 }
@@ -514,6 +545,26 @@ fn verify_proof(a: VerifyArgs) -> Outcome<ExitCode> {
                     e.access.purpose,
                     e.access.records.join(", ")
                 )?;
+                writeln!(out, "  anchored in: {} (block {})", v.anchor_record, v.height)?;
+                writeln!(out, "  block signed by: {}", v.signed_by.join(", "))?;
+                Ok::<_, std::io::Error>(ExitCode::Ok)
+            })(),
+            Err(e) => writeln!(out, "NOT verified: {e}").map(|()| ExitCode::Invalid),
+        };
+        return written.map_err(|e| Failed::new(ExitCode::Failure, e));
+    }
+    let format = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("format").and_then(serde_json::Value::as_str).map(str::to_owned));
+    if format.as_deref() == Some(borderlink_iot::anchor::PROOF_FORMAT) {
+        let verdict = serde_json::from_slice::<EventProof>(&bytes)
+            .map_err(|e| format!("{name} is not an event proof: {e}"))
+            .and_then(|p| p.verify(&genesis).map_err(|e| e.to_string()));
+        let written = match verdict {
+            Ok(v) => (|| {
+                writeln!(out, "verified: IoT event {}", v.hash_id)?;
+                writeln!(out, "  {} at {}", v.event_type, v.event_time.as_deref().unwrap_or("(no eventTime)"))?;
+                writeln!(out, "  stored by node: {}", v.node)?;
                 writeln!(out, "  anchored in: {} (block {})", v.anchor_record, v.height)?;
                 writeln!(out, "  block signed by: {}", v.signed_by.join(", "))?;
                 Ok::<_, std::io::Error>(ExitCode::Ok)

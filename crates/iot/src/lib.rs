@@ -3,7 +3,8 @@
 //! on them: devices ([`device`]), message admission ([`admission`]), vendor payloads
 //! ([`uplink`], [`codec8`]) and their EPCIS events ([`mapping`]), places and corridors ([`geo`]), seal and route rules with their
 //! alerts ([`rules`]), and the event store ([`store`]: embedded redb or PostgreSQL, one trait,
-//! one conformance suite).
+//! one conformance suite), and anchoring ([`anchor`]: batches of event hash IDs committed to the
+//! ledger as Merkle roots, and offline-verifiable proofs of single events).
 //!
 //! Parsing, hashing and rule evaluation are pure code over data with no clock of their own. No
 //! network and no HTTP: the node's `iot` capability owns the interfaces (MQTT, HTTP, the vendor
@@ -12,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admission;
+pub mod anchor;
 pub mod codec8;
 pub mod device;
 pub mod epcis;

@@ -60,6 +60,16 @@ pub struct IotSection {
     /// `?sslmode=verify-full` for TLS). Prefer the `BORDERLINK_IOT_POSTGRES_URL` environment
     /// variable for a URL with a password: this file is not a secret store.
     pub postgres_url: Option<String>,
+    /// How often the events stored since the last anchor are anchored on the ledger, in seconds
+    /// (10 by default; an alert anchors at once).
+    pub anchor_seconds: Option<u64>,
+}
+
+impl IotSection {
+    /// The anchoring interval in seconds (`anchor_seconds`, 10 by default, at least 1).
+    pub fn anchor_interval_s(&self) -> u64 {
+        self.anchor_seconds.unwrap_or(10).max(1)
+    }
 }
 
 /// The event store of `[iot] store`.

@@ -191,6 +191,8 @@ make_error_codes! {
     DeviceExists => "device_exists", InvalidRequest, CONFLICT;
     /// IoT: no device with this id is registered.
     DeviceNotFound => "device_not_found", InvalidRequest, NOT_FOUND;
+    /// IoT: no event with this hash ID or eventID is stored on this node.
+    EventNotFound => "event_not_found", InvalidRequest, NOT_FOUND;
     /// The consortium did not commit in time (no Raft leader or no quorum reachable): the
     /// outcome is unknown, the transaction may still commit when the quorum returns; resubmit the
     /// same signed transaction to learn it (a transaction is committed at most once).
@@ -341,6 +343,14 @@ pub enum ApiError {
     /// No such device.
     #[error("no device {0:?} is registered")]
     DeviceNotFound(String),
+    /// No such IoT event.
+    #[error("no event {0:?} is stored on this node (give its event hash ID or its eventID)")]
+    EventNotFound(String),
+    /// An IoT event not anchored yet.
+    #[error(
+        "event {0:?} is not anchored on the ledger yet; its proof is available after the next anchor (POST /api/v1/iot/anchor anchors now)"
+    )]
+    EventNotAnchoredYet(String),
     /// No risk model is active.
     #[error("no risk model is active: lanes come from the criteria and the random selection")]
     NoRiskModel,
@@ -491,6 +501,8 @@ impl ErrorCode for ApiError {
             ApiError::InvalidDevice(_) => Code::InvalidDevice,
             ApiError::DeviceExists(..) => Code::DeviceExists,
             ApiError::DeviceNotFound(_) => Code::DeviceNotFound,
+            ApiError::EventNotFound(_) => Code::EventNotFound,
+            ApiError::EventNotAnchoredYet(_) => Code::NotAnchoredYet,
             ApiError::RateLimited { .. } => Code::RateLimited,
             ApiError::RequestTimeout(_) => Code::RequestTimeout,
             ApiError::TooManyConnections(_) => Code::TooManyConnections,

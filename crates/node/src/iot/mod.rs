@@ -7,6 +7,7 @@
 //! it until the ledger's head moves. What devices report is checked by
 //! `borderlink_iot::admission` against this registry before anything is stored.
 
+mod anchor;
 mod devices;
 
 use std::collections::BTreeMap;
@@ -36,6 +37,8 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<ManageDevices>(routes!(devices::register)),
             guarded::<ReadIot>(routes!(devices::one)),
             guarded::<ManageDevices>(routes!(devices::set_state)),
+            guarded::<ReadIot>(routes!(anchor::proof)),
+            guarded::<ManageDevices>(routes!(anchor::anchor)),
         ]
     },
     console: Vec::new,
@@ -72,6 +75,7 @@ pub(crate) struct IotService {
     ledger: Arc<LedgerService>,
     clock: Arc<dyn crate::clock::Clock>,
     store: Arc<dyn EventStore>,
+    anchoring: Arc<anchor::Anchoring>,
     registry: Mutex<Option<(u64, Registry)>>,
 }
 
@@ -86,6 +90,11 @@ impl IotService {
     #[allow(dead_code)] // The EPCIS bindings and the device interfaces read and write it.
     pub(crate) fn store(&self) -> &Arc<dyn EventStore> {
         &self.store
+    }
+
+    /// The anchoring of the event store on the ledger.
+    pub(crate) fn anchoring(&self) -> &Arc<anchor::Anchoring> {
+        &self.anchoring
     }
 
     fn ledger(&self) -> &Ledger {
@@ -162,7 +171,7 @@ impl IotService {
     }
 }
 
-fn nonce() -> u64 {
+pub(crate) fn nonce() -> u64 {
     use rand_core::RngCore;
     rand_core::OsRng.next_u64()
 }
@@ -193,10 +202,14 @@ fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
                 Arc::new(store)
             }
         };
+        let anchoring =
+            Arc::new(anchor::Anchoring::new(Arc::clone(ledger), Arc::clone(&store), Arc::clone(&startup.clock)));
+        anchoring.spawn(std::time::Duration::from_secs(startup.config.iot.anchor_interval_s()));
         startup.services.insert(Arc::new(IotService {
             ledger: Arc::clone(ledger),
             clock: Arc::clone(&startup.clock),
             store,
+            anchoring,
             registry: Mutex::new(None),
         }));
         Ok(())
