@@ -193,7 +193,10 @@ impl EventProof {
         }
         let record_id = anchor_record_id(&a.node, a.last_seq);
         if self.ledger_proof.record_id != record_id {
-            return Err(E::WrongAnchor(format!("the ledger proof is of {}, not of {record_id}", self.ledger_proof.record_id)));
+            return Err(E::WrongAnchor(format!(
+                "the ledger proof is of {}, not of {record_id}",
+                self.ledger_proof.record_id
+            )));
         }
         let v = self.ledger_proof.verify(genesis).map_err(|e| E::Ledger(e.to_string()))?;
         if v.submitter != a.node {

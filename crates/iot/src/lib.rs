@@ -21,4 +21,5 @@ pub mod geo;
 pub mod mapping;
 pub mod rules;
 pub mod store;
+pub mod trip;
 pub mod uplink;

@@ -193,6 +193,16 @@ make_error_codes! {
     DeviceNotFound => "device_not_found", InvalidRequest, NOT_FOUND;
     /// IoT: no event with this hash ID or eventID is stored on this node.
     EventNotFound => "event_not_found", InvalidRequest, NOT_FOUND;
+    /// IoT: a trip that breaks a rule (which field, and why).
+    InvalidTrip => "invalid_trip", InvalidRequest, UNPROCESSABLE_ENTITY;
+    /// IoT: the trip id is taken, or a device reports for another open trip.
+    TripConflict => "trip_conflict", InvalidRequest, CONFLICT;
+    /// IoT: no trip with this id is readable on this node.
+    TripNotFound => "trip_not_found", InvalidRequest, NOT_FOUND;
+    /// IoT: no alert with this id is readable on this node.
+    AlertNotFound => "alert_not_found", InvalidRequest, NOT_FOUND;
+    /// IoT: the alert is acknowledged already.
+    AlertAcknowledged => "alert_acknowledged", InvalidRequest, CONFLICT;
     /// The consortium did not commit in time (no Raft leader or no quorum reachable): the
     /// outcome is unknown, the transaction may still commit when the quorum returns; resubmit the
     /// same signed transaction to learn it (a transaction is committed at most once).
@@ -346,6 +356,21 @@ pub enum ApiError {
     /// No such IoT event.
     #[error("no event {0:?} is stored on this node (give its event hash ID or its eventID)")]
     EventNotFound(String),
+    /// A trip that cannot be opened.
+    #[error("{0}")]
+    InvalidTrip(String),
+    /// A trip id taken, or a device busy.
+    #[error("{0}")]
+    TripConflict(String),
+    /// No such trip.
+    #[error("no trip {0:?} is readable on this node")]
+    TripNotFound(String),
+    /// No such alert.
+    #[error("no alert {0:?} is readable on this node")]
+    AlertNotFound(String),
+    /// An alert acknowledged already.
+    #[error("alert {0} is acknowledged already (by {1} of {2})")]
+    AlertAcknowledged(String, String, String),
     /// An IoT event not anchored yet.
     #[error(
         "event {0:?} is not anchored on the ledger yet; its proof is available after the next anchor (POST /api/v1/iot/anchor anchors now)"
@@ -502,6 +527,11 @@ impl ErrorCode for ApiError {
             ApiError::DeviceExists(..) => Code::DeviceExists,
             ApiError::DeviceNotFound(_) => Code::DeviceNotFound,
             ApiError::EventNotFound(_) => Code::EventNotFound,
+            ApiError::InvalidTrip(_) => Code::InvalidTrip,
+            ApiError::TripConflict(_) => Code::TripConflict,
+            ApiError::TripNotFound(_) => Code::TripNotFound,
+            ApiError::AlertNotFound(_) => Code::AlertNotFound,
+            ApiError::AlertAcknowledged(..) => Code::AlertAcknowledged,
             ApiError::EventNotAnchoredYet(_) => Code::NotAnchoredYet,
             ApiError::RateLimited { .. } => Code::RateLimited,
             ApiError::RequestTimeout(_) => Code::RequestTimeout,

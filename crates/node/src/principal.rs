@@ -327,6 +327,7 @@ pub(crate) fn role_allows(permission: &str, role: Role) -> bool {
         "read-audit" => &[Auditor, Administrator],
         "read-iot" => &[Officer, Analyst, RiskOfficer, Auditor, Administrator],
         "manage-devices" => &[Officer, Administrator],
+        "acknowledge-alerts" => &[Officer, RiskOfficer],
         _ => &[],
     };
     roles.contains(&role)
@@ -425,6 +426,29 @@ permission! {
     /// Read IoT traceability data — the device registry, events, traces, alerts: a customs role
     /// (as [`ReadQuality`]), never a trader, who would see other traders' goods move.
     ReadIot = "read-iot", MEMBER_OR_OPERATOR, |p, state| customs_role(p, state, ReadIot::NAME, "IoT traceability data")
+}
+
+permission! {
+    /// Acknowledge IoT alerts (recorded on the ledger, signed with this node's member's key): the
+    /// node's operator, an officer or a risk officer of this node, or this node's own member's
+    /// signed request.
+    AcknowledgeAlerts = "acknowledge-alerts", MEMBER_OR_OPERATOR, |p, state| match p {
+        Principal::Operator { .. } => Ok(()),
+        Principal::Anonymous => Err(needs_member()),
+        Principal::Person { username, .. } => {
+            if p.person_with(&roles_for(AcknowledgeAlerts::NAME)) { Ok(()) } else { Err(person_refused(AcknowledgeAlerts::NAME, username)) }
+        }
+        Principal::Member { id } => {
+            let local = state.ledger.as_ref().and_then(|l| l.ledger().local_member().map(str::to_owned));
+            if local.as_deref() == Some(id.as_str()) {
+                Ok(())
+            } else {
+                Err(ApiError::Forbidden(format!(
+                    "alerts are acknowledged at the acknowledging administration's own node; {id} is not this node's member"
+                )))
+            }
+        }
+    }
 }
 
 permission! {

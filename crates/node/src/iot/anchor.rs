@@ -178,8 +178,8 @@ impl Anchoring {
         let (index, merkle_path) = path_in(&ids, &stored.event.hash_id).ok_or_else(|| {
             ApiError::Internal(format!("event {id} is not in the batch its anchor {record_id} covers"))
         })?;
-        let event: serde_json::Value =
-            serde_json::from_str(&stored.event.json).map_err(|e| ApiError::Internal(format!("stored event {id}: {e}")))?;
+        let event: serde_json::Value = serde_json::from_str(&stored.event.json)
+            .map_err(|e| ApiError::Internal(format!("stored event {id}: {e}")))?;
         let ledger_proof = self.ledger.ledger().proof(&record_id).map_err(ApiError::Ledger)?;
         Ok(EventProof {
             format: PROOF_FORMAT.into(),
@@ -237,9 +237,12 @@ pub(crate) async fn anchor(
 ) -> Result<Json<Anchored>, ApiError> {
     let made = iot.anchoring().anchor_now("request").await?;
     Ok(Json(match made {
-        Some((record_id, a)) => {
-            Anchored { record_id: Some(record_id), first_seq: Some(a.first_seq), last_seq: Some(a.last_seq), count: a.count }
-        }
+        Some((record_id, a)) => Anchored {
+            record_id: Some(record_id),
+            first_seq: Some(a.first_seq),
+            last_seq: Some(a.last_seq),
+            count: a.count,
+        },
         None => Anchored { record_id: None, first_seq: None, last_seq: None, count: 0 },
     }))
 }

@@ -7,8 +7,10 @@
 //! it until the ledger's head moves. What devices report is checked by
 //! `borderlink_iot::admission` against this registry before anything is stored.
 
+mod alerts;
 mod anchor;
 mod devices;
+mod trips;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -26,7 +28,7 @@ use crate::config::IotStore;
 use crate::error::{ApiError, NodeError};
 use crate::openapi::guarded;
 use crate::ordering::LedgerService;
-use crate::principal::{ManageDevices, ReadIot};
+use crate::principal::{AcknowledgeAlerts, ManageDevices, ReadIot};
 
 pub(crate) const CAPABILITY: Capability = Capability {
     name: "iot",
@@ -37,6 +39,12 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<ManageDevices>(routes!(devices::register)),
             guarded::<ReadIot>(routes!(devices::one)),
             guarded::<ManageDevices>(routes!(devices::set_state)),
+            guarded::<ReadIot>(routes!(trips::list)),
+            guarded::<ManageDevices>(routes!(trips::open)),
+            guarded::<ReadIot>(routes!(trips::one)),
+            guarded::<ManageDevices>(routes!(trips::close)),
+            guarded::<ReadIot>(routes!(alerts::list)),
+            guarded::<AcknowledgeAlerts>(routes!(alerts::acknowledge)),
             guarded::<ReadIot>(routes!(anchor::proof)),
             guarded::<ManageDevices>(routes!(anchor::anchor)),
         ]
@@ -67,6 +75,17 @@ pub(crate) struct Registered {
     pub(crate) updated_ms: i64,
 }
 
+/// A document of the ledger as this node reads it.
+#[derive(Debug, Clone)]
+pub(crate) struct Document {
+    pub(crate) record_id: String,
+    /// The member that signed it (a document is always its submitter's own).
+    pub(crate) submitter: String,
+    pub(crate) version: u64,
+    pub(crate) timestamp_ms: i64,
+    pub(crate) payload: serde_json::Value,
+}
+
 /// The registry as read at one ledger height.
 type Registry = Arc<BTreeMap<String, Registered>>;
 
@@ -77,6 +96,9 @@ pub(crate) struct IotService {
     store: Arc<dyn EventStore>,
     anchoring: Arc<anchor::Anchoring>,
     registry: Mutex<Option<(u64, Registry)>>,
+    trips: Mutex<Option<(u64, trips::Trips)>>,
+    alerts: Mutex<Option<(u64, alerts::Alerts)>>,
+    monitors: Mutex<alerts::Monitors>,
 }
 
 impl std::fmt::Debug for IotService {
@@ -150,19 +172,89 @@ impl IotService {
     pub(crate) async fn record(&self, device: &Device) -> Result<Registered, ApiError> {
         let payload = serde_json::to_vec(device).map_err(|e| ApiError::Internal(e.to_string()))?;
         let name = format!("{DEVICE_DOCUMENT}{}", device.device_id);
-        let tx =
-            self.ledger().document_by_local(&name, &payload, nonce(), self.clock.now_ms()).map_err(ApiError::Ledger)?;
+        let (record_id, version, signed_ms) = self.commit(&name, &payload, None).await?;
+        Ok(Registered { device: device.clone(), record_id, version, updated_ms: signed_ms })
+    }
+
+    /// Commits the document `document:{this member}:{name}` — clear, or private to `private`
+    /// (member ids; this member is always one) — and waits (briefly) until this node has
+    /// applied it too, so that the next read here sees it. Answers its record id, version and
+    /// signing time.
+    pub(crate) async fn commit(
+        &self,
+        name: &str,
+        payload: &[u8],
+        private: Option<&[String]>,
+    ) -> Result<(String, u64, i64), ApiError> {
+        let now = self.clock.now_ms();
+        let tx = match private {
+            None => self.ledger().document_by_local(name, payload, nonce(), now),
+            Some(recipients) => self.ledger().private_document_by_local(name, payload, recipients, nonce(), now),
+        }
+        .map_err(ApiError::Ledger)?;
         let (record_id, version, signed_ms) = (tx.body.record_id.clone(), tx.body.version, tx.body.timestamp_ms);
         self.ledger.submit(tx).await.map_err(ApiError::Tx)?;
-        // Committed by the consortium; wait (briefly) until this node has applied it too, so that
-        // the next read of the registry here sees it.
+        // Committed by the consortium; wait until this node has applied it too.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while self.ledger().record_state(&record_id).map_err(ApiError::Ledger)?.is_none_or(|st| st.version < version)
             && std::time::Instant::now() < deadline
         {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        Ok(Registered { device: device.clone(), record_id, version, updated_ms: signed_ms })
+        Ok((record_id, version, signed_ms))
+    }
+
+    /// Every member's documents whose name starts with `name_prefix`, as this node can read them:
+    /// clear ones, and private ones this node's member is a recipient of (others are skipped).
+    pub(crate) fn documents(&self, name_prefix: &str) -> Result<Vec<Document>, ApiError> {
+        let mut out = Vec::new();
+        for member in self.ledger().members() {
+            let prefix = borderlink_ledger::meta::compose_id("document", &member.id, name_prefix);
+            let mut from = prefix.clone();
+            loop {
+                let page = self.ledger().records_from(&prefix, &from, 500).map_err(ApiError::Ledger)?;
+                let last = page.last().map(|(id, _)| id.clone());
+                for (record_id, _) in &page {
+                    let Some(v) = self.ledger().record(record_id).map_err(ApiError::Ledger)? else { continue };
+                    let payload = match (v.payload, v.payload_kind) {
+                        (Some(p), _) => p,
+                        (None, borderlink_ledger::tx::PayloadKind::Private) => {
+                            match self.ledger().read_private(record_id, Some(v.version)) {
+                                Ok(bytes) => match serde_json::from_slice(&bytes) {
+                                    Ok(p) => p,
+                                    Err(_) => continue,
+                                },
+                                // Not sealed for this node: not its to read.
+                                Err(_) => continue,
+                            }
+                        }
+                        (None, _) => continue,
+                    };
+                    out.push(Document {
+                        record_id: record_id.clone(),
+                        submitter: v.submitter,
+                        version: v.version,
+                        timestamp_ms: v.timestamp_ms,
+                        payload,
+                    });
+                }
+                match last {
+                    Some(id) if page.len() == 500 => from = format!("{id}\u{0}"),
+                    _ => break,
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The ledger's head height (what the caches of documents are keyed on).
+    pub(crate) fn height(&self) -> u64 {
+        self.ledger().head().map_or(0, |h| h.height)
+    }
+
+    /// The ids of the consortium's members.
+    pub(crate) fn member_ids(&self) -> Vec<String> {
+        self.ledger().members().into_iter().map(|m| m.id).collect()
     }
 
     /// This node's member (the owner of the devices it registers).
@@ -205,13 +297,18 @@ fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
         let anchoring =
             Arc::new(anchor::Anchoring::new(Arc::clone(ledger), Arc::clone(&store), Arc::clone(&startup.clock)));
         anchoring.spawn(std::time::Duration::from_secs(startup.config.iot.anchor_interval_s()));
-        startup.services.insert(Arc::new(IotService {
+        let iot = Arc::new(IotService {
             ledger: Arc::clone(ledger),
             clock: Arc::clone(&startup.clock),
             store,
             anchoring,
             registry: Mutex::new(None),
-        }));
+            trips: Mutex::new(None),
+            alerts: Mutex::new(None),
+            monitors: Mutex::new(alerts::Monitors::default()),
+        });
+        alerts::spawn_watch(&iot);
+        startup.services.insert(iot);
         Ok(())
     })
 }

@@ -270,6 +270,9 @@ fn expected(permission: &str, caller: Caller) -> bool {
         ("read-iot", _) => true,
         ("manage-devices", OwnMember | Operator | Person(Officer | Administrator)) => true,
         ("manage-devices", _) => false,
+        // Alerts are acknowledged at the acknowledging administration's own node (signed by it).
+        ("acknowledge-alerts", OwnMember | Operator | Person(Officer | RiskOfficer)) => true,
+        ("acknowledge-alerts", _) => false,
         (other, _) => panic!("permission {other} is not in the test's matrix: add it consciously"),
     }
 }

@@ -1,0 +1,160 @@
+//! Trips and their alerts over HTTP: a trip opened by a customs administration and sealed for the
+//! administrations concerned; the rules of its procedure watched by the node (here the time
+//! limit of the transit, noticed by the passing of time); the alert committed to the ledger as a
+//! private record, listed, acknowledged with a reason, never raised twice while open.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::ledger::{LedgerNode, start};
+
+fn tracker(id: &str) -> Value {
+    json!({
+        "deviceId": id,
+        "kind": "gps-tracker",
+        "identifiers": {"imei": "356307042441013"},
+        "credential": {"type": "ed25519", "public_key": "22".repeat(32)},
+        "reportingIntervalSeconds": 60
+    })
+}
+
+fn trip(id: &str, device: &str, administrations: &[&str]) -> Value {
+    json!({
+        "tripId": id,
+        "container": "MSKU1234565",
+        "devices": [device],
+        "rules": {"name": "T1 Felixstowe → Rotterdam"},
+        "administrations": administrations,
+    })
+}
+
+async fn post(n: &LedgerNode, signer: usize, path: &str, body: &Value) -> (u16, Value) {
+    let r = n.post_signed(signer, path, body.to_string().into_bytes()).await;
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls the open alerts until one of `trip` shows (at most 20 s).
+async fn open_alert_of(n: &LedgerNode, trip: &str) -> Value {
+    for _ in 0..100 {
+        let (status, alerts) = n.get_signed(0, &format!("/api/v1/iot/alerts?state=open&trip={trip}")).await;
+        assert_eq!(status, 200, "{alerts}");
+        if let Some(a) = alerts.as_array().and_then(|a| a.first()) {
+            return a.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("no alert was raised for trip {trip}");
+}
+
+#[tokio::test]
+async fn an_overdue_transit_raises_one_private_alert_that_an_officer_acknowledges() {
+    let n = start().await;
+    let nl = n.keys[1].member.clone();
+    let (status, body) = post(&n, 0, "/api/v1/iot/devices", &tracker("TRK-7")).await;
+    assert_eq!(status, 201, "{body}");
+
+    // Due an hour ago: the monitor notices at its next tick.
+    let mut t = trip("T1-0001", "TRK-7", &[&nl]);
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    t["deadlineMs"] = (now_ms - 3_600_000).into();
+    let (status, opened) = post(&n, 0, "/api/v1/iot/trips", &t).await;
+    assert_eq!(status, 201, "{opened}");
+    assert_eq!(opened["trip"]["owner"], n.member());
+    assert_eq!(opened["trip"]["state"], "open");
+
+    let alert = open_alert_of(&n, "T1-0001").await;
+    assert_eq!(alert["alert"]["rule"], "transit-overdue", "{alert}");
+    assert_eq!(alert["alert"]["container"], "MSKU1234565");
+    assert!(alert["alert"]["detail"].as_str().unwrap().contains("time limit"), "{alert}");
+    let record_id = alert["recordId"].as_str().unwrap().to_owned();
+    assert!(record_id.contains(":iot-alert-"), "{record_id}");
+
+    // On the ledger as a private record, sealed for this administration and NL's.
+    let (status, record) = n.get_signed(0, &format!("/api/v1/records/{record_id}/history")).await;
+    assert_eq!(status, 200, "{record}");
+    let text = record.to_string();
+    assert!(text.contains("\"private\"") || text.contains("Private"), "a private record: {record}");
+    assert!(text.contains(&nl), "sealed for NL customs too: {record}");
+
+    // Raised once while open, however often the monitor ticks.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (_, all) = n.get_signed(0, "/api/v1/iot/alerts?trip=T1-0001").await;
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+
+    // A trader reads no alert; a bad filter says which values exist.
+    let (status, _) = n.get_signed(2, "/api/v1/iot/alerts").await;
+    assert_eq!(status, 403);
+    let (status, bad) = n.get_signed(0, "/api/v1/iot/alerts?rule=smoke").await;
+    assert_eq!((status, bad["code"].as_str()), (400, Some("invalid_query")), "{bad}");
+    assert!(bad["message"].as_str().unwrap().contains("transit-overdue"), "{bad}");
+
+    // Acknowledged with a reason, once.
+    let id = alert["alert"]["alertId"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/iot/alerts/{id}/acknowledge");
+    let (status, refused) = post(&n, 0, &path, &json!({"reason": "  "})).await;
+    assert_eq!((status, refused["code"].as_str()), (400, Some("bad_request")), "{refused}");
+    let (status, acked) = post(&n, 0, &path, &json!({"reason": "delayed by the ferry; driver called"})).await;
+    assert_eq!(status, 200, "{acked}");
+    assert_eq!(acked["acknowledged"]["reason"], "delayed by the ferry; driver called");
+    assert_eq!(acked["acknowledged"]["organisation"], n.member());
+    let (status, again) = post(&n, 0, &path, &json!({"reason": "again"})).await;
+    assert_eq!((status, again["code"].as_str()), (409, Some("alert_acknowledged")), "{again}");
+    let (_, open) = n.get_signed(0, "/api/v1/iot/alerts?state=open").await;
+    assert_eq!(open, json!([]));
+    let (_, done) = n.get_signed(0, "/api/v1/iot/alerts?state=acknowledged").await;
+    assert_eq!(done.as_array().unwrap().len(), 1, "{done}");
+    let (status, missing) = post(&n, 0, "/api/v1/iot/alerts/0000/acknowledge", &json!({"reason": "x"})).await;
+    assert_eq!((status, missing["code"].as_str()), (404, Some("alert_not_found")), "{missing}");
+
+    // Closing the trip stops its watch.
+    let (status, closed) = post(&n, 0, "/api/v1/iot/trips/T1-0001/close", &json!({})).await;
+    assert_eq!(status, 200, "{closed}");
+    assert_eq!(closed["trip"]["state"], "closed");
+    assert_eq!(closed["version"], 2);
+}
+
+#[tokio::test]
+async fn bad_trips_are_refused_with_the_field_at_fault() {
+    let n = start().await;
+    let (status, body) = post(&n, 0, "/api/v1/iot/devices", &tracker("TRK-8")).await;
+    assert_eq!(status, 201, "{body}");
+
+    let mut bad_container = trip("T-2", "TRK-8", &[]);
+    bad_container["container"] = "MSKU1234566".into();
+    let (status, body) = post(&n, 0, "/api/v1/iot/trips", &bad_container).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_trip")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("check digit should be 5"), "{body}");
+
+    let (status, body) = post(&n, 0, "/api/v1/iot/trips", &trip("T-3", "NO-SUCH", &[])).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_trip")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("NO-SUCH"), "{body}");
+
+    let (status, body) = post(&n, 0, "/api/v1/iot/trips", &trip("T-4", "TRK-8", &["nobody"])).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_trip")), "{body}");
+
+    let (status, body) = post(&n, 0, "/api/v1/iot/trips", &trip("T-5", "TRK-8", &[])).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = post(&n, 0, "/api/v1/iot/trips", &trip("T-5", "TRK-8", &[])).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("trip_conflict")), "{body}");
+    let (status, body) = post(&n, 0, "/api/v1/iot/trips", &trip("T-6", "TRK-8", &[])).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("trip_conflict")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("T-5"), "names the other trip: {body}");
+
+    let mut typo = trip("T-7", "TRK-8", &[]);
+    typo["deadline"] = 1.into();
+    let (status, body) = post(&n, 0, "/api/v1/iot/trips", &typo).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "{body}");
+
+    // Another administration reads the trip list (clear to it only when sealed for it); a trader
+    // opens none.
+    let (status, body) = post(&n, 2, "/api/v1/iot/trips", &trip("T-8", "TRK-8", &[])).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, list) = n.get_signed(0, "/api/v1/iot/trips").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let (status, body) = n.get_signed(0, "/api/v1/iot/trips/T-404").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("trip_not_found")), "{body}");
+    let (status, body) = n.get_signed(0, "/api/v1/iot/proofs/ni:no-such-event").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("event_not_found")), "{body}");
+}
