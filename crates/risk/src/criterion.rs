@@ -105,6 +105,14 @@ pub enum Condition {
     },
     /// The importer holds no active AEO authorisation (or none is known).
     NotAeo,
+    /// Another capability raised one of these signals about the declaration (e.g.
+    /// `iot:seal-opened`, `iot:route-deviation`: an open IoT alert of the trip that carries the
+    /// goods); any signal when the list is empty.
+    Signal {
+        /// The signals (any of them).
+        #[serde(default)]
+        signals: Vec<String>,
+    },
     /// Every condition holds.
     All {
         /// The conditions.
@@ -415,6 +423,13 @@ impl CriteriaSet {
                 }
                 hit
             }
+            Condition::Signal { signals } => {
+                let hit = item.signals.iter().find(|s| signals.is_empty() || signals.contains(s));
+                if let Some(s) = hit {
+                    why.push(format!("signal {s} was raised about the declaration"));
+                }
+                hit.is_some()
+            }
             Condition::NotAeo => {
                 let aeo = features::index_of("aeo").map(|i| x[i]);
                 let hit = aeo.is_none_or(|v| v.is_nan() || v < 0.5);
@@ -473,6 +488,8 @@ pub fn describe(c: &Condition) -> String {
         Condition::FeatureAtLeast { feature, value } => format!("{feature} ≥ {value}"),
         Condition::FeatureBelow { feature, value } => format!("{feature} < {value}"),
         Condition::NotAeo => "importer not an AEO".into(),
+        Condition::Signal { signals } if signals.is_empty() => "any signal raised about the declaration".into(),
+        Condition::Signal { signals } => format!("signal {} raised about the declaration", signals.join(" or ")),
         Condition::All { conditions } => conditions.iter().map(describe).collect::<Vec<_>>().join(" and "),
         Condition::Any { conditions } => {
             format!("({})", conditions.iter().map(describe).collect::<Vec<_>>().join(" or "))

@@ -153,6 +153,8 @@ pub struct RiskEngine {
     feedback: Vec<FeedbackRow>,
     /// The AEO register as this administration reads it.
     aeo: AeoRegister,
+    /// Signals other capabilities raised, by declaration reference ([`RiskEngine::signal`]).
+    signals: HashMap<String, Vec<String>>,
 }
 
 impl std::fmt::Debug for RiskEngine {
@@ -213,6 +215,7 @@ impl Default for RiskEngine {
             capacity: 10_000,
             aeo: AeoRegister::default(),
             feedback: Vec::new(),
+            signals: HashMap::new(),
         }
     }
 }
@@ -234,6 +237,7 @@ impl RiskEngine {
             capacity: if config.queue_capacity == 0 { 10_000 } else { config.queue_capacity },
             aeo: AeoRegister::default(),
             feedback: Vec::new(),
+            signals: HashMap::new(),
         })
     }
 
@@ -283,22 +287,83 @@ impl RiskEngine {
     ) -> Vec<(ItemAssessment, Item, Keys, FeatureVector)> {
         Item::from_declaration(record)
             .into_iter()
-            .map(|item| {
+            .map(|mut item| {
+                item.signals = self.signals.get(&item.declaration_id).cloned().unwrap_or_default();
                 let keys = Keys::of(&item);
                 let x = features::extract(&item, &keys, &self.history);
-                let (score, reasons) = match &self.model {
-                    Some(m) => {
-                        let mut contributions = [0f32; features::N_FEATURES];
-                        let p = m.predict_into(&x, &mut contributions);
-                        (Some(p), reasons(&item, &x, &contributions, REASONS))
-                    }
-                    None => (None, Vec::new()),
-                };
-                let criteria = self.criteria.fire(&item, &x, item.day.unwrap_or(today));
-                let missing = item.missing().into_iter().map(str::to_owned).collect();
-                (ItemAssessment { sequence: item.sequence, score, reasons, criteria, missing }, item, keys, x)
+                self.score_one(item, keys, x, today)
             })
             .collect()
+    }
+
+    /// Scores one item whose features are extracted: the model's score and reasons, the
+    /// criteria that fire, what is missing.
+    fn score_one(
+        &self,
+        item: Item,
+        keys: Keys,
+        x: FeatureVector,
+        today: Day,
+    ) -> (ItemAssessment, Item, Keys, FeatureVector) {
+        let (score, reasons) = match &self.model {
+            Some(m) => {
+                let mut contributions = [0f32; features::N_FEATURES];
+                let p = m.predict_into(&x, &mut contributions);
+                (Some(p), reasons(&item, &x, &contributions, REASONS))
+            }
+            None => (None, Vec::new()),
+        };
+        let criteria = self.criteria.fire(&item, &x, item.day.unwrap_or(today));
+        let missing = item.missing().into_iter().map(str::to_owned).collect();
+        (ItemAssessment { sequence: item.sequence, score, reasons, criteria, missing }, item, keys, x)
+    }
+
+    /// Takes in a signal another capability raised about a declaration (e.g. `iot:seal-opened`
+    /// for an open IoT alert of the trip that carries it), for criteria to test. When the
+    /// declaration is assessed already, its criteria are tested again with the signal and its
+    /// lane can only become stricter (the model's score, the random selection and an
+    /// officer's overrule stay as they were); the new assessment is returned when the lane or
+    /// the criteria fired changed. A signal for a declaration not yet assessed is kept for when
+    /// it is.
+    pub fn signal(&mut self, declaration_id: &str, signal: &str, today: Day) -> Option<Assessment> {
+        let signals = self.signals.entry(declaration_id.to_owned()).or_default();
+        if signals.iter().any(|s| s == signal) {
+            return None;
+        }
+        signals.push(signal.to_owned());
+        let signals = signals.clone();
+        let previous = self.assessments.get(declaration_id)?.clone();
+        let pending = self.index.remove(declaration_id)?;
+        let mut items = Vec::with_capacity(pending.items.len());
+        let mut scored = Vec::with_capacity(pending.items.len());
+        for (mut item, keys, x) in pending.items {
+            item.signals = signals.clone();
+            let one = self.score_one(item.clone(), keys.clone(), x.clone(), today);
+            scored.push(one);
+            items.push((item, keys, x));
+        }
+        let mut selector = self.selector.clone();
+        let (decided, _) = self.decide(&scored, today, previous.version, &mut selector);
+        let lane = stricter(previous.lane, decided.lane);
+        let mut fired = pending.fired;
+        for c in &decided.criteria {
+            if !fired.contains(&c.id) {
+                fired.push(c.id.clone());
+            }
+        }
+        self.index.insert(declaration_id.to_owned(), Pending { items, fired, random: pending.random });
+        if lane == previous.lane && decided.criteria.len() == previous.criteria.len() {
+            return None;
+        }
+        let mut updated = previous.clone();
+        if lane != previous.lane {
+            updated.lane = lane;
+            updated.lane_source = decided.lane_source;
+        }
+        updated.criteria = decided.criteria;
+        updated.items = decided.items;
+        self.assessments.insert(declaration_id.to_owned(), updated.clone());
+        Some(updated)
     }
 
     /// The administration this engine works for (its country), which decides whose AEO

@@ -76,6 +76,11 @@ pub struct Item {
     /// AEO category claimed on the declaration by the importer or declarant (`AEOC`, `AEOS`,
     /// `AEOF`); the engine prefers the shared AEO register when it has one.
     pub aeo_claim: Option<String>,
+    /// Signals other capabilities raised about the declaration (e.g. `iot:seal-opened`, an open
+    /// IoT alert of the trip that carries it): not in the declaration, set by the engine from
+    /// [`crate::engine::RiskEngine::signal`]; criteria test them, the learned model does not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<String>,
 }
 
 /// The fields the learned model and the criteria use, in the words a report shows.

@@ -280,7 +280,24 @@ impl IotService {
                 n += 1;
             }
         }
+        self.signal_risk()?;
         Ok(n)
+    }
+
+    /// Tells the risk service of every open alert (raised here or sealed for this node by
+    /// another) whose trip names a declaration, once each: the signal `iot:{rule}`, which
+    /// criteria can test.
+    pub(crate) fn signal_risk(&self) -> Result<(), ApiError> {
+        let Some(risk) = &self.risk else { return Ok(()) };
+        let alerts = self.alerts()?;
+        let mut signalled = self.signalled.lock().unwrap_or_else(|e| e.into_inner());
+        for a in alerts.iter().filter(|a| a.is_open()) {
+            let Some(declaration) = &a.alert.declaration else { continue };
+            if signalled.insert(a.alert.alert_id.clone()) {
+                risk.signal(declaration, &format!("iot:{}", a.alert.rule));
+            }
+        }
+        Ok(())
     }
 
     /// Acknowledges an alert with a reason, as `by` of `organisation` (this node's member).

@@ -97,6 +97,10 @@ pub(crate) struct IotService {
     anchoring: Arc<anchor::Anchoring>,
     registry: Mutex<Option<(u64, Registry)>>,
     trips: Mutex<Option<(u64, trips::Trips)>>,
+    /// The risk service, when the node runs one: alerts reach it as signals.
+    risk: Option<Arc<crate::risk::RiskService>>,
+    /// The alerts already signalled to the risk service.
+    signalled: Mutex<std::collections::HashSet<String>>,
     alerts: Mutex<Option<(u64, alerts::Alerts)>>,
     monitors: Mutex<alerts::Monitors>,
 }
@@ -304,6 +308,8 @@ fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
             anchoring,
             registry: Mutex::new(None),
             trips: Mutex::new(None),
+            risk: startup.services.get::<crate::risk::RiskService>(),
+            signalled: Mutex::new(std::collections::HashSet::new()),
             alerts: Mutex::new(None),
             monitors: Mutex::new(alerts::Monitors::default()),
         });

@@ -23,7 +23,7 @@ use crate::console::Section;
 use crate::openapi::guarded;
 use crate::principal::{ChangeRisk, ReadRisk};
 
-pub(crate) use service::code;
+pub(crate) use service::{RiskService, code};
 
 /// The risk queue's navigation section.
 pub(crate) const QUEUE: Section = Section("risk");

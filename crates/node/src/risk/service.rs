@@ -221,6 +221,23 @@ impl RiskService {
         lock(&self.records).get(declaration_id).cloned()
     }
 
+    /// The reference (MRN, else LRN) of the assessed declaration held by ledger record
+    /// `record_id`.
+    pub(crate) fn declaration_of_record(&self, record_id: &str) -> Option<String> {
+        lock(&self.records).iter().find(|(_, r)| r.as_str() == record_id).map(|(d, _)| d.clone())
+    }
+
+    /// Takes in a signal another capability raised about the declaration held by ledger record
+    /// `record_id` (or with that reference): its criteria are tested again (see
+    /// [`RiskEngine::signal`](borderlink_risk::RiskEngine::signal)). Answers the new lane when
+    /// it changed.
+    pub(crate) fn signal(&self, record_id: &str, signal: &str) -> Option<borderlink_model::Lane> {
+        let declaration = self.declaration_of_record(record_id).unwrap_or_else(|| record_id.to_owned());
+        let changed = self.engine().signal(&declaration, signal, self.clock.today())?;
+        tracing::warn!(declaration = %declaration, signal, lane = ?changed.lane, "declaration re-assessed on a signal");
+        Some(changed.lane)
+    }
+
     /// Replaces the criteria (refused when inconsistent) and keeps them.
     pub(crate) fn replace_criteria(&self, bytes: &[u8]) -> Result<usize, ApiError> {
         let set = CriteriaSet::from_json(bytes).map_err(ApiError::Risk)?;

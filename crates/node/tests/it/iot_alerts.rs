@@ -158,3 +158,47 @@ async fn bad_trips_are_refused_with_the_field_at_fault() {
     let (status, body) = n.get_signed(0, "/api/v1/iot/proofs/ni:no-such-event").await;
     assert_eq!((status, body["code"].as_str()), (404, Some("event_not_found")), "{body}");
 }
+
+#[tokio::test]
+async fn an_alert_reaches_the_risk_engine_as_a_signal_a_criterion_tests() {
+    let n = start().await;
+    let criteria = r#"{"criteria": [{"id": "SEAL", "name": "Transit alert", "lane": "RED",
+      "condition": {"kind": "signal", "signals": ["iot:transit-overdue", "iot:seal-opened"]}}]}"#;
+    let r = crate::test_node::client()
+        .put(format!("{}/api/v1/risk/criteria", n.base))
+        .header("cookie", n.cookie())
+        .body(criteria);
+    assert_eq!(r.send().await.unwrap().status(), 200);
+    let declaration = crate::samples::declaration();
+    let lrn = declaration["Declaration"]["FunctionalReferenceID"].as_str().unwrap().to_owned();
+    let bytes = serde_json::to_vec(&declaration).unwrap();
+    let record_id = n.id_of(2, &bytes);
+    let (status, reply) = n.post(&n.put_bytes(2, bytes, &record_id, 1, 1)).await;
+    assert_eq!(status, 201, "{reply}");
+    let queue = n.queue_of(1).await;
+    assert_eq!((&queue[0]["declarationId"], &queue[0]["lane"]), (&json!(lrn), &json!("GREEN")), "{queue:?}");
+
+    let (status, body) = post(&n, 0, "/api/v1/iot/devices", &tracker("TRK-9")).await;
+    assert_eq!(status, 201, "{body}");
+    let mut t = trip("T1-0009", "TRK-9", &[]);
+    t["declaration"] = record_id.clone().into();
+    t["deadlineMs"] = 1_000.into();
+    let (status, body) = post(&n, 0, "/api/v1/iot/trips", &t).await;
+    assert_eq!(status, 201, "{body}");
+    let alert = open_alert_of(&n, "T1-0009").await;
+    assert_eq!(alert["alert"]["declaration"], json!(record_id));
+
+    // The declaration goes red, with the criterion's reason naming the signal.
+    let mut lane = Value::Null;
+    for _ in 0..100 {
+        let q = n.queue_of(1).await;
+        lane = q[0]["lane"].clone();
+        if lane == "RED" {
+            let text = q[0].to_string();
+            assert!(text.contains("iot:transit-overdue"), "{text}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the lane stayed {lane}");
+}

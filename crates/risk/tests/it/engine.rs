@@ -203,3 +203,44 @@ fn open_red_declarations_are_not_pushed_out_of_the_queue_by_volume() {
     assert_eq!(closed, 5, "at most the capacity of closed ones, the newest");
     assert!(queue.iter().any(|a| a.declaration_id == "J39"), "the newest stays");
 }
+
+#[test]
+fn a_signal_about_a_declaration_fires_its_criterion_and_only_tightens_the_lane() {
+    let config = EngineConfig { lanes: LanePolicy { random_rate: 0.0, ..LanePolicy::default() }, queue_capacity: 0 };
+    let mut e = RiskEngine::new(config).unwrap();
+    let mut set = CriteriaSet::default();
+    set.criteria.push(Criterion {
+        id: "SEAL".into(),
+        name: "seal opened in transit".into(),
+        condition: Condition::Signal { signals: vec!["iot:seal-opened".into()] },
+        lane: Lane::Red,
+        weight: 5.0,
+        valid_from: None,
+        valid_until: None,
+        instructions: "inspect the container; compare with the loading list".into(),
+        inspected: 0,
+        hits: 0,
+    });
+    e.set_criteria(set).unwrap();
+    let d = declarations(
+        "S1,2021-01-05,30,B,11,21,11,10,DEC1,IMP1,S1,,610910,CN,CN,8,A,G,100,2000,0,0\n\
+         S2,2021-01-05,30,B,11,21,11,10,DEC1,IMP1,S1,,610910,CN,CN,8,A,G,100,2000,0,0\n",
+    );
+    let before = e.assess(&d[0], 0);
+    assert!(before.criteria.is_empty(), "{:?}", before.criteria);
+    let lane_before = before.lane;
+
+    // Another signal does not fire it; the right one does, once.
+    assert!(e.signal("S1", "iot:low-battery", 0).is_none());
+    let after = e.signal("S1", "iot:seal-opened", 0).expect("the lane changed");
+    assert_eq!(after.lane, Lane::Red, "from {lane_before:?}");
+    assert_eq!(after.criteria.len(), 1);
+    assert_eq!(after.criteria[0].id, "SEAL");
+    assert!(after.criteria[0].because.contains("iot:seal-opened"), "{:?}", after.criteria[0]);
+    assert_eq!(e.assessment("S1").map(|a| a.lane), Some(Lane::Red));
+    assert!(e.signal("S1", "iot:seal-opened", 0).is_none(), "a signal counts once");
+
+    // A signal that comes first is kept for when the declaration is assessed.
+    assert!(e.signal("S2", "iot:seal-opened", 0).is_none());
+    assert_eq!(e.assess(&d[1], 0).lane, Lane::Red);
+}

@@ -141,6 +141,7 @@ fn complete_item() -> Item {
         transaction_nature: Some("1".into()),
         circumstances: Some("A".into()),
         aeo_claim: None,
+        signals: Vec::new(),
     }
 }
 

@@ -39,6 +39,7 @@ pub(crate) fn item(id: &str, day: &str) -> Item {
         transaction_nature: Some("1".into()),
         circumstances: None,
         aeo_claim: None,
+        signals: Vec::new(),
     }
 }
 
