@@ -21,5 +21,6 @@ pub mod geo;
 pub mod mapping;
 pub mod rules;
 pub mod store;
+pub mod trace;
 pub mod trip;
 pub mod uplink;

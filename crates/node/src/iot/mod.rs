@@ -10,6 +10,7 @@
 mod alerts;
 mod anchor;
 mod devices;
+mod trace;
 mod trips;
 
 use std::collections::BTreeMap;
@@ -43,6 +44,9 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<ManageDevices>(routes!(trips::open)),
             guarded::<ReadIot>(routes!(trips::one)),
             guarded::<ManageDevices>(routes!(trips::close)),
+            guarded::<ReadIot>(routes!(trace::trip_trace)),
+            guarded::<ReadIot>(routes!(trace::traces)),
+            guarded::<ReadIot>(routes!(trace::gate)),
             guarded::<ReadIot>(routes!(alerts::list)),
             guarded::<AcknowledgeAlerts>(routes!(alerts::acknowledge)),
             guarded::<ReadIot>(routes!(anchor::proof)),
