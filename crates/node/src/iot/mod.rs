@@ -9,7 +9,9 @@
 
 mod alerts;
 mod anchor;
+mod console;
 mod devices;
+mod map;
 mod trace;
 mod trips;
 
@@ -24,8 +26,11 @@ use borderlink_ledger::Ledger;
 use serde::Serialize;
 use utoipa_axum::routes;
 
-use crate::capability::{Capability, OpenFuture, Startup};
+use axum::routing::{get, post};
+
+use crate::capability::{Capability, NavEntry, OpenFuture, Startup};
 use crate::config::IotStore;
+use crate::console::Section;
 use crate::error::{ApiError, NodeError};
 use crate::openapi::guarded;
 use crate::ordering::LedgerService;
@@ -53,10 +58,29 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<ManageDevices>(routes!(anchor::anchor)),
         ]
     },
-    console: Vec::new,
-    nav: &[],
+    console: || {
+        vec![
+            ("/iot", get(console::trips)),
+            ("/iot/trips/{id}", get(console::trace_page)),
+            ("/iot/alerts", get(console::alerts)),
+            ("/iot/alerts/{id}/acknowledge", post(console::acknowledge)),
+            ("/iot/devices", get(console::devices)),
+        ]
+    },
+    nav: &[
+        NavEntry { section: TRACES, href: "/iot", label: "Traces" },
+        NavEntry { section: ALERTS, href: "/iot/alerts", label: "Alerts" },
+        NavEntry { section: DEVICES, href: "/iot/devices", label: "Devices" },
+    ],
     tags: &[("iot", "IoT traceability: the device registry (e-seals, trackers, readers), events, traces and alerts")],
 };
+
+/// The trips and traces' navigation section.
+pub(crate) const TRACES: Section = Section("traces");
+/// The alerts queue's navigation section.
+pub(crate) const ALERTS: Section = Section("alerts");
+/// The device list's navigation section.
+pub(crate) const DEVICES: Section = Section("devices");
 
 /// The name prefix of a device's registry document.
 const DEVICE_DOCUMENT: &str = "device-";

@@ -15,7 +15,7 @@ mod document;
 mod endorse;
 mod network_page;
 mod open;
-mod paging;
+pub(crate) mod paging;
 mod record_page;
 mod retention;
 mod search;

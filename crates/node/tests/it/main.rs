@@ -5,6 +5,7 @@ mod accessibility;
 mod api;
 mod attack;
 mod browser;
+mod browser_iot;
 mod browser_network;
 mod browser_people;
 mod browser_records;

@@ -302,6 +302,10 @@ const CONSOLE: &[(&str, Option<&str>)] = &[
     ("/risk/criteria/{id}", Some("read-risk")),
     ("/risk/model", Some("read-risk")),
     ("/risk/model/report", Some("read-risk")),
+    ("/iot", Some("read-iot")),
+    ("/iot/trips/{id}", Some("read-iot")),
+    ("/iot/alerts", Some("read-iot")),
+    ("/iot/devices", Some("read-iot")),
     ("/admin/users", Some("manage-users")),
     ("/audit", Some("read-audit")),
     ("/logout", None),
@@ -309,6 +313,7 @@ const CONSOLE: &[(&str, Option<&str>)] = &[
     ("/risk/override", None),
     ("/risk/criteria/{id}/retire", None),
     ("/risk/model/activate", None),
+    ("/iot/alerts/{id}/acknowledge", None),
     ("/admin/users/{username}/disable", None),
     ("/admin/users/{username}/password", None),
 ];
