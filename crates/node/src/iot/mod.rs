@@ -8,6 +8,7 @@
 //! `borderlink_iot::admission` against this registry before anything is stored.
 
 mod devices;
+pub(crate) mod epcis;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -25,7 +26,7 @@ use crate::config::IotStore;
 use crate::error::{ApiError, NodeError};
 use crate::openapi::guarded;
 use crate::ordering::LedgerService;
-use crate::principal::{ManageDevices, ReadIot};
+use crate::principal::{CaptureEvents, ManageDevices, ReadIot, ReadLedger};
 
 pub(crate) const CAPABILITY: Capability = Capability {
     name: "iot",
@@ -36,11 +37,25 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<ManageDevices>(routes!(devices::register)),
             guarded::<ReadIot>(routes!(devices::one)),
             guarded::<ManageDevices>(routes!(devices::set_state)),
+            guarded::<CaptureEvents>(routes!(epcis::capture)),
+            guarded::<CaptureEvents>(routes!(epcis::jobs)),
+            guarded::<ReadLedger>(routes!(epcis::capture_options)),
+            guarded::<CaptureEvents>(routes!(epcis::job)),
+            guarded::<CaptureEvents>(routes!(epcis::capture_event)),
+            guarded::<ReadIot>(routes!(epcis::events)),
+            guarded::<ReadLedger>(routes!(epcis::events_options)),
+            guarded::<ReadIot>(routes!(epcis::event)),
         ]
     },
     console: Vec::new,
     nav: &[],
-    tags: &[("iot", "IoT traceability: the device registry (e-seals, trackers, readers), events, traces and alerts")],
+    tags: &[
+        ("iot", "IoT traceability: the device registry (e-seals, trackers, readers), events, traces and alerts"),
+        (
+            "epcis",
+            "GS1 EPCIS 2.0 REST bindings: capture documents and events, query events; errors are RFC 7807 problem details",
+        ),
+    ],
 };
 
 /// The name prefix of a device's registry document.
@@ -73,6 +88,8 @@ pub(crate) struct IotService {
     clock: Arc<dyn crate::clock::Clock>,
     store: Arc<dyn EventStore>,
     registry: Mutex<Option<(u64, Registry)>>,
+    /// The EPCIS capture jobs of this node (in memory).
+    captures: epcis::CaptureJobs,
 }
 
 impl std::fmt::Debug for IotService {
@@ -83,7 +100,6 @@ impl std::fmt::Debug for IotService {
 
 impl IotService {
     /// The event store.
-    #[allow(dead_code)] // The EPCIS bindings and the device interfaces read and write it.
     pub(crate) fn store(&self) -> &Arc<dyn EventStore> {
         &self.store
     }
@@ -198,6 +214,7 @@ fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
             clock: Arc::clone(&startup.clock),
             store,
             registry: Mutex::new(None),
+            captures: epcis::CaptureJobs::default(),
         }));
         Ok(())
     })
