@@ -86,15 +86,16 @@ fn body_format(headers: &HeaderMap) -> Result<Format, ApiError> {
     }
 }
 
-/// A JSON answer with the version headers, as `application/ld+json` unless the client asked
-/// for plain `application/json`.
-fn json_answer(status: StatusCode, request: &HeaderMap, value: &serde_json::Value) -> Response {
+/// A JSON-LD answer (events, query documents) with the version headers: `application/ld+json`
+/// unless the client asked for plain `application/json`.
+fn json_ld_answer(status: StatusCode, request: &HeaderMap, value: &serde_json::Value) -> Response {
     let accept = request.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let media = if accept.contains("application/json") && !accept.contains("application/ld+json") {
-        "application/json"
-    } else {
-        "application/ld+json"
-    };
+    let plain = accept.contains("application/json") && !accept.contains("application/ld+json");
+    json_answer(status, if plain { "application/json" } else { "application/ld+json" }, value)
+}
+
+/// A JSON answer of `media` type with the version headers.
+fn json_answer(status: StatusCode, media: &'static str, value: &serde_json::Value) -> Response {
     let mut response = (status, serde_json::to_vec(value).unwrap_or_default()).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
     version_headers(response.headers_mut());
@@ -213,7 +214,8 @@ pub(crate) async fn capture(
     );
     tracing::info!(capture = %id, events = event_count, stored = job.stored, success = job.success, by = who.principal.kind(), "EPCIS capture");
     iot.captures.record(job.clone());
-    let mut response = json_answer(StatusCode::ACCEPTED, &headers, &serde_json::to_value(&job).unwrap_or_default());
+    let mut response =
+        json_answer(StatusCode::ACCEPTED, "application/json", &serde_json::to_value(&job).unwrap_or_default());
     if let Ok(location) = HeaderValue::from_str(&format!("/epcis/capture/{id}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -225,13 +227,9 @@ pub(crate) async fn capture(
 #[utoipa::path(get, path = "/epcis/capture", tag = "epcis",
     responses((status = 200, description = "The capture jobs", body = [CaptureJob]))
 )]
-pub(crate) async fn jobs(
-    who: Require<CaptureEvents>,
-    Service(iot): Service<IotService>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+pub(crate) async fn jobs(who: Require<CaptureEvents>, Service(iot): Service<IotService>) -> Result<Response, ApiError> {
     let jobs = iot.captures.visible(&who.principal);
-    Ok(json_answer(StatusCode::OK, &headers, &serde_json::to_value(jobs).unwrap_or_default()))
+    Ok(json_answer(StatusCode::OK, "application/json", &serde_json::to_value(jobs).unwrap_or_default()))
 }
 
 /// One capture job: `running`, `success`, and a problem per failing event in `errors`.
@@ -246,7 +244,6 @@ pub(crate) async fn job(
     who: Require<CaptureEvents>,
     Service(iot): Service<IotService>,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let job = iot.captures.get(&id).filter(|j| capture::may_see(&who.principal, j)).ok_or_else(|| {
         epcis_error(
@@ -254,7 +251,7 @@ pub(crate) async fn job(
             format!("no capture job {id} of yours (the node keeps the last 1,000)"),
         )
     })?;
-    Ok(json_answer(StatusCode::OK, &headers, &serde_json::to_value(job).unwrap_or_default()))
+    Ok(json_answer(StatusCode::OK, "application/json", &serde_json::to_value(job).unwrap_or_default()))
 }
 
 /// A document around one event (which keeps its own `@context`), so that the document parser
@@ -287,8 +284,10 @@ fn wrap_event(body: &[u8], now_ms: i64) -> Result<Vec<u8>, ApiError> {
     request_body(description = "One EPCIS 2.0 event in JSON-LD (`type`, `eventTime`, `eventTimeZoneOffset`, …)",
         content((Object = "application/ld+json"), (Object = "application/json"))),
     responses(
-        (status = 201, description = "Stored", body = Object, headers(("Location" = String, description = "The event, by its hash ID"))),
-        (status = 200, description = "Stored already (the same event, re-sent)", body = Object, headers(("Location" = String, description = "The event, by its hash ID"))),
+        (status = 201, description = "Stored: the event as stored (JSON-LD, with its recordTime)", content((Object = "application/ld+json"), (Object = "application/json")),
+            headers(("Location" = String, description = "The event, by its hash ID"))),
+        (status = 200, description = "Stored already (the same event, re-sent)", content((Object = "application/ld+json"), (Object = "application/json")),
+            headers(("Location" = String, description = "The event, by its hash ID"))),
         (status = 400, description = "Not an event, or one that breaks the EPCIS 2.0 rules (`epcisException:ValidationException`)", body = EpcisProblem, content_type = "application/problem+json"),
         (status = 409, description = "Its eventID names another stored event (`epcisException:ResourceAlreadyExistsException`)", body = EpcisProblem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than the node's body limit (`epcisException:CaptureLimitExceededException`)", body = EpcisProblem, content_type = "application/problem+json"),
@@ -333,7 +332,7 @@ pub(crate) async fn capture_event(
     metrics::counter!("borderlink_epcis_captured_total", crate::metrics::NODE => node).increment(done.new.len() as u64);
     tracing::info!(event = %stored.hash_id, new = !done.new.is_empty(), by = who.principal.kind(), "EPCIS event captured");
     let value: serde_json::Value = serde_json::from_str(&stored.json).unwrap_or_default();
-    let mut response = json_answer(status, &headers, &value);
+    let mut response = json_ld_answer(status, &headers, &value);
     if let Ok(l) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, l);
     }
@@ -419,7 +418,7 @@ pub(crate) async fn events(
         "creationDate": utc_string(iot.clock.now_ms()),
         "epcisBody": {"queryResults": {"queryName": QUERY_NAME, "resultsBody": {"eventList": events}}},
     });
-    let mut response = json_answer(StatusCode::OK, &headers, &doc);
+    let mut response = json_ld_answer(StatusCode::OK, &headers, &doc);
     if let Some(next) = page.next {
         let rest = without_token(&query);
         let sep = if rest.is_empty() { "" } else { "&" };
@@ -454,7 +453,7 @@ pub(crate) async fn event(
         .map_err(|e| epcis_error(ExceptionKind::Implementation, format!("the event store failed: {e}")))?
         .ok_or_else(|| epcis_error(ExceptionKind::NoSuchResource, format!("no event {id} (by eventID or hash ID)")))?;
     let value: serde_json::Value = serde_json::from_str(&found.event.json).unwrap_or_default();
-    Ok(json_answer(StatusCode::OK, &headers, &value))
+    Ok(json_ld_answer(StatusCode::OK, &headers, &value))
 }
 
 /// An `OPTIONS` answer: `Allow` and the standard's headers.
