@@ -17,6 +17,7 @@ mod bench_network;
 mod console;
 mod demo;
 mod device;
+mod epcis;
 mod export;
 mod ledger_cmd;
 mod logging;
@@ -118,6 +119,9 @@ enum Command {
     /// The IoT device registry: `device register|list|show|lost|retire|activate` (e-seals,
     /// trackers, readers), recorded on the ledger by the owner's node.
     Device(device::DeviceArgs),
+    /// GS1 EPCIS 2.0 events: `epcis capture FILE` and `epcis query [NAME=VALUE …]` at a node
+    /// (`--node URL --key KEY`), `epcis hash FILE` (the CBV 2.0 event hash IDs, offline).
+    Epcis(epcis::EpcisArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -258,6 +262,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(args),
         Command::Mra(args) => mra::run(args),
         Command::Device(args) => device::run(args),
+        Command::Epcis(args) => epcis::run(args),
     }
 }
 

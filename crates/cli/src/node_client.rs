@@ -82,10 +82,19 @@ impl From<NodeError> for anyhow::Error {
     }
 }
 
-/// A reply: status and body.
+/// A reply: status, headers and body.
 pub(crate) struct Reply {
     pub(crate) status: reqwest::StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
     pub(crate) body: Vec<u8>,
+}
+
+/// RFC 7807 problem details, as the EPCIS bindings (`/epcis`) answer errors.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProblemBody {
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    pub(crate) detail: String,
 }
 
 impl Reply {
@@ -102,9 +111,11 @@ impl Reply {
     /// failure, anything else a refusal.
     pub(crate) fn refused(&self) -> Failed {
         let code = if self.status.is_server_error() { ExitCode::Failure } else { ExitCode::Invalid };
-        let message = match self.error_body() {
-            Some(b) => format!("error [{}]: {}", b.code, b.message),
-            None => format!(
+        let problem = || serde_json::from_slice::<ProblemBody>(&self.body).ok();
+        let message = match (self.error_body(), problem()) {
+            (_, Some(p)) => format!("error [{}]: {}", p.kind, p.detail),
+            (Some(b), None) => format!("error [{}]: {}", b.code, b.message),
+            (None, None) => format!(
                 "error: the node answered {} {}",
                 self.status,
                 String::from_utf8_lossy(&self.body).chars().take(200).collect::<String>()
@@ -236,11 +247,23 @@ impl NodeClient {
     /// A request to `path` (relative to the base URL), signed when the client has keys: the
     /// `Authorization` header covers method, path and query, the node, time, nonce and body.
     pub(crate) fn send(&self, method: reqwest::Method, path: &str, body: Vec<u8>) -> Result<Reply, NodeError> {
+        self.send_with(method, path, body, &[])
+    }
+
+    /// As [`send`](Self::send), with more headers (a body's `Content-Type` other than JSON
+    /// among them).
+    pub(crate) fn send_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, NodeError> {
         let signer = match &self.keys {
             Some(keys) => self.node_member()?.map(|node| (keys, node)),
             None => None,
         };
-        self.request(method, path, body, signer)
+        self.request_with(method, path, body, signer, headers)
     }
 
     fn request(
@@ -249,6 +272,17 @@ impl NodeClient {
         path: &str,
         body: Vec<u8>,
         signer: Option<(&MemberKeys, String)>,
+    ) -> Result<Reply, NodeError> {
+        self.request_with(method, path, body, signer, &[])
+    }
+
+    fn request_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        signer: Option<(&MemberKeys, String)>,
+        headers: &[(&str, &str)],
     ) -> Result<Reply, NodeError> {
         let url = self.base.join(path).map_err(|e| NodeError::Url(format!("{path}: {e}")))?;
         let mut req = self.http.request(method.clone(), url.clone());
@@ -262,18 +296,26 @@ impl NodeClient {
         if let Some(p) = &self.purpose {
             req = req.header("borderlink-purpose", p.as_str());
         }
+        let typed = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         if !body.is_empty() {
-            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+            if !typed {
+                req = req.header(reqwest::header::CONTENT_TYPE, "application/json");
+            }
+            req = req.body(body);
         }
         let resp = req.send().map_err(|e| {
             NodeError::Transport(anyhow::Error::new(e).context(format!("cannot reach the node at {}", self.base)))
         })?;
         let status = resp.status();
+        let headers = resp.headers().clone();
         let body = resp
             .bytes()
             .map_err(|e| NodeError::Transport(anyhow::Error::new(e).context(format!("reading the reply from {url}"))))?
             .to_vec();
-        Ok(Reply { status, body })
+        Ok(Reply { status, headers, body })
     }
 
     pub(crate) fn get(&self, path: &str) -> Result<Reply, NodeError> {

@@ -206,6 +206,28 @@ make_error_codes! {
     /// The consortium did not commit in time (no Raft leader or no quorum reachable): the
     /// outcome is unknown, the transaction may still commit when the quorum returns; resubmit the
     /// same signed transaction to learn it (a transaction is committed at most once).
+    /// EPCIS: a captured document or event breaks the EPCIS 2.0 rules (or is not readable), or
+    /// a header has a bad value (`epcisException:ValidationException`).
+    EpcisValidation => "epcis_validation", InvalidRequest, BAD_REQUEST;
+    /// EPCIS: a query parameter is unknown, repeated or has a bad value
+    /// (`epcisException:QueryParameterException`).
+    EpcisQueryParameter => "epcis_query_parameter", InvalidRequest, BAD_REQUEST;
+    /// EPCIS: no event or capture job by this id (`epcisException:NoSuchResourceException`).
+    EpcisNoSuchResource => "epcis_no_such_resource", InvalidRequest, NOT_FOUND;
+    /// EPCIS: a capture over the events or bytes taken at once
+    /// (`epcisException:CaptureLimitExceededException`).
+    EpcisCaptureLimitExceeded => "epcis_capture_limit_exceeded", InvalidRequest, PAYLOAD_TOO_LARGE;
+    /// EPCIS: a query that would answer more than is served at once
+    /// (`epcisException:QueryTooLargeException`).
+    EpcisQueryTooLarge => "epcis_query_too_large", InvalidRequest, PAYLOAD_TOO_LARGE;
+    /// EPCIS: the event's `eventID` names a different stored event
+    /// (`epcisException:ResourceAlreadyExistsException`).
+    EpcisEventExists => "epcis_event_exists", InvalidRequest, CONFLICT;
+    /// EPCIS: a body of a media type the endpoint does not read
+    /// (`epcisException:UnsupportedMediaTypeException`).
+    EpcisUnsupportedMediaType => "epcis_unsupported_media_type", InvalidRequest, UNSUPPORTED_MEDIA_TYPE;
+    /// EPCIS: no answer in a media type the client accepts (`epcisException:NotAcceptableException`).
+    EpcisNotAcceptable => "epcis_not_acceptable", InvalidRequest, NOT_ACCEPTABLE;
     OrderingUnavailable => "ordering_unavailable", System, SERVICE_UNAVAILABLE;
     /// The node serves as many connections as `[limits]` allows (from all clients, or from this
     /// one); retry after the `Retry-After` header's seconds.
@@ -406,6 +428,14 @@ pub enum ApiError {
     /// An account could not be created or changed.
     #[error("{0}")]
     Account(borderlink_access::AccessError),
+    /// An EPCIS 2.0 exception: answered as RFC 7807 problem details (`crate::iot::epcis`).
+    #[error("{detail}")]
+    Epcis {
+        /// The EPCIS exception type.
+        kind: borderlink_iot::epcis::query::ExceptionKind,
+        /// What went wrong, naming the field or parameter.
+        detail: String,
+    },
 }
 
 fn account_code(e: &borderlink_access::AccessError) -> Code {
@@ -488,6 +518,22 @@ impl From<borderlink_ledger::mra::MraError> for ApiError {
     }
 }
 
+fn epcis_code(kind: borderlink_iot::epcis::query::ExceptionKind) -> Code {
+    use borderlink_iot::epcis::query::ExceptionKind as K;
+    match kind {
+        K::Validation => Code::EpcisValidation,
+        K::QueryParameter => Code::EpcisQueryParameter,
+        K::NoSuchName | K::NoSuchResource => Code::EpcisNoSuchResource,
+        K::CaptureLimitExceeded => Code::EpcisCaptureLimitExceeded,
+        K::QueryTooLarge => Code::EpcisQueryTooLarge,
+        K::ResourceAlreadyExists => Code::EpcisEventExists,
+        K::Security => Code::Forbidden,
+        K::UnsupportedMediaType => Code::EpcisUnsupportedMediaType,
+        K::NotAcceptable => Code::EpcisNotAcceptable,
+        K::Implementation => Code::Internal,
+    }
+}
+
 fn known_types() -> String {
     let names: Vec<&str> = borderlink_model::RecordType::ALL.iter().map(|t| t.name()).collect();
     names.join(", ")
@@ -539,6 +585,7 @@ impl ErrorCode for ApiError {
             ApiError::Csrf(_) => Code::CsrfFailed,
             ApiError::LoginThrottled(_) => Code::LoginThrottled,
             ApiError::Account(e) => account_code(e),
+            ApiError::Epcis { kind, .. } => epcis_code(*kind),
         }
     }
 }
@@ -563,6 +610,15 @@ impl IntoResponse for ApiError {
             ApiError::LoginThrottled(secs) => Some(*secs),
             _ => None,
         };
+        if let ApiError::Epcis { kind, detail } = &self {
+            return crate::iot::epcis::problem_response(
+                code.status(),
+                kind.type_uri(),
+                kind.title(),
+                detail,
+                code.name(),
+            );
+        }
         let mut response = (code.status(), Json(self.body())).into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());

@@ -45,7 +45,7 @@ pub(crate) const CONSOLE_SESSION: &str = "console_session";
                        (`Authorization: Borderlink v=2, member=…, node=…, ts=…, nonce=…, sig=…`, \
                        see docs/ledger-format.md), the node operator's console session, or none."
     ),
-    components(schemas(ErrorBody, ErrorType))
+    components(schemas(ErrorBody, ErrorType, crate::iot::epcis::EpcisProblem))
 )]
 struct ApiDoc;
 
@@ -87,7 +87,8 @@ pub(crate) fn base() -> utoipa::openapi::OpenApi {
 
 /// A route with its permission written into its OpenAPI operations.
 pub(crate) fn guarded<P: Permission>(mut route: UtoipaMethodRouter<SharedState>) -> UtoipaMethodRouter<SharedState> {
-    for item in route.1.paths.values_mut() {
+    for (path, item) in route.1.paths.iter_mut() {
+        let epcis = crate::iot::epcis::is_epcis(path);
         for op in operations_mut(item) {
             op.security = Some(match P::SCHEMES {
                 [] => vec![SecurityRequirement::default()],
@@ -97,28 +98,31 @@ pub(crate) fn guarded<P: Permission>(mut route: UtoipaMethodRouter<SharedState>)
                 .get_or_insert_with(Default::default)
                 .insert("x-borderlink-permission".into(), Value::String(P::NAME.into()));
             if !P::SCHEMES.is_empty() {
-                add_error(op, "401", "No valid member signature or console session (`unauthenticated`)");
-                add_error(op, "403", "Authenticated, but this caller may not do this");
+                add_error(op, epcis, "401", "No valid member signature or console session (`unauthenticated`)");
+                add_error(op, epcis, "403", "Authenticated, but this caller may not do this");
             }
-            add_error(op, "400", "The request is malformed: a parameter or body that does not parse");
+            add_error(op, epcis, "400", "The request is malformed: a parameter or body that does not parse");
             if let Some(body) = op.request_body.as_mut() {
                 // No operation reads an empty body as something: each refuses it with 400.
                 if let RefOr::T(body) = body {
                     body.required = Some(utoipa::openapi::Required::True);
                 }
-                add_error(op, "413", "The body is larger than the node's limit (`payload_too_large`)");
+                add_error(op, epcis, "413", "The body is larger than the node's limit (`payload_too_large`)");
             }
         }
     }
     route
 }
 
-fn add_error(op: &mut Operation, status: &str, description: &str) {
+/// Documents an error answer: the standard body, or problem details under `/epcis`.
+fn add_error(op: &mut Operation, epcis: bool, status: &str, description: &str) {
+    let (media, schema) =
+        if epcis { (crate::iot::epcis::PROBLEM_JSON, "EpcisProblem") } else { ("application/json", "ErrorBody") };
     op.responses.responses.entry(status.into()).or_insert_with(|| {
         RefOr::T(
             ResponseBuilder::new()
                 .description(description)
-                .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorBody"))))
+                .content(media, Content::new(Some(Ref::from_schema_name(schema))))
                 .build(),
         )
     });

@@ -328,6 +328,7 @@ pub(crate) fn role_allows(permission: &str, role: Role) -> bool {
         "read-iot" => &[Officer, Analyst, RiskOfficer, Auditor, Administrator],
         "manage-devices" => &[Officer, Administrator],
         "acknowledge-alerts" => &[Officer, RiskOfficer],
+        "capture-events" => &[Officer, TraderUser],
         _ => &[],
     };
     roles.contains(&role)
@@ -472,6 +473,15 @@ permission! {
             }
         }
     }
+}
+
+permission! {
+    /// Capture EPCIS events into this node's event store (`POST /epcis/capture`, `POST
+    /// /epcis/events`) and read back one's own capture jobs: any consortium member's signed
+    /// request (the traders whose goods move and the administrations that watch them both
+    /// report events), the node's operator, or a person of the node who is an officer or a
+    /// trader user. Reading the events back is [`ReadIot`]'s.
+    CaptureEvents = "capture-events", MEMBER_OR_OPERATOR, |p, _| any_member(p, CaptureEvents::NAME)
 }
 
 permission! {

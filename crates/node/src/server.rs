@@ -129,6 +129,8 @@ fn router_with(state: SharedState, limits: &Limits) -> (Router, Vec<RouteEntry>)
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), crate::principal::identify))
         // Rejections of extractors (plain text) leave with the standard error body.
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), crate::error::standard_errors))
+        // Errors under `/epcis` leave as EPCIS problem details, whichever layer made them.
+        .layer(axum::middleware::from_fn(crate::iot::epcis::problems))
         // The limit is enforced by the body extractors, which turn it into our own 413 body
         // (`payload_too_large`) rather than a bare status.
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -178,7 +180,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 
 /// Whether a path belongs to the API (JSON answers, errors included) rather than the console.
 pub(crate) fn is_api(path: &str) -> bool {
-    path.starts_with("/api/") || path == "/healthz"
+    path.starts_with("/api/") || path == "/healthz" || crate::iot::epcis::is_epcis(path)
 }
 
 /// A node bound to its address but not yet serving.

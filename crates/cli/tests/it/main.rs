@@ -6,6 +6,7 @@ mod corruption;
 mod crash;
 mod demo;
 mod device;
+mod epcis;
 mod export;
 mod hints;
 mod https;

@@ -12,6 +12,8 @@
 //! - [`index`]: an event with its identity into the store's indexed form.
 //! - [`query`]: the EPCIS 2.0 REST query parameters into the store's query, with EPCIS
 //!   exception types and RFC 7807 problem details for bad ones.
+//! - [`validate`]: what the standard requires of a captured document beyond being readable
+//!   (the JSON Schema's types and required fields, each event type's rules).
 //!
 //! Parsing never panics on input: malformed documents are [`EpcisError`]s naming the event index
 //! and the field; [`Limits`] bound the size, the nesting depth and the number of events.
@@ -21,6 +23,7 @@ pub mod hash;
 pub mod index;
 pub mod model;
 pub mod query;
+pub mod validate;
 pub mod write;
 
 mod build;
@@ -120,6 +123,24 @@ pub fn parse_document(bytes: &[u8], format: Format) -> Result<Document, EpcisErr
 
 /// Parses an EPCIS document (or query document) within the given limits.
 pub fn parse_document_with(bytes: &[u8], format: Format, limits: &Limits) -> Result<Document, EpcisError> {
+    let parsed = parse_events_with(bytes, format, limits)?;
+    let events = parsed.events.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok(Document { events, ignore_fields: parsed.ignore_fields })
+}
+
+/// A document read event by event: each event built, or why it could not be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventResults {
+    /// Each event in document order, or the error that names its field.
+    pub events: Vec<Result<Event, EpcisError>>,
+    /// As [`Document::ignore_fields`].
+    pub ignore_fields: Vec<QName>,
+}
+
+/// Parses an EPCIS document within `limits`, building each event on its own, so that one bad
+/// event does not hide the others (EPCIS capture's `proceed`). A document that cannot be read
+/// at all (syntax, not EPCIS, over a limit) is an error.
+pub fn parse_events_with(bytes: &[u8], format: Format, limits: &Limits) -> Result<EventResults, EpcisError> {
     if bytes.len() > limits.max_bytes {
         return Err(EpcisError::Limit { what: "document size in bytes", limit: limits.max_bytes });
     }
@@ -137,8 +158,8 @@ pub fn parse_document_with(bytes: &[u8], format: Format, limits: &Limits) -> Res
         .into_iter()
         .enumerate()
         .map(|(index, (type_name, node))| build::event(index, &type_name, node))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Document { events, ignore_fields: raw.ignore_fields })
+        .collect();
+    Ok(EventResults { events, ignore_fields: raw.ignore_fields })
 }
 
 /// A format-neutral element: what both parsers produce before the typed model is built.

@@ -50,8 +50,20 @@ pub enum ExceptionKind {
     Validation,
     /// The query would answer more than the server serves at once (HTTP 413).
     QueryTooLarge,
-    /// A named resource (event, query) does not exist (HTTP 404).
+    /// A named query does not exist (HTTP 404).
     NoSuchName,
+    /// A resource (an event, a capture job) does not exist (HTTP 404).
+    NoSuchResource,
+    /// A capture exceeds the number of events or the bytes the server takes at once (HTTP 413).
+    CaptureLimitExceeded,
+    /// An event's `eventID` already names a different event (HTTP 409).
+    ResourceAlreadyExists,
+    /// The caller is not authenticated (HTTP 401) or may not do this (HTTP 403).
+    Security,
+    /// The body's media type is not one the endpoint reads (HTTP 415).
+    UnsupportedMediaType,
+    /// No media type the client accepts can be answered (HTTP 406).
+    NotAcceptable,
     /// The server failed (HTTP 500).
     Implementation,
 }
@@ -64,6 +76,12 @@ impl ExceptionKind {
             Self::Validation => "epcisException:ValidationException",
             Self::QueryTooLarge => "epcisException:QueryTooLargeException",
             Self::NoSuchName => "epcisException:NoSuchNameException",
+            Self::NoSuchResource => "epcisException:NoSuchResourceException",
+            Self::CaptureLimitExceeded => "epcisException:CaptureLimitExceededException",
+            Self::ResourceAlreadyExists => "epcisException:ResourceAlreadyExistsException",
+            Self::Security => "epcisException:SecurityException",
+            Self::UnsupportedMediaType => "epcisException:UnsupportedMediaTypeException",
+            Self::NotAcceptable => "epcisException:NotAcceptableException",
             Self::Implementation => "epcisException:ImplementationException",
         }
     }
@@ -75,6 +93,12 @@ impl ExceptionKind {
             Self::Validation => "Validation failed",
             Self::QueryTooLarge => "Query result too large",
             Self::NoSuchName => "Not found",
+            Self::NoSuchResource => "No such resource",
+            Self::CaptureLimitExceeded => "Capture limit exceeded",
+            Self::ResourceAlreadyExists => "A resource with this identifier already exists",
+            Self::Security => "Not allowed",
+            Self::UnsupportedMediaType => "Unsupported media type",
+            Self::NotAcceptable => "Not acceptable",
             Self::Implementation => "Implementation error",
         }
     }
@@ -83,8 +107,12 @@ impl ExceptionKind {
     pub fn status(self) -> u16 {
         match self {
             Self::QueryParameter | Self::Validation => 400,
-            Self::QueryTooLarge => 413,
-            Self::NoSuchName => 404,
+            Self::QueryTooLarge | Self::CaptureLimitExceeded => 413,
+            Self::NoSuchName | Self::NoSuchResource => 404,
+            Self::ResourceAlreadyExists => 409,
+            Self::Security => 403,
+            Self::UnsupportedMediaType => 415,
+            Self::NotAcceptable => 406,
             Self::Implementation => 500,
         }
     }

@@ -14,6 +14,7 @@ mod devices;
 mod map;
 mod trace;
 mod trips;
+pub(crate) mod epcis;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -34,7 +35,7 @@ use crate::console::Section;
 use crate::error::{ApiError, NodeError};
 use crate::openapi::guarded;
 use crate::ordering::LedgerService;
-use crate::principal::{AcknowledgeAlerts, ManageDevices, ReadIot};
+use crate::principal::{AcknowledgeAlerts, CaptureEvents, ManageDevices, ReadIot, ReadLedger};
 
 pub(crate) const CAPABILITY: Capability = Capability {
     name: "iot",
@@ -56,6 +57,14 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<AcknowledgeAlerts>(routes!(alerts::acknowledge)),
             guarded::<ReadIot>(routes!(anchor::proof)),
             guarded::<ManageDevices>(routes!(anchor::anchor)),
+            guarded::<CaptureEvents>(routes!(epcis::capture)),
+            guarded::<CaptureEvents>(routes!(epcis::jobs)),
+            guarded::<ReadLedger>(routes!(epcis::capture_options)),
+            guarded::<CaptureEvents>(routes!(epcis::job)),
+            guarded::<CaptureEvents>(routes!(epcis::capture_event)),
+            guarded::<ReadIot>(routes!(epcis::events)),
+            guarded::<ReadLedger>(routes!(epcis::events_options)),
+            guarded::<ReadIot>(routes!(epcis::event)),
         ]
     },
     console: || {
@@ -72,7 +81,13 @@ pub(crate) const CAPABILITY: Capability = Capability {
         NavEntry { section: ALERTS, href: "/iot/alerts", label: "Alerts" },
         NavEntry { section: DEVICES, href: "/iot/devices", label: "Devices" },
     ],
-    tags: &[("iot", "IoT traceability: the device registry (e-seals, trackers, readers), events, traces and alerts")],
+    tags: &[
+        ("iot", "IoT traceability: the device registry (e-seals, trackers, readers), events, traces and alerts"),
+        (
+            "epcis",
+            "GS1 EPCIS 2.0 REST bindings: capture documents and events, query events; errors are RFC 7807 problem details",
+        ),
+    ],
 };
 
 /// The trips and traces' navigation section.
@@ -131,6 +146,8 @@ pub(crate) struct IotService {
     signalled: Mutex<std::collections::HashSet<String>>,
     alerts: Mutex<Option<(u64, alerts::Alerts)>>,
     monitors: Mutex<alerts::Monitors>,
+    /// The EPCIS capture jobs of this node (in memory).
+    captures: epcis::CaptureJobs,
 }
 
 impl std::fmt::Debug for IotService {
@@ -141,7 +158,6 @@ impl std::fmt::Debug for IotService {
 
 impl IotService {
     /// The event store.
-    #[allow(dead_code)] // The EPCIS bindings and the device interfaces read and write it.
     pub(crate) fn store(&self) -> &Arc<dyn EventStore> {
         &self.store
     }
@@ -340,6 +356,7 @@ fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
             signalled: Mutex::new(std::collections::HashSet::new()),
             alerts: Mutex::new(None),
             monitors: Mutex::new(alerts::Monitors::default()),
+            captures: epcis::CaptureJobs::default(),
         });
         alerts::spawn_watch(&iot);
         startup.services.insert(iot);

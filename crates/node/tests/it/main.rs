@@ -14,6 +14,7 @@ mod browser_risk_console;
 mod console;
 mod console_sessions;
 mod data_quality;
+mod epcis;
 mod export;
 mod https;
 mod iot;

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::ledger::{LedgerNode, start, test_consortium};
 use crate::test_node::client;
 
-const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
+const METHODS: [&str; 6] = ["get", "put", "post", "delete", "patch", "options"];
 
 /// A concrete path for a path pattern: every `{param}` replaced by a harmless value.
 fn concrete(pattern: &str) -> String {
@@ -77,6 +77,18 @@ fn signed(n: &LedgerNode, keys: &MemberKeys, method: &str, path: &str, ts: i64) 
     let body: &[u8] = if method == "POST" || method == "PUT" { b"{}" } else { b"" };
     let target = borderlink_ledger::auth::Target::new(n.member(), method, path, body);
     borderlink_ledger::auth::authorization(keys, &target, ts)
+}
+
+/// The problem details (RFC 7807) every error under `/epcis` is, with the node's code kept.
+fn assert_problem(body: &Value, context: &str) {
+    assert!(
+        body["type"].as_str().is_some_and(|t| t.starts_with("epcisException:") || t == "about:blank")
+            && body["title"].is_string()
+            && body["status"].is_u64()
+            && body["detail"].is_string()
+            && body["code"].is_string(),
+        "{context}: not EPCIS problem details: {body}"
+    );
 }
 
 fn assert_error_body(body: &Value, context: &str) {
@@ -195,7 +207,11 @@ async fn every_guarded_route_refuses_anonymous_foreign_and_stale_callers() {
         for (who, auth) in callers {
             let (status, body) = send(&n, &method, &p, auth).await;
             assert!(status == 401 || status == 403, "{method} {path} answered {status} to {who}: {body}");
-            assert_error_body(&body, &format!("{method} {path}, {who}"));
+            if path.starts_with("/epcis") {
+                assert_problem(&body, &format!("{method} {path}, {who}"));
+            } else {
+                assert_error_body(&body, &format!("{method} {path}, {who}"));
+            }
         }
         checked += 1;
     }
@@ -273,6 +289,10 @@ fn expected(permission: &str, caller: Caller) -> bool {
         // Alerts are acknowledged at the acknowledging administration's own node (signed by it).
         ("acknowledge-alerts", OwnMember | Operator | Person(Officer | RiskOfficer)) => true,
         ("acknowledge-alerts", _) => false,
+        // EPCIS capture: every member reports events (traders move the goods), and at the node
+        // its officers and trader users; reading them back is read-iot's.
+        ("capture-events", Person(r)) => matches!(r, Officer | TraderUser),
+        ("capture-events", _) => true,
         (other, _) => panic!("permission {other} is not in the test's matrix: add it consciously"),
     }
 }
