@@ -19,6 +19,7 @@ mod export;
 mod https;
 mod iot;
 mod iot_alerts;
+mod iot_anchor;
 mod ledger;
 mod metrics;
 mod mra;
