@@ -11,10 +11,10 @@ mod alerts;
 mod anchor;
 mod console;
 mod devices;
+pub(crate) mod epcis;
 mod map;
 mod trace;
 mod trips;
-pub(crate) mod epcis;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -26,6 +26,9 @@ use crate::capability::Service;
 use crate::error::ApiError;
 use crate::principal::{ReadIot, Require};
 
+/// An event as a trace reads it: hash ID, event time, reporting device, JSON-LD.
+type Row = (String, i64, Option<String>, serde_json::Value);
+
 /// The most events one trace reads.
 const MAX_TRACE_EVENTS: usize = 20_000;
 
@@ -75,8 +78,9 @@ impl IotService {
         }
     }
 
-    /// The trace of a trip: its devices' events and those naming its container.
-    pub(crate) async fn trip_trace(&self, trip: &TripEntry) -> Result<TraceView, ApiError> {
+    /// The events of a trip: those its devices reported and those naming its container (at most
+    /// 20,000; `true` when there were more).
+    async fn trip_events(&self, trip: &TripEntry) -> Result<(Vec<Row>, bool), ApiError> {
         let mut events = Vec::new();
         let t = &trip.trip;
         let mut truncated =
@@ -87,12 +91,25 @@ impl IotService {
             let q = EventQuery { match_any_epc: vec![container_uri(c)], ..EventQuery::default() };
             truncated = self.events_of(&q, &mut events).await?;
         }
-        let alerts = self
+        Ok((events, truncated))
+    }
+
+    /// The alerts of a trip.
+    fn trip_alerts(&self, trip: &TripEntry) -> Result<Vec<AlertView>, ApiError> {
+        let t = &trip.trip;
+        Ok(self
             .alerts()?
             .iter()
             .filter(|a| a.alert.trip_id == t.trip_id && a.alert.trip_owner == t.owner)
             .cloned()
-            .collect();
+            .collect())
+    }
+
+    /// The trace of a trip: its devices' events and those naming its container.
+    pub(crate) async fn trip_trace(&self, trip: &TripEntry) -> Result<TraceView, ApiError> {
+        let (events, truncated) = self.trip_events(trip).await?;
+        let alerts = self.trip_alerts(trip)?;
+        let t = &trip.trip;
         Ok(TraceView {
             trip: Some(trip.clone()),
             container: t.container.clone(),
@@ -301,10 +318,15 @@ pub(crate) async fn gate(
                 }
             };
             checks.push(GateCheck { check: "lane".into(), passed, detail });
-            let view = iot.trip_trace(t).await?;
-            let tr = &view.trace;
+            // The seal is judged on what the trip's own devices reported (authenticated by their
+            // keys or certificates), never on events anyone else captured naming the container.
+            let (events, _) = iot.trip_events(t).await?;
+            let own: Vec<Row> =
+                events.into_iter().filter(|e| e.2.as_ref().is_some_and(|d| t.trip.has_device(d))).collect();
+            let tr = &trace(&own);
+            let alerts = iot.trip_alerts(t)?;
             let (passed, detail) = match (tr.sealed_at, tr.intact_since_sealing, tr.seal) {
-                (None, ..) => (false, "no sealing is recorded for the trip".to_owned()),
+                (None, ..) => (false, "no sealing is reported by the trip's devices".to_owned()),
                 (Some(at), true, _) => {
                     (true, format!("seal intact since sealing at {}", borderlink_iot::trace::instant(at)))
                 }
@@ -321,7 +343,7 @@ pub(crate) async fn gate(
                 ),
             };
             checks.push(GateCheck { check: "seal".into(), passed, detail });
-            let open_alerts: Vec<&AlertView> = view.alerts.iter().filter(|a| a.is_open()).collect();
+            let open_alerts: Vec<&AlertView> = alerts.iter().filter(|a| a.is_open()).collect();
             checks.push(GateCheck {
                 check: "alerts".into(),
                 passed: open_alerts.is_empty(),

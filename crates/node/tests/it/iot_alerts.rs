@@ -202,3 +202,73 @@ async fn an_alert_reaches_the_risk_engine_as_a_signal_a_criterion_tests() {
     }
     panic!("the lane stayed {lane}");
 }
+
+#[tokio::test]
+async fn the_gate_holds_with_every_reason_and_trusts_only_the_trips_devices() {
+    let n = start().await;
+    let (status, body) = post(&n, 0, "/api/v1/iot/gate", &json!({})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "{body}");
+    let (status, body) = post(&n, 0, "/api/v1/iot/gate", &json!({"container": "MSKU1234565"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["decision"], "hold");
+    assert!(body["reasons"][0].as_str().unwrap().contains("no open trip"), "{body}");
+
+    // A green declaration and a trip, but no sealing reported by the trip's e-seal.
+    let declaration = crate::samples::declaration();
+    let bytes = serde_json::to_vec(&declaration).unwrap();
+    let record_id = n.id_of(2, &bytes);
+    let (status, reply) = n.post(&n.put_bytes(2, bytes, &record_id, 1, 1)).await;
+    assert_eq!(status, 201, "{reply}");
+    assert_eq!(n.queue_of(1).await[0]["lane"], "GREEN");
+    let (status, body) = post(&n, 0, "/api/v1/iot/devices", &tracker("TRK-G")).await;
+    assert_eq!(status, 201, "{body}");
+    let mut t = trip("T-GATE", "TRK-G", &[]);
+    t["declaration"] = record_id.into();
+    let (status, body) = post(&n, 0, "/api/v1/iot/trips", &t).await;
+    assert_eq!(status, 201, "{body}");
+
+    // Someone captures a "sealed" event naming the container through EPCIS: not the trip's device.
+    let sealed = json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+        "type": "AssociationEvent", "eventTime": "2026-03-02T09:00:00.000Z", "eventTimeZoneOffset": "+00:00",
+        "parentID": "https://borderlink.dev/id/iso6346/MSKU1234565",
+        "childEPCs": ["https://borderlink.dev/id/iso18185/0A1B/2C3D4E"],
+        "action": "ADD", "bizStep": "installing", "disposition": "container_closed"
+    });
+    let body = sealed.to_string().into_bytes();
+    let auth = n.auth(2, "POST", "/epcis/events", &body);
+    let r = crate::test_node::client()
+        .post(format!("{}/epcis/events", n.base))
+        .header("authorization", auth)
+        .header("content-type", "application/ld+json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let (status, body) =
+        post(&n, 0, "/api/v1/iot/gate", &json!({"container": "MSKU1234565", "gate": "NLRTM-G3"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["decision"].as_str(), body["trip"].as_str(), body["lane"].as_str()),
+        (Some("hold"), Some("T-GATE"), Some("GREEN")),
+        "{body}"
+    );
+    let checks: Vec<(String, bool)> = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["check"].as_str().unwrap().to_owned(), c["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        checks,
+        [("trip".into(), true), ("lane".into(), true), ("seal".into(), false), ("alerts".into(), true)],
+        "{body}"
+    );
+    assert!(body["reasons"][0].as_str().unwrap().contains("no sealing is reported by the trip's devices"), "{body}");
+    // The trace shows the captured event all the same.
+    let (status, trace) = n.get_signed(0, "/api/v1/iot/trips/T-GATE/trace").await;
+    assert_eq!(status, 200, "{trace}");
+    assert_eq!(trace["trace"]["events"].as_array().unwrap().len(), 1, "{trace}");
+}
