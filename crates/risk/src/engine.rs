@@ -338,7 +338,7 @@ impl RiskEngine {
         let mut scored = Vec::with_capacity(pending.items.len());
         for (mut item, keys, x) in pending.items {
             item.signals = signals.clone();
-            let one = self.score_one(item.clone(), keys.clone(), x.clone(), today);
+            let one = self.score_one(item.clone(), keys, x, today);
             scored.push(one);
             items.push((item, keys, x));
         }

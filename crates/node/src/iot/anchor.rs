@@ -76,7 +76,7 @@ impl Anchoring {
             from = format!("{id}\u{0}");
         }
         let Some(id) = last else { return Ok(None) };
-        Ok(self.read_anchor(&id)?)
+        self.read_anchor(&id)
     }
 
     fn read_anchor(&self, record_id: &str) -> Result<Option<EventAnchor>, ApiError> {

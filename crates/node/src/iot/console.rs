@@ -67,7 +67,7 @@ pub(super) async fn trips(
             _ => true,
         })
         .collect();
-    rows.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms));
+    rows.sort_by_key(|t| std::cmp::Reverse(t.updated_ms));
     let page = paging::page_of(f.page.as_deref());
     let pairs: Vec<(&str, String)> = vec![("state", state.to_owned())];
     let (start, end) = paging::window(page, PER_PAGE, rows.len());

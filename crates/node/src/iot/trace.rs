@@ -195,7 +195,7 @@ pub(crate) async fn traces(
         return Err(ApiError::InvalidQuery("give container, seal, vehicle or declaration".into()));
     }
     let mut trips: Vec<TripEntry> = iot.trips()?.values().filter(|t| q.matches(t)).cloned().collect();
-    trips.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms));
+    trips.sort_by_key(|t| std::cmp::Reverse(t.updated_ms));
     let mut out = Vec::new();
     for t in &trips {
         out.push(iot.trip_trace(t).await?);
@@ -275,7 +275,7 @@ pub(crate) async fn gate(
         .filter(|t| req.container.is_none() || req.container == t.trip.container)
         .filter(|t| req.vehicle.is_none() || req.vehicle == t.trip.vehicle)
         .collect();
-    open.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms));
+    open.sort_by_key(|t| std::cmp::Reverse(t.updated_ms));
     let mut checks = Vec::new();
     let mut lane_name = None;
     let what = req.trip.clone().or_else(|| req.container.clone()).or_else(|| req.vehicle.clone()).unwrap_or_default();
