@@ -28,6 +28,7 @@ mod progress;
 mod retention;
 mod risk;
 mod serve;
+mod sim;
 mod user;
 
 #[derive(Parser)]
@@ -122,6 +123,9 @@ enum Command {
     /// GS1 EPCIS 2.0 events: `epcis capture FILE` and `epcis query [NAME=VALUE …]` at a node
     /// (`--node URL --key KEY`), `epcis hash FILE` (the CBV 2.0 event hash IDs, offline).
     Epcis(epcis::EpcisArgs),
+    /// Simulate devices: `sim trips` drives realistic container trips into a node (e-seal
+    /// uplinks, Codec 8 tracker positions, incidents) so that traces and alerts can be seen.
+    Sim(sim::SimArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -263,6 +267,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mra(args) => mra::run(args),
         Command::Device(args) => device::run(args),
         Command::Epcis(args) => epcis::run(args),
+        Command::Sim(args) => sim::run(args),
     }
 }
 
