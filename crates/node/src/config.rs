@@ -50,8 +50,8 @@ pub struct Config {
     pub iot: IotSection,
 }
 
-/// Where IoT events are stored (section `[iot]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// IoT traceability (section `[iot]`): where events are stored and the device interfaces.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IotSection {
     /// `embedded` (the default: `DATA/iot/events.redb`) or `postgres`.
@@ -60,6 +60,70 @@ pub struct IotSection {
     /// `?sslmode=verify-full` for TLS). Prefer the `BORDERLINK_IOT_POSTGRES_URL` environment
     /// variable for a URL with a password: this file is not a secret store.
     pub postgres_url: Option<String>,
+    /// The MQTT broker devices publish to: `off` (the default), or `external` (a broker such as
+    /// Mosquitto at `mqtt_url`, which authenticates each device and confines it to its topics
+    /// with an ACL; the node subscribes to `tenants/+/devices/+/#`). `embedded` is reserved for
+    /// a broker inside the node and refused until it is built.
+    pub broker: IotBroker,
+    /// Where an embedded broker would listen (reserved with `broker = "embedded"`).
+    pub mqtt_listen: Option<SocketAddr>,
+    /// The external broker: `mqtt://host:port` (MQTT 5), logged in to with `mqtt_username` and
+    /// `mqtt_password`.
+    pub mqtt_url: Option<String>,
+    /// The user name the node logs in to the external broker with.
+    pub mqtt_username: Option<String>,
+    /// Its password; the environment variable `BORDERLINK_IOT_MQTT_PASSWORD` overrides it (keep
+    /// the password there rather than in this file).
+    pub mqtt_password: Option<Secret>,
+    /// Where trackers connect with Teltonika Codec 8/8E over TCP (off when unset).
+    pub codec8_listen: Option<SocketAddr>,
+    /// Messages one device may send per second on average, over all interfaces (10); past it
+    /// they are refused as `rate-limited`, without slowing other devices.
+    pub device_messages_per_second: u32,
+    /// Messages one device may send at once above that rate (100).
+    pub device_message_burst: u32,
+}
+
+impl Default for IotSection {
+    fn default() -> Self {
+        Self {
+            store: IotStore::default(),
+            postgres_url: None,
+            broker: IotBroker::default(),
+            mqtt_listen: None,
+            mqtt_url: None,
+            mqtt_username: None,
+            mqtt_password: None,
+            codec8_listen: None,
+            device_messages_per_second: 10,
+            device_message_burst: 100,
+        }
+    }
+}
+
+/// A secret from the configuration: its `Debug` form never shows it, so a logged configuration
+/// does not leak it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// The MQTT broker of `[iot] broker`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IotBroker {
+    /// No MQTT interface.
+    #[default]
+    Off,
+    /// A broker inside the node (not built yet: refused at start).
+    Embedded,
+    /// An external broker at `mqtt_url`.
+    External,
 }
 
 /// The event store of `[iot] store`.

@@ -8,6 +8,7 @@
 //! `borderlink_iot::admission` against this registry before anything is stored.
 
 mod devices;
+mod ingest;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -25,7 +26,7 @@ use crate::config::IotStore;
 use crate::error::{ApiError, NodeError};
 use crate::openapi::guarded;
 use crate::ordering::LedgerService;
-use crate::principal::{ManageDevices, ReadIot};
+use crate::principal::{DeviceSignature, ManageDevices, ReadIot};
 
 pub(crate) const CAPABILITY: Capability = Capability {
     name: "iot",
@@ -36,6 +37,7 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<ManageDevices>(routes!(devices::register)),
             guarded::<ReadIot>(routes!(devices::one)),
             guarded::<ManageDevices>(routes!(devices::set_state)),
+            guarded::<DeviceSignature>(routes!(ingest::http::post_message)),
         ]
     },
     console: Vec::new,
@@ -72,7 +74,27 @@ pub(crate) struct IotService {
     ledger: Arc<LedgerService>,
     clock: Arc<dyn crate::clock::Clock>,
     store: Arc<dyn EventStore>,
-    registry: Mutex<Option<(u64, Registry)>>,
+    registry: Arc<DeviceRegistry>,
+    /// The one pipeline every device interface feeds.
+    ingest: Arc<ingest::Ingest>,
+    /// The alerts the rules raised, until the ledger takes them.
+    alerts: Arc<ingest::RecentAlerts>,
+    /// The device interfaces' tasks (MQTT subscriber, Codec 8 listener), ended with the service.
+    sources: Vec<tokio::task::AbortHandle>,
+}
+
+impl Drop for IotService {
+    fn drop(&mut self) {
+        for task in &self.sources {
+            task.abort();
+        }
+    }
+}
+
+/// The device registry read from the ledger, kept until the ledger's head moves.
+pub(crate) struct DeviceRegistry {
+    ledger: Arc<LedgerService>,
+    cache: Mutex<Option<(u64, Registry)>>,
 }
 
 impl std::fmt::Debug for IotService {
@@ -94,8 +116,30 @@ impl IotService {
 
     /// The registry at the ledger's head: every member's devices, by device id.
     pub(crate) fn devices(&self) -> Result<Registry, ApiError> {
+        self.registry.snapshot()
+    }
+
+    /// The pipeline behind the device interfaces.
+    pub(crate) fn ingest(&self) -> &Arc<ingest::Ingest> {
+        &self.ingest
+    }
+
+    /// The alerts raised by the rules, most recent last.
+    #[allow(dead_code)] // Read by the unit tests; the ledger's alert records come next.
+    pub(crate) fn recent_alerts(&self) -> Vec<(String, borderlink_iot::rules::Alert)> {
+        self.alerts.recent()
+    }
+}
+
+impl DeviceRegistry {
+    fn ledger(&self) -> &Ledger {
+        self.ledger.ledger()
+    }
+
+    /// The registry at the ledger's head: every member's devices, by device id.
+    pub(crate) fn snapshot(&self) -> Result<Registry, ApiError> {
         let height = self.ledger().head().map_or(0, |h| h.height);
-        if let Some((at, registry)) = self.registry.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+        if let Some((at, registry)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
             && *at == height
         {
             return Ok(Arc::clone(registry));
@@ -133,9 +177,22 @@ impl IotService {
             }
         }
         let registry = Arc::new(out);
-        *self.registry.lock().unwrap_or_else(|e| e.into_inner()) = Some((height, Arc::clone(&registry)));
+        *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((height, Arc::clone(&registry)));
         Ok(registry)
     }
+}
+
+impl ingest::Devices for DeviceRegistry {
+    fn get(&self, id: &str) -> Result<Option<Device>, ApiError> {
+        Ok(self.snapshot()?.get(id).map(|r| r.device.clone()))
+    }
+
+    fn by_imei(&self, imei: &str) -> Result<Option<Device>, ApiError> {
+        Ok(self.snapshot()?.values().find(|r| r.device.identifiers.imei.as_deref() == Some(imei)).map(|r| r.device.clone()))
+    }
+}
+
+impl IotService {
 
     /// Records `device` (new, or a new version of this node's own entry) on the ledger.
     pub(crate) async fn record(&self, device: &Device) -> Result<Registered, ApiError> {
@@ -193,11 +250,33 @@ fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
                 Arc::new(store)
             }
         };
+        let registry = Arc::new(DeviceRegistry { ledger: Arc::clone(ledger), cache: Mutex::new(None) });
+        let alerts = Arc::new(ingest::RecentAlerts::new(ingest::RECENT_ALERTS));
+        let sequences = ingest::SequenceBook::open(&startup.config.data_dir.join("iot").join("sequences.redb")).await?;
+        let config = &startup.config.iot;
+        let ingest = Arc::new(ingest::Ingest::new(ingest::Parts {
+            devices: registry.clone(),
+            store: Arc::clone(&store),
+            sequences,
+            clock: Arc::clone(&startup.clock),
+            alerts: alerts.clone(),
+            node: crate::metrics::node_of(ledger.ledger()),
+            messages_per_second: config.device_messages_per_second,
+            burst: config.device_message_burst,
+        }));
+        let sources = ingest::sources(config)?;
+        let mut tasks = Vec::new();
+        for source in sources {
+            tasks.push(source.start(Arc::clone(&ingest)).await?);
+        }
         startup.services.insert(Arc::new(IotService {
             ledger: Arc::clone(ledger),
             clock: Arc::clone(&startup.clock),
             store,
-            registry: Mutex::new(None),
+            registry,
+            ingest,
+            alerts,
+            sources: tasks,
         }));
         Ok(())
     })

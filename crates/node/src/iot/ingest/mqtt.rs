@@ -1,0 +1,175 @@
+//! MQTT through an external broker (`[iot] broker = "external"`, e.g. Debian's Mosquitto 2):
+//! the broker authenticates each device (user name = device id, or its client certificate) and
+//! confines it with its ACL (`pattern write tenants/+/devices/%u/#`); the node logs in as its own
+//! user, subscribes to `tenants/+/devices/+/#` with QoS 1 and a persistent session, and
+//! acknowledges (PUBACK) each message only once the pipeline has stored its events — or refused
+//! it for good. A message that could not be stored is not acknowledged: the broker delivers it
+//! again when the node's session reconnects.
+//!
+//! MQTT 5: a device's sequence number and signature travel as the user properties `sequence`
+//! and `signature` of its PUBLISH, over the same bytes as the HTTP interface signs
+//! ([`super::signed_bytes`]); a device with a certificate credential needs none (the broker
+//! authenticated it; an uplink's own `seq` is checked against replays).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::mqttbytes::v5::{Packet, Publish};
+use rumqttc::v5::{AsyncClient, Event, MqttOptions};
+
+use super::{Ingest, IngestError, Interface, Message, PayloadKind, Source};
+use crate::config::IotSection;
+use crate::error::NodeError;
+
+/// The environment variable that overrides `[iot] mqtt_password`.
+pub(crate) const MQTT_PASSWORD_ENV: &str = "BORDERLINK_IOT_MQTT_PASSWORD";
+
+/// What the node subscribes to: every device's topics.
+pub(crate) const SUBSCRIPTION: &str = "tenants/+/devices/+/#";
+
+/// The subscriber to an external broker.
+pub(crate) struct MqttSource {
+    host: String,
+    port: u16,
+    username: Option<String>,
+    password: Option<String>,
+    client_id: String,
+}
+
+impl std::fmt::Debug for MqttSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttSource").field("host", &self.host).field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+impl MqttSource {
+    pub(crate) fn from_config(config: &IotSection) -> Result<Self, NodeError> {
+        let url = config.mqtt_url.as_deref().ok_or_else(|| {
+            NodeError::Config("[iot] broker = \"external\" needs mqtt_url (mqtt://host:port)".into())
+        })?;
+        let (host, port) = parse_url(url).map_err(NodeError::Config)?;
+        let password = std::env::var(MQTT_PASSWORD_ENV).ok().or_else(|| config.mqtt_password.as_ref().map(|s| s.0.clone()));
+        if config.mqtt_username.is_none() && password.is_some() {
+            return Err(NodeError::Config("[iot] mqtt_password needs mqtt_username".into()));
+        }
+        let client_id = format!("borderlink-node-{}", config.mqtt_username.as_deref().unwrap_or("anonymous"));
+        Ok(Self { host, port, username: config.mqtt_username.clone(), password, client_id })
+    }
+}
+
+/// `mqtt://host:port` (port 1883 when left out).
+fn parse_url(url: &str) -> Result<(String, u16), String> {
+    let rest = url.strip_prefix("mqtt://").ok_or_else(|| {
+        format!("[iot] mqtt_url {url:?} must start with mqtt:// (TLS to the broker, mqtts://, is not supported yet)")
+    })?;
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
+            (h, p.parse::<u16>().map_err(|_| format!("[iot] mqtt_url {url:?}: {p:?} is not a port"))?)
+        }
+        _ => (rest, 1883),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || host.contains(['/', '@', '?']) {
+        return Err(format!("[iot] mqtt_url {url:?}: not host:port (credentials go in mqtt_username, mqtt_password)"));
+    }
+    Ok((host.to_owned(), port))
+}
+
+impl Source for MqttSource {
+    fn start(
+        self: Box<Self>,
+        ingest: Arc<Ingest>,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<tokio::task::AbortHandle, NodeError>> + Send>> {
+        Box::pin(async move {
+            let mut options = MqttOptions::new(self.client_id.clone(), self.host.clone(), self.port);
+            options
+                .set_keep_alive(Duration::from_secs(30))
+                .set_clean_start(false)
+                // Keep the node's subscription and its unacknowledged messages across a restart.
+                .set_session_expiry_interval(Some(7 * 86_400))
+                .set_manual_acks(true)
+                .set_max_packet_size(Some(u32::try_from(super::MAX_MESSAGE_BYTES + 4096).unwrap_or(u32::MAX)));
+            if let Some(user) = &self.username {
+                options.set_credentials(user.clone(), self.password.clone().unwrap_or_default());
+            }
+            tracing::info!(host = %self.host, port = self.port, "MQTT: subscribing at the external broker");
+            let task = tokio::spawn(run(options, ingest));
+            Ok(task.abort_handle())
+        })
+    }
+}
+
+async fn run(options: MqttOptions, ingest: Arc<Ingest>) {
+    let (client, mut eventloop) = AsyncClient::new(options, 64);
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match eventloop.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                backoff = Duration::from_millis(100);
+                tracing::info!("MQTT: connected to the broker");
+                if let Err(e) = client.subscribe(SUBSCRIPTION, QoS::AtLeastOnce).await {
+                    tracing::warn!(error = %e, "MQTT: cannot subscribe");
+                }
+            }
+            Ok(Event::Incoming(Packet::Publish(publish))) => {
+                // In order, one at a time: a device's messages keep their order (its sequence
+                // numbers rise), and the broker's inflight window bounds what waits.
+                if handle(&ingest, &publish).await {
+                    if let Err(e) = client.ack(&publish).await {
+                        tracing::warn!(error = %e, "MQTT: cannot acknowledge");
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "MQTT: broker connection lost");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+/// Hands one PUBLISH to the pipeline; whether it may be acknowledged (stored, or refused for
+/// good).
+async fn handle(ingest: &Ingest, publish: &Publish) -> bool {
+    let Ok(topic) = std::str::from_utf8(&publish.topic) else { return true };
+    let device = borderlink_iot::device::topic_device(topic).map(|(_, id)| id.to_owned()).unwrap_or_default();
+    let property = |name: &str| {
+        publish
+            .properties
+            .as_ref()
+            .and_then(|p| p.user_properties.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    };
+    let message = Message {
+        interface: Interface::Mqtt,
+        device,
+        channel: Some(topic.to_owned()),
+        sequence: property("sequence").and_then(|s| s.parse().ok()),
+        signature: property("signature"),
+        kind: PayloadKind::Json,
+        payload: publish.payload.to_vec(),
+        received_ms: ingest.now_ms(),
+    };
+    match ingest.accept(message).await {
+        Ok(_) | Err(IngestError::Refused(_)) => true,
+        Err(IngestError::Unavailable(_)) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_urls_are_host_and_port() {
+        assert_eq!(parse_url("mqtt://127.0.0.1:1884").unwrap(), ("127.0.0.1".into(), 1884));
+        assert_eq!(parse_url("mqtt://broker.example").unwrap(), ("broker.example".into(), 1883));
+        assert_eq!(parse_url("mqtt://[::1]:1884/").unwrap(), ("::1".into(), 1884));
+        assert!(parse_url("mqtts://broker:8883").unwrap_err().contains("mqtts"));
+        assert!(parse_url("mqtt://user:pw@broker:1883").is_err());
+        assert!(parse_url("mqtt://broker:notaport").is_err());
+    }
+}
