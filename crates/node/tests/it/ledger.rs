@@ -26,6 +26,8 @@ pub(crate) struct LedgerNode {
     /// Every route the node serves, as it reported them.
     pub(crate) routes: Vec<borderlink_node::RouteEntry>,
     _stop: oneshot::Sender<()>,
+    /// The serving task: it ends once the node has stopped and closed its databases.
+    served: tokio::task::JoinHandle<Result<(), borderlink_node::NodeError>>,
     pub(crate) _dir: tempfile::TempDir,
 }
 
@@ -95,11 +97,11 @@ pub(crate) async fn serve_node(
     let node_member = node.ledger().and_then(|l| l.ledger().local_member()).expect("a member node").to_owned();
     let routes = node.routes().to_vec();
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(node.serve(async move {
+    let served = tokio::spawn(node.serve(async move {
         let _ = stopped.await;
     }));
     let session = login(&base, &token).await.expect("the console token opens a session");
-    LedgerNode { base, token, session, node_member, metrics, keys, chain, routes, _stop: stop, _dir: dir }
+    LedgerNode { base, token, session, node_member, metrics, keys, chain, routes, _stop: stop, served, _dir: dir }
 }
 
 /// `POST /login` with `token`: the session id of the cookie set, if the token opened one.
@@ -164,6 +166,13 @@ pub(crate) fn no_redirect() -> reqwest::Client {
 }
 
 impl LedgerNode {
+    /// Stops the node, waits until it has closed its databases, and hands back its folder.
+    pub(crate) async fn stop(self) -> tempfile::TempDir {
+        let _ = self._stop.send(());
+        self.served.await.expect("the node's task").expect("the node stops cleanly");
+        self._dir
+    }
+
     ///
     /// `key` is the record's business key (a declaration's LRN, an authorisation's number…),
     /// written into the sample; the record id is the one the ledger derives from it.

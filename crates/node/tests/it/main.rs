@@ -16,6 +16,7 @@ mod data_quality;
 mod export;
 mod https;
 mod iot;
+mod iot_ingest;
 mod ledger;
 mod metrics;
 mod mra;
