@@ -75,6 +75,15 @@ pub struct IotSection {
     /// Its password; the environment variable `BORDERLINK_IOT_MQTT_PASSWORD` overrides it (keep
     /// the password there rather than in this file).
     pub mqtt_password: Option<Secret>,
+    /// TLS to the external broker (`mqtts://` URL): the CA that issued the broker's certificate
+    /// (PEM; the consortium's `ca.pem` when the broker's certificate comes from it).
+    pub mqtt_tls_ca: Option<PathBuf>,
+    /// The node's client certificate for the broker (PEM), e.g. one issued by `borderlink
+    /// network client-cert`; Mosquitto's `use_identity_as_username` takes its common name as
+    /// the node's user.
+    pub mqtt_tls_cert: Option<PathBuf>,
+    /// Its key (PEM, mode 0600).
+    pub mqtt_tls_key: Option<PathBuf>,
     /// Where trackers connect with Teltonika Codec 8/8E over TCP (off when unset).
     pub codec8_listen: Option<SocketAddr>,
     /// Messages one device may send per second on average, over all interfaces (10); past it
@@ -94,6 +103,9 @@ impl Default for IotSection {
             mqtt_url: None,
             mqtt_username: None,
             mqtt_password: None,
+            mqtt_tls_ca: None,
+            mqtt_tls_cert: None,
+            mqtt_tls_key: None,
             codec8_listen: None,
             device_messages_per_second: 10,
             device_message_burst: 100,
@@ -346,6 +358,9 @@ impl Config {
         if let Some(t) = &mut c.tls {
             fix(&mut t.cert);
             fix(&mut t.key);
+        }
+        for p in [&mut c.iot.mqtt_tls_ca, &mut c.iot.mqtt_tls_cert, &mut c.iot.mqtt_tls_key].into_iter().flatten() {
+            fix(p);
         }
         if let Some(p) = &mut c.validation.profile {
             fix(p);

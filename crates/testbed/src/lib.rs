@@ -11,7 +11,7 @@
 mod mosquitto;
 mod postgres;
 
-pub use mosquitto::Mosquitto;
+pub use mosquitto::{Mosquitto, MosquittoTls};
 pub use postgres::Postgres;
 
 /// A free TCP port on 127.0.0.1 (the OS picks it; a small race with other processes remains).

@@ -188,12 +188,15 @@ impl ingest::Devices for DeviceRegistry {
     }
 
     fn by_imei(&self, imei: &str) -> Result<Option<Device>, ApiError> {
-        Ok(self.snapshot()?.values().find(|r| r.device.identifiers.imei.as_deref() == Some(imei)).map(|r| r.device.clone()))
+        Ok(self
+            .snapshot()?
+            .values()
+            .find(|r| r.device.identifiers.imei.as_deref() == Some(imei))
+            .map(|r| r.device.clone()))
     }
 }
 
 impl IotService {
-
     /// Records `device` (new, or a new version of this node's own entry) on the ledger.
     pub(crate) async fn record(&self, device: &Device) -> Result<Registered, ApiError> {
         let payload = serde_json::to_vec(device).map_err(|e| ApiError::Internal(e.to_string()))?;

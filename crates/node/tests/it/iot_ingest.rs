@@ -3,15 +3,20 @@
 //! messages are read back from the node's store after it stopped; refusals are read in the
 //! node's metrics, by interface and reason.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use borderlink_iot::store::redb_store::RedbEventStore;
 use borderlink_iot::store::{EventQuery, EventStore, Numbered};
+use borderlink_ledger::consortium;
 use borderlink_node::{IotBroker, Secret};
+use borderlink_testbed::MosquittoTls;
 use ed25519_dalek::{Signer, SigningKey};
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{Packet, PubAckReason, PublishProperties};
 use rumqttc::v5::{AsyncClient, Event, MqttOptions};
+use rumqttc::{TlsConfiguration, Transport};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -183,6 +188,10 @@ impl Device {
     async fn connect(port: u16, user: &str, password: &str) -> Self {
         let mut options = MqttOptions::new(format!("test-{user}"), "127.0.0.1", port);
         options.set_credentials(user, password).set_keep_alive(Duration::from_secs(30));
+        Self::with(options)
+    }
+
+    fn with(options: MqttOptions) -> Self {
         let (client, mut eventloop) = AsyncClient::new(options, 16);
         let (tx, acks) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(async move {
@@ -209,6 +218,16 @@ impl Device {
             ..PublishProperties::default()
         };
         self.client.publish_with_properties(topic, QoS::AtLeastOnce, false, body, properties).await.unwrap();
+        self.puback().await
+    }
+
+    /// Publishes `body` as it is (a device with a certificate signs nothing).
+    async fn publish_plain(&mut self, topic: &str, body: Vec<u8>) -> PubAckReason {
+        self.client.publish(topic, QoS::AtLeastOnce, false, body).await.unwrap();
+        self.puback().await
+    }
+
+    async fn puback(&mut self) -> PubAckReason {
         tokio::time::timeout(WAIT, self.acks.recv()).await.expect("a PUBACK in time").expect("the client runs")
     }
 }
@@ -292,7 +311,151 @@ async fn mqtt_messages_through_mosquitto_are_stored_once_and_refusals_are_counte
     // One sensor_reporting event per accepted position, nothing of the refused messages.
     let events = stored_events_of(n, "ESEAL-M1").await;
     assert_eq!(events.len() as f64, accepted_count, "{events:?}");
-    assert!(events.iter().all(|e| e.event.biz_step.as_deref() == Some("https://ref.gs1.org/cbv/BizStep-sensor_reporting")));
+    assert!(
+        events.iter().all(|e| e.event.biz_step.as_deref() == Some("https://ref.gs1.org/cbv/BizStep-sensor_reporting"))
+    );
+    drop(broker);
+}
+
+/// A TLS client configuration trusting `ca` and presenting `cert` (PEM files).
+fn tls_client(ca: &Path, cert: &Path, key: &Path) -> Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(cert).unwrap().map(|c| c.unwrap()).collect();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, PrivateKeyDer::from_pem_file(key).unwrap())
+        .unwrap();
+    Arc::new(config)
+}
+
+fn tls_options(id: &str, port: u16, tls: Arc<rustls::ClientConfig>) -> MqttOptions {
+    let mut options = MqttOptions::new(id, "127.0.0.1", port);
+    options
+        .set_keep_alive(Duration::from_secs(30))
+        .set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls)));
+    options
+}
+
+/// A server certificate for the broker on 127.0.0.1 from the consortium CA of `net`. ECDSA
+/// P-256: Mosquitto's OpenSSL 3.0 cannot load the Ed25519 keys the consortium's tooling writes
+/// (ring's PKCS#8 v2), though it verifies the Ed25519 chain of the clients' certificates.
+fn broker_certificate(net: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let ca_key = rcgen::KeyPair::from_pem(&std::fs::read_to_string(net.join("ca.key")).unwrap()).unwrap();
+    let issuer =
+        rcgen::Issuer::from_ca_cert_pem(&std::fs::read_to_string(net.join("ca.pem")).unwrap(), ca_key).unwrap();
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let (pem, key_path) = (net.join("broker.pem"), net.join("broker.key"));
+    std::fs::write(&pem, cert.pem()).unwrap();
+    borderlink_ledger::identity::write_secret(&key_path, key.serialize_pem().as_bytes()).unwrap();
+    (pem, key_path)
+}
+
+/// The SHA-256 fingerprint (hex) of the certificate in a PEM file: a device's registered credential.
+fn fingerprint(pem: &Path) -> String {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    use sha2::Digest;
+    let der = CertificateDer::from_pem_file(pem).unwrap();
+    hex::encode(sha2::Sha256::digest(der.as_ref()))
+}
+
+#[tokio::test]
+async fn over_tls_devices_with_consortium_certificates_report_only_on_their_own_topics() {
+    let dir = tempfile::tempdir().unwrap();
+    let (created, keys, mut config) = crate::ledger::test_consortium(dir.path());
+    let net = dir.path().join("net");
+    let member = keys[0].member.clone();
+    let (broker_pem, broker_key) = broker_certificate(&net);
+    let broker = borderlink_testbed::Mosquitto::start_tls(
+        &MosquittoTls { ca: net.join("ca.pem"), cert: broker_pem, key: broker_key },
+        &format!("user {member}\ntopic read tenants/#\n\npattern write tenants/+/devices/%u/#\n"),
+    );
+    // The node logs in with a client certificate of its member (common name: the member id).
+    let (node_pem, node_key) = consortium::issue_client_certificate(&net, &member, "mqtt").unwrap();
+    let (t1_pem, t1_key) = consortium::issue_device_certificate(&net, &member, "ESEAL-T1").unwrap();
+    let (t2_pem, _) = consortium::issue_device_certificate(&net, &member, "ESEAL-T2").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&t1_key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a device key is readable by its owner only");
+    }
+    config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    config.iot.broker = IotBroker::External;
+    config.iot.mqtt_url = Some(broker.url());
+    config.iot.mqtt_tls_ca = Some(net.join("ca.pem"));
+    config.iot.mqtt_tls_cert = Some(node_pem);
+    config.iot.mqtt_tls_key = Some(node_key);
+    let n = crate::ledger::serve_node(config, keys, created.genesis.chain_id(), dir).await;
+    for (id, pem) in [("ESEAL-T1", &t1_pem), ("ESEAL-T2", &t2_pem)] {
+        let mut entry = seal_entry(id, 1);
+        entry["credential"] = json!({"type": "certificate", "sha256": fingerprint(pem)});
+        register(&n, entry).await;
+    }
+
+    let ca = net.join("ca.pem");
+    let mut t1 = Device::with(tls_options("ESEAL-T1", broker.port(), tls_client(&ca, &t1_pem, &t1_key)));
+    let own = format!("tenants/{member}/devices/ESEAL-T1/uplink");
+    let accepted = [("interface", "mqtt")];
+    let mut seq = 0;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        // Unsigned: the broker authenticated the device by its certificate.
+        seq += 1;
+        assert_eq!(t1.publish_plain(&own, uplink("ESEAL-T1", seq, "POSITION")).await, PubAckReason::Success);
+        let poll_until = tokio::time::Instant::now() + Duration::from_secs(1);
+        let mut seen = 0.0;
+        while seen < 1.0 && tokio::time::Instant::now() < poll_until {
+            seen = sample(&metrics_text(&n).await, "borderlink_iot_messages_accepted_total", &accepted);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if seen >= 1.0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the node never received a message through the TLS broker");
+    }
+    // The same uplink again (its own `seq` guards it), and another device's topic.
+    t1.publish_plain(&own, uplink("ESEAL-T1", seq, "POSITION")).await;
+    wait_for(&n, "borderlink_iot_refused_total", &[("interface", "mqtt"), ("reason", "replay")], 1.0).await;
+    let other = format!("tenants/{member}/devices/ESEAL-T2/uplink");
+    assert_eq!(t1.publish_plain(&other, uplink("ESEAL-T2", 1, "OPENED")).await, PubAckReason::NotAuthorized);
+
+    // A certificate from another CA does not get a session at all.
+    let elsewhere = tempfile::tempdir().unwrap();
+    crate::ledger::test_consortium(elsewhere.path());
+    let stranger_net = elsewhere.path().join("net");
+    let (s_pem, s_key) = consortium::issue_device_certificate(&stranger_net, &member, "ESEAL-T1").unwrap();
+    let options = tls_options("stranger", broker.port(), tls_client(&ca, &s_pem, &s_key));
+    let (_client, mut eventloop) = AsyncClient::new(options, 4);
+    let first = tokio::time::timeout(WAIT, async {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    })
+    .await
+    .expect("an answer in time");
+    assert!(!first, "the broker refuses a client certificate the consortium CA did not issue");
+
+    let text = metrics_text(&n).await;
+    let accepted_count = sample(&text, "borderlink_iot_messages_accepted_total", &accepted);
+    let events = stored_events_of(n, "ESEAL-T1").await;
+    assert_eq!(events.len() as f64, accepted_count, "{events:?}");
+    assert!(events.iter().all(|e| e.event.device.as_deref() == Some("ESEAL-T1")));
     drop(broker);
 }
 

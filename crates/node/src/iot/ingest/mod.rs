@@ -503,7 +503,10 @@ impl Ingest {
                 if uplink.device_id != device.device_id {
                     return Err(refuse(
                         Refusal::BadCredential,
-                        format!("the uplink names device {:?}, not the sender {:?}", uplink.device_id, device.device_id),
+                        format!(
+                            "the uplink names device {:?}, not the sender {:?}",
+                            uplink.device_id, device.device_id
+                        ),
                     ));
                 }
                 if let Some(seq) = m.sequence
