@@ -294,6 +294,25 @@ pub fn issue_device_certificate(dir: &Path, member: &str, device: &str) -> Resul
     Ok((pem, key_path))
 }
 
+/// The SHA-256 fingerprint (lower-case hex) of the first certificate of a PEM file: what a
+/// device's registry entry names as its certificate credential.
+pub fn certificate_sha256(pem: &Path) -> Result<String, LedgerError> {
+    use sha2::{Digest, Sha256};
+    let text = std::fs::read(pem).map_err(|e| LedgerError::Io(format!("cannot read {}: {e}", pem.display())))?;
+    let der =
+        pem_certificate(&text).ok_or_else(|| LedgerError::Usage(format!("{} holds no certificate", pem.display())))?;
+    Ok(hex::encode(Sha256::digest(der)))
+}
+
+/// The DER bytes of the first `CERTIFICATE` block of a PEM text.
+fn pem_certificate(text: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let text = std::str::from_utf8(text).ok()?;
+    let body = text.split("-----BEGIN CERTIFICATE-----").nth(1)?.split("-----END CERTIFICATE-----").next()?;
+    let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
+}
+
 /// Creates a consortium in `dir` (which must be empty or absent), with the default [`NodePlan`].
 pub fn create(dir: &Path, consortium: &str, orgs: &[OrgSpec], created_at: &str) -> Result<Created, LedgerError> {
     create_with_nodes(dir, consortium, orgs, created_at, &NodePlan::default())

@@ -398,6 +398,7 @@ async fn over_tls_devices_with_consortium_certificates_report_only_on_their_own_
     config.iot.mqtt_tls_cert = Some(node_pem);
     config.iot.mqtt_tls_key = Some(node_key);
     let n = crate::ledger::serve_node(config, keys, created.genesis.chain_id(), dir).await;
+    assert_eq!(consortium::certificate_sha256(&t1_pem).unwrap(), fingerprint(&t1_pem));
     for (id, pem) in [("ESEAL-T1", &t1_pem), ("ESEAL-T2", &t2_pem)] {
         let mut entry = seal_entry(id, 1);
         entry["credential"] = json!({"type": "certificate", "sha256": fingerprint(pem)});
