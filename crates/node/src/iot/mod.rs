@@ -268,7 +268,7 @@ fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
             burst: config.device_message_burst,
         }));
         let sources = ingest::sources(config)?;
-        let mut tasks = Vec::new();
+        let mut tasks = vec![ingest.spawn_ticks(std::time::Duration::from_secs(30))];
         for source in sources {
             tasks.push(source.start(Arc::clone(&ingest)).await?);
         }

@@ -254,8 +254,8 @@ pub(crate) struct Ingest {
     limiter: Option<DefaultKeyedRateLimiter<String>>,
     /// One lock per device: its messages are admitted one at a time.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// One monitor per trace (container, else device).
-    monitors: Mutex<HashMap<String, Monitor>>,
+    /// One monitor per trace (container, else device), with the device that reports it.
+    monitors: Mutex<HashMap<String, (String, Monitor)>>,
 }
 
 impl std::fmt::Debug for Ingest {
@@ -542,19 +542,65 @@ impl Ingest {
         }
         let raised: Vec<Alert> = {
             let mut monitors = self.monitors.lock().unwrap_or_else(|e| e.into_inner());
-            let monitor = monitors.entry(trace.to_owned()).or_insert_with(|| {
+            let (reporter, monitor) = monitors.entry(trace.to_owned()).or_insert_with(|| {
                 // Until traces carry their procedure's rule set, the defaults: a seal opened
-                // anywhere or tampered with, a low battery.
-                Monitor::new(RuleSet::named("default"), device.reporting_interval_seconds, None)
+                // anywhere or tampered with, a low battery, a device silent too long.
+                (
+                    device.device_id.clone(),
+                    Monitor::new(RuleSet::named("default"), device.reporting_interval_seconds, None),
+                )
             });
+            reporter.clone_from(&device.device_id);
             observations.iter().flat_map(|o| monitor.observe(o)).collect()
         };
         let n = raised.len();
         for alert in raised {
-            metrics::counter!("borderlink_iot_alerts_total", "rule" => alert.rule.as_str(), crate::metrics::NODE => self.node.clone()).increment(1);
-            self.alerts.raise(&device.device_id, trace, alert);
+            self.raised(&device.device_id, trace, alert);
         }
         n
+    }
+}
+
+impl Ingest {
+    /// Tells every trace's monitor the time, for what is noticed by absence (a silent device);
+    /// returns how many alerts that raised.
+    pub(crate) fn tick(&self) -> usize {
+        let now = self.clock.now_ms();
+        let raised: Vec<(String, String, Alert)> = {
+            let mut monitors = self.monitors.lock().unwrap_or_else(|e| e.into_inner());
+            monitors
+                .iter_mut()
+                .flat_map(|(trace, (device, monitor))| {
+                    monitor.tick(now).into_iter().map(|a| (device.clone(), trace.clone(), a))
+                })
+                .collect()
+        };
+        let n = raised.len();
+        for (device, trace, alert) in raised {
+            self.raised(&device, &trace, alert);
+        }
+        n
+    }
+
+    fn raised(&self, device: &str, trace: &str, alert: Alert) {
+        metrics::counter!("borderlink_iot_alerts_total", "rule" => alert.rule.as_str(), crate::metrics::NODE => self.node.clone()).increment(1);
+        self.alerts.raise(device, trace, alert);
+    }
+
+    /// Ticks the monitors every `every` while the pipeline lives (the task holds it weakly).
+    pub(crate) fn spawn_ticks(self: &Arc<Self>, every: std::time::Duration) -> tokio::task::AbortHandle {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval.tick().await;
+            loop {
+                interval.tick().await;
+                let Some(ingest) = weak.upgrade() else { return };
+                ingest.tick();
+            }
+        })
+        .abort_handle()
     }
 }
 

@@ -49,6 +49,7 @@ fn seal(id: &str, n: u8, state: DeviceState) -> Device {
 
 struct Fixture {
     ingest: Ingest,
+    clock: Arc<FixedClock>,
     store: Arc<RedbEventStore>,
     alerts: Arc<RecentAlerts>,
     _dir: tempfile::TempDir,
@@ -64,17 +65,18 @@ fn fixture(per_second: u32, burst: u32) -> Fixture {
         seal("ESEAL-LOST", 3, DeviceState::Lost),
     ];
     let registry = Registry(devices.into_iter().map(|d| (d.device_id.clone(), d)).collect());
+    let clock = Arc::new(FixedClock::at(NOW));
     let ingest = Ingest::new(Parts {
         devices: Arc::new(registry),
         store: store.clone(),
         sequences: SequenceBook::in_memory(),
-        clock: Arc::new(FixedClock::at(NOW)),
+        clock: clock.clone(),
         alerts: alerts.clone(),
         node: "test".into(),
         messages_per_second: per_second,
         burst,
     });
-    Fixture { ingest, store, alerts, _dir: dir }
+    Fixture { ingest, clock, store, alerts, _dir: dir }
 }
 
 fn uplink(device: &str, seq: u64, event: &str) -> Vec<u8> {
@@ -208,4 +210,18 @@ async fn sequence_numbers_survive_a_restart() {
     assert_eq!(book.check("ESEAL-1", 5).unwrap_err().reason, Refusal::Replay);
     book.check("ESEAL-1", 6).unwrap();
     book.check("ESEAL-2", 1).unwrap();
+}
+
+#[tokio::test]
+async fn a_device_silent_past_its_interval_raises_an_alert_once() {
+    let f = fixture(0, 0);
+    f.ingest.accept(http("ESEAL-1", 1, 1, uplink("ESEAL-1", 1, "POSITION"))).await.unwrap();
+    assert_eq!(f.ingest.tick(), 0, "heard from a minute ago");
+    // The uplink is dated a minute before NOW; the interval is 300 s, the default grace 120 s.
+    f.clock.set(NOW + 900_000);
+    assert_eq!(f.ingest.tick(), 1);
+    assert_eq!(f.ingest.tick(), 0, "once, until the device is heard from again");
+    let alerts = f.alerts.recent();
+    let last = alerts.last().expect("an alert");
+    assert_eq!((last.0.as_str(), last.1.rule), ("ESEAL-1", RuleKind::DeviceSilent), "{alerts:?}");
 }
