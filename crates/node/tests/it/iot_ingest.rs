@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::ledger::{LedgerNode, start_configured};
+use crate::ledger::{LedgerNode, serve_node, test_consortium_named};
 use crate::test_node::client;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -111,6 +111,16 @@ async fn wait_for(n: &LedgerNode, name: &str, labels: &[(&str, &str)], at_least:
     }
 }
 
+/// Starts GB customs' node of a test consortium in which GB customs is called `name`: metrics
+/// are process-wide and labelled by member id, so each test here has a member id of its own.
+async fn start_named(name: &str, change: impl FnOnce(&mut borderlink_node::Config)) -> LedgerNode {
+    let dir = tempfile::tempdir().unwrap();
+    let (created, keys, mut config) = test_consortium_named(dir.path(), name);
+    config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    change(&mut config);
+    serve_node(config, keys, created.genesis.chain_id(), dir).await
+}
+
 /// Stops the node and reads the events `device` reported from its store.
 async fn stored_events_of(n: LedgerNode, device: &str) -> Vec<Numbered> {
     let dir = n.stop().await;
@@ -132,7 +142,7 @@ async fn stored_events_of(n: LedgerNode, device: &str) -> Vec<Numbered> {
 
 #[tokio::test]
 async fn signed_http_messages_are_stored_and_every_refusal_has_its_code_and_count() {
-    let n = start_configured(|c| c.metrics_listen = Some("127.0.0.1:0".parse().unwrap())).await;
+    let n = start_named("Customs Http Ingest", |_| {}).await;
     register(&n, seal_entry("ESEAL-H1", 1)).await;
 
     let (status, body) = post_message(&n, "ESEAL-H1", 1, 1, uplink("ESEAL-H1", 1, "OPENED")).await;
@@ -239,8 +249,7 @@ async fn mqtt_messages_through_mosquitto_are_stored_once_and_refusals_are_counte
         &format!("user {NODE_USER}\ntopic read tenants/#\n\npattern write tenants/+/devices/%u/#\n"),
     );
     let url = broker.url();
-    let n = start_configured(|c| {
-        c.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    let n = start_named("Customs Mqtt Ingest", |c| {
         c.iot.broker = IotBroker::External;
         c.iot.mqtt_url = Some(url);
         c.iot.mqtt_username = Some(NODE_USER.into());
@@ -373,7 +382,7 @@ fn fingerprint(pem: &Path) -> String {
 #[tokio::test]
 async fn over_tls_devices_with_consortium_certificates_report_only_on_their_own_topics() {
     let dir = tempfile::tempdir().unwrap();
-    let (created, keys, mut config) = crate::ledger::test_consortium(dir.path());
+    let (created, keys, mut config) = test_consortium_named(dir.path(), "Customs Tls Ingest");
     let net = dir.path().join("net");
     let member = keys[0].member.clone();
     let (broker_pem, broker_key) = broker_certificate(&net);
@@ -397,7 +406,7 @@ async fn over_tls_devices_with_consortium_certificates_report_only_on_their_own_
     config.iot.mqtt_tls_ca = Some(net.join("ca.pem"));
     config.iot.mqtt_tls_cert = Some(node_pem);
     config.iot.mqtt_tls_key = Some(node_key);
-    let n = crate::ledger::serve_node(config, keys, created.genesis.chain_id(), dir).await;
+    let n = serve_node(config, keys, created.genesis.chain_id(), dir).await;
     assert_eq!(consortium::certificate_sha256(&t1_pem).unwrap(), fingerprint(&t1_pem));
     for (id, pem) in [("ESEAL-T1", &t1_pem), ("ESEAL-T2", &t2_pem)] {
         let mut entry = seal_entry(id, 1);
@@ -434,7 +443,7 @@ async fn over_tls_devices_with_consortium_certificates_report_only_on_their_own_
 
     // A certificate from another CA does not get a session at all.
     let elsewhere = tempfile::tempdir().unwrap();
-    crate::ledger::test_consortium(elsewhere.path());
+    test_consortium_named(elsewhere.path(), "Customs Tls Ingest");
     let stranger_net = elsewhere.path().join("net");
     let (s_pem, s_key) = consortium::issue_device_certificate(&stranger_net, &member, "ESEAL-T1").unwrap();
     let options = tls_options("stranger", broker.port(), tls_client(&ca, &s_pem, &s_key));
@@ -507,8 +516,7 @@ async fn closed(s: &mut TcpStream) -> bool {
 #[tokio::test]
 async fn codec8_trackers_are_acknowledged_only_for_records_stored() {
     let port = borderlink_testbed::free_port();
-    let n = start_configured(|c| {
-        c.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    let n = start_named("Customs Codec Ingest", |c| {
         c.iot.codec8_listen = Some(format!("127.0.0.1:{port}").parse().unwrap());
     })
     .await;

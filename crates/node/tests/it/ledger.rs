@@ -34,8 +34,17 @@ pub(crate) struct LedgerNode {
 /// A consortium (GB customs, NL customs, a GB AEO) under `dir` and the config of the GB
 /// customs node keeping its ledger in `dir/data`.
 pub(crate) fn test_consortium(dir: &std::path::Path) -> (consortium::Created, Vec<MemberKeys>, Config) {
+    test_consortium_named(dir, "HM Revenue & Customs")
+}
+
+/// The test consortium with GB customs named `gb_customs` (its member id made of the name's
+/// initials): tests that read process-wide metrics, labelled by member, tell themselves apart.
+pub(crate) fn test_consortium_named(
+    dir: &std::path::Path,
+    gb_customs: &str,
+) -> (consortium::Created, Vec<MemberKeys>, Config) {
     let orgs = vec![
-        OrgSpec { name: "HM Revenue & Customs".into(), role: Role::Customs, country: "GB".into(), trader_ids: vec![] },
+        OrgSpec { name: gb_customs.into(), role: Role::Customs, country: "GB".into(), trader_ids: vec![] },
         OrgSpec { name: "Douane Nederland".into(), role: Role::Customs, country: "NL".into(), trader_ids: vec![] },
         OrgSpec {
             name: "Example Imports Ltd".into(),

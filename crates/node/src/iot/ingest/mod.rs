@@ -339,6 +339,8 @@ impl Ingest {
         let device = m.device.clone();
         let result = self.admit(m).await;
         match &result {
+            // A Codec 8 packet whose records were all refused is answered, but admitted nothing.
+            Ok(a) if a.records == 0 => {}
             Ok(a) => {
                 metrics::counter!("borderlink_iot_messages_accepted_total", "interface" => interface.as_str(), crate::metrics::NODE => self.node.clone()).increment(1);
                 metrics::counter!("borderlink_iot_events_stored_total", crate::metrics::NODE => self.node.clone())
@@ -361,12 +363,14 @@ impl Ingest {
         }
         let found = self.devices.get(&m.device).map_err(|e| IngestError::Unavailable(e.to_string()))?;
         let device = admission::active(found.as_ref(), &shown(&m.device))?.clone();
+        // The rate is checked once the message is known to be the device's: forged messages
+        // cannot use up a device's allowance (the HTTP listener's per-client rate bounds them).
+        self.check_identity(&device, &m)?;
         if let Some(limiter) = &self.limiter
             && limiter.check_key(&device.device_id).is_err()
         {
             return Err(refuse(Refusal::RateLimited, format!("device {:?} sends too fast", device.device_id)));
         }
-        self.check_identity(&device, &m)?;
         let lock = {
             let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(locks.entry(device.device_id.clone()).or_default())

@@ -18,6 +18,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use borderlink_iot::admission::{Refusal, Refused};
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{Packet, Publish};
 use rumqttc::v5::{AsyncClient, Event, MqttOptions};
@@ -200,7 +201,11 @@ async fn run(options: MqttOptions, ingest: Arc<Ingest>) {
 /// Hands one PUBLISH to the pipeline; whether it may be acknowledged (stored, or refused for
 /// good).
 async fn handle(ingest: &Ingest, publish: &Publish) -> bool {
-    let Ok(topic) = std::str::from_utf8(&publish.topic) else { return true };
+    let Ok(topic) = std::str::from_utf8(&publish.topic) else {
+        let refused = Refused { reason: Refusal::Malformed, detail: "the topic is not UTF-8".into() };
+        ingest.count_refusal(Interface::Mqtt, "", &refused);
+        return true;
+    };
     let device = borderlink_iot::device::topic_device(topic).map(|(_, id)| id.to_owned()).unwrap_or_default();
     let property = |name: &str| {
         publish
