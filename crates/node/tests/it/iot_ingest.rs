@@ -186,6 +186,24 @@ async fn signed_http_messages_are_stored_and_every_refusal_has_its_code_and_coun
     assert!(events.iter().any(|e| e.event.event_type == "AssociationEvent"));
 }
 
+#[tokio::test]
+async fn replay_protection_survives_a_restart_of_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let (created, keys, config) = test_consortium_named(dir.path(), "Customs Restart Ingest");
+    let chain = created.genesis.chain_id();
+    let n = serve_node(config.clone(), keys.clone(), chain, dir).await;
+    register(&n, seal_entry("ESEAL-R1", 1)).await;
+    let (status, body) = post_message(&n, "ESEAL-R1", 41, 1, uplink("ESEAL-R1", 41, "SEALED")).await;
+    assert_eq!(status, 200, "{body}");
+    let dir = n.stop().await;
+
+    let n = serve_node(config, keys, chain, dir).await;
+    let (status, body) = post_message(&n, "ESEAL-R1", 41, 1, uplink("ESEAL-R1", 41, "SEALED")).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("iot_replay")), "{body}");
+    let (status, body) = post_message(&n, "ESEAL-R1", 42, 1, uplink("ESEAL-R1", 42, "OPENED")).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 const NODE_USER: &str = "borderlink-node";
 
 /// A device's MQTT 5 client: publishes, and reports each PUBACK's reason.

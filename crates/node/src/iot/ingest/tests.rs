@@ -225,3 +225,53 @@ async fn a_device_silent_past_its_interval_raises_an_alert_once() {
     let last = alerts.last().expect("an alert");
     assert_eq!((last.0.as_str(), last.1.rule), ("ESEAL-1", RuleKind::DeviceSilent), "{alerts:?}");
 }
+
+fn epcis_document(event_time_ms: i64) -> Vec<u8> {
+    serde_json::json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": borderlink_model::datetime::format_unix_ms(NOW),
+        "epcisBody": {"eventList": [{
+            "type": "ObjectEvent",
+            "eventTime": borderlink_model::datetime::format_unix_ms(event_time_ms),
+            "eventTimeZoneOffset": "+00:00",
+            "epcList": ["urn:epc:id:sgtin:0614141.107346.2017"],
+            "action": "OBSERVE",
+            "bizStep": "shipping"
+        }]}
+    })
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_readers_epcis_document_is_stored_under_its_cbv_hash_ids() {
+    use borderlink_iot::epcis::Format;
+    use borderlink_iot::epcis::hash::document_hash_ids;
+    let f = fixture(0, 0);
+    let doc = epcis_document(NOW - 5_000);
+    let expected: Vec<String> = document_hash_ids(&doc, Format::Json).unwrap().into_iter().map(|(_, h)| h).collect();
+    let admitted = f.ingest.accept(http("ESEAL-1", 1, 1, doc.clone())).await.unwrap();
+    assert_eq!(admitted.stored, expected);
+    let stored = f.store.get(&expected[0]).await.unwrap().expect("stored");
+    assert_eq!(stored.event.biz_step.as_deref(), Some("https://ref.gs1.org/cbv/BizStep-shipping"));
+    // Sent again under a new number: a duplicate, not a second event.
+    let again = f.ingest.accept(http("ESEAL-1", 1, 2, doc)).await.unwrap();
+    assert_eq!((again.stored.len(), again.duplicates), (0, expected));
+    assert_eq!(f.store.count().await.unwrap(), 1);
+    // Dated last month: refused; not a document at all: refused.
+    assert_eq!(
+        reason(f.ingest.accept(http("ESEAL-1", 1, 3, epcis_document(NOW - 30 * 86_400_000))).await),
+        Refusal::ClockOff
+    );
+    let broken = br#"{"epcisBody": {"eventList": "none"}}"#.to_vec();
+    assert_eq!(reason(f.ingest.accept(http("ESEAL-1", 1, 4, broken)).await), Refusal::Malformed);
+    // Over MQTT, a device that holds a key signs too: the broker's login is not enough.
+    let mut m = http("ESEAL-1", 1, 5, epcis_document(NOW - 5_000));
+    m.interface = Interface::Mqtt;
+    m.channel = Some("tenants/nl-customs/devices/ESEAL-1/events".into());
+    m.sequence = None;
+    m.signature = None;
+    assert_eq!(reason(f.ingest.accept(m).await), Refusal::BadCredential);
+}
