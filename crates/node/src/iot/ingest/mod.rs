@@ -308,7 +308,9 @@ impl Ingest {
             crate::metrics::NODE => self.node.clone()
         )
         .increment(1);
-        tracing::info!(interface = interface.as_str(), device = ?shown(device), reason = refused.reason.as_str(), detail = %refused.detail, "device message refused");
+        // Debug, not info: refusals can come in floods (they are counted above); the detail may
+        // quote the payload, so it is logged escaped.
+        tracing::debug!(interface = interface.as_str(), device = ?shown(device), reason = refused.reason.as_str(), detail = ?refused.detail, "device message refused");
     }
 
     /// The tracker that opens a Codec 8 session with `imei`: registered, active, a GPS tracker.
