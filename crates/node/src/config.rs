@@ -411,6 +411,22 @@ mod tests {
     }
 
     #[test]
+    fn the_iot_section_reads_its_interfaces_and_keeps_the_password_out_of_debug() {
+        let c: Config = toml::from_str(
+            "[iot]\nbroker = \"external\"\nmqtt_url = \"mqtts://broker:8883\"\nmqtt_username = \"gb\"\n\
+             mqtt_password = \"hunter2\"\ncodec8_listen = \"127.0.0.1:5027\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.iot.broker, IotBroker::External);
+        assert_eq!(c.iot.codec8_listen, Some("127.0.0.1:5027".parse().unwrap()));
+        assert_eq!(c.iot.device_messages_per_second, 10, "defaults for what is not given");
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(Config::default().iot.broker, IotBroker::Off);
+        assert!(toml::from_str::<Config>("[iot]\nbrokr = \"external\"\n").is_err());
+        assert!(toml::from_str::<Config>("[iot]\nbroker = \"rumqttd\"\n").is_err());
+    }
+
+    #[test]
     fn unknown_keys_are_rejected() {
         let err = serde_json::from_str::<Config>(r#"{"listen_addr": "0.0.0.0:9000"}"#);
         assert!(err.is_err());

@@ -212,6 +212,11 @@ pub(crate) trait Source: Send {
 /// The sources `[iot]` configures (the HTTP route is always there: it is a route, not a task).
 pub(crate) fn sources(config: &IotSection) -> Result<Vec<Box<dyn Source>>, NodeError> {
     let mut out: Vec<Box<dyn Source>> = Vec::new();
+    if config.mqtt_listen.is_some() && config.broker != IotBroker::Embedded {
+        return Err(NodeError::Config(
+            "[iot] mqtt_listen is where an embedded broker listens: with an external broker, set mqtt_url".into(),
+        ));
+    }
     match config.broker {
         IotBroker::Off => {}
         IotBroker::Embedded => {
