@@ -493,9 +493,18 @@ const IMEI_HANDSHAKE: &str = "000F333536333037303432343431303133";
 const IMEI: &str = "356307042441013";
 const CODEC8_1: &str = "000000000000003608010000016B40D8EA30010000000000000000000000000000000105021503010101425E0F01F10000601A014E0000000000000000010000C7CF";
 
+/// The documented Codec 8 Extended example (one record of 2019-06-10, no fix).
+const CODEC8E: &str = "000000000000004A8E010000016B412CEE000100000000000000000000000000000000010005000100010100010011001D00010010015E2C880002000B000000003544C87A000E000000001DD7E06A00000100002994";
+
 /// Example 1 re-dated to `at_ms` with a fix in Vilnius (9 satellites), its CRC recomputed.
 fn redated(at_ms: i64) -> Vec<u8> {
-    let mut p = hex::decode(CODEC8_1).unwrap();
+    redated_packet(CODEC8_1, at_ms)
+}
+
+/// A documented one-record packet re-dated to `at_ms` with a fix in Vilnius, CRC recomputed (the
+/// record's time and GNSS element sit at the same offsets in Codec 8 and 8E).
+fn redated_packet(vector: &str, at_ms: i64) -> Vec<u8> {
+    let mut p = hex::decode(vector).unwrap();
     p[10..18].copy_from_slice(&(at_ms as u64).to_be_bytes());
     p[19..23].copy_from_slice(&252_797_000i32.to_be_bytes());
     p[23..27].copy_from_slice(&546_872_000i32.to_be_bytes());
@@ -553,6 +562,9 @@ async fn codec8_trackers_are_acknowledged_only_for_records_stored() {
     let packet = redated(now_ms() - 60_000);
     s.write_all(&packet).await.unwrap();
     assert_eq!(read_exact::<4>(&mut s).await, [0, 0, 0, 1]);
+    // Codec 8 Extended, the same way.
+    s.write_all(&redated_packet(CODEC8E, now_ms() - 45_000)).await.unwrap();
+    assert_eq!(read_exact::<4>(&mut s).await, [0, 0, 0, 1]);
     // A CRC that does not match: refused, none acknowledged (the tracker sends it again).
     let mut bad_crc = redated(now_ms() - 30_000);
     let last = bad_crc.len() - 1;
@@ -579,6 +591,6 @@ async fn codec8_trackers_are_acknowledged_only_for_records_stored() {
     assert_eq!(sample(&text, "borderlink_iot_refused_total", &codec8("malformed")), 2.0, "CRC and garbage:\n{text}");
 
     let events = stored_events_of(n, "TRK-1").await;
-    assert_eq!(events.len(), 1, "{events:?}");
-    assert_eq!(events[0].event.read_point.as_deref(), Some("geo:54.6872,25.2797"));
+    assert_eq!(events.len(), 2, "one position from each codec: {events:?}");
+    assert!(events.iter().all(|e| e.event.read_point.as_deref() == Some("geo:54.6872,25.2797")), "{events:?}");
 }
