@@ -61,6 +61,19 @@ else
     echo "warning: cannot install postgresql (needs apt-get and root or sudo); the event store tests will fail" >&2
 fi
 
+section "Mosquitto broker for the IoT MQTT tests (Debian mosquitto)"
+# The MQTT ingest tests start a private broker of their own (mosquitto.conf, password and ACL
+# files in a temporary folder, on a free loopback port); they fail (never skip) without it.
+if [ -x /usr/sbin/mosquitto ] && [ -x /usr/bin/mosquitto_passwd ]; then
+    echo "found $(/usr/sbin/mosquitto -h 2>/dev/null | head -1)"
+elif command -v apt-get >/dev/null 2>&1 \
+    && as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+    && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mosquitto; then
+    echo "installed mosquitto"
+else
+    echo "warning: cannot install mosquitto (needs apt-get and root or sudo); the MQTT ingest tests will fail" >&2
+fi
+
 section "Python venvs for the test oracles (schemathesis, duckdb, EPCIS event hash; in target/)"
 # The API conformance test runs schemathesis against a demo node, and the pseudonymized-export
 # test reads the Parquet files back with DuckDB's Python package; both fail (never skip) without

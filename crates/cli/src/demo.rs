@@ -219,6 +219,10 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if configs.is_empty() {
         anyhow::bail!("the demo consortium lists no ordering nodes");
     }
+    // Trackers report to the first node only (one listener, so the nodes' ports cannot collide),
+    // ten ports above its API port: inside the slot of 20 the ports were picked from.
+    let codec8 = codec8_port(configs[0].listen);
+    configs[0].iot.codec8_listen = codec8;
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async move {
@@ -245,6 +249,7 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 })
                 .collect(),
             token: first.console_token(),
+            codec8,
             data: &data,
         };
         print!("{banner}");
@@ -273,7 +278,15 @@ struct Banner<'a> {
     /// Raft id, member id, organisation, API URL of each node; the first serves the console.
     nodes: Vec<(u64, &'a str, &'a str, String)>,
     token: Option<String>,
+    /// Where the first node takes Teltonika Codec 8 trackers, if the port was free.
+    codec8: Option<SocketAddr>,
     data: &'a Path,
+}
+
+/// The Codec 8 address of the demo's first node: its API port + 10 on loopback, when free.
+fn codec8_port(api: SocketAddr) -> Option<SocketAddr> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, api.port().checked_add(10)?));
+    std::net::TcpListener::bind(addr).is_ok().then_some(addr)
 }
 
 impl std::fmt::Display for Banner<'_> {
@@ -293,6 +306,9 @@ impl std::fmt::Display for Banner<'_> {
         writeln!(f, "Borderlink console: {console}")?;
         if let Some(t) = &self.token {
             writeln!(f, "log in (ledger pages): {console}login?token={t}")?;
+        }
+        if let Some(addr) = self.codec8 {
+            writeln!(f, "trackers (Teltonika Codec 8 over TCP): {addr}; devices also POST /api/v1/iot/messages")?;
         }
         writeln!(
             f,

@@ -34,6 +34,23 @@ enum NetworkCommand {
     /// Issue a client certificate from the consortium CA for one of a member's systems: it
     /// authenticates to the members' nodes over HTTPS in place of signed requests.
     ClientCert(ClientCertArgs),
+    /// Issue a device's client certificate from the consortium CA, for an MQTT broker that
+    /// authenticates devices by certificate: its common name is the device id. Prints the
+    /// SHA-256 fingerprint to register as the device's credential.
+    DeviceCert(DeviceCertArgs),
+}
+
+#[derive(clap::Args)]
+struct DeviceCertArgs {
+    /// The consortium folder (`network new --dir`), holding the CA key.
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// The member that owns the device.
+    #[arg(long, value_name = "MEMBER")]
+    member: String,
+    /// The device id, as registered (`device register --id`).
+    #[arg(long, value_name = "ID")]
+    device: String,
 }
 
 #[derive(clap::Args)]
@@ -205,6 +222,17 @@ pub(crate) fn run(args: NetworkArgs) -> anyhow::Result<ExitCode> {
                         key.display(),
                         a.dir.display()
                     );
+                    ExitCode::Ok
+                }),
+        ),
+        NetworkCommand::DeviceCert(a) => crate::finish(
+            consortium::issue_device_certificate(&a.dir, &a.member, &a.device)
+                .and_then(|(pem, key)| Ok((consortium::certificate_sha256(&pem)?, pem, key)))
+                .map_err(|e| Failed::new(ExitCode::Input, e))
+                .map(|(sha256, pem, key)| {
+                    println!("device certificate of {} (owner {}): {}", a.device, a.member, pem.display());
+                    println!("its key (mode 0600): {}", key.display());
+                    println!("register it with the credential {{\"type\": \"certificate\", \"sha256\": \"{sha256}\"}}");
                     ExitCode::Ok
                 }),
         ),

@@ -252,6 +252,67 @@ pub fn issue_client_certificate(dir: &Path, member: &str, name: &str) -> Result<
     Ok((pem, key_path))
 }
 
+/// Issues a device's client certificate from the consortium CA of `dir`, for an MQTT broker
+/// that authenticates devices by certificate (Mosquitto's `use_identity_as_username`): subject
+/// common name the device id (its user name at the broker, and its topics'), organisation the
+/// owning member, client authentication only. Writes `orgs/MEMBER/devices/DEVICE.pem` and
+/// `DEVICE.key` (0600) and answers their paths; the registry entry's credential is the
+/// certificate's SHA-256 fingerprint.
+pub fn issue_device_certificate(dir: &Path, member: &str, device: &str) -> Result<(PathBuf, PathBuf), LedgerError> {
+    let valid = (1..=64).contains(&device.len())
+        && device.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        && !device.starts_with('.');
+    if !valid {
+        return Err(LedgerError::Usage(format!(
+            "device id {device:?}: 1 to 64 letters, digits, '-', '_', '.' or ':', not starting with '.'"
+        )));
+    }
+    let genesis = Genesis::load(&dir.join("genesis.json"))?;
+    if genesis.member(member).is_none() {
+        return Err(LedgerError::Usage(format!("{member} is not a member of the consortium in {}", dir.display())));
+    }
+    let read = |f: &str| {
+        std::fs::read_to_string(dir.join(f))
+            .map_err(|e| LedgerError::Io(format!("cannot read {}: {e}", dir.join(f).display())))
+    };
+    let ca_key = KeyPair::from_pem(&read("ca.key")?).map_err(rc)?;
+    let issuer = Issuer::from_ca_cert_pem(&read("ca.pem")?, ca_key).map_err(rc)?;
+    let key = KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(rc)?;
+    let mut p = CertificateParams::new(Vec::<String>::new()).map_err(rc)?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, device.to_owned());
+    dn.push(DnType::OrganizationName, member.to_owned());
+    p.distinguished_name = dn;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = p.signed_by(&key, &issuer).map_err(rc)?;
+    let out = dir.join("orgs").join(member).join("devices");
+    std::fs::create_dir_all(&out).map_err(|e| LedgerError::Io(format!("cannot create {}: {e}", out.display())))?;
+    let (pem, key_path) = (out.join(format!("{device}.pem")), out.join(format!("{device}.key")));
+    std::fs::write(&pem, cert.pem()).map_err(|e| LedgerError::Io(e.to_string()))?;
+    write_secret(&key_path, key.serialize_pem().as_bytes())?;
+    Ok((pem, key_path))
+}
+
+/// The SHA-256 fingerprint (lower-case hex) of the first certificate of a PEM file: what a
+/// device's registry entry names as its certificate credential.
+pub fn certificate_sha256(pem: &Path) -> Result<String, LedgerError> {
+    use sha2::{Digest, Sha256};
+    let text = std::fs::read(pem).map_err(|e| LedgerError::Io(format!("cannot read {}: {e}", pem.display())))?;
+    let der =
+        pem_certificate(&text).ok_or_else(|| LedgerError::Usage(format!("{} holds no certificate", pem.display())))?;
+    Ok(hex::encode(Sha256::digest(der)))
+}
+
+/// The DER bytes of the first `CERTIFICATE` block of a PEM text.
+fn pem_certificate(text: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let text = std::str::from_utf8(text).ok()?;
+    let body = text.split("-----BEGIN CERTIFICATE-----").nth(1)?.split("-----END CERTIFICATE-----").next()?;
+    let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
+}
+
 /// Creates a consortium in `dir` (which must be empty or absent), with the default [`NodePlan`].
 pub fn create(dir: &Path, consortium: &str, orgs: &[OrgSpec], created_at: &str) -> Result<Created, LedgerError> {
     create_with_nodes(dir, consortium, orgs, created_at, &NodePlan::default())

@@ -50,8 +50,8 @@ pub struct Config {
     pub iot: IotSection,
 }
 
-/// Where IoT events are stored (section `[iot]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// IoT traceability (section `[iot]`): where events are stored and the device interfaces.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IotSection {
     /// `embedded` (the default: `DATA/iot/events.redb`) or `postgres`.
@@ -60,9 +60,61 @@ pub struct IotSection {
     /// `?sslmode=verify-full` for TLS). Prefer the `BORDERLINK_IOT_POSTGRES_URL` environment
     /// variable for a URL with a password: this file is not a secret store.
     pub postgres_url: Option<String>,
+    /// The MQTT broker devices publish to: `off` (the default), or `external` (a broker such as
+    /// Mosquitto at `mqtt_url`, which authenticates each device and confines it to its topics
+    /// with an ACL; the node subscribes to `tenants/+/devices/+/#`). `embedded` is reserved for
+    /// a broker inside the node and refused until it is built.
+    pub broker: IotBroker,
+    /// Where an embedded broker would listen (reserved with `broker = "embedded"`).
+    pub mqtt_listen: Option<SocketAddr>,
+    /// The external broker: `mqtt://host:port` (MQTT 5), logged in to with `mqtt_username` and
+    /// `mqtt_password`.
+    pub mqtt_url: Option<String>,
+    /// The user name the node logs in to the external broker with.
+    pub mqtt_username: Option<String>,
+    /// Its password; the environment variable `BORDERLINK_IOT_MQTT_PASSWORD` overrides it (keep
+    /// the password there rather than in this file).
+    pub mqtt_password: Option<Secret>,
+    /// TLS to the external broker (`mqtts://` URL): the CA that issued the broker's certificate
+    /// (PEM; the consortium's `ca.pem` when the broker's certificate comes from it).
+    pub mqtt_tls_ca: Option<PathBuf>,
+    /// The node's client certificate for the broker (PEM), e.g. one issued by `borderlink
+    /// network client-cert`; Mosquitto's `use_identity_as_username` takes its common name as
+    /// the node's user.
+    pub mqtt_tls_cert: Option<PathBuf>,
+    /// Its key (PEM, mode 0600).
+    pub mqtt_tls_key: Option<PathBuf>,
+    /// Where trackers connect with Teltonika Codec 8/8E over TCP (off when unset).
+    pub codec8_listen: Option<SocketAddr>,
+    /// Messages one device may send per second on average, over all interfaces (10); past it
+    /// they are refused as `rate-limited`, without slowing other devices.
+    pub device_messages_per_second: u32,
+    /// Messages one device may send at once above that rate (100).
+    pub device_message_burst: u32,
     /// How often the events stored since the last anchor are anchored on the ledger, in seconds
     /// (10 by default; an alert anchors at once).
     pub anchor_seconds: Option<u64>,
+}
+
+impl Default for IotSection {
+    fn default() -> Self {
+        Self {
+            store: IotStore::default(),
+            postgres_url: None,
+            broker: IotBroker::default(),
+            mqtt_listen: None,
+            mqtt_url: None,
+            mqtt_username: None,
+            mqtt_password: None,
+            mqtt_tls_ca: None,
+            mqtt_tls_cert: None,
+            mqtt_tls_key: None,
+            codec8_listen: None,
+            device_messages_per_second: 10,
+            device_message_burst: 100,
+            anchor_seconds: None,
+        }
+    }
 }
 
 impl IotSection {
@@ -70,6 +122,31 @@ impl IotSection {
     pub fn anchor_interval_s(&self) -> u64 {
         self.anchor_seconds.unwrap_or(10).max(1)
     }
+}
+
+/// A secret from the configuration: its `Debug` form never shows it, so a logged configuration
+/// does not leak it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// The MQTT broker of `[iot] broker`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IotBroker {
+    /// No MQTT interface.
+    #[default]
+    Off,
+    /// A broker inside the node (not built yet: refused at start).
+    Embedded,
+    /// An external broker at `mqtt_url`.
+    External,
 }
 
 /// The event store of `[iot] store`.
@@ -293,6 +370,9 @@ impl Config {
             fix(&mut t.cert);
             fix(&mut t.key);
         }
+        for p in [&mut c.iot.mqtt_tls_ca, &mut c.iot.mqtt_tls_cert, &mut c.iot.mqtt_tls_key].into_iter().flatten() {
+            fix(p);
+        }
         if let Some(p) = &mut c.validation.profile {
             fix(p);
         }
@@ -339,6 +419,22 @@ mod tests {
         std::fs::write(&file, "[validation]\nprofil = \"x\"\n").unwrap();
         assert!(Config::load(&file).is_err());
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn the_iot_section_reads_its_interfaces_and_keeps_the_password_out_of_debug() {
+        let c: Config = toml::from_str(
+            "[iot]\nbroker = \"external\"\nmqtt_url = \"mqtts://broker:8883\"\nmqtt_username = \"gb\"\n\
+             mqtt_password = \"hunter2\"\ncodec8_listen = \"127.0.0.1:5027\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.iot.broker, IotBroker::External);
+        assert_eq!(c.iot.codec8_listen, Some("127.0.0.1:5027".parse().unwrap()));
+        assert_eq!(c.iot.device_messages_per_second, 10, "defaults for what is not given");
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(Config::default().iot.broker, IotBroker::Off);
+        assert!(toml::from_str::<Config>("[iot]\nbrokr = \"external\"\n").is_err());
+        assert!(toml::from_str::<Config>("[iot]\nbroker = \"rumqttd\"\n").is_err());
     }
 
     #[test]

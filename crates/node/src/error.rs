@@ -203,6 +203,25 @@ make_error_codes! {
     AlertNotFound => "alert_not_found", InvalidRequest, NOT_FOUND;
     /// IoT: the alert is acknowledged already.
     AlertAcknowledged => "alert_acknowledged", InvalidRequest, CONFLICT;
+    /// IoT: a device message without the device's headers (`Borderlink-Device`,
+    /// `Borderlink-Sequence`, `Borderlink-Signature`) or with unreadable ones.
+    DeviceUnauthenticated => "device_unauthenticated", InvalidRequest, UNAUTHORIZED;
+    /// IoT message refused: no such device in the registry.
+    IotUnknownDevice => "iot_unknown_device", InvalidRequest, UNAUTHORIZED;
+    /// IoT message refused: the device is lost or retired.
+    IotDeviceNotActive => "iot_device_not_active", InvalidRequest, FORBIDDEN;
+    /// IoT message refused: a topic or a channel of another device or owner.
+    IotWrongTopic => "iot_wrong_topic", InvalidRequest, FORBIDDEN;
+    /// IoT message refused: the signature or certificate is not the device's.
+    IotBadCredential => "iot_bad_credential", InvalidRequest, UNAUTHORIZED;
+    /// IoT message refused: the payload does not parse or cannot be mapped to events.
+    IotMalformed => "iot_malformed", InvalidRequest, UNPROCESSABLE_ENTITY;
+    /// IoT message refused: its sequence number is not above the last admitted (a replay).
+    IotReplay => "iot_replay", InvalidRequest, CONFLICT;
+    /// IoT message refused: dated too far ahead of or behind the node's clock.
+    IotClockOff => "iot_clock_off", InvalidRequest, UNPROCESSABLE_ENTITY;
+    /// IoT message refused: the device sends faster than `[iot] device_messages_per_second`.
+    IotRateLimited => "iot_rate_limited", InvalidRequest, TOO_MANY_REQUESTS;
     /// The consortium did not commit in time (no Raft leader or no quorum reachable): the
     /// outcome is unknown, the transaction may still commit when the quorum returns; resubmit the
     /// same signed transaction to learn it (a transaction is committed at most once).
@@ -398,6 +417,12 @@ pub enum ApiError {
         "event {0:?} is not anchored on the ledger yet; its proof is available after the next anchor (POST /api/v1/iot/anchor anchors now)"
     )]
     EventNotAnchoredYet(String),
+    /// A device message without readable device headers.
+    #[error("{0}")]
+    DeviceUnauthenticated(String),
+    /// A device message refused by admission (counted by reason, never stored).
+    #[error("device message refused: {0}")]
+    IotRefused(borderlink_iot::admission::Refused),
     /// No risk model is active.
     #[error("no risk model is active: lanes come from the criteria and the random selection")]
     NoRiskModel,
@@ -579,6 +604,8 @@ impl ErrorCode for ApiError {
             ApiError::AlertNotFound(_) => Code::AlertNotFound,
             ApiError::AlertAcknowledged(..) => Code::AlertAcknowledged,
             ApiError::EventNotAnchoredYet(_) => Code::NotAnchoredYet,
+            ApiError::DeviceUnauthenticated(_) => Code::DeviceUnauthenticated,
+            ApiError::IotRefused(r) => refusal_code(r.reason),
             ApiError::RateLimited { .. } => Code::RateLimited,
             ApiError::RequestTimeout(_) => Code::RequestTimeout,
             ApiError::TooManyConnections(_) => Code::TooManyConnections,
@@ -624,6 +651,21 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response
+    }
+}
+
+/// The code of each reason a device message is refused for.
+fn refusal_code(reason: borderlink_iot::admission::Refusal) -> Code {
+    use borderlink_iot::admission::Refusal as R;
+    match reason {
+        R::UnknownDevice => Code::IotUnknownDevice,
+        R::DeviceNotActive => Code::IotDeviceNotActive,
+        R::WrongTopic => Code::IotWrongTopic,
+        R::BadCredential => Code::IotBadCredential,
+        R::Malformed => Code::IotMalformed,
+        R::Replay => Code::IotReplay,
+        R::ClockOff => Code::IotClockOff,
+        R::RateLimited => Code::IotRateLimited,
     }
 }
 

@@ -44,8 +44,8 @@ mod submission;
 mod validation;
 
 pub use config::{
-    ClusterSection, Config, DEFAULT_BLOB_QUOTA_BYTES, DEFAULT_MAX_BODY_BYTES, IotSection, IotStore, LedgerConfig,
-    Limits, TlsSection, ValidationSection,
+    ClusterSection, Config, DEFAULT_BLOB_QUOTA_BYTES, DEFAULT_MAX_BODY_BYTES, IotBroker, IotSection, IotStore,
+    LedgerConfig, Limits, Secret, TlsSection, ValidationSection,
 };
 pub use error::{ErrorCode, NodeError};
 pub use ordering::{CommitEvent, LedgerService, Ordering, SoloOrderer};

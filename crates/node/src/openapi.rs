@@ -30,6 +30,8 @@ use crate::server::SharedState;
 
 /// The security scheme of a member's signed request.
 pub(crate) const MEMBER_SIGNATURE: &str = "member_signature";
+/// The security scheme of a device's signed message (`Borderlink-Signature` and its companions).
+pub(crate) const DEVICE_SIGNATURE: &str = "device_signature";
 /// The security scheme of the node operator's console session.
 pub(crate) const CONSOLE_SESSION: &str = "console_session";
 
@@ -62,6 +64,16 @@ pub(crate) fn base() -> utoipa::openapi::OpenApi {
              Ed25519 signature by the member's key over the method, path and query, the node's member \
              id (`GET /api/v1/node`), time, nonce and SHA-256 of the body; accepted by that node only, \
              within 30 s of its clock, once (docs/ledger-format.md, \"Signed API requests\").",
+        ))),
+    );
+    components.add_security_scheme(
+        DEVICE_SIGNATURE,
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "Borderlink-Signature",
+            "A registered device's message: `Borderlink-Device: ID`, `Borderlink-Sequence: N` (above \
+             the last one admitted from the device) and `Borderlink-Signature: HEX128`, the device's \
+             Ed25519 signature over `borderlink-iot-v1\\n{ID}\\n{N}\\n` followed by the body \
+             (docs/iot.md, \"Device interfaces\").",
         ))),
     );
     components.add_security_scheme(

@@ -32,7 +32,7 @@ use borderlink_access::Role;
 use borderlink_ledger::auth::{AuthError, SignedRequest, Target};
 
 use crate::error::{ApiError, ErrorCode};
-use crate::openapi::{CONSOLE_SESSION, MEMBER_SIGNATURE};
+use crate::openapi::{CONSOLE_SESSION, DEVICE_SIGNATURE, MEMBER_SIGNATURE};
 use crate::server::{AppState, SharedState, is_api};
 
 /// The caller of a request, established once by [`identify`].
@@ -371,6 +371,15 @@ permission! {
     /// public console pages, and transaction submission (authenticated by the transaction's own
     /// signature).
     Public = "public", &[], |_, _| Ok(())
+}
+
+permission! {
+    /// A registered device's own message (`POST /api/v1/iot/messages`): no member, person or
+    /// operator is involved, so any principal passes this guard; the handler also takes
+    /// `DeviceSigned` (`iot/ingest/http.rs`), which refuses a request without the device's headers
+    /// (`401 device_unauthenticated`), and the ingest pipeline verifies the device's Ed25519
+    /// signature over the body against the registry before anything is stored.
+    DeviceSignature = "device-signature", &[DEVICE_SIGNATURE], |_, _| Ok(())
 }
 
 permission! {

@@ -5,9 +5,13 @@
 //! - [`Postgres`]: a throwaway PostgreSQL cluster (Debian's `postgresql` package, which
 //!   `scripts/test.sh` installs). Without the server binaries the test fails and says how to get
 //!   them: it never skips.
+//! - [`Mosquitto`]: a private MQTT broker (Debian's `mosquitto` package, which `scripts/test.sh`
+//!   installs), with the users and the ACL the test gives. Without it the test fails.
 
+mod mosquitto;
 mod postgres;
 
+pub use mosquitto::{Mosquitto, MosquittoTls};
 pub use postgres::Postgres;
 
 /// A free TCP port on 127.0.0.1 (the OS picks it; a small race with other processes remains).

@@ -98,6 +98,30 @@ fn network_new_creates_a_genesis_and_owner_only_keys_and_prints_no_secret() {
     let o = borderlink(&["network", "client-cert", "--dir", s(&net), "--member", "nobody", "--name", "x"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("nobody is not a member"), "{}", stderr(&o));
+    // A device's certificate for the MQTT broker: its fingerprint is what the registry holds.
+    let o = borderlink(&["network", "device-cert", "--dir", s(&net), "--member", id, "--device", "ESEAL-0A1B2C3D4E"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let devices = net.join("orgs").join(id).join("devices");
+    let pem = std::fs::read_to_string(devices.join("ESEAL-0A1B2C3D4E.pem")).expect("cert");
+    let der = base64_body(&pem);
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&der));
+    assert!(stdout(&o).contains(&format!(r#""sha256": "{sha256}""#)), "{}", stdout(&o));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(devices.join("ESEAL-0A1B2C3D4E.key")).expect("key").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let o = borderlink(&["network", "device-cert", "--dir", s(&net), "--member", id, "--device", "a/b"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("device id"), "{}", stderr(&o));
+}
+
+/// The DER bytes of a PEM certificate.
+fn base64_body(pem: &str) -> Vec<u8> {
+    use base64::Engine;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(body).expect("base64")
 }
 
 #[test]

@@ -220,22 +220,13 @@ impl IotService {
         Ok(Some(AlertView { alert: record, record_id, acknowledged: None }))
     }
 
-    /// Feeds `device`'s observations to the monitor of its open trip and raises what fires.
-    #[allow(dead_code)] // The ingest pipeline (MQTT, HTTP, Codec 8) calls it.
-    pub(crate) async fn observe(&self, device: &str, observations: &[Observation]) -> Result<Vec<AlertView>, ApiError> {
+    /// Feeds `device`'s observations to the monitor of its open trip; answers the alerts fired
+    /// (to be raised with [`IotService::raise`]).
+    pub(crate) fn observe_trip(&self, device: &str, observations: &[Observation]) -> Result<Vec<(TripEntry, Alert)>, ApiError> {
         let Some(trip) = self.trip_of_device(device)? else { return Ok(Vec::new()) };
-        let fired: Vec<Alert> = {
-            let mut monitors = self.monitors.lock().unwrap_or_else(|e| e.into_inner());
-            let monitor = self.monitor_of(&mut monitors, &trip)?;
-            observations.iter().flat_map(|o| monitor.observe(o)).collect()
-        };
-        let mut raised = Vec::new();
-        for alert in fired {
-            if let Some(v) = self.raise(&trip, Some(device), alert).await? {
-                raised.push(v);
-            }
-        }
-        Ok(raised)
+        let mut monitors = self.monitors.lock().unwrap_or_else(|e| e.into_inner());
+        let monitor = self.monitor_of(&mut monitors, &trip)?;
+        Ok(observations.iter().flat_map(|o| monitor.observe(o)).map(|a| (trip.clone(), a)).collect())
     }
 
     fn monitor_of<'m>(&self, monitors: &'m mut Monitors, trip: &TripEntry) -> Result<&'m mut Monitor, ApiError> {
@@ -334,6 +325,46 @@ impl IotService {
         recipients.push(view.alert.raised_by.clone());
         self.commit(&format!("{ACK_DOCUMENT}{alert_id}"), &payload, Some(&recipients)).await?;
         Ok(AlertView { acknowledged: Some(ack), ..view })
+    }
+}
+
+/// The ingest pipeline's observer: a device's readings go to the monitor of its open trip, and
+/// what fires is committed to the ledger by a task of its own (the device's acknowledgement
+/// waits for its events to be stored, not for the consortium to commit an alert).
+#[derive(Debug, Default)]
+pub(crate) struct TripWatch {
+    iot: std::sync::OnceLock<Weak<IotService>>,
+}
+
+impl TripWatch {
+    /// Ties the watch to the service it reads trips from (once, at start).
+    pub(crate) fn attach(&self, iot: &Arc<IotService>) {
+        let _ = self.iot.set(Arc::downgrade(iot));
+    }
+}
+
+impl super::ingest::Observer for TripWatch {
+    fn observe(&self, device: &str, observations: &[Observation]) -> usize {
+        let Some(iot) = self.iot.get().and_then(Weak::upgrade) else { return 0 };
+        let fired = match iot.observe_trip(device, observations) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(device, error = %e, "the rules of the device's trip could not be read");
+                return 0;
+            }
+        };
+        let n = fired.len();
+        if n > 0 {
+            let device = device.to_owned();
+            tokio::spawn(async move {
+                for (trip, alert) in fired {
+                    if let Err(e) = iot.raise(&trip, Some(&device), alert).await {
+                        tracing::warn!(trip = %trip.trip.trip_id, error = %e, "an IoT alert could not be committed");
+                    }
+                }
+            });
+        }
+        n
     }
 }
 

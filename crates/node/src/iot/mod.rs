@@ -15,6 +15,7 @@ pub(crate) mod epcis;
 mod map;
 mod trace;
 mod trips;
+mod ingest;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -35,7 +36,7 @@ use crate::console::Section;
 use crate::error::{ApiError, NodeError};
 use crate::openapi::guarded;
 use crate::ordering::LedgerService;
-use crate::principal::{AcknowledgeAlerts, CaptureEvents, ManageDevices, ReadIot, ReadLedger};
+use crate::principal::{AcknowledgeAlerts, CaptureEvents, DeviceSignature, ManageDevices, ReadIot, ReadLedger};
 
 pub(crate) const CAPABILITY: Capability = Capability {
     name: "iot",
@@ -65,6 +66,7 @@ pub(crate) const CAPABILITY: Capability = Capability {
             guarded::<ReadIot>(routes!(epcis::events)),
             guarded::<ReadLedger>(routes!(epcis::events_options)),
             guarded::<ReadIot>(routes!(epcis::event)),
+            guarded::<DeviceSignature>(routes!(ingest::http::post_message)),
         ]
     },
     console: || {
@@ -138,7 +140,7 @@ pub(crate) struct IotService {
     clock: Arc<dyn crate::clock::Clock>,
     store: Arc<dyn EventStore>,
     anchoring: Arc<anchor::Anchoring>,
-    registry: Mutex<Option<(u64, Registry)>>,
+    registry: Arc<DeviceRegistry>,
     trips: Mutex<Option<(u64, trips::Trips)>>,
     /// The risk service, when the node runs one: alerts reach it as signals.
     risk: Option<Arc<crate::risk::RiskService>>,
@@ -148,6 +150,24 @@ pub(crate) struct IotService {
     monitors: Mutex<alerts::Monitors>,
     /// The EPCIS capture jobs of this node (in memory).
     captures: epcis::CaptureJobs,
+    /// The one pipeline every device interface feeds.
+    ingest: Arc<ingest::Ingest>,
+    /// The device interfaces' tasks (MQTT subscriber, Codec 8 listener), ended with the service.
+    sources: Vec<tokio::task::AbortHandle>,
+}
+
+impl Drop for IotService {
+    fn drop(&mut self) {
+        for task in &self.sources {
+            task.abort();
+        }
+    }
+}
+
+/// The device registry read from the ledger, kept until the ledger's head moves.
+pub(crate) struct DeviceRegistry {
+    ledger: Arc<LedgerService>,
+    cache: Mutex<Option<(u64, Registry)>>,
 }
 
 impl std::fmt::Debug for IotService {
@@ -173,8 +193,24 @@ impl IotService {
 
     /// The registry at the ledger's head: every member's devices, by device id.
     pub(crate) fn devices(&self) -> Result<Registry, ApiError> {
+        self.registry.snapshot()
+    }
+
+    /// The pipeline behind the device interfaces.
+    pub(crate) fn ingest(&self) -> &Arc<ingest::Ingest> {
+        &self.ingest
+    }
+}
+
+impl DeviceRegistry {
+    fn ledger(&self) -> &Ledger {
+        self.ledger.ledger()
+    }
+
+    /// The registry at the ledger's head: every member's devices, by device id.
+    pub(crate) fn snapshot(&self) -> Result<Registry, ApiError> {
         let height = self.ledger().head().map_or(0, |h| h.height);
-        if let Some((at, registry)) = self.registry.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+        if let Some((at, registry)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
             && *at == height
         {
             return Ok(Arc::clone(registry));
@@ -212,10 +248,26 @@ impl IotService {
             }
         }
         let registry = Arc::new(out);
-        *self.registry.lock().unwrap_or_else(|e| e.into_inner()) = Some((height, Arc::clone(&registry)));
+        *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((height, Arc::clone(&registry)));
         Ok(registry)
     }
+}
 
+impl ingest::Devices for DeviceRegistry {
+    fn get(&self, id: &str) -> Result<Option<Device>, ApiError> {
+        Ok(self.snapshot()?.get(id).map(|r| r.device.clone()))
+    }
+
+    fn by_imei(&self, imei: &str) -> Result<Option<Device>, ApiError> {
+        Ok(self
+            .snapshot()?
+            .values()
+            .find(|r| r.device.identifiers.imei.as_deref() == Some(imei))
+            .map(|r| r.device.clone()))
+    }
+}
+
+impl IotService {
     /// Records `device` (new, or a new version of this node's own entry) on the ledger.
     pub(crate) async fn record(&self, device: &Device) -> Result<Registered, ApiError> {
         let payload = serde_json::to_vec(device).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -345,19 +397,40 @@ fn open<'a>(startup: &'a mut Startup<'_>) -> OpenFuture<'a> {
         let anchoring =
             Arc::new(anchor::Anchoring::new(Arc::clone(ledger), Arc::clone(&store), Arc::clone(&startup.clock)));
         anchoring.spawn(std::time::Duration::from_secs(startup.config.iot.anchor_interval_s()));
+        let registry = Arc::new(DeviceRegistry { ledger: Arc::clone(ledger), cache: Mutex::new(None) });
+        let watch = Arc::new(alerts::TripWatch::default());
+        let sequences = ingest::SequenceBook::open(&startup.config.data_dir.join("iot").join("sequences.redb")).await?;
+        let config = &startup.config.iot;
+        let ingest = Arc::new(ingest::Ingest::new(ingest::Parts {
+            devices: registry.clone(),
+            store: Arc::clone(&store),
+            sequences,
+            clock: Arc::clone(&startup.clock),
+            observer: watch.clone(),
+            node: crate::metrics::node_of(ledger.ledger()),
+            messages_per_second: config.device_messages_per_second,
+            burst: config.device_message_burst,
+        }));
+        let mut tasks = Vec::new();
+        for source in ingest::sources(config)? {
+            tasks.push(source.start(Arc::clone(&ingest)).await?);
+        }
         let iot = Arc::new(IotService {
             ledger: Arc::clone(ledger),
             clock: Arc::clone(&startup.clock),
             store,
             anchoring,
-            registry: Mutex::new(None),
+            registry,
             trips: Mutex::new(None),
             risk: startup.services.get::<crate::risk::RiskService>(),
             signalled: Mutex::new(std::collections::HashSet::new()),
             alerts: Mutex::new(None),
             monitors: Mutex::new(alerts::Monitors::default()),
             captures: epcis::CaptureJobs::default(),
+            ingest,
+            sources: tasks,
         });
+        watch.attach(&iot);
         alerts::spawn_watch(&iot);
         startup.services.insert(iot);
         Ok(())

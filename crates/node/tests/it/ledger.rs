@@ -26,14 +26,25 @@ pub(crate) struct LedgerNode {
     /// Every route the node serves, as it reported them.
     pub(crate) routes: Vec<borderlink_node::RouteEntry>,
     _stop: oneshot::Sender<()>,
+    /// The serving task: it ends once the node has stopped and closed its databases.
+    served: tokio::task::JoinHandle<Result<(), borderlink_node::NodeError>>,
     pub(crate) _dir: tempfile::TempDir,
 }
 
 /// A consortium (GB customs, NL customs, a GB AEO) under `dir` and the config of the GB
 /// customs node keeping its ledger in `dir/data`.
 pub(crate) fn test_consortium(dir: &std::path::Path) -> (consortium::Created, Vec<MemberKeys>, Config) {
+    test_consortium_named(dir, "HM Revenue & Customs")
+}
+
+/// The test consortium with GB customs named `gb_customs` (its member id made of the name's
+/// initials): tests that read process-wide metrics, labelled by member, tell themselves apart.
+pub(crate) fn test_consortium_named(
+    dir: &std::path::Path,
+    gb_customs: &str,
+) -> (consortium::Created, Vec<MemberKeys>, Config) {
     let orgs = vec![
-        OrgSpec { name: "HM Revenue & Customs".into(), role: Role::Customs, country: "GB".into(), trader_ids: vec![] },
+        OrgSpec { name: gb_customs.into(), role: Role::Customs, country: "GB".into(), trader_ids: vec![] },
         OrgSpec { name: "Douane Nederland".into(), role: Role::Customs, country: "NL".into(), trader_ids: vec![] },
         OrgSpec {
             name: "Example Imports Ltd".into(),
@@ -95,11 +106,11 @@ pub(crate) async fn serve_node(
     let node_member = node.ledger().and_then(|l| l.ledger().local_member()).expect("a member node").to_owned();
     let routes = node.routes().to_vec();
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(node.serve(async move {
+    let served = tokio::spawn(node.serve(async move {
         let _ = stopped.await;
     }));
     let session = login(&base, &token).await.expect("the console token opens a session");
-    LedgerNode { base, token, session, node_member, metrics, keys, chain, routes, _stop: stop, _dir: dir }
+    LedgerNode { base, token, session, node_member, metrics, keys, chain, routes, _stop: stop, served, _dir: dir }
 }
 
 /// `POST /login` with `token`: the session id of the cookie set, if the token opened one.
@@ -164,6 +175,13 @@ pub(crate) fn no_redirect() -> reqwest::Client {
 }
 
 impl LedgerNode {
+    /// Stops the node, waits until it has closed its databases, and hands back its folder.
+    pub(crate) async fn stop(self) -> tempfile::TempDir {
+        let _ = self._stop.send(());
+        self.served.await.expect("the node's task").expect("the node stops cleanly");
+        self._dir
+    }
+
     ///
     /// `key` is the record's business key (a declaration's LRN, an authorisation's number…),
     /// written into the sample; the record id is the one the ledger derives from it.

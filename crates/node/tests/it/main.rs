@@ -20,6 +20,7 @@ mod https;
 mod iot;
 mod iot_alerts;
 mod iot_anchor;
+mod iot_ingest;
 mod ledger;
 mod metrics;
 mod mra;
