@@ -193,6 +193,13 @@ pub(crate) fn check_document(
         }
         other => Refused::Invalid(vec![Violation::from_parse_error(&other)]),
     })?;
+    if format == Format::Xml {
+        // After parsing, so that a document that is not well-formed says so first.
+        let document_level = validate::xml_document(bytes);
+        if !document_level.is_empty() {
+            return Err(Refused::Invalid(document_level));
+        }
+    }
     let mut out = Vec::with_capacity(parsed.events.len());
     for (i, built) in parsed.events.into_iter().enumerate() {
         let mut violations = per_event.get_mut(i).map(std::mem::take).unwrap_or_default();
