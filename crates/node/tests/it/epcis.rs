@@ -368,3 +368,29 @@ async fn options_name_the_methods_the_versions_and_the_capture_limits() {
     let anonymous = call(&n, None, Method::OPTIONS, "/epcis/events", Vec::new(), &[]).await;
     assert_eq!(anonymous.status, 401);
 }
+
+#[tokio::test]
+async fn refused_events_are_counted_by_reason_in_the_metrics() {
+    let n = crate::ledger::start_configured(|c| c.metrics_listen = Some("127.0.0.1:0".parse().unwrap())).await;
+    let url = format!("http://{}/metrics", n.metrics.expect("the metrics listener"));
+    // Nodes of other tests in this process share the member id, so counts only grow.
+    let read = |text: &str, reason: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with("borderlink_epcis_refused_total{") && l.contains(&format!("reason=\"{reason}\"")))
+            .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+            .sum()
+    };
+    let before = client().get(&url).send().await.unwrap().text().await.unwrap();
+    let mut bad = observe(1);
+    bad["action"] = "MOVE".into();
+    let mut missing = observe(2);
+    missing.as_object_mut().unwrap().remove("eventTimeZoneOffset");
+    let a = capture(&n, document(vec![bad, missing, observe(3)]), "application/json", Some("proceed")).await;
+    assert_eq!(a.body["stored"], 1, "{}", a.body);
+    let a = capture(&n, b"not json".to_vec(), "application/json", None).await;
+    assert_eq!(a.status, 400);
+    let after = client().get(&url).send().await.unwrap().text().await.unwrap();
+    for reason in ["bad-value", "missing-field", "invalid-document"] {
+        assert!(read(&after, reason) >= read(&before, reason) + 1.0, "{reason} not counted:\n{after}");
+    }
+}
