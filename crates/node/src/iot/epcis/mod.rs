@@ -161,7 +161,7 @@ async fn check(bytes: Bytes, format: Format, max_bytes: usize, record_ms: i64) -
             Refused::TooLarge(detail) => epcis_error(ExceptionKind::CaptureLimitExceeded, detail),
             Refused::Invalid(violations) => {
                 let detail = violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-                epcis_error(ExceptionKind::Validation, detail)
+                epcis_error(ExceptionKind::Validation, capture::bounded(detail, capture::MAX_DETAIL_CHARS))
             }
         })
 }
