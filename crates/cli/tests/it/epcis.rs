@@ -142,6 +142,13 @@ fn epcis_capture_then_query_from_the_command_line() {
     let err = stderr(&o);
     assert!(err.contains("event 0, field `action`") && err.contains("MOVE"), "{err}");
     assert!(err.contains("nothing was stored (rollback)"), "{err}");
+    // --proceed: the 11 valid events (stored already by the first capture) go through, the two
+    // refused ones are still reported and the exit code still says so.
+    let o = borderlink(&["epcis", "capture", s(&bad), "--proceed", "--node", &node.url, "--key", s(&gb)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("(proceed): 13 event(s), 0 stored, 11 already stored, 2 refused"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("event 1, field `eventTime`"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("nothing was stored"), "{}", stderr(&o));
 
     // A bad parameter: the node's problem, exit 1.
     let o = borderlink(&["epcis", "query", "--node", &node.url, "--key", s(&nl), "EQ_colour=red"]);

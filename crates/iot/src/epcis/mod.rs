@@ -8,7 +8,8 @@
 //!   tolerated and flattened). Events keep document order.
 //! - [`hash`]: the canonical pre-hash string and the event hash ID `ni:///sha-256;…?ver=CBV2.0`
 //!   (CBV 2.0 section 8.9), which also identifies a re-sent event as a duplicate.
-//! - [`write`]: events back into EPCIS 2.0 JSON-LD (one event, a document, a query document).
+//! - [`write`]: events back into EPCIS 2.0 JSON-LD (one event, a document, a query document);
+//!   [`write_xml`]: a query document in EPCIS 2.0 XML.
 //! - [`index`]: an event with its identity into the store's indexed form.
 //! - [`query`]: the EPCIS 2.0 REST query parameters into the store's query, with EPCIS
 //!   exception types and RFC 7807 problem details for bad ones.
@@ -25,6 +26,7 @@ pub mod model;
 pub mod query;
 pub mod validate;
 pub mod write;
+pub mod write_xml;
 
 mod build;
 mod json;

@@ -3,7 +3,9 @@
 //! here so that a document that breaks them is refused, with the event and the field at fault,
 //! before anything is stored.
 //!
-//! Two passes:
+//! The passes:
+//! - [`xml_document`]: the root of an XML document: an `EPCISDocument` with `schemaVersion`
+//!   and `creationDate`.
 //! - [`json_document`]: the JSON / JSON-LD shape: the document's `type`, `schemaVersion`,
 //!   `creationDate`, `@context` and `epcisBody.eventList`, and each event field's JSON type
 //!   (a string where the schema says string, an array for the lists, an object for `readPoint`,
@@ -411,6 +413,56 @@ fn json_event(i: usize, e: &Value, out: &mut Vec<Violation>) {
     }
 }
 
+/// The root of an XML `EPCISDocument`: its name and its `schemaVersion` and `creationDate`
+/// attributes (the XML parser reads the event list wherever it is, so this is the check that
+/// the document is an `EPCISDocument`). A document that does not parse is left to the parser.
+pub fn xml_document(bytes: &[u8]) -> Vec<Violation> {
+    use quick_xml::events::Event as XmlEvent;
+    let mut out = Vec::new();
+    let Ok(text) = std::str::from_utf8(bytes) else { return out };
+    let mut reader = quick_xml::Reader::from_str(text);
+    let root = loop {
+        match reader.read_event() {
+            Ok(XmlEvent::Start(e) | XmlEvent::Empty(e)) => break e.into_owned(),
+            Ok(XmlEvent::Eof) | Err(_) => return out,
+            Ok(_) => {}
+        }
+    };
+    let name = root.local_name().as_ref().to_owned();
+    if name != "EPCISDocument" {
+        out.push(Violation::new(
+            None,
+            "",
+            Reason::NotEpcis,
+            format!("the root element is `{name}`; capture takes an `EPCISDocument`"),
+        ));
+        return out;
+    }
+    let mut version = false;
+    let mut created = None;
+    for a in root.attributes().flatten() {
+        match a.key.local_name().as_ref() {
+            "schemaVersion" => version = true,
+            "creationDate" => created = Some(a.value.trim().to_owned()),
+            _ => {}
+        }
+    }
+    if !version {
+        out.push(Violation::new(None, "@schemaVersion", Reason::MissingField, "is required (\"2.0\")"));
+    }
+    match created {
+        None => out.push(Violation::new(None, "@creationDate", Reason::MissingField, "is required")),
+        Some(d) if !is_date_time(&d) => out.push(Violation::new(
+            None,
+            "@creationDate",
+            Reason::BadValue,
+            format!("`{d}` is not a date-time with a time zone (2026-03-09T02:41:08Z)"),
+        )),
+        Some(_) => {}
+    }
+    out
+}
+
 /// Whether `s` is an ISO 8601 date-time with a time zone (`Z` or `±hh:mm`).
 fn is_date_time(s: &str) -> bool {
     let zoned = s.ends_with('Z') || s.ends_with('z') || s.len() > 6 && is_offset(&s[s.len() - 6..]);
@@ -635,6 +687,16 @@ mod tests {
         o.event_type = EventType::Object;
         o.action = None;
         assert_eq!(event(0, &o)[0].reason, Reason::MissingField);
+    }
+
+    #[test]
+    fn an_xml_document_is_an_epcis_document_with_its_attributes() {
+        let good = br#"<?xml version="1.0"?><epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" schemaVersion="2.0" creationDate="2026-03-09T02:41:08Z"/>"#;
+        assert_eq!(xml_document(good), vec![]);
+        let v = xml_document(br#"<epcis:EPCISDocument xmlns:epcis="urn:x" creationDate="yesterday"/>"#);
+        let fields: Vec<&str> = v.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["@schemaVersion", "@creationDate"]);
+        assert_eq!(xml_document(b"<Other/>")[0].reason, Reason::NotEpcis);
     }
 
     #[test]

@@ -4,7 +4,9 @@ use proptest::prelude::*;
 
 use borderlink_iot::epcis::digital_link::to_digital_link;
 use borderlink_iot::epcis::hash::{canonical_value, document_hash_ids, timestamp};
-use borderlink_iot::epcis::{EpcisError, Format, Limits, parse_document, parse_document_with};
+use borderlink_iot::epcis::{
+    EpcisError, Format, Limits, parse_document, parse_document_with, parse_events_with, validate, write_xml,
+};
 
 const JSON_DOC: &str = include_str!("../../../../../shared/data/epcis-hash/epcisDocWithVariousEventTypes.jsonld");
 const XML_DOC: &str = include_str!("../../../../../shared/data/epcis-hash/SensorDataExamples.xml");
@@ -74,6 +76,28 @@ proptest! {
     #[test]
     fn mangled_xml_documents_never_panic(mutations in proptest::collection::vec(mutation(), 1..6)) {
         let _ = document_hash_ids(&mangle(XML_DOC, &mutations), Format::Xml);
+    }
+
+    /// Capture validation sees every mangled document (JSON shape, XML root, each event's rules)
+    /// and the XML writer every event that still parses: none panics.
+    #[test]
+    fn validation_and_the_xml_writer_never_panic_on_mangled_documents(
+        mutations in proptest::collection::vec(mutation(), 1..6),
+    ) {
+        for (doc, format) in [(JSON_DOC, Format::Json), (XML_DOC, Format::Xml)] {
+            let bytes = mangle(doc, &mutations);
+            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                let _ = validate::json_document(&value);
+            }
+            let _ = validate::xml_document(&bytes);
+            if let Ok(parsed) = parse_events_with(&bytes, format, &Limits::default()) {
+                let events: Vec<_> = parsed.events.into_iter().flatten().collect();
+                for (i, e) in events.iter().enumerate() {
+                    let _ = validate::event(i, e);
+                }
+                let _ = write_xml::query_document(&events, "q", &Default::default());
+            }
+        }
     }
 
     #[test]

@@ -163,6 +163,21 @@ async fn json_ld_and_xml_captures_are_queried_back_with_filters_and_paging() {
         assert_eq!(found.len(), want.len(), "{query}: an event twice");
     }
 
+    // The same page in XML, for `Accept: application/xml`: the same events, the same hash IDs.
+    let xml =
+        call(&n, Some(1), Method::GET, "/epcis/events?perPage=20", Vec::new(), &[("accept", "application/xml")]).await;
+    assert_eq!((xml.status, xml.header("content-type")), (200, "application/xml"));
+    let Value::String(text) = &xml.body else { panic!("not XML: {}", xml.body) };
+    assert!(text.contains("EPCISQueryDocument") && text.contains("<EventList>"), "{text}");
+    let from_xml: Vec<String> = document_hash_ids(text.as_bytes(), Format::Xml)
+        .expect("the XML reads back")
+        .into_iter()
+        .map(|(_, h)| h)
+        .collect();
+    assert_eq!(set(&from_xml), set(&expected));
+    let csv = call(&n, Some(1), Method::GET, "/epcis/events", Vec::new(), &[("accept", "text/csv")]).await;
+    assert_eq!((csv.status, csv.body["type"].as_str()), (406, Some("epcisException:NotAcceptableException")));
+
     // One event, by its hash ID (URL-encoded).
     let id = &expected[4];
     let path = format!("/epcis/events/{}", borderlink_ledger::auth::path_segment(id));
@@ -171,7 +186,7 @@ async fn json_ld_and_xml_captures_are_queried_back_with_filters_and_paging() {
     assert!(one.body["recordTime"].is_string(), "{}", one.body);
     let wrapped = json!({"@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], "type": "EPCISDocument",
         "schemaVersion": "2.0", "creationDate": "2026-01-01T00:00:00Z", "epcisBody": {"eventList": [one.body]}});
-    assert_eq!(hashes_of(&wrapped), [id.clone()]);
+    assert_eq!(hashes_of(&wrapped), std::slice::from_ref(id));
 }
 
 /// A document of `events`.
@@ -277,6 +292,9 @@ async fn schema_violations_are_refused_with_their_reason_and_nothing_is_stored()
     problem(&a, 400, "ValidationException", "malformed JSON");
     let a = capture(&n, b"<epcis:EPCISDocument xmlns:epcis=\"urn:x\"><unclosed>".to_vec(), "text/xml", None).await;
     problem(&a, 400, "ValidationException", "XML");
+    let not_a_document = b"<Other><EventList><ObjectEvent/></EventList></Other>".to_vec();
+    let a = capture(&n, not_a_document, "application/xml", None).await;
+    problem(&a, 400, "ValidationException", "the root element is `Other`");
 
     let mut no_date: Value = serde_json::from_slice(&document(vec![observe(1)])).unwrap();
     no_date.as_object_mut().unwrap().remove("creationDate");
@@ -349,4 +367,30 @@ async fn options_name_the_methods_the_versions_and_the_capture_limits() {
     assert_eq!((e.status, e.header("allow"), e.header("GS1-EPCIS-Version")), (204, "OPTIONS, GET, POST", "2.0.0"));
     let anonymous = call(&n, None, Method::OPTIONS, "/epcis/events", Vec::new(), &[]).await;
     assert_eq!(anonymous.status, 401);
+}
+
+#[tokio::test]
+async fn refused_events_are_counted_by_reason_in_the_metrics() {
+    let n = crate::ledger::start_configured(|c| c.metrics_listen = Some("127.0.0.1:0".parse().unwrap())).await;
+    let url = format!("http://{}/metrics", n.metrics.expect("the metrics listener"));
+    // Nodes of other tests in this process share the member id, so counts only grow.
+    let read = |text: &str, reason: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with("borderlink_epcis_refused_total{") && l.contains(&format!("reason=\"{reason}\"")))
+            .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+            .sum()
+    };
+    let before = client().get(&url).send().await.unwrap().text().await.unwrap();
+    let mut bad = observe(1);
+    bad["action"] = "MOVE".into();
+    let mut missing = observe(2);
+    missing.as_object_mut().unwrap().remove("eventTimeZoneOffset");
+    let a = capture(&n, document(vec![bad, missing, observe(3)]), "application/json", Some("proceed")).await;
+    assert_eq!(a.body["stored"], 1, "{}", a.body);
+    let a = capture(&n, b"not json".to_vec(), "application/json", None).await;
+    assert_eq!(a.status, 400);
+    let after = client().get(&url).send().await.unwrap().text().await.unwrap();
+    for reason in ["bad-value", "missing-field", "invalid-document"] {
+        assert!(read(&after, reason) >= read(&before, reason) + 1.0, "{reason} not counted:\n{after}");
+    }
 }

@@ -30,6 +30,13 @@ pub(crate) const MAX_CAPTURE_EVENTS: usize = 10_000;
 /// How many finished jobs the node remembers.
 pub(crate) const KEPT_JOBS: usize = 1_000;
 
+/// How many problems a job lists; the rest are summed up in one more. With [`KEPT_JOBS`] and
+/// [`MAX_DETAIL_CHARS`], this bounds what the jobs hold (about 100 MB at worst).
+pub(crate) const MAX_JOB_ERRORS: usize = 100;
+
+/// The longest `detail` of a problem (a document's values are quoted in it).
+pub(crate) const MAX_DETAIL_CHARS: usize = 1_000;
+
 /// What a capture does with invalid events (`GS1-Capture-Error-Behaviour`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ErrorBehaviour {
@@ -193,6 +200,13 @@ pub(crate) fn check_document(
         }
         other => Refused::Invalid(vec![Violation::from_parse_error(&other)]),
     })?;
+    if format == Format::Xml {
+        // After parsing, so that a document that is not well-formed says so first.
+        let document_level = validate::xml_document(bytes);
+        if !document_level.is_empty() {
+            return Err(Refused::Invalid(document_level));
+        }
+    }
     let mut out = Vec::with_capacity(parsed.events.len());
     for (i, built) in parsed.events.into_iter().enumerate() {
         let mut violations = per_event.get_mut(i).map(std::mem::take).unwrap_or_default();
@@ -225,10 +239,32 @@ pub(crate) fn check_document(
     Ok(out)
 }
 
+/// `text` cut to `max` characters, marked when cut.
+pub(crate) fn bounded(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}… (cut)", &text[..at]),
+        None => text,
+    }
+}
+
 /// One problem for an invalid event: every violation of it in `detail`.
 pub(crate) fn event_problem(violations: &[Violation]) -> Problem {
     let detail = violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-    Problem::new(ExceptionKind::Validation, detail, "")
+    Problem::new(ExceptionKind::Validation, bounded(detail, MAX_DETAIL_CHARS), "")
+}
+
+/// At most [`MAX_JOB_ERRORS`] problems: the first ones, then one that counts the rest.
+fn at_most(mut errors: Vec<Problem>) -> Vec<Problem> {
+    if errors.len() > MAX_JOB_ERRORS {
+        let more = errors.len() - (MAX_JOB_ERRORS - 1);
+        errors.truncate(MAX_JOB_ERRORS - 1);
+        errors.push(Problem::new(
+            ExceptionKind::Validation,
+            format!("… and {more} more refused events (a job lists the first {})", MAX_JOB_ERRORS - 1),
+            "",
+        ));
+    }
+    errors
 }
 
 /// Counts a refusal by its reason (`borderlink_epcis_refused_total{reason}`).
@@ -327,10 +363,36 @@ pub(crate) fn finished_job(
         running: false,
         success: outcome.errors.is_empty(),
         capture_error_behaviour: behaviour.as_str().to_owned(),
-        errors: outcome.errors,
+        errors: at_most(outcome.errors),
         event_count,
         stored: outcome.stored,
         duplicates: outcome.duplicates,
         owner,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_lists_at_most_its_limit_of_problems_and_details_are_bounded() {
+        let many: Vec<Problem> =
+            (0..250).map(|i| Problem::new(ExceptionKind::Validation, format!("event {i}"), "")).collect();
+        let kept = at_most(many);
+        assert_eq!(kept.len(), MAX_JOB_ERRORS);
+        assert_eq!(kept[MAX_JOB_ERRORS - 2].detail, "event 98");
+        assert!(kept[MAX_JOB_ERRORS - 1].detail.starts_with("… and 151 more"), "{}", kept[MAX_JOB_ERRORS - 1].detail);
+        let long = "é".repeat(5_000);
+        let cut = bounded(long, MAX_DETAIL_CHARS);
+        assert_eq!(cut.chars().count(), MAX_DETAIL_CHARS + "… (cut)".chars().count());
+        assert_eq!(bounded("short".into(), 10), "short");
+    }
+
+    #[test]
+    fn the_error_behaviour_header_is_rollback_or_proceed() {
+        assert_eq!(ErrorBehaviour::parse(None), Ok(ErrorBehaviour::Rollback));
+        assert_eq!(ErrorBehaviour::parse(Some(" proceed ")), Ok(ErrorBehaviour::Proceed));
+        assert!(ErrorBehaviour::parse(Some("retry")).unwrap_err().contains("`retry`"));
     }
 }

@@ -94,6 +94,20 @@ fn json_ld_answer(status: StatusCode, request: &HeaderMap, value: &serde_json::V
     json_answer(status, if plain { "application/json" } else { "application/ld+json" }, value)
 }
 
+/// The query document in XML: the stored JSON-LD events read back into the event model (each
+/// carries its own `@context`) and written by `borderlink_iot::epcis::write_xml`.
+fn xml_answer(doc: &serde_json::Value, created: String) -> Result<Response, ApiError> {
+    let bytes = serde_json::to_vec(doc).map_err(|e| epcis_error(ExceptionKind::Implementation, e.to_string()))?;
+    let parsed = borderlink_iot::epcis::parse_document(&bytes, Format::Json)
+        .map_err(|e| epcis_error(ExceptionKind::Implementation, format!("a stored event does not read back: {e}")))?;
+    let info = borderlink_iot::epcis::write::DocumentInfo { creation_date: Some(created), id: None };
+    let xml = borderlink_iot::epcis::write_xml::query_document(&parsed.events, QUERY_NAME, &info);
+    let mut response = (StatusCode::OK, xml).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    version_headers(response.headers_mut());
+    Ok(response)
+}
+
 /// A JSON answer of `media` type with the version headers.
 fn json_answer(status: StatusCode, media: &'static str, value: &serde_json::Value) -> Response {
     let mut response = (status, serde_json::to_vec(value).unwrap_or_default()).into_response();
@@ -102,23 +116,33 @@ fn json_answer(status: StatusCode, media: &'static str, value: &serde_json::Valu
     response
 }
 
-/// Refuses an `Accept` that allows no JSON answer.
-fn accepts_json(request: &HeaderMap) -> Result<(), ApiError> {
-    let Some(accept) = request.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Ok(()) };
-    let ok = accept.split(',').any(|item| {
-        let media = item.split(';').next().unwrap_or("").trim();
-        matches!(media, "*/*" | "application/*" | "application/json" | "application/ld+json" | "")
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(epcis_error(
-            ExceptionKind::NotAcceptable,
-            format!(
-                "Accept: {accept} allows no answer this node gives: ask for application/ld+json or application/json"
-            ),
-        ))
+/// The answer formats of the read endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    JsonLd,
+    Xml,
+}
+
+/// The format `Accept` asks for: JSON-LD unless only XML is acceptable; `xml` says whether the
+/// endpoint can answer XML at all.
+fn negotiate(request: &HeaderMap, xml: bool) -> Result<Answer, ApiError> {
+    let Some(accept) = request.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Ok(Answer::JsonLd) };
+    let media: Vec<&str> = accept.split(',').map(|item| item.split(';').next().unwrap_or("").trim()).collect();
+    if media.iter().any(|m| matches!(*m, "*/*" | "application/*" | "application/json" | "application/ld+json" | "")) {
+        return Ok(Answer::JsonLd);
     }
+    if xml && media.iter().any(|m| matches!(*m, "application/xml" | "text/xml" | "text/*")) {
+        return Ok(Answer::Xml);
+    }
+    let offered = if xml {
+        "application/ld+json, application/json or application/xml"
+    } else {
+        "application/ld+json or application/json"
+    };
+    Err(epcis_error(
+        ExceptionKind::NotAcceptable,
+        format!("Accept: {accept} allows no answer this endpoint gives: ask for {offered}"),
+    ))
 }
 
 fn new_capture_id() -> String {
@@ -137,7 +161,7 @@ async fn check(bytes: Bytes, format: Format, max_bytes: usize, record_ms: i64) -
             Refused::TooLarge(detail) => epcis_error(ExceptionKind::CaptureLimitExceeded, detail),
             Refused::Invalid(violations) => {
                 let detail = violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-                epcis_error(ExceptionKind::Validation, detail)
+                epcis_error(ExceptionKind::Validation, capture::bounded(detail, capture::MAX_DETAIL_CHARS))
             }
         })
 }
@@ -302,7 +326,14 @@ pub(crate) async fn capture_event(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let node = node_label(&iot);
-    let body = body.map_err(|r| epcis_error(ExceptionKind::CaptureLimitExceeded, r.body_text()))?;
+    let body = body.map_err(|r| {
+        let kind = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ExceptionKind::CaptureLimitExceeded
+        } else {
+            ExceptionKind::Validation
+        };
+        epcis_error(kind, r.body_text())
+    })?;
     if body_format(&headers)? != Format::Json {
         return Err(epcis_error(
             ExceptionKind::UnsupportedMediaType,
@@ -385,14 +416,14 @@ fn without_token(query: &str) -> String {
 }
 
 /// Events matching the standard's query parameters, newest event time first, as an
-/// `EPCISQueryDocument`; a further page is announced by `Link: <…>; rel="next"`.
+/// `EPCISQueryDocument` (JSON-LD, or XML for `Accept: application/xml`); a further page is announced by `Link: <…>; rel="next"`.
 #[utoipa::path(get, path = "/epcis/events", tag = "epcis",
     params(EventsQuery),
     responses(
-        (status = 200, description = "An EPCISQueryDocument with one page of events", content((Object = "application/ld+json"), (Object = "application/json")),
+        (status = 200, description = "An EPCISQueryDocument with one page of events: JSON-LD, or XML for `Accept: application/xml`", content((Object = "application/ld+json"), (Object = "application/json"), (String = "application/xml")),
             headers(("Link" = String, description = "`</epcis/events?…&nextPageToken=…>; rel=\"next\"` when there are more"))),
         (status = 400, description = "An unknown, repeated or malformed parameter (`epcisException:QueryParameterException`)", body = EpcisProblem, content_type = "application/problem+json"),
-        (status = 406, description = "An Accept that allows no JSON (`epcisException:NotAcceptableException`)", body = EpcisProblem, content_type = "application/problem+json"),
+        (status = 406, description = "An Accept that allows neither JSON nor XML (`epcisException:NotAcceptableException`)", body = EpcisProblem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn events(
@@ -401,7 +432,7 @@ pub(crate) async fn events(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    accepts_json(&headers)?;
+    let answer = negotiate(&headers, true)?;
     let query = query.unwrap_or_default();
     let request = parse_events_query(&query).map_err(|e| epcis_error(e.kind, e.problem("").detail))?;
     let page = iot
@@ -411,14 +442,18 @@ pub(crate) async fn events(
         .map_err(|e| epcis_error(ExceptionKind::Implementation, format!("the event store failed: {e}")))?;
     let events: Vec<serde_json::Value> =
         page.events.iter().map(|n| serde_json::from_str(&n.event.json).unwrap_or_default()).collect();
+    let created = utc_string(iot.clock.now_ms());
     let doc = serde_json::json!({
         "@context": [EPCIS_CONTEXT],
         "type": "EPCISQueryDocument",
         "schemaVersion": SCHEMA_VERSION,
-        "creationDate": utc_string(iot.clock.now_ms()),
+        "creationDate": created,
         "epcisBody": {"queryResults": {"queryName": QUERY_NAME, "resultsBody": {"eventList": events}}},
     });
-    let mut response = json_ld_answer(StatusCode::OK, &headers, &doc);
+    let mut response = match answer {
+        Answer::JsonLd => json_ld_answer(StatusCode::OK, &headers, &doc),
+        Answer::Xml => xml_answer(&doc, created)?,
+    };
     if let Some(next) = page.next {
         let rest = without_token(&query);
         let sep = if rest.is_empty() { "" } else { "&" };
@@ -445,7 +480,7 @@ pub(crate) async fn event(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    accepts_json(&headers)?;
+    negotiate(&headers, false)?;
     let found = iot
         .store()
         .get(&id)
