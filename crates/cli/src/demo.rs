@@ -34,6 +34,10 @@ pub(crate) struct DemoArgs {
     /// Data folder of the node.
     #[arg(long, default_value = "./borderlink-data", env = "BORDERLINK_DATA")]
     data: PathBuf,
+    /// Do not run the trip simulator (by default the demo drives eight simulated container
+    /// trips into the first node, so the console shows live traces and alerts).
+    #[arg(long)]
+    no_sim: bool,
     #[command(flatten)]
     log: crate::logging::LogArgs,
 }
@@ -219,6 +223,16 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if configs.is_empty() {
         anyhow::bail!("the demo consortium lists no ordering nodes");
     }
+    // The simulator signs as the first node's member and shares its trips with the other
+    // customs administrations.
+    let first_member = genesis.nodes[0].member.clone();
+    let first_key = consortium_dir.join("orgs").join(&first_member).join("member.key");
+    let other_customs: Vec<String> = genesis
+        .members
+        .iter()
+        .filter(|m| m.id != first_member && m.role == borderlink_ledger::identity::Role::Customs)
+        .map(|m| m.id.clone())
+        .collect();
     // Trackers report to the first node only (one listener, so the nodes' ports cannot collide),
     // ten ports above its API port: inside the slot of 20 the ports were picked from.
     let codec8 = codec8_port(configs[0].listen);
@@ -232,6 +246,7 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             nodes.push(borderlink_node::bind(c).await?);
         }
         let first = &nodes[0];
+        let first_addr = first.local_addr();
         if let Some(svc) = first.ledger() {
             let n = seed(svc, &keys).await?;
             if n > 0 {
@@ -253,6 +268,30 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             data: &data,
         };
         print!("{banner}");
+        if !args.no_sim {
+            // The simulator talks to the first node as its devices would, from a thread of its
+            // own (its clients block), for as long as the demo runs.
+            let trips = crate::sim::TripsArgs {
+                node: format!("http://{}/", first_addr),
+                key: first_key.clone(),
+                trips: 8,
+                interval: 300,
+                backfill_minutes: 180,
+                live: true,
+                codec8: codec8.map(|a| a.to_string()),
+                share_with: other_customs.clone(),
+                seed: 1,
+                quiet: true,
+            };
+            std::thread::spawn(move || {
+                // Give the nodes a moment to elect their leader before the first registration.
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                if let Err(e) = crate::sim::drive(&trips) {
+                    tracing::warn!(error = %e.message, "the trip simulator stopped");
+                }
+            });
+            println!("simulator: 8 container trips (seals, trackers, incidents) reporting to node 1; traces at /iot");
+        }
         let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
         let mut tasks = Vec::new();
         for node in nodes {

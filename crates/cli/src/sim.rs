@@ -65,11 +65,14 @@ pub(crate) struct TripsArgs {
     /// The seed of the plan (the same seed, the same trips and devices).
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
+    /// Say nothing on the terminal (the demo runs the simulator beside its banner).
+    #[arg(skip)]
+    pub(crate) quiet: bool,
 }
 
 pub(crate) fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        SimCommand::Trips(a) => crate::finish(trips(&a)),
+        SimCommand::Trips(a) => crate::finish(drive(&a)),
     }
 }
 
@@ -173,7 +176,8 @@ impl Codec8Link {
     }
 }
 
-fn trips(a: &TripsArgs) -> Outcome<ExitCode> {
+/// Runs `borderlink sim trips`.
+pub(crate) fn drive(a: &TripsArgs) -> Outcome<ExitCode> {
     let keys = crate::ledger_cmd::load_keys(&a.key)?;
     let node = NodeClient::new(&a.node, keys)?;
     let now = crate::now_ms();
@@ -207,16 +211,19 @@ fn trips(a: &TripsArgs) -> Outcome<ExitCode> {
         }
         signing.insert(t.eseal.clone(), seal_key);
         signing.insert(t.tracker.clone(), tracker_key);
-        eprintln!(
-            "trip {}: {} → {}, container {}, incident {}",
-            t.trip_id,
-            t.corridor.from.name,
-            t.corridor.to.name,
-            t.container,
-            t.incident.as_str()
+        say(
+            a,
+            &format!(
+                "trip {}: {} → {}, container {}, incident {}",
+                t.trip_id,
+                t.corridor.from.name,
+                t.corridor.to.name,
+                t.container,
+                t.incident.as_str()
+            ),
         );
     }
-    eprintln!("{opened} trip(s) opened, {} device(s) registered", signing.len());
+    say(a, &format!("{opened} trip(s) opened, {} device(s) registered", signing.len()));
 
     let mut messages: Vec<&borderlink_sim::Message> = planned.iter().flat_map(|t| t.messages.iter()).collect();
     messages.sort_by_key(|m| m.at_ms);
@@ -227,7 +234,8 @@ fn trips(a: &TripsArgs) -> Outcome<ExitCode> {
     let mut links: HashMap<String, Codec8Link> = HashMap::new();
     let mut tally = Tally::default();
     let due = messages.iter().filter(|m| m.at_ms <= now).count();
-    let bar = crate::progress::bar(due as u64, "reported so far");
+    let bar =
+        if a.quiet { indicatif::ProgressBar::hidden() } else { crate::progress::bar(due as u64, "reported so far") };
     for (i, m) in messages.iter().enumerate() {
         if m.at_ms > crate::now_ms() {
             if i == due {
@@ -292,6 +300,9 @@ fn trips(a: &TripsArgs) -> Outcome<ExitCode> {
         }
     }
     bar.finish_and_clear();
+    if a.quiet {
+        return Ok(ExitCode::Ok);
+    }
     report(&tally);
     let mut out = std::io::stdout().lock();
     let summary = json!({
@@ -301,6 +312,12 @@ fn trips(a: &TripsArgs) -> Outcome<ExitCode> {
     writeln!(out, "{}", serde_json::to_string_pretty(&summary).unwrap_or_default())
         .map_err(|e| Failed::new(ExitCode::Failure, e))?;
     Ok(if tally.accepted == 0 && tally.sent > 0 { ExitCode::Failure } else { ExitCode::Ok })
+}
+
+fn say(a: &TripsArgs, line: &str) {
+    if !a.quiet {
+        eprintln!("{line}");
+    }
 }
 
 fn report(t: &Tally) {

@@ -113,7 +113,7 @@ fn ledger_verify_reports_every_damaged_copy_with_exit_1_never_a_crash() {
 /// its exit code and standard error. A node that starts (and so would serve forever) fails.
 fn demo_refuses(data: &Path) -> (Option<i32>, String) {
     let mut demo = Command::new(env!("CARGO_BIN_EXE_borderlink"));
-    demo.args(["demo", "--port", "0", "--data"]).arg(data).env("BORDERLINK_LOG", "warn,openraft=error");
+    demo.args(["demo", "--port", "0", "--no-sim", "--data"]).arg(data).env("BORDERLINK_LOG", "warn,openraft=error");
     let mut child = demo.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("the demo starts");
     let deadline = Instant::now() + Duration::from_secs(120);
     while child.try_wait().expect("try_wait").is_none() {

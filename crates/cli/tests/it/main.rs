@@ -18,6 +18,7 @@ mod risk;
 mod schema;
 mod schemathesis;
 mod secrets;
+mod sim;
 mod user;
 mod validate;
 

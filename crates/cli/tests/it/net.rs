@@ -238,7 +238,7 @@ impl DemoNode {
     pub(crate) fn start_logging(data: &Path, filter: &str) -> Self {
         let log_path = data.with_extension("log");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).expect("demo log");
-        let mut process = Process::spawn("the demo", &["demo", "--port", "0", "--data", s(data)], |c| {
+        let mut process = Process::spawn("the demo", &["demo", "--port", "0", "--no-sim", "--data", s(data)], |c| {
             c.env("BORDERLINK_LOG", filter).env("NO_COLOR", "1").stdout(Stdio::piped()).stderr(log)
         });
         let lines = process.lines();

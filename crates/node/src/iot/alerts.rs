@@ -222,7 +222,11 @@ impl IotService {
 
     /// Feeds `device`'s observations to the monitor of its open trip; answers the alerts fired
     /// (to be raised with [`IotService::raise`]).
-    pub(crate) fn observe_trip(&self, device: &str, observations: &[Observation]) -> Result<Vec<(TripEntry, Alert)>, ApiError> {
+    pub(crate) fn observe_trip(
+        &self,
+        device: &str,
+        observations: &[Observation],
+    ) -> Result<Vec<(TripEntry, Alert)>, ApiError> {
         let Some(trip) = self.trip_of_device(device)? else { return Ok(Vec::new()) };
         let mut monitors = self.monitors.lock().unwrap_or_else(|e| e.into_inner());
         let monitor = self.monitor_of(&mut monitors, &trip)?;

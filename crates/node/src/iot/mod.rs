@@ -12,10 +12,10 @@ mod anchor;
 mod console;
 mod devices;
 pub(crate) mod epcis;
+mod ingest;
 mod map;
 mod trace;
 mod trips;
-mod ingest;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

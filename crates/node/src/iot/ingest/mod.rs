@@ -52,7 +52,6 @@ use crate::error::{ApiError, NodeError};
 /// reader included; a seal uplink is limited further, to 16 KiB, by its parser).
 pub(crate) const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
-
 /// The domain-separation prefix of what a device signs.
 const SIGNED_PREFIX: &str = "borderlink-iot-v1";
 
