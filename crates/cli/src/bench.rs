@@ -40,6 +40,10 @@ enum BenchWhat {
     /// Committed tx/s and submit→commit latency of N replicated nodes (Raft over mutual TLS) on
     /// this machine, at full load and at half load.
     Network(NetworkBench),
+    /// MQTT publishers → Mosquitto → a Borderlink node (durable store, rules), beside the broker
+    /// alone delivering the same payloads to a plain subscriber; and EPCIS capture of
+    /// 1,000-event documents.
+    Iot(crate::bench_iot::IotBench),
 }
 
 #[derive(clap::Args)]
@@ -112,6 +116,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.what {
         BenchWhat::Ledger(b) => ledger(b),
         BenchWhat::Network(b) => crate::bench_network::run(b.nodes, b.txs, b.clients, b.half_seconds),
+        BenchWhat::Iot(b) => crate::bench_iot::run(b),
     }
 }
 

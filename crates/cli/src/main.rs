@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod audit;
 mod bench;
+mod bench_iot;
 mod bench_network;
 mod console;
 mod demo;
