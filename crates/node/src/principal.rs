@@ -359,6 +359,31 @@ fn any_member(principal: &Principal, permission: &str) -> Result<(), ApiError> {
     }
 }
 
+/// What a node does in its own member's name (signed with its key): its operator, a person of
+/// the node whose role holds `permission`, or the node's own member's signed request; another
+/// member is told `why`.
+fn own_node(p: &Principal, state: &AppState, permission: &str, why: &str) -> Result<(), ApiError> {
+    match p {
+        Principal::Operator { .. } => Ok(()),
+        Principal::Anonymous => Err(needs_member()),
+        Principal::Person { username, .. } => {
+            if p.person_with(&roles_for(permission)) {
+                Ok(())
+            } else {
+                Err(person_refused(permission, username))
+            }
+        }
+        Principal::Member { id } => {
+            let local = state.ledger.as_ref().and_then(|l| l.ledger().local_member().map(str::to_owned));
+            if local.as_deref() == Some(id.as_str()) {
+                Ok(())
+            } else {
+                Err(ApiError::Forbidden(format!("{why}; {id} is not this node's member")))
+            }
+        }
+    }
+}
+
 /// Whether this node is a customs administration's.
 fn customs_node(state: &AppState) -> bool {
     let ledger = state.ledger.as_ref().map(|l| l.ledger());
@@ -442,46 +467,24 @@ permission! {
     /// Acknowledge IoT alerts (recorded on the ledger, signed with this node's member's key): the
     /// node's operator, an officer or a risk officer of this node, or this node's own member's
     /// signed request.
-    AcknowledgeAlerts = "acknowledge-alerts", MEMBER_OR_OPERATOR, |p, state| match p {
-        Principal::Operator { .. } => Ok(()),
-        Principal::Anonymous => Err(needs_member()),
-        Principal::Person { username, .. } => {
-            if p.person_with(&roles_for(AcknowledgeAlerts::NAME)) { Ok(()) } else { Err(person_refused(AcknowledgeAlerts::NAME, username)) }
-        }
-        Principal::Member { id } => {
-            let local = state.ledger.as_ref().and_then(|l| l.ledger().local_member().map(str::to_owned));
-            if local.as_deref() == Some(id.as_str()) {
-                Ok(())
-            } else {
-                Err(ApiError::Forbidden(format!(
-                    "alerts are acknowledged at the acknowledging administration's own node; {id} is not this node's member"
-                )))
-            }
-        }
-    }
+    AcknowledgeAlerts = "acknowledge-alerts", MEMBER_OR_OPERATOR, |p, state| own_node(
+        p,
+        state,
+        AcknowledgeAlerts::NAME,
+        "alerts are acknowledged at the acknowledging administration's own node"
+    )
 }
 
 permission! {
     /// Register devices and change their state on this node's member's behalf (the registry
     /// entry is signed with the member's key): the node's operator, an officer or an
     /// administrator of this node, or this node's own member's signed request.
-    ManageDevices = "manage-devices", MEMBER_OR_OPERATOR, |p, state| match p {
-        Principal::Operator { .. } => Ok(()),
-        Principal::Anonymous => Err(needs_member()),
-        Principal::Person { username, .. } => {
-            if p.person_with(&roles_for(ManageDevices::NAME)) { Ok(()) } else { Err(person_refused(ManageDevices::NAME, username)) }
-        }
-        Principal::Member { id } => {
-            let local = state.ledger.as_ref().and_then(|l| l.ledger().local_member().map(str::to_owned));
-            if local.as_deref() == Some(id.as_str()) {
-                Ok(())
-            } else {
-                Err(ApiError::Forbidden(format!(
-                    "devices are registered at their owner's own node; {id} is not this node's member"
-                )))
-            }
-        }
-    }
+    ManageDevices = "manage-devices", MEMBER_OR_OPERATOR, |p, state| own_node(
+        p,
+        state,
+        ManageDevices::NAME,
+        "devices are registered at their owner's own node"
+    )
 }
 
 permission! {

@@ -112,30 +112,7 @@ impl Ledger {
         nonce: u64,
         now_ms: i64,
     ) -> Result<Transaction, LedgerError> {
-        let keys = self
-            .local
-            .as_ref()
-            .ok_or_else(|| LedgerError::Key("this node holds no member keys, so it cannot sign a record".into()))?;
-        let record_id = crate::meta::compose_id("document", &keys.member, name);
-        let version = super::next_version(self.record_state(&record_id)?.as_ref());
-        let body = crate::tx::TxBody {
-            chain: self.chain,
-            kind: crate::tx::TxKind::Put,
-            record_type: "document".into(),
-            record_id,
-            version,
-            meta: crate::tx::RecordMeta::default(),
-            payload_kind: crate::tx::PayloadKind::Clear,
-            payload_digest: crate::Hash::of(payload),
-            payload_len: payload.len() as u64,
-            media_type: "application/json".into(),
-            private: None,
-            submitter: keys.member.clone(),
-            nonce,
-            timestamp_ms: now_ms,
-            endorsement: None,
-        };
-        Ok(Transaction::sign(body, payload.to_vec(), Vec::new(), keys))
+        self.local_document(name, payload, None, nonce, now_ms)
     }
 
     /// A private `document` record `document:{this member}:{name}`: `payload` (JSON) sealed
@@ -149,25 +126,42 @@ impl Ledger {
         nonce: u64,
         now_ms: i64,
     ) -> Result<Transaction, LedgerError> {
+        self.local_document(name, payload, Some(recipients), nonce, now_ms)
+    }
+
+    fn local_document(
+        &self,
+        name: &str,
+        payload: &[u8],
+        private: Option<&[String]>,
+        nonce: u64,
+        now_ms: i64,
+    ) -> Result<Transaction, LedgerError> {
         let keys = self
             .local
             .as_ref()
             .ok_or_else(|| LedgerError::Key("this node holds no member keys, so it cannot sign a record".into()))?;
         let record_id = crate::meta::compose_id("document", &keys.member, name);
         let version = super::next_version(self.record_state(&record_id)?.as_ref());
-        let members = self.members();
-        let mut sealed_for = Vec::new();
-        for id in std::iter::once(&keys.member).chain(recipients) {
-            if sealed_for.iter().any(|(m, _)| m == id) {
-                continue;
+        let (payload_kind, header, bytes, wrapped) = match private {
+            None => (crate::tx::PayloadKind::Clear, None, payload.to_vec(), Vec::new()),
+            Some(recipients) => {
+                let members = self.members();
+                let mut sealed_for = Vec::new();
+                for id in std::iter::once(&keys.member).chain(recipients) {
+                    if sealed_for.iter().any(|(m, _)| m == id) {
+                        continue;
+                    }
+                    let m = members
+                        .iter()
+                        .find(|m| &m.id == id)
+                        .ok_or_else(|| LedgerError::Private(format!("recipient {id} is not a member")))?;
+                    sealed_for.push((m.id.clone(), m.encryption_public()?));
+                }
+                let (header, ciphertext, wrapped) = crate::private::seal(payload, &record_id, &sealed_for)?;
+                (crate::tx::PayloadKind::Private, Some(header), ciphertext, wrapped)
             }
-            let m = members
-                .iter()
-                .find(|m| &m.id == id)
-                .ok_or_else(|| LedgerError::Private(format!("recipient {id} is not a member")))?;
-            sealed_for.push((m.id.clone(), m.encryption_public()?));
-        }
-        let (header, ciphertext, wrapped) = crate::private::seal(payload, &record_id, &sealed_for)?;
+        };
         let body = crate::tx::TxBody {
             chain: self.chain,
             kind: crate::tx::TxKind::Put,
@@ -175,16 +169,16 @@ impl Ledger {
             record_id,
             version,
             meta: crate::tx::RecordMeta::default(),
-            payload_kind: crate::tx::PayloadKind::Private,
-            payload_digest: crate::Hash::of(&ciphertext),
-            payload_len: ciphertext.len() as u64,
+            payload_kind,
+            payload_digest: crate::Hash::of(&bytes),
+            payload_len: bytes.len() as u64,
             media_type: "application/json".into(),
-            private: Some(header),
+            private: header,
             submitter: keys.member.clone(),
             nonce,
             timestamp_ms: now_ms,
             endorsement: None,
         };
-        Ok(Transaction::sign(body, ciphertext, wrapped, keys))
+        Ok(Transaction::sign(body, bytes, wrapped, keys))
     }
 }
