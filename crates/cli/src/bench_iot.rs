@@ -58,7 +58,8 @@ impl Broker {
         std::fs::write(
             &conf,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nmax_inflight_messages 1000\nlog_type error\n"
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nmax_inflight_messages 1000\nlog_dest file {}\nlog_type error\nlog_type warning\nlog_type notice\n",
+                dir.path().join("mosquitto.log").display()
             ),
         )?;
         let child = Command::new(MOSQUITTO)
@@ -114,8 +115,8 @@ fn payload(d: usize, seq: u64, batch: usize, base_ms: i64) -> Vec<u8> {
     serde_json::to_vec(&doc).unwrap_or_default()
 }
 
-/// Publishes `messages` (spread over `publishers` devices, QoS 1) and returns when all are
-/// acknowledged by the broker.
+/// Publishes `messages` (spread over `publishers` devices, QoS 1, sequence numbers from
+/// `first_seq`) and returns when all are acknowledged by the broker.
 fn publish_all(
     port: u16,
     publishers: usize,
@@ -123,6 +124,7 @@ fn publish_all(
     batch: usize,
     owner: &str,
     base_ms: i64,
+    first_seq: u64,
 ) -> anyhow::Result<()> {
     let per = messages.div_ceil(publishers as u64);
     let handles: Vec<_> = (0..publishers)
@@ -136,18 +138,29 @@ fn publish_all(
                 let events = std::thread::spawn(move || {
                     for e in connection.iter() {
                         match e {
-                            Ok(Event::Incoming(rumqttc::v5::mqttbytes::v5::Packet::PubAck(_))) => {
-                                if seen.fetch_add(1, Ordering::Relaxed) + 1 >= per {
-                                    break;
-                                }
+                            Ok(Event::Incoming(rumqttc::v5::mqttbytes::v5::Packet::PubAck(_)))
+                                if seen.fetch_add(1, Ordering::Relaxed) + 1 >= per =>
+                            {
+                                break;
                             }
                             Err(_) => break,
                             _ => {}
                         }
                     }
                 });
-                for seq in 1..=per {
-                    client.publish(topic.clone(), QoS::AtLeastOnce, false, payload(d, seq, batch, base_ms))?;
+                for seq in first_seq..first_seq + per {
+                    // The device's sequence number rides along as an MQTT 5 user property.
+                    let properties = rumqttc::v5::mqttbytes::v5::PublishProperties {
+                        user_properties: vec![("sequence".into(), seq.to_string())],
+                        ..Default::default()
+                    };
+                    client.publish_with_properties(
+                        topic.clone(),
+                        QoS::AtLeastOnce,
+                        false,
+                        payload(d, seq, batch, base_ms),
+                        properties,
+                    )?;
                 }
                 let _ = events.join();
                 let _ = client.disconnect();
@@ -194,33 +207,34 @@ fn broker_alone(a: &IotBench, batch: usize, base_ms: i64) -> anyhow::Result<f64>
     });
     ready_rx.recv_timeout(Duration::from_secs(10)).context("the subscriber was not acknowledged")?;
     let start = Instant::now();
-    publish_all(broker.port, a.publishers, a.messages, batch, "bench", base_ms)?;
+    publish_all(broker.port, a.publishers, a.messages, batch, "bench", base_ms, 1)?;
     let _ = sub.join();
     let elapsed = start.elapsed();
     let _ = client.disconnect();
     Ok(got.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64())
 }
 
-/// A signed request to the in-process node.
-fn signed(
-    http: &reqwest::blocking::Client,
-    base: &str,
-    keys: &MemberKeys,
-    member: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Vec<u8>,
-    ctype: &str,
-) -> anyhow::Result<(u16, Value)> {
-    let auth = crate::node_client::authorization(keys, member, method.as_str(), path, &body);
-    let r = http
-        .request(method, format!("{base}{path}"))
-        .header("authorization", auth)
-        .header("content-type", ctype)
-        .body(body)
-        .send()?;
-    let status = r.status().as_u16();
-    Ok((status, r.json().unwrap_or(Value::Null)))
+/// The in-process node, as the bench's member calls it.
+struct NodeAt<'a> {
+    http: &'a reqwest::blocking::Client,
+    base: &'a str,
+    keys: &'a MemberKeys,
+}
+
+impl NodeAt<'_> {
+    /// A signed request: (status, JSON body or null).
+    fn signed(&self, method: reqwest::Method, path: &str, body: Vec<u8>, ctype: &str) -> anyhow::Result<(u16, Value)> {
+        let auth = crate::node_client::authorization(self.keys, &self.keys.member, method.as_str(), path, &body);
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", auth)
+            .header("content-type", ctype)
+            .body(body)
+            .send()?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().unwrap_or(Value::Null)))
+    }
 }
 
 /// The `borderlink_iot_events_stored_total` the node's metrics say.
@@ -235,7 +249,9 @@ fn stored_events(http: &reqwest::blocking::Client, metrics: &str) -> u64 {
 pub(crate) fn run(a: IotBench) -> anyhow::Result<ExitCode> {
     // The HTTP client's TLS provider (ring), as the node client installs it.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let base_ms = crate::now_ms() - 3_600_000;
+    // Events dated from four hours ago, one second apart per device: in the clock window of
+    // admission (72 hours behind, 5 minutes ahead) for up to 14,000 messages per device.
+    let base_ms = crate::now_ms() - 4 * 3_600_000;
     println!(
         "bench iot: {} messages from {} MQTT publishers (QoS 1) on loopback, {} cores",
         a.messages,
@@ -282,15 +298,12 @@ pub(crate) fn run(a: IotBench) -> anyhow::Result<ExitCode> {
         let _ = stopped.await;
     }));
     let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build()?;
+    let node_at = NodeAt { http: &http, base: &base, keys: &keys };
     for d in 0..a.publishers {
         let device = json!({"deviceId": format!("BENCH-{d}"), "kind": "gps-tracker",
             "identifiers": {"imei": borderlink_sim::imei(35_630_704_100_000 + d as u64)},
             "credential": {"type": "certificate", "sha256": "ab".repeat(32)}, "reportingIntervalSeconds": 600});
-        let (status, body) = signed(
-            &http,
-            &base,
-            &keys,
-            &member,
+        let (status, body) = node_at.signed(
             reqwest::Method::POST,
             "/api/v1/iot/devices",
             device.to_string().into_bytes(),
@@ -302,11 +315,7 @@ pub(crate) fn run(a: IotBench) -> anyhow::Result<ExitCode> {
         // Each device on a trip, so that the rules run on every reading.
         let trip = json!({"tripId": format!("BENCH-TRIP-{d}"), "container": "MSKU1234565", "devices": [format!("BENCH-{d}")],
             "rules": {"name": "bench", "corridor": {"route": [{"lat": 51.9, "lon": 4.4}, {"lat": 52.1, "lon": 4.4}], "buffer_m": 50000.0}, "max_stop_minutes": 600}});
-        let (status, body) = signed(
-            &http,
-            &base,
-            &keys,
-            &member,
+        let (status, body) = node_at.signed(
             reqwest::Method::POST,
             "/api/v1/iot/trips",
             trip.to_string().into_bytes(),
@@ -324,7 +333,7 @@ pub(crate) fn run(a: IotBench) -> anyhow::Result<ExitCode> {
         let expected = per * a.publishers as u64 * *batch as u64;
         let start = Instant::now();
         // Fresh sequence numbers for the second run (the node refuses replays).
-        publish_all(broker.port, a.publishers, a.messages, *batch, &member, base_ms + seq_base as i64 * 1000)?;
+        publish_all(broker.port, a.publishers, a.messages, *batch, &member, base_ms, seq_base + 1)?;
         // At most two minutes per run: a node slower than that is measured on what it stored.
         let deadline = Instant::now() + Duration::from_secs(120);
         let mut stored = 0;
@@ -338,6 +347,12 @@ pub(crate) fn run(a: IotBench) -> anyhow::Result<ExitCode> {
                 println!(
                     "  (the node stored {stored} of {expected} events in 120 s; refusals: {})",
                     if refused.is_empty() { "none".to_owned() } else { refused.join("; ") }
+                );
+                let log = std::fs::read_to_string(broker._dir.path().join("mosquitto.log")).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(12).collect();
+                println!(
+                    "  broker log (last lines):\n    {}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n    ")
                 );
                 break;
             }
@@ -367,11 +382,7 @@ pub(crate) fn run(a: IotBench) -> anyhow::Result<ExitCode> {
             .collect();
         let doc = json!({"@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], "type": "EPCISDocument",
             "schemaVersion": "2.0", "creationDate": "2026-12-01T00:00:00Z", "epcisBody": {"eventList": events}});
-        let (status, body) = signed(
-            &http,
-            &base,
-            &keys,
-            &member,
+        let (status, body) = node_at.signed(
             reqwest::Method::POST,
             "/epcis/capture",
             doc.to_string().into_bytes(),

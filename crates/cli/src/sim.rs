@@ -117,9 +117,7 @@ fn open_trip(node: &NodeClient, body: &Value) -> Outcome<bool> {
 fn post_message(
     http: &reqwest::blocking::Client,
     base: &str,
-    key: &SigningKey,
-    device: &str,
-    seq: u64,
+    (key, device, seq): (&SigningKey, &str, u64),
     body: &[u8],
     content_type: &str,
     tally: &mut Tally,
@@ -256,7 +254,7 @@ pub(crate) fn drive(a: &TripsArgs) -> Outcome<ExitCode> {
         let Some(key) = signing.get(&m.device) else { continue };
         match &m.payload {
             Payload::Seal(body) => {
-                post_message(&http, node.base(), key, &m.device, m.seq, body, "application/json", &mut tally)?
+                post_message(&http, node.base(), (key, &m.device, m.seq), body, "application/json", &mut tally)?
             }
             Payload::Codec8(packet) => match &a.codec8 {
                 Some(addr) => {
@@ -286,9 +284,7 @@ pub(crate) fn drive(a: &TripsArgs) -> Outcome<ExitCode> {
                 None => post_message(
                     &http,
                     node.base(),
-                    key,
-                    &m.device,
-                    m.seq,
+                    (key, &m.device, m.seq),
                     packet,
                     "application/vnd.teltonika.codec8",
                     &mut tally,

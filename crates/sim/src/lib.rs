@@ -202,7 +202,7 @@ impl SimTrip {
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -212,7 +212,7 @@ impl Rng {
 
     /// A number in `[0, 1)`.
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -325,11 +325,11 @@ pub fn plan(
         _ => {}
     }
     let owners = ["MSK", "CMA", "HLX", "MSC", "ONE", "EGH"];
-    let owner = owners[(rng.next() % owners.len() as u64) as usize];
-    let container = container_number(owner, (rng.next() % 1_000_000) as u32);
-    let serial = format!("{:06X}", rng.next() % 0xFF_FFFF);
+    let owner = owners[(rng.next_u64() % owners.len() as u64) as usize];
+    let container = container_number(owner, (rng.next_u64() % 1_000_000) as u32);
+    let serial = format!("{:06X}", rng.next_u64() % 0xFF_FFFF);
     let trip_id = format!("SIM-{}-{}-{:03}", corridor.from.locode, corridor.to.locode, index + 1);
-    let tracker = imei(35_630_704_000_000 + rng.next() % 1_000_000);
+    let tracker = imei(35_630_704_000_000 + rng.next_u64() % 1_000_000);
     let eseal = format!("ESEAL-0A1B{serial}");
     let duration_ms = points.len() as i64 * interval_ms;
     let mut trip = SimTrip {

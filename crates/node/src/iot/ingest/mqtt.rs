@@ -34,6 +34,9 @@ pub(crate) const MQTT_PASSWORD_ENV: &str = "BORDERLINK_IOT_MQTT_PASSWORD";
 /// What the node subscribes to: every device's topics.
 pub(crate) const SUBSCRIPTION: &str = "tenants/+/devices/+/#";
 
+/// How many QoS 1 messages the broker may send the node before its acknowledgements.
+const RECEIVE_MAXIMUM: u16 = 512;
+
 /// The subscriber to an external broker.
 pub(crate) struct MqttSource {
     host: String,
@@ -153,6 +156,10 @@ impl Source for MqttSource {
                 // Keep the node's subscription and its unacknowledged messages across a restart.
                 .set_session_expiry_interval(Some(7 * 86_400))
                 .set_manual_acks(true)
+                // At most RECEIVE_MAXIMUM messages unacknowledged at a time (the broker holds the
+                // rest), fewer than the client's request queue holds: an acknowledgement queued
+                // while the event loop waits for the pipeline never blocks on a full queue.
+                .set_receive_maximum(Some(RECEIVE_MAXIMUM))
                 .set_max_packet_size(Some(u32::try_from(super::MAX_MESSAGE_BYTES + 4096).unwrap_or(u32::MAX)));
             if let Some(user) = &self.username {
                 options.set_credentials(user.clone(), self.password.clone().unwrap_or_default());
@@ -168,7 +175,7 @@ impl Source for MqttSource {
 }
 
 async fn run(options: MqttOptions, ingest: Arc<Ingest>) {
-    let (client, mut eventloop) = AsyncClient::new(options, 64);
+    let (client, mut eventloop) = AsyncClient::new(options, usize::from(RECEIVE_MAXIMUM) * 2);
     let mut backoff = Duration::from_millis(100);
     loop {
         match eventloop.poll().await {
