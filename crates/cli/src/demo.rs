@@ -267,6 +267,7 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             codec8,
             data: &data,
         };
+        let stopping = crate::serve::shutdown_signals().context("cannot listen for Ctrl-C")?;
         print!("{banner}");
         if !args.no_sim {
             // The simulator talks to the first node as its devices would, from a thread of its
@@ -300,7 +301,7 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 let _ = rx.recv().await;
             })));
         }
-        crate::serve::shutdown_signal().await;
+        stopping.await;
         let _ = stop.send(());
         for t in tasks {
             t.await.context("a node task failed")??;

@@ -28,6 +28,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let data = config.data_dir.clone();
         let node = borderlink_node::bind(config).await?;
+        let stopping = shutdown_signals().context("cannot listen for Ctrl-C")?;
         println!("Borderlink node: {}/", node.url());
         if let Some(svc) = node.ledger()
             && let Some(c) = svc.cluster()
@@ -35,7 +36,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             println!("raft node {} of {}", c.node_id(), svc.ledger().local_member().unwrap_or("-"));
         }
         println!("data folder: {}", data.display());
-        node.serve(shutdown_signal()).await?;
+        node.serve(stopping).await?;
         println!("stopped");
         Ok::<_, anyhow::Error>(())
     })?;
@@ -43,6 +44,21 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
+/// Registers for Ctrl-C (SIGINT) and SIGTERM now — before the caller says it serves, so that a
+/// signal sent as soon as the banner is read is not the default action (death by signal) — and
+/// returns the future that ends at the first of them. Call it inside the runtime.
+pub(crate) fn shutdown_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
 pub(crate) async fn shutdown_signal() {
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

@@ -216,7 +216,7 @@ pub(crate) async fn proof(
 /// What an anchor request did.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Anchored {
+pub(crate) struct AnchorMade {
     /// The anchor's ledger record, when there were new events.
     pub(crate) record_id: Option<String>,
     /// The store's sequence numbers covered (first, last) and how many events.
@@ -228,21 +228,21 @@ pub(crate) struct Anchored {
 /// Anchors the events stored since the last anchor now, rather than at the next interval.
 #[utoipa::path(post, path = "/api/v1/iot/anchor", tag = "iot",
     responses(
-        (status = 200, description = "The anchor made (`recordId` null when there was nothing new)", body = Anchored),
+        (status = 200, description = "The anchor made (`recordId` null when there was nothing new)", body = AnchorMade),
     ),
     security(("signature" = []), ("session" = [])))]
 pub(crate) async fn anchor(
     _: Require<ManageDevices>,
     Service(iot): Service<IotService>,
-) -> Result<Json<Anchored>, ApiError> {
+) -> Result<Json<AnchorMade>, ApiError> {
     let made = iot.anchoring().anchor_now("request").await?;
     Ok(Json(match made {
-        Some((record_id, a)) => Anchored {
+        Some((record_id, a)) => AnchorMade {
             record_id: Some(record_id),
             first_seq: Some(a.first_seq),
             last_seq: Some(a.last_seq),
             count: a.count,
         },
-        None => Anchored { record_id: None, first_seq: None, last_seq: None, count: 0 },
+        None => AnchorMade { record_id: None, first_seq: None, last_seq: None, count: 0 },
     }))
 }
