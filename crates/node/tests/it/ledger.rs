@@ -169,9 +169,10 @@ pub(crate) async fn csrf_of(base: &str, cookie: &str) -> String {
     page[at..].split('"').next().unwrap().to_owned()
 }
 
-/// An HTTP client that shows redirects instead of following them.
+/// An HTTP client that shows redirects instead of following them (built as every test client is,
+/// with the process's crypto provider installed first: a test that runs first must not panic).
 pub(crate) fn no_redirect() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    crate::test_node::client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 impl LedgerNode {
