@@ -129,23 +129,21 @@ pub fn is_id(s: &str) -> bool {
 /// Whether `imei` is 15 digits whose last is the Luhn check digit of the first 14.
 pub fn is_imei(imei: &str) -> bool {
     let b = imei.as_bytes();
-    if b.len() != 15 || !b.iter().all(u8::is_ascii_digit) {
-        return false;
+    b.len() == 15 && b.iter().all(u8::is_ascii_digit) && luhn_digit(&imei[..14]) == Some(b[14] - b'0')
+}
+
+/// The Luhn check digit of a string of decimal digits (the 15th digit of an IMEI over its first
+/// 14); `None` when it holds anything but digits.
+pub fn luhn_digit(digits: &str) -> Option<u8> {
+    let mut sum = 0u32;
+    for (i, c) in digits.bytes().enumerate() {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        let d = u32::from(c - b'0');
+        sum += if i % 2 == 1 { (d * 2) / 10 + (d * 2) % 10 } else { d };
     }
-    let sum: u32 = b[..14]
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let d = u32::from(c - b'0');
-            if i % 2 == 1 {
-                let twice = d * 2;
-                twice / 10 + twice % 10
-            } else {
-                d
-            }
-        })
-        .sum();
-    (10 - sum % 10) % 10 == u32::from(b[14] - b'0')
+    Some(((10 - sum % 10) % 10) as u8)
 }
 
 impl Device {

@@ -232,20 +232,8 @@ pub fn container_number(owner: &str, serial: u32) -> String {
 /// A 15-digit IMEI with its Luhn check digit, from a 14-digit body.
 pub fn imei(body: u64) -> String {
     let digits = format!("{:014}", body % 100_000_000_000_000);
-    let sum: u32 = digits
-        .bytes()
-        .enumerate()
-        .map(|(i, c)| {
-            let d = u32::from(c - b'0');
-            if i % 2 == 1 {
-                let twice = d * 2;
-                twice / 10 + twice % 10
-            } else {
-                d
-            }
-        })
-        .sum();
-    format!("{digits}{}", (10 - sum % 10) % 10)
+    let check = borderlink_iot::device::luhn_digit(&digits).unwrap_or(0);
+    format!("{digits}{check}")
 }
 
 /// Points every `step_m` metres along `route` (the ends included).
